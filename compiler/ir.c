@@ -1,0 +1,75 @@
+/* ir.c: shapes, dims and the small queries every stage makes of the IR. */
+#include "ir.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ops.h"
+
+Dim dim_fixed(long long n) { return (Dim){NULL, n}; }
+
+bool dim_eq(Dim a, Dim b)
+{
+    if (!a.sym || !b.sym)
+        return !a.sym && !b.sym && a.n == b.n;
+    return a.n == b.n && strcmp(a.sym, b.sym) == 0;
+}
+
+bool shape_eq(const Shape *a, const Shape *b)
+{
+    if (a->rank != b->rank || a->is_int != b->is_int)
+        return false;
+    for (int i = 0; i < a->rank; i++)
+        if (!dim_eq(a->d[i], b->d[i]))
+            return false;
+    return true;
+}
+
+const char *dim_str(Dim d, char *buf, size_t len)
+{
+    if (!d.sym)
+        snprintf(buf, len, "%lld", d.n);
+    else if (d.n == 0)
+        snprintf(buf, len, "%s", d.sym);
+    else
+        snprintf(buf, len, "%s%+lld", d.sym, d.n);
+    return buf;
+}
+
+const char *shape_str(const Shape *s, char *buf, size_t len)
+{
+    size_t k = (size_t)snprintf(buf, len, "(None");
+    for (int i = 0; i < s->rank && k < len; i++) {
+        char db[64];
+        k += (size_t)snprintf(buf + k, len - k, ", %s", dim_str(s->d[i], db, sizeof db));
+    }
+    if (k < len)
+        snprintf(buf + k, len - k, ")%s", s->is_int ? " int" : "");
+    return buf;
+}
+
+long long ir_param_count(const IrGraph *g)
+{
+    long long n = 0;
+    for (int i = 0; i < g->n_layers; i++)
+        if (!g->layers[i]->owner)
+            n += g->layers[i]->n_weights;
+    return n;
+}
+
+const char *tensor_origin(const IrTensor *t, char *buf, size_t len)
+{
+    if (t->role == TENSOR_INPUT)
+        snprintf(buf, len, "input '%s'", t->name);
+    else if (t->role == TENSOR_TARGET)
+        snprintf(buf, len, "target '%s'", t->name);
+    else if (t->producer && t->producer->n_out > 1)
+        snprintf(buf, len, "output %d of '%s' (%s)", t->producer_out + 1,
+                 t->producer->layer->name, t->producer->layer->op->name);
+    else if (t->producer)
+        snprintf(buf, len, "output of '%s' (%s)", t->producer->layer->name,
+                 t->producer->layer->op->name);
+    else
+        snprintf(buf, len, "tensor");
+    return buf;
+}

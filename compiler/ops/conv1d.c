@@ -1,0 +1,250 @@
+/*
+ * Conv1D (KERAS-SEMANTICS 4), channels_last, a cross-correlation:
+ * y[b,t,f] = bias[f] + sum_k sum_c xp[b, t*s + k*d, c] W[k, c, f].
+ * kernel [K, Cin, F] glorot_uniform (fans K*Cin, K*F), bias [F].
+ * Lengths: valid floor((L - d(K-1) - 1)/s) + 1; causal (left pad d(K-1))
+ * and same give ceil(L/s).
+ */
+#include <string.h>
+
+#include "lower.h"
+#include "infer.h"
+#include "ops.h"
+
+static const char *const paddings[] = {"valid", "same", "causal", NULL};
+static const char *const formats[] = {"channels_last", NULL};
+
+static const AttrSpec attrs[] = {
+    {"filters", ATTR_INT, true, 0, 0, NULL, NULL},
+    {"kernel_size", ATTR_INTS, true, 0, 0, NULL, NULL},
+    {"strides", ATTR_INTS, false, 1, 0, NULL, NULL},
+    {"padding", ATTR_STR, false, 0, 0, "valid", paddings},
+    {"data_format", ATTR_STR, false, 0, 0, "channels_last", formats},
+    {"dilation_rate", ATTR_INTS, false, 1, 0, NULL, NULL},
+    {"groups", ATTR_INT, false, 1, 0, NULL, NULL},
+    {"activation", ATTR_STR, false, 0, 0, "linear", op_activation_choices},
+    {"use_bias", ATTR_BOOL, false, 1, 0, NULL, NULL},
+    {"kernel_initializer", ATTR_STR, false, 0, 0, "glorot_uniform", op_initializer_choices},
+    {"bias_initializer", ATTR_STR, false, 0, 0, "zeros", op_initializer_choices},
+};
+
+static Dim out_len(InferCtx *c, Dim L, long long K, long long s, long long d, const char *pad)
+{
+    long long span = d * (K - 1);
+    bool valid = strcmp(pad, "valid") == 0;
+    if (!L.sym) {
+        long long n = valid ? (L.n - span - 1) / s + 1 : (L.n + s - 1) / s;
+        if (valid && L.n - span - 1 < 0)
+            n = 0;
+        return dim_fixed(n);
+    }
+    if (s == 1)
+        return (Dim){L.sym, valid ? L.n - span : L.n};
+    char lb[64];
+    dim_str(L, lb, sizeof lb);
+    if (valid)
+        return (Dim){arena_printf(c->arena, "(%s-%lld)/%lld+1", lb, span + 1, s), 0};
+    return (Dim){arena_printf(c->arena, "ceil(%s/%lld)", lb, s), 0};
+}
+
+static bool infer(InferCtx *c)
+{
+    if (!op_need_rank(c, 0, 2, "a sequence [time, channels]"))
+        return false;
+    const Shape *x = c->in[0];
+    long long F = op_int(c, "filters");
+    const AttrVal *ks = op_attr(c, "kernel_size"), *st = op_attr(c, "strides"),
+                  *dl = op_attr(c, "dilation_rate");
+    if (ks->n_ints != 1 || st->n_ints != 1 || dl->n_ints != 1)
+        return op_error(c, "Conv1D takes one kernel_size, stride and dilation_rate");
+    long long K = ks->ints[0], s = st->ints[0], d = dl->ints[0];
+    if (F <= 0 || K <= 0 || s <= 0 || d <= 0)
+        return op_error(c, "Conv1D needs filters, kernel_size, strides and dilation_rate > 0");
+    if (s > 1 && d > 1)
+        return op_error(c, "Conv1D cannot combine strides > 1 with dilation_rate > 1 (as in Keras)");
+    if (op_int(c, "groups") != 1)
+        return op_error(c, "Conv1D supports groups=1 only");
+    if (x->d[1].sym)
+        return op_error_input(c, 0, "Conv1D needs a fixed channel axis");
+    long long C = x->d[1].n;
+    if (c->layer->built && c->layer->params[0].shape[1] != C)
+        return op_error_input(c, 0, "layer '%s' was built for %lld channels, but this call "
+                              "gives it %lld", c->layer->name, c->layer->params[0].shape[1], C);
+    const char *pad = op_str(c, "padding");
+    Dim L = out_len(c, x->d[0], K, s, d, pad);
+    if (!L.sym && L.n <= 0) {
+        char db[64];
+        return op_error_input(c, 0, "the input is too short for Conv1D(kernel_size=%lld, "
+                              "dilation_rate=%lld, padding=\"valid\"): length %s, needs at "
+                              "least %lld", K, d, dim_str(x->d[0], db, sizeof db), d * (K - 1) + 1);
+    }
+    long long k[3] = {K, C, F}, b[1] = {F};
+    op_param(c, "kernel", 3, k, op_init(c, "kernel_initializer"));
+    if (op_bool(c, "use_bias"))
+        op_param(c, "bias", 1, b, op_init(c, "bias_initializer"));
+    c->out[0] = (Shape){.rank = 2, .d = {L, dim_fixed(F)}};
+    c->n_out = 1;
+    c->out_softmax = strcmp(op_str(c, "activation"), "softmax") == 0;
+    c->out_sigmoid = strcmp(op_str(c, "activation"), "sigmoid") == 0;
+    return true;
+}
+
+/* ---- code generation: a convolution is one GEMM over im2col rows ------- */
+
+typedef struct {
+    long long K, C, F, s, d;
+    const char *pad;
+    const char *act;
+} ConvShape;
+
+static void conv_shape(const IrLayer *l, ConvShape *c)
+{
+    c->K = l->params[0].shape[0];
+    c->C = l->params[0].shape[1];
+    c->F = l->params[0].shape[2];
+    c->s = l->attrs[op_attr_index(l->op, "strides")].ints[0];
+    c->d = l->attrs[op_attr_index(l->op, "dilation_rate")].ints[0];
+    c->pad = l->attrs[op_attr_index(l->op, "padding")].s;
+    c->act = l->attrs[op_attr_index(l->op, "activation")].s;
+}
+
+/* Output length and left padding as C expressions in T. */
+static const char *conv_lout(LowerOp *o, const ConvShape *c)
+{
+    if (!strcmp(c->pad, "valid"))
+        return arena_printf(o->a, "((T - %lld) / %lld + 1)", c->d * (c->K - 1) + 1, c->s);
+    return arena_printf(o->a, "((T + %lld) / %lld)", c->s - 1, c->s);
+}
+
+static const char *conv_left(LowerOp *o, const ConvShape *c)
+{
+    long long span = c->d * (c->K - 1);
+    if (!strcmp(c->pad, "causal"))
+        return arena_printf(o->a, "%lld", span);
+    if (!strcmp(c->pad, "same")) /* TF SAME: the odd element goes on the right */
+        return arena_printf(o->a, "(((T + %lld) / %lld - 1) * %lld + %lld - T > 0 ? "
+                            "(((T + %lld) / %lld - 1) * %lld + %lld - T) / 2 : 0)",
+                            c->s - 1, c->s, c->s, span + 1, c->s - 1, c->s, c->s, span + 1);
+    return "0";
+}
+
+static void plan(LowerOp *o)
+{
+    ConvShape c;
+    conv_shape(o->layer, &c);
+    lower_scratch(o, "col", "B * %s * %lld", conv_lout(o, &c), c.K * c.C);
+}
+
+static void forward(LowerOp *o)
+{
+    Printer *p = o->p;
+    ConvShape c;
+    conv_shape(o->layer, &c);
+    long long KC = c.K * c.C;
+    emit_line(p, "const int64_t L = %s; /* output steps */", conv_lout(o, &c));
+    emit_line(p, "const int64_t left = %s; /* zeros padded before step 0 */", conv_left(o, &c));
+    emit_comment(p, "col[b, t, k, c] = x[b, t*%lld + k*%lld - left, c] (0 in the padding)", c.s, c.d);
+    emit_open(p, "for (int64_t b = 0; b < B; b++)");
+    emit_open(p, "for (int64_t t = 0; t < L; t++)");
+    emit_open(p, "for (int64_t k = 0; k < %lld; k++)", c.K);
+    emit_line(p, "const int64_t src = t * %lld + k * %lld - left;", c.s, c.d);
+    emit_line(p, "seqrt_real *dst = col + ((b * L + t) * %lld + k) * %lld;", c.K, c.C);
+    emit_line(p, "if (src >= 0 && src < T)");
+    emit_line(p, "    memcpy(dst, x0 + (b * T + src) * %lld, sizeof(seqrt_real) * %lld);", c.C, c.C);
+    emit_line(p, "else");
+    emit_line(p, "    memset(dst, 0, sizeof(seqrt_real) * %lld);", c.C);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    bool bias = o->layer->n_params > 1;
+    if (bias) {
+        emit_open(p, "for (int64_t n = 0; n < B * L; n++)");
+        emit_line(p, "memcpy(y0 + n * %lld, bias, sizeof(seqrt_real) * %lld);", c.F, c.F);
+        emit_close(p, NULL);
+    }
+    emit_comment(p, "y[B*L, %lld] %s= col[B*L, %lld] kernel[%lld, %lld]", c.F, bias ? "+" : "", KC, KC, c.F);
+    emit_line(p, "seqrt_gemm(0, 0, (int)(B * L), %lld, %lld, 1, col, %lld, kernel, %lld, %d, y0, %lld);",
+              c.F, KC, KC, c.F, bias ? 1 : 0, c.F);
+    lower_activation_forward(o, c.act, "y0", "B * L", c.F);
+}
+
+static void backward(LowerOp *o)
+{
+    Printer *p = o->p;
+    ConvShape c;
+    conv_shape(o->layer, &c);
+    long long KC = c.K * c.C;
+    emit_line(p, "const int64_t L = %s; /* output steps */", conv_lout(o, &c));
+    lower_activation_backward(o, c.act, "d_y0", "y0", "B * L", c.F);
+    emit_comment(p, "d_kernel += col^T dy; d_bias += sum dy");
+    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(B * L), 1, col, %lld, d_y0, %lld, 1, d_kernel, %lld);",
+              KC, c.F, KC, c.F, c.F);
+    if (o->layer->n_params > 1) {
+        emit_open(p, "for (int64_t n = 0; n < B * L; n++)");
+        emit_line(p, "for (int64_t f = 0; f < %lld; f++) d_bias[f] += d_y0[n * %lld + f];", c.F, c.F);
+        emit_close(p, NULL);
+    }
+    if (!o->need_dx[0])
+        return;
+    emit_open(p, "if (d_x0)");
+    emit_line(p, "const int64_t left = %s;", conv_left(o, &c));
+    emit_comment(p, "dcol = dy kernel^T (into col, no longer needed), then scatter-add into dx");
+    emit_line(p, "seqrt_gemm(0, 1, (int)(B * L), %lld, %lld, 1, d_y0, %lld, kernel, %lld, 0, col, %lld);",
+              KC, c.F, c.F, c.F, KC);
+    emit_open(p, "for (int64_t b = 0; b < B; b++)");
+    emit_open(p, "for (int64_t t = 0; t < L; t++)");
+    emit_open(p, "for (int64_t k = 0; k < %lld; k++)", c.K);
+    emit_line(p, "const int64_t src = t * %lld + k * %lld - left;", c.s, c.d);
+    emit_line(p, "if (src < 0 || src >= T)");
+    emit_line(p, "    continue;");
+    emit_line(p, "const seqrt_real *g = col + ((b * L + t) * %lld + k) * %lld;", c.K, c.C);
+    emit_line(p, "for (int64_t i = 0; i < %lld; i++) d_x0[(b * T + src) * %lld + i] += g[i];", c.C, c.C);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+}
+
+static const char *step_unsupported(const IrLayer *l)
+{
+    long long span = (l->attrs[op_attr_index(l->op, "kernel_size")].ints[0] - 1) *
+                     l->attrs[op_attr_index(l->op, "dilation_rate")].ints[0];
+    if (span > 0 && strcmp(l->attrs[op_attr_index(l->op, "padding")].s, "causal"))
+        return "only padding=\"causal\" convolutions stream (the others look ahead)";
+    if (l->attrs[op_attr_index(l->op, "strides")].ints[0] != 1)
+        return "strided convolutions do not stream";
+    return NULL;
+}
+
+/* One step of a causal dilated convolution: a ring buffer holds the last
+ * d(K-1) + 1 inputs, so y_t = b + sum_k W[k] x_{t - (K-1-k) d} costs K terms. */
+static void step(InferOp *o)
+{
+    ConvShape c;
+    conv_shape(o->layer, &c);
+    long long R = c.d * (c.K - 1) + 1;
+    const char *ring = infer_state(o, "ring", R * c.C, "the last inputs, a ring");
+    const char *pos = infer_state(o, "pos", 1, "steps seen (mod the ring)");
+    emit_line(o->p, "const int t = (int)%s[0];", pos);
+    emit_line(o->p, "memcpy(%s + t * %lld, x0, sizeof(float) * %lld);", ring, c.C, c.C);
+    if (o->layer->n_params > 1)
+        emit_line(o->p, "memcpy(y0, bias, sizeof(float) * %lld);", c.F);
+    else
+        emit_line(o->p, "memset(y0, 0, sizeof(float) * %lld);", c.F);
+    emit_open(o->p, "for (int k = 0; k < %lld; k++)", c.K);
+    emit_line(o->p, "const int at = ((t - (%lld - k) * %lld) %% %lld + %lld) %% %lld;", c.K - 1, c.d, R, R, R);
+    emit_line(o->p, "const float *x = %s + at * %lld, *w = kernel + k * %lld;", ring, c.C, c.C * c.F);
+    emit_line(o->p, "for (int i = 0; i < %lld; i++)", c.C);
+    emit_line(o->p, "    for (int f = 0; f < %lld; f++) y0[f] += x[i] * w[i * %lld + f];", c.F, c.F);
+    emit_close(o->p, NULL);
+    emit_line(o->p, "%s[0] = (float)((t + 1) %% %lld);", pos, R);
+    infer_activation(o, c.act, "y0", c.F);
+}
+
+const OpInfo op_conv1d = {
+    .name = "Conv1D", .keras_name = "conv1d",
+    .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
+    .min_in = 1, .max_in = 1, .infer = infer,
+    .plan = plan, .forward = forward, .backward = backward,
+    .step = step, .step_unsupported = step_unsupported,
+};

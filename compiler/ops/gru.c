@@ -1,0 +1,296 @@
+/*
+ * GRU (KERAS-SEMANTICS 2.3): blocks [z, r, h] in kernel [D, 3u] and
+ * recurrent_kernel [u, 3u]. reset_after=true (the Keras 2.x/3 default):
+ * bias [2, 3u] (input row, recurrent row), params 3u(D + u + 2);
+ * reset_after=false: bias [3u], params 3u(D + u + 1). States: [h].
+ */
+#include "lower.h"
+#include "infer.h"
+#include "ops.h"
+
+static const AttrSpec attrs[] = {
+    {"units", ATTR_INT, true, 0, 0, NULL, NULL},
+    {"activation", ATTR_STR, false, 0, 0, "tanh", op_activation_choices},
+    {"recurrent_activation", ATTR_STR, false, 0, 0, "sigmoid", op_activation_choices},
+    OP_RNN_COMMON_ATTRS,
+    {"reset_after", ATTR_BOOL, false, 1, 0, NULL, NULL},
+};
+
+static bool infer(InferCtx *c)
+{
+    static const char *const states[] = {"h"};
+    if (!op_rnn_infer(c, 3, 1, states))
+        return false;
+    if (op_bool(c, "use_bias")) {
+        long long u3 = 3 * op_int(c, "units");
+        if (op_bool(c, "reset_after")) {
+            long long b[2] = {2, u3};
+            op_param(c, "bias", 2, b, op_init(c, "bias_initializer"));
+        } else {
+            long long b[1] = {u3};
+            op_param(c, "bias", 1, b, op_init(c, "bias_initializer"));
+        }
+    }
+    return true;
+}
+
+static bool reset_after(const LowerOp *o)
+{
+    return o->layer->attrs[op_attr_index(o->layer->op, "reset_after")].i != 0;
+}
+
+static void plan(LowerOp *o)
+{
+    RnnShape r;
+    op_rnn_shape(o, 3, &r);
+    op_rnn_plan(o, &r);
+    if (reset_after(o)) {
+        lower_scratch(o, "hh", "T * B * %lld", 3 * r.U);
+    } else {
+        lower_scratch(o, "s", "T * B * %lld", r.U);
+        lower_scratch(o, "hzr", "B * %lld", 2 * r.U);
+        lower_scratch(o, "hn", "B * %lld", r.U);
+    }
+}
+
+/* reset_after=true: [hz hr hn] = h_{t-1} U + b_h; z = rec(xz + hz),
+ * r = rec(xr + hr), n = act(xn + r hn); h_t = z h_{t-1} + (1 - z) n. */
+static void forward_after(LowerOp *o, const RnnShape *r)
+{
+    Printer *p = o->p;
+    long long U = r->U;
+    emit_comment(p, "[hz hr hn] = h_{t-1} recurrent_kernel + b_h; z, r = %s; n = %s(xn + r hn);",
+                 r->rec, r->act);
+    emit_comment(p, "h_t = z h_{t-1} + (1 - z) n");
+    emit_open(p, "for (int64_t t = 0; t < T; t++)");
+    emit_line(p, "seqrt_real *zt = z + t * B * %lld, *hht = hh + t * B * %lld;", 3 * U, 3 * U);
+    emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
+    emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld;", U);
+    if (r->bias) {
+        emit_line(p, "for (int64_t b = 0; b < B; b++)");
+        emit_line(p, "    memcpy(hht + b * %lld, bias + %lld, sizeof(seqrt_real) * %lld);", 3 * U, 3 * U,
+                  3 * U);
+    }
+    emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, recurrent_kernel, %lld, %d, hht, %lld);",
+              3 * U, U, op_rnn_recurrent_in(o, r, false), U, 3 * U, r->bias ? 1 : 0, 3 * U);
+    emit_open(p, "for (int64_t b = 0; b < B; b++)");
+    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
+    emit_line(p, "seqrt_real *g = zt + b * %lld;", 3 * U);
+    emit_line(p, "const seqrt_real *q = hht + b * %lld;", 3 * U);
+    emit_line(p, "const seqrt_real zg = %s;", lower_act_expr(o, r->rec, "g[j] + q[j]"));
+    emit_line(p, "const seqrt_real rg = %s;",
+              lower_act_expr(o, r->rec, arena_printf(o->a, "g[%lld + j] + q[%lld + j]", U, U)));
+    emit_line(p, "const seqrt_real ng = %s;",
+              lower_act_expr(o, r->act, arena_printf(o->a, "g[%lld + j] + rg * q[%lld + j]", 2 * U, 2 * U)));
+    if (r->masked) /* a padded step keeps the state */
+        emit_line(p, "ht[b * %lld + j] = %s ? zg * hp[b * %lld + j] + (1 - zg) * ng : hp[b * %lld + j];",
+                  U, r->mt, U, U);
+    else
+        emit_line(p, "ht[b * %lld + j] = zg * hp[b * %lld + j] + (1 - zg) * ng;", U, U);
+    emit_line(p, "g[j] = zg; g[%lld + j] = rg; g[%lld + j] = ng; /* for backward */", U, 2 * U);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+}
+
+static void backward_after(LowerOp *o, const RnnShape *r)
+{
+    Printer *p = o->p;
+    long long U = r->U;
+    emit_comment(p, "back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ar = an hn r';");
+    emit_comment(p, "input part [az ar an], recurrent part [az ar an r]; dh_{t-1} = dh z + rec part U^T");
+    emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
+    op_rnn_emit_grad_step(o, r);
+    emit_line(p, "seqrt_real *zt = z + t * B * %lld, *hht = hh + t * B * %lld;", 3 * U, 3 * U);
+    emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
+    emit_open(p, "for (int64_t b = 0; b < B; b++)");
+    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
+    emit_line(p, "seqrt_real *g = zt + b * %lld, *q = hht + b * %lld;", 3 * U, 3 * U);
+    if (r->masked)
+        emit_line(p, "if (!%s) { g[j] = g[%lld + j] = g[%lld + j] = q[j] = q[%lld + j] = q[%lld + j] = 0; continue; }",
+                  r->mt, U, 2 * U, U, 2 * U);
+    emit_line(p, "const seqrt_real zg = g[j], rg = g[%lld + j], ng = g[%lld + j], hn = q[%lld + j];",
+              U, 2 * U, 2 * U);
+    emit_line(p, "const seqrt_real dhv = dh[b * %lld + j];", U);
+    emit_line(p, "const seqrt_real az = dhv * (hp[b * %lld + j] - ng) * %s;", U, lower_dact_expr(o, r->rec, "zg"));
+    emit_line(p, "const seqrt_real an = dhv * (1 - zg) * %s;", lower_dact_expr(o, r->act, "ng"));
+    emit_line(p, "const seqrt_real ar = an * hn * %s;", lower_dact_expr(o, r->rec, "rg"));
+    emit_line(p, "g[j] = az; g[%lld + j] = ar; g[%lld + j] = an;", U, 2 * U);
+    emit_line(p, "q[j] = az; q[%lld + j] = ar; q[%lld + j] = an * rg;", U, 2 * U);
+    emit_line(p, "dh[b * %lld + j] = dhv * zg;", U);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    op_rnn_dh_gemm(o, r, "hht", 3 * U, "recurrent_kernel", 3 * U, 3 * U);
+    emit_close(p, NULL);
+    emit_comment(p, "d_recurrent_kernel += h[0..T-1]^T dzh; the recurrent bias row gets sum dzh");
+    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, %s, %lld, hh, %lld, 1, d_recurrent_kernel, %lld);",
+              U, 3 * U, op_rnn_seen_states(r), U, 3 * U, 3 * U);
+    if (r->bias) {
+        emit_open(p, "for (int64_t n = 0; n < T * B; n++)");
+        emit_line(p, "for (int64_t j = 0; j < %lld; j++) d_bias[%lld + j] += hh[n * %lld + j];", 3 * U,
+                  3 * U, 3 * U);
+        emit_close(p, NULL);
+    }
+}
+
+/* reset_after=false (Keras <= 2.3): z, r = rec(x W + h U_zr + b);
+ * s = r h_{t-1}; n = act(xn + s U_h); h_t = z h_{t-1} + (1 - z) n. */
+static void forward_before(LowerOp *o, const RnnShape *r)
+{
+    Printer *p = o->p;
+    long long U = r->U;
+    emit_comment(p, "z, r = %s(x W + h_{t-1} U_zr + b); s = r h_{t-1}; n = %s(xn + s U_h + b_h);",
+                 r->rec, r->act);
+    emit_comment(p, "h_t = z h_{t-1} + (1 - z) n");
+    emit_open(p, "for (int64_t t = 0; t < T; t++)");
+    emit_line(p, "seqrt_real *zt = z + t * B * %lld, *st = s + t * B * %lld;", 3 * U, U);
+    emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
+    emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld;", U);
+    const char *hq = op_rnn_recurrent_in(o, r, false);
+    emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, recurrent_kernel, %lld, 0, hzr, %lld);",
+              2 * U, U, hq, U, 3 * U, 2 * U);
+    emit_open(p, "for (int64_t b = 0; b < B; b++)");
+    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
+    emit_line(p, "seqrt_real *g = zt + b * %lld;", 3 * U);
+    emit_line(p, "g[j] = %s;", lower_act_expr(o, r->rec, arena_printf(o->a, "g[j] + hzr[b * %lld + j]", 2 * U)));
+    emit_line(p, "g[%lld + j] = %s;", U,
+              lower_act_expr(o, r->rec, arena_printf(o->a, "g[%lld + j] + hzr[b * %lld + %lld + j]", U, 2 * U, U)));
+    emit_line(p, "st[b * %lld + j] = g[%lld + j] * %s[b * %lld + j];", U, U, hq, U);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, st, %lld, recurrent_kernel + %lld, %lld, 0, hn, %lld);",
+              U, U, U, 2 * U, 3 * U, U);
+    emit_open(p, "for (int64_t b = 0; b < B; b++)");
+    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
+    emit_line(p, "seqrt_real *g = zt + b * %lld;", 3 * U);
+    emit_line(p, "const seqrt_real ng = %s;",
+              lower_act_expr(o, r->act, arena_printf(o->a, "g[%lld + j] + hn[b * %lld + j]", 2 * U, U)));
+    if (r->masked)
+        emit_line(p, "ht[b * %lld + j] = %s ? g[j] * hp[b * %lld + j] + (1 - g[j]) * ng : hp[b * %lld + j];",
+                  U, r->mt, U, U);
+    else
+        emit_line(p, "ht[b * %lld + j] = g[j] * hp[b * %lld + j] + (1 - g[j]) * ng;", U, U);
+    emit_line(p, "g[%lld + j] = ng; /* for backward */", 2 * U);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+}
+
+static void backward_before(LowerOp *o, const RnnShape *r)
+{
+    Printer *p = o->p;
+    long long U = r->U;
+    emit_comment(p, "back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ds = an U_h^T,");
+    emit_comment(p, "ar = ds h_{t-1} r'; dh_{t-1} = dh z + ds r + [az ar] U_zr^T");
+    emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
+    op_rnn_emit_grad_step(o, r);
+    emit_line(p, "seqrt_real *zt = z + t * B * %lld;", 3 * U);
+    emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
+    const char *hq = op_rnn_recurrent_in(o, r, true);
+    emit_open(p, "for (int64_t b = 0; b < B; b++)");
+    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
+    emit_line(p, "seqrt_real *g = zt + b * %lld;", 3 * U);
+    if (r->masked)
+        emit_line(p, "if (!%s) { g[j] = g[%lld + j] = 0; continue; }", r->mt, 2 * U);
+    emit_line(p, "const seqrt_real zg = g[j], ng = g[%lld + j], dhv = dh[b * %lld + j];", 2 * U, U);
+    emit_line(p, "g[j] = dhv * (hp[b * %lld + j] - ng) * %s;", U, lower_dact_expr(o, r->rec, "zg"));
+    emit_line(p, "g[%lld + j] = dhv * (1 - zg) * %s;", 2 * U, lower_dact_expr(o, r->act, "ng"));
+    emit_line(p, "dh[b * %lld + j] = dhv * zg;", U);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    emit_line(p, "seqrt_gemm(0, 1, (int)B, %lld, %lld, 1, zt + %lld, %lld, recurrent_kernel + %lld, %lld, 0, hn, %lld); /* ds */",
+              U, U, 2 * U, 3 * U, 2 * U, 3 * U, U);
+    emit_open(p, "for (int64_t b = 0; b < B; b++)");
+    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
+    emit_line(p, "seqrt_real *g = zt + b * %lld;", 3 * U);
+    emit_line(p, "const seqrt_real rg = g[%lld + j], ds = hn[b * %lld + j];", U, U);
+    emit_line(p, "dh[b * %lld + j] += ds * rg%s;", U, r->rd > 0 ? arena_printf(o->a, " * mh[b * %lld + j]", U) : "");
+    emit_line(p, "g[%lld + j] = ds * %s[b * %lld + j] * %s;", U, hq, U, lower_dact_expr(o, r->rec, "rg"));
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    op_rnn_dh_gemm(o, r, "zt", 3 * U, "recurrent_kernel", 2 * U, 3 * U);
+    emit_close(p, NULL);
+    emit_comment(p, "d_recurrent_kernel: [:, :2u] += h[0..T-1]^T [az ar]; [:, 2u:] += s^T an");
+    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, %s, %lld, z, %lld, 1, d_recurrent_kernel, %lld);",
+              U, 2 * U, op_rnn_seen_states(r), U, 3 * U, 3 * U);
+    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, s, %lld, z + %lld, %lld, 1, d_recurrent_kernel + %lld, %lld);",
+              U, U, U, 2 * U, 3 * U, 2 * U, 3 * U);
+}
+
+static void forward(LowerOp *o)
+{
+    RnnShape r;
+    op_rnn_shape(o, 3, &r);
+    static const char *const states[] = {"h"};
+    op_rnn_emit_inputs(o, &r, r.bias ? "bias" : NULL);
+    op_rnn_emit_initial(o, "h", 0, r.U);
+    if (reset_after(o))
+        forward_after(o, &r);
+    else
+        forward_before(o, &r);
+    op_rnn_emit_outputs(o, &r, states, 1);
+}
+
+static void backward(LowerOp *o)
+{
+    RnnShape r;
+    op_rnn_shape(o, 3, &r);
+    static const char *const dstates[] = {"dh"};
+    op_rnn_emit_grad_init(o, &r, dstates, 1);
+    if (reset_after(o))
+        backward_after(o, &r);
+    else
+        backward_before(o, &r);
+    op_rnn_emit_input_grads(o, &r, "z", r.bias ? "d_bias" : NULL, dstates, 1);
+}
+
+/* One step of either GRU form (see forward_after / forward_before). */
+static void step(InferOp *o)
+{
+    const IrLayer *l = o->layer;
+    long long D = l->params[0].shape[0], U = l->params[1].shape[0];
+    bool bias = l->n_params > 2, after = l->attrs[op_attr_index(l->op, "reset_after")].i;
+    const char *act = infer_act_fn(l->attrs[op_attr_index(l->op, "activation")].s);
+    const char *rec = infer_act_fn(l->attrs[op_attr_index(l->op, "recurrent_activation")].s);
+    const char *h = infer_state(o, "h", U, "hidden state");
+    const char *xz = infer_state(o, "xz", 3 * U, "scratch: x W + b_x");
+    const char *hz = infer_state(o, "hz", 3 * U, "scratch: h U (+ b_h)");
+    if (bias)
+        emit_line(o->p, "memcpy(%s, bias, sizeof(float) * %lld);", xz, 3 * U);
+    infer_matvec(o, xz, "x0", "kernel", D, 3 * U, 3 * U, bias);
+    if (after) {
+        if (bias)
+            emit_line(o->p, "memcpy(%s, bias + %lld, sizeof(float) * %lld);", hz, 3 * U, 3 * U);
+        infer_matvec(o, hz, h, "recurrent_kernel", U, 3 * U, 3 * U, bias);
+        emit_open(o->p, "for (int j = 0; j < %lld; j++)", U);
+        emit_line(o->p, "const float zg = %s(%s[j] + %s[j]), rg = %s(%s[%lld + j] + %s[%lld + j]);",
+                  rec, xz, hz, rec, xz, U, hz, U);
+        emit_line(o->p, "const float ng = %s(%s[%lld + j] + rg * %s[%lld + j]);", act, xz, 2 * U, hz, 2 * U);
+        emit_line(o->p, "%s[j] = zg * %s[j] + (1 - zg) * ng;", h, h);
+        emit_close(o->p, NULL);
+    } else {
+        infer_matvec(o, hz, h, "recurrent_kernel", U, 2 * U, 3 * U, false);
+        emit_comment(o->p, "z, r; then s = r h into hz[2u:]; n = act(xn + s U_h)");
+        emit_open(o->p, "for (int j = 0; j < %lld; j++)", U);
+        emit_line(o->p, "%s[j] = %s(%s[j] + %s[j]);", xz, rec, xz, hz);
+        emit_line(o->p, "%s[%lld + j] = %s(%s[%lld + j] + %s[%lld + j]) * %s[j];", hz, 2 * U, rec, xz, U, hz, U, h);
+        emit_close(o->p, NULL);
+        infer_matvec(o, arena_printf(o->a, "(%s + %lld)", xz, 2 * U), arena_printf(o->a, "(%s + %lld)", hz, 2 * U),
+                     arena_printf(o->a, "(recurrent_kernel + %lld)", 2 * U), U, U, 3 * U, true);
+        emit_open(o->p, "for (int j = 0; j < %lld; j++)", U);
+        emit_line(o->p, "const float ng = %s(%s[%lld + j]);", act, xz, 2 * U);
+        emit_line(o->p, "%s[j] = %s[j] * %s[j] + (1 - %s[j]) * ng;", h, xz, h, xz);
+        emit_close(o->p, NULL);
+    }
+    for (int k = 0; k < o->node->n_out; k++)
+        emit_line(o->p, "memcpy(y%d, %s, sizeof(float) * %lld);", k, h, U);
+}
+
+const OpInfo op_gru = {
+    .name = "GRU", .keras_name = "gru",
+    .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
+    .min_in = 1, .max_in = 1, .recurrent = true, .infer = infer,
+    .plan = plan, .forward = forward, .backward = backward,
+    .unsupported = op_rnn_unsupported,
+    .step = step,
+};

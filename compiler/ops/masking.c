@@ -1,0 +1,52 @@
+/* Masking(mask_value): marks steps whose features all equal mask_value as
+ * padding; recurrent layers downstream carry their state across them. */
+#include "lower.h"
+#include "ops.h"
+
+static const AttrSpec attrs[] = {
+    {"mask_value", ATTR_FLOAT, false, 0, 0.0, NULL, NULL},
+};
+
+static bool infer(InferCtx *c)
+{
+    if (!op_need_rank(c, 0, 2, "a sequence [time, features]"))
+        return false;
+    c->out[0] = *c->in[0];
+    c->n_out = 1;
+    c->out_masked = c->makes_mask = true;
+    return true;
+}
+
+/* A step is padding when every feature equals mask_value; its features
+ * become 0 (Keras multiplies by the mask). */
+static void forward(LowerOp *o)
+{
+    long long F = lower_fixed(o->node->in[0]->shape.d[1]);
+    double v = o->layer->attrs[0].f;
+    emit_open(o->p, "for (int64_t n = 0; n < B * T; n++)");
+    emit_line(o->p, "const seqrt_real *x = x0 + n * %lld;", F);
+    emit_line(o->p, "int valid = 0;");
+    emit_line(o->p, "for (int64_t i = 0; i < %lld; i++) valid |= x[i] != (seqrt_real)%.17g;", F, v);
+    emit_line(o->p, "m0[n] = (seqrt_real)valid;");
+    emit_line(o->p, "for (int64_t i = 0; i < %lld; i++) y0[n * %lld + i] = valid ? x[i] : 0;", F, F);
+    emit_close(o->p, NULL);
+}
+
+static void backward(LowerOp *o)
+{
+    if (!o->need_dx[0])
+        return;
+    long long F = lower_fixed(o->node->in[0]->shape.d[1]);
+    emit_open(o->p, "if (d_x0)");
+    emit_line(o->p, "for (int64_t n = 0; n < B * T; n++)");
+    emit_line(o->p, "    for (int64_t i = 0; i < %lld; i++) d_x0[n * %lld + i] += m0[n] * d_y0[n * %lld + i];",
+              F, F, F);
+    emit_close(o->p, NULL);
+}
+
+const OpInfo op_masking = {
+    .name = "Masking", .keras_name = "masking",
+    .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
+    .min_in = 1, .max_in = 1, .infer = infer,
+    .forward = forward, .backward = backward,
+};

@@ -1,0 +1,152 @@
+/* ops.c: the table of layer kinds and the helpers their shape rules share. */
+#include "ops.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+extern const OpInfo op_dense, op_activation, op_simple_rnn, op_lstm, op_gru, op_embedding,
+    op_conv1d, op_attention_layer, op_attention, op_additive_attention, op_dropout,
+    op_bidirectional, op_time_distributed, op_concatenate, op_add, op_flatten, op_last_step,
+    op_masking, op_repeat_vector;
+
+/* One row per layer kind; keep sorted by name for the "known layers" list. */
+static const OpInfo *const op_table[] = {
+    &op_activation, &op_add,        &op_additive_attention, &op_attention,
+    &op_attention_layer, &op_bidirectional, &op_concatenate, &op_conv1d,
+    &op_dense,      &op_dropout,    &op_embedding,  &op_flatten,
+    &op_gru,        &op_lstm,       &op_last_step,  &op_masking,
+    &op_repeat_vector, &op_simple_rnn, &op_time_distributed,
+};
+
+const char *const op_activation_choices[] = {
+    "linear", "relu", "tanh", "sigmoid", "hard_sigmoid", "softmax", NULL,
+};
+
+const char *const op_initializer_choices[] = {
+    "glorot_uniform", "orthogonal", "zeros", "ones", "uniform", NULL,
+};
+
+const OpInfo *op_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof op_table / sizeof op_table[0]; i++)
+        if (strcmp(op_table[i]->name, name) == 0)
+            return op_table[i];
+    return NULL;
+}
+
+const OpInfo *const *op_all(int *n)
+{
+    *n = (int)(sizeof op_table / sizeof op_table[0]);
+    return op_table;
+}
+
+int op_attr_index(const OpInfo *op, const char *name)
+{
+    for (int i = 0; i < op->n_attrs; i++)
+        if (strcmp(op->attrs[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+const AttrVal *op_attr(const InferCtx *c, const char *name)
+{
+    int i = op_attr_index(c->layer->op, name);
+    if (i < 0)
+        seq_die("op %s has no attribute %s", c->layer->op->name, name);
+    return &c->layer->attrs[i];
+}
+
+long long op_int(const InferCtx *c, const char *name) { return op_attr(c, name)->i; }
+double op_float(const InferCtx *c, const char *name) { return op_attr(c, name)->f; }
+bool op_bool(const InferCtx *c, const char *name) { return op_attr(c, name)->i != 0; }
+const char *op_str(const InferCtx *c, const char *name) { return op_attr(c, name)->s; }
+
+InitKind op_init(const InferCtx *c, const char *attr)
+{
+    const char *s = op_str(c, attr);
+    static const struct { const char *name; InitKind kind; } map[] = {
+        {"glorot_uniform", INIT_GLOROT_UNIFORM}, {"orthogonal", INIT_ORTHOGONAL},
+        {"zeros", INIT_ZEROS}, {"ones", INIT_ONES}, {"uniform", INIT_UNIFORM},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].name, s) == 0)
+            return map[i].kind;
+    seq_die("unknown initializer %s", s);
+}
+
+void op_param(InferCtx *c, const char *name, int ndim, const long long *shape, InitKind init)
+{
+    IrLayer *l = c->layer;
+    if (l->built)
+        return; /* shapes of a shared layer's later calls are checked by the rule */
+    if (l->n_params == IR_MAX_PARAMS)
+        seq_die("too many parameters in one layer");
+    IrParam *p = &l->params[l->n_params++];
+    p->name = arena_printf(c->arena, "%s.%s%s", l->name, c->prefix ? c->prefix : "", name);
+    p->ndim = ndim;
+    p->size = 1;
+    for (int i = 0; i < ndim; i++) {
+        p->shape[i] = shape[i];
+        p->size *= shape[i];
+    }
+    p->init = init;
+    /* Keras's compute_fans: [a, b] -> (a, b); conv [K, Cin, F] -> (K*Cin, K*F). */
+    if (ndim == 0) {
+        p->fan_in = p->fan_out = 1;
+    } else if (ndim == 1) {
+        p->fan_in = p->fan_out = shape[0];
+    } else {
+        long long receptive = 1;
+        for (int i = 0; i < ndim - 2; i++)
+            receptive *= shape[i];
+        p->fan_in = shape[ndim - 2] * receptive;
+        p->fan_out = shape[ndim - 1] * receptive;
+    }
+    l->n_weights += p->size;
+}
+
+static bool vreport(InferCtx *c, int k, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    diag_error(c->diag, c->node->span, "%s", msg);
+    if (k >= 0 && k < c->n_in) {
+        const IrTensor *t = c->node->in[k];
+        char sb[96], ob[160];
+        diag_note(c->diag, t->span, "%s has shape %s here (%s)",
+                  t->name ? t->name : "the input", shape_str(&t->shape, sb, sizeof sb),
+                  tensor_origin(t, ob, sizeof ob));
+    }
+    return false;
+}
+
+bool op_error_input(InferCtx *c, int k, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c, k, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+bool op_error(InferCtx *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(c, -1, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+bool op_need_rank(InferCtx *c, int k, int rank, const char *what)
+{
+    const Shape *s = c->in[k];
+    if (s->rank == rank)
+        return true;
+    char sb[96];
+    return op_error_input(c, k, "%s expects %s, but got %s", c->layer->op->name, what,
+                          shape_str(s, sb, sizeof sb));
+}

@@ -1,0 +1,299 @@
+/*
+ * rnn.c: the shape rule SimpleRNN, LSTM and GRU share (KERAS-SEMANTICS 2).
+ * Input [T, D]. Output [T, u] with return_sequences, else [u]; with
+ * return_state, then one [u] per state (LSTM: h, c; others: h).
+ */
+#include <string.h>
+
+#include "lower.h"
+#include "ops.h"
+
+bool op_rnn_infer(InferCtx *c, int gates, int n_states, const char *const *state_names)
+{
+    if (!op_need_rank(c, 0, 2, "a sequence [time, features]"))
+        return false;
+    long long u = op_int(c, "units");
+    if (u <= 0)
+        return op_error(c, "%s needs units > 0, got %lld", c->layer->op->name, u);
+    double dr = op_float(c, "dropout"), rdr = op_float(c, "recurrent_dropout");
+    if (dr < 0 || dr >= 1 || rdr < 0 || rdr >= 1)
+        return op_error(c, "dropout rates must be in [0, 1)");
+    const Shape *x = c->in[0];
+    if (x->d[1].sym)
+        return op_error_input(c, 0, "the feature axis of a recurrent layer's input must be fixed");
+    long long D = x->d[1].n;
+    if (!strcmp(op_str(c, "activation"), "softmax"))
+        return op_error(c, "a recurrent layer's activation cannot be softmax");
+    if (op_attr_index(c->layer->op, "recurrent_activation") >= 0 &&
+        !strcmp(op_str(c, "recurrent_activation"), "softmax"))
+        return op_error(c, "a recurrent layer's recurrent_activation cannot be softmax");
+
+    if (c->layer->built) {
+        long long D0 = c->layer->params[0].shape[0];
+        if (D0 != D)
+            return op_error_input(c, 0, "layer '%s' was built for %lld input features, "
+                                  "but this call gives it %lld", c->layer->name, D0, D);
+    }
+    for (int k = 0; k < c->n_state; k++) {
+        const Shape *s = c->state[k];
+        if (s->rank != 1 || s->d[0].sym || s->d[0].n != u) {
+            char sb[96], ob[160];
+            diag_error(c->diag, c->node->span,
+                       "initial state '%s' of %s(%lld) must have shape (None, %lld), but it is %s",
+                       state_names[k], c->layer->op->name, u, u, shape_str(s, sb, sizeof sb));
+            diag_note(c->diag, c->node->state[k]->span, "that state is the %s",
+                      tensor_origin(c->node->state[k], ob, sizeof ob));
+            return false;
+        }
+    }
+    if (c->n_state != 0 && c->n_state != n_states)
+        return op_error(c, "%s takes %d initial state%s (%s%s%s), but %d %s given",
+                        c->layer->op->name, n_states, n_states == 1 ? "" : "s",
+                        state_names[0], n_states > 1 ? ", " : "",
+                        n_states > 1 ? state_names[1] : "", c->n_state,
+                        c->n_state == 1 ? "was" : "were");
+
+    long long kshape[2] = {D, gates * u}, rshape[2] = {u, gates * u};
+    op_param(c, "kernel", 2, kshape, op_init(c, "kernel_initializer"));
+    op_param(c, "recurrent_kernel", 2, rshape, op_init(c, "recurrent_initializer"));
+
+    Shape seq = {.rank = 2, .d = {x->d[0], dim_fixed(u)}};
+    Shape vec = {.rank = 1, .d = {dim_fixed(u)}};
+    c->out[0] = op_bool(c, "return_sequences") ? seq : vec;
+    c->n_out = 1;
+    if (op_bool(c, "return_state"))
+        for (int k = 0; k < n_states; k++)
+            c->out[c->n_out++] = vec;
+    c->out_masked = c->in_masked && op_bool(c, "return_sequences");
+    return true;
+}
+
+/* ---- code generation ---------------------------------------------------- */
+
+void op_rnn_shape(LowerOp *o, int gates, RnnShape *r)
+{
+    const IrLayer *l = o->layer;
+    const OpInfo *op = l->op;
+    r->D = l->params[0].shape[0];
+    r->U = l->params[1].shape[0];
+    r->G = gates;
+    r->seq = l->attrs[op_attr_index(op, "return_sequences")].i;
+    r->state = l->attrs[op_attr_index(op, "return_state")].i;
+    r->backwards = l->attrs[op_attr_index(op, "go_backwards")].i;
+    r->bias = l->n_params > 2;
+    r->stateful = l->attrs[op_attr_index(op, "stateful")].i;
+    r->masked = o->node->in[0]->mask != NULL;
+    r->zero_masked = r->masked && l->zero_output_for_mask;
+    r->mt = r->backwards ? "mask0[b * T + T - 1 - t]" : "mask0[b * T + t]";
+    r->xd = l->attrs[op_attr_index(op, "dropout")].f;
+    r->rd = l->attrs[op_attr_index(op, "recurrent_dropout")].f;
+    r->act = l->attrs[op_attr_index(op, "activation")].s;
+    int ra = op_attr_index(op, "recurrent_activation");
+    r->rec = ra >= 0 ? l->attrs[ra].s : NULL;
+}
+
+void op_rnn_plan(LowerOp *o, const RnnShape *r)
+{
+    lower_scratch(o, "xt", "T * B * %lld", r->D);
+    lower_scratch(o, "z", "T * B * %lld", r->G * r->U);
+    lower_scratch(o, "h", "(T + 1) * B * %lld", r->U);
+    lower_scratch(o, "dh", "B * %lld", r->U);
+    if (r->stateful)
+        lower_state(o, "carry_h", "B * %lld", r->U);
+    if (r->xd > 0)
+        lower_scratch(o, "mx", "B * %lld", r->D);
+    if (r->rd > 0) {
+        lower_scratch(o, "mh", "B * %lld", r->U);
+        lower_scratch(o, "hd", "T * B * %lld", r->U);
+        lower_scratch(o, "dhr", "B * %lld", r->U);
+    }
+}
+
+const char *op_rnn_unsupported(const IrLayer *l)
+{
+    (void)l;
+    return NULL;
+}
+
+/* One dropout mask per sequence (Keras reuses it at every step): 1/(1-rate)
+ * or 0 while training, 1 otherwise. */
+static void emit_dropout_mask(LowerOp *o, const char *mask, long long n, double rate, int salt)
+{
+    emit_open(o->p, "for (int64_t i = 0; i < B * %lld; i++)", n);
+    emit_line(o->p, "%s[i] = !training ? 1 : seqrt_hash_uniform((uint64_t)training, stream * 4 + %d, "
+              "(uint64_t)i) >= %.17g ? (seqrt_real)%.17g : 0;", mask, salt, rate, 1.0 / (1.0 - rate));
+    emit_close(o->p, NULL);
+}
+
+const char *op_rnn_recurrent_in(LowerOp *o, const RnnShape *r, bool backward)
+{
+    if (r->rd <= 0)
+        return "hp";
+    long long U = r->U;
+    if (backward) {
+        emit_line(o->p, "const seqrt_real *hq = hd + t * B * %lld; /* h_{t-1}, recurrent dropout */", U);
+        return "hq";
+    }
+    emit_line(o->p, "seqrt_real *hq = hd + t * B * %lld; /* h_{t-1} with recurrent dropout */", U);
+    emit_line(o->p, "for (int64_t i = 0; i < B * %lld; i++) hq[i] = hp[i] * mh[i];", U);
+    return "hq";
+}
+
+void op_rnn_dh_gemm(LowerOp *o, const RnnShape *r, const char *a, long long lda, const char *b,
+                    long long K, long long ldb)
+{
+    long long U = r->U;
+    if (r->rd <= 0) {
+        emit_line(o->p, "seqrt_gemm(0, 1, (int)B, %lld, %lld, 1, %s, %lld, %s, %lld, 1, dh, %lld);",
+                  U, K, a, lda, b, ldb, U);
+        return;
+    }
+    emit_line(o->p, "seqrt_gemm(0, 1, (int)B, %lld, %lld, 1, %s, %lld, %s, %lld, 0, dhr, %lld);",
+              U, K, a, lda, b, ldb, U);
+    emit_line(o->p, "for (int64_t i = 0; i < B * %lld; i++) dh[i] += dhr[i] * mh[i];", U);
+}
+
+const char *op_rnn_seen_states(const RnnShape *r) { return r->rd > 0 ? "hd" : "h"; }
+
+void op_rnn_emit_inputs(LowerOp *o, const RnnShape *r, const char *bias_expr)
+{
+    Printer *p = o->p;
+    long long GU = r->G * r->U;
+    emit_comment(p, "xt[t, b] = x[b, %s]: time-major, one [B, %lld] block per step",
+                 r->backwards ? "T - 1 - t" : "t", r->D);
+    if (r->rd > 0)
+        emit_dropout_mask(o, "mh", r->U, r->rd, 1);
+    if (r->xd > 0) {
+        emit_dropout_mask(o, "mx", r->D, r->xd, 0);
+        emit_comment(p, "input dropout: one mask per sequence, the same at every step");
+        emit_open(p, "for (int64_t b = 0; b < B; b++)");
+        emit_line(p, "for (int64_t t = 0; t < T; t++)");
+        emit_line(p, "    for (int64_t i = 0; i < %lld; i++)", r->D);
+        emit_line(p, "        xt[(t * B + b) * %lld + i] = x0[(b * T + %s) * %lld + i] * mx[b * %lld + i];",
+                  r->D, r->backwards ? "T - 1 - t" : "t", r->D, r->D);
+        emit_close(p, NULL);
+    } else {
+        emit_open(p, "for (int64_t b = 0; b < B; b++)");
+        emit_line(p, "for (int64_t t = 0; t < T; t++)");
+        emit_line(p, "    memcpy(xt + (t * B + b) * %lld, x0 + (b * T + %s) * %lld, sizeof(seqrt_real) * %lld);",
+                  r->D, r->backwards ? "T - 1 - t" : "t", r->D, r->D);
+        emit_close(p, NULL);
+    }
+    if (bias_expr) {
+        emit_open(p, "for (int64_t n = 0; n < T * B; n++)");
+        emit_line(p, "memcpy(z + n * %lld, %s, sizeof(seqrt_real) * %lld);", GU, bias_expr, GU);
+        emit_close(p, NULL);
+    }
+    emit_comment(p, "z[T*B, %lld] %s= xt[T*B, %lld] kernel[%lld, %lld]: every step's input projection",
+                 GU, bias_expr ? "+" : "", r->D, r->D, GU);
+    emit_line(p, "seqrt_gemm(0, 0, (int)(T * B), %lld, %lld, 1, xt, %lld, kernel, %lld, %d, z, %lld);",
+              GU, r->D, r->D, GU, bias_expr ? 1 : 0, GU);
+}
+
+void op_rnn_emit_initial(LowerOp *o, const char *buf, int k, long long U)
+{
+    const IrLayer *l = o->layer;
+    bool stateful = l->attrs[op_attr_index(l->op, "stateful")].i;
+    if (o->node->n_state > k)
+        emit_line(o->p, "memcpy(%s, s%d, sizeof(seqrt_real) * B * %lld);", buf, k, U);
+    else if (stateful)
+        emit_line(o->p, "memcpy(%s, carry_%s, sizeof(seqrt_real) * B * %lld); /* from the last batch */",
+                  buf, buf, U);
+    else
+        emit_line(o->p, "memset(%s, 0, sizeof(seqrt_real) * B * %lld);", buf, U);
+}
+
+void op_rnn_emit_outputs(LowerOp *o, const RnnShape *r, const char *const *state_bufs, int n_states)
+{
+    Printer *p = o->p;
+    long long U = r->U;
+    if (r->seq && r->zero_masked) {
+        emit_comment(p, "y0[b, t] = h[t + 1, b], or 0 at a padded step");
+        emit_open(p, "for (int64_t b = 0; b < B; b++)");
+        emit_open(p, "for (int64_t t = 0; t < T; t++)");
+        emit_line(p, "if (%s) memcpy(y0 + (b * T + t) * %lld, h + ((t + 1) * B + b) * %lld, sizeof(seqrt_real) * %lld);",
+                  r->mt, U, U, U);
+        emit_line(p, "else memset(y0 + (b * T + t) * %lld, 0, sizeof(seqrt_real) * %lld);", U, U);
+        emit_close(p, NULL);
+        emit_close(p, NULL);
+    } else if (r->seq) {
+        emit_comment(p, "y0[b, t] = h[t + 1, b]: every step, in processing order");
+        emit_open(p, "for (int64_t b = 0; b < B; b++)");
+        emit_line(p, "for (int64_t t = 0; t < T; t++)");
+        emit_line(p, "    memcpy(y0 + (b * T + t) * %lld, h + ((t + 1) * B + b) * %lld, sizeof(seqrt_real) * %lld);",
+                  U, U, U);
+        emit_close(p, NULL);
+    } else {
+        emit_line(p, "memcpy(y0, h + T * B * %lld, sizeof(seqrt_real) * B * %lld); /* the last step */",
+                  U, U);
+    }
+    if (r->state)
+        for (int k = 0; k < n_states; k++)
+            emit_line(p, "memcpy(y%d, %s + T * B * %lld, sizeof(seqrt_real) * B * %lld); /* final state */",
+                      k + 1, state_bufs[k], U, U);
+    if (r->stateful)
+        for (int k = 0; k < n_states; k++)
+            emit_line(p, "memcpy(carry_%s, %s + T * B * %lld, sizeof(seqrt_real) * B * %lld); /* for the next batch */",
+                      state_bufs[k], state_bufs[k], U, U);
+}
+
+void op_rnn_emit_grad_init(LowerOp *o, const RnnShape *r, const char *const *dbufs, int n_states)
+{
+    Printer *p = o->p;
+    long long U = r->U;
+    for (int k = 0; k < n_states; k++)
+        emit_line(p, "memset(%s, 0, sizeof(seqrt_real) * B * %lld);", dbufs[k], U);
+    if (!r->seq)
+        emit_line(p, "for (int64_t i = 0; i < B * %lld; i++) dh[i] += d_y0[i];", U);
+    if (r->state)
+        for (int k = 0; k < n_states; k++)
+            emit_line(p, "for (int64_t i = 0; i < B * %lld; i++) %s[i] += d_y%d[i];", U, dbufs[k],
+                      k + 1);
+}
+
+void op_rnn_emit_grad_step(LowerOp *o, const RnnShape *r)
+{
+    if (!r->seq)
+        return;
+    long long U = r->U;
+    emit_line(o->p, "for (int64_t b = 0; b < B; b++)");
+    if (r->zero_masked)
+        emit_line(o->p, "    if (%s)", r->mt);
+    emit_line(o->p, "%sfor (int64_t j = 0; j < %lld; j++) dh[b * %lld + j] += d_y0[(b * T + t) * %lld + j];",
+              r->zero_masked ? "        " : "    ", U, U, U);
+}
+
+void op_rnn_emit_input_grads(LowerOp *o, const RnnShape *r, const char *dz, const char *dbias_expr,
+                             const char *const *dbufs, int n_states)
+{
+    Printer *p = o->p;
+    long long GU = r->G * r->U, D = r->D;
+    for (int k = 0; k < n_states && k < o->node->n_state; k++) {
+        if (!o->need_ds[k])
+            continue;
+        emit_open(p, "if (d_s%d)", k);
+        emit_line(p, "for (int64_t i = 0; i < B * %lld; i++) d_s%d[i] += %s[i];", r->U, k, dbufs[k]);
+        emit_close(p, NULL);
+    }
+    emit_comment(p, "d_kernel += xt^T dz over all T*B rows at once");
+    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, xt, %lld, %s, %lld, 1, d_kernel, %lld);",
+              D, GU, D, dz, GU, GU);
+    if (dbias_expr) {
+        emit_open(p, "for (int64_t n = 0; n < T * B; n++)");
+        emit_line(p, "for (int64_t j = 0; j < %lld; j++) %s[j] += %s[n * %lld + j];", GU, dbias_expr,
+                  dz, GU);
+        emit_close(p, NULL);
+    }
+    if (!o->need_dx[0])
+        return;
+    emit_open(p, "if (d_x0)");
+    emit_comment(p, "dxt = dz kernel^T (into xt, no longer needed), then back to batch-major");
+    emit_line(p, "seqrt_gemm(0, 1, (int)(T * B), %lld, %lld, 1, %s, %lld, kernel, %lld, 0, xt, %lld);",
+              D, GU, dz, GU, GU, D);
+    emit_open(p, "for (int64_t b = 0; b < B; b++)");
+    emit_line(p, "for (int64_t t = 0; t < T; t++)");
+    emit_line(p, "    for (int64_t i = 0; i < %lld; i++) d_x0[(b * T + %s) * %lld + i] += xt[(t * B + b) * %lld + i]%s;",
+              D, r->backwards ? "T - 1 - t" : "t", D, D, r->xd > 0 ? arena_printf(o->a, " * mx[b * %lld + i]", D) : "");
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+}

@@ -1,0 +1,126 @@
+/*
+ * SimpleRNN (KERAS-SEMANTICS 2.1): h_t = act(x_t W + h_{t-1} U + b).
+ * kernel [D, u] glorot_uniform, recurrent_kernel [u, u] orthogonal,
+ * bias [u] zeros. Params u(D + u + 1). States: [h].
+ */
+#include "lower.h"
+#include "infer.h"
+#include "ops.h"
+
+static const AttrSpec attrs[] = {
+    {"units", ATTR_INT, true, 0, 0, NULL, NULL},
+    {"activation", ATTR_STR, false, 0, 0, "tanh", op_activation_choices},
+    OP_RNN_COMMON_ATTRS,
+};
+
+static bool infer(InferCtx *c)
+{
+    static const char *const states[] = {"h"};
+    if (!op_rnn_infer(c, 1, 1, states))
+        return false;
+    if (op_bool(c, "use_bias")) {
+        long long b[1] = {op_int(c, "units")};
+        op_param(c, "bias", 1, b, op_init(c, "bias_initializer"));
+    }
+    return true;
+}
+
+static void plan(LowerOp *o)
+{
+    RnnShape r;
+    op_rnn_shape(o, 1, &r);
+    op_rnn_plan(o, &r);
+}
+
+static void forward(LowerOp *o)
+{
+    Printer *p = o->p;
+    RnnShape r;
+    op_rnn_shape(o, 1, &r);
+    long long U = r.U;
+    static const char *const states[] = {"h"};
+    op_rnn_emit_inputs(o, &r, r.bias ? "bias" : NULL);
+    op_rnn_emit_initial(o, "h", 0, U);
+    emit_comment(p, "h_t = %s(x_t kernel + bias + h_{t-1} recurrent_kernel)", r.act);
+    emit_open(p, "for (int64_t t = 0; t < T; t++)");
+    emit_line(p, "seqrt_real *zt = z + t * B * %lld;", U);
+    emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
+    emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld;", U);
+    emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, recurrent_kernel, %lld, 1, zt, %lld);",
+              U, U, op_rnn_recurrent_in(o, &r, false), U, U, U);
+    if (r.masked) {
+        emit_comment(p, "a padded step keeps the previous state");
+        emit_line(p, "for (int64_t b = 0; b < B; b++)");
+        emit_line(p, "    for (int64_t j = 0; j < %lld; j++)", U);
+        emit_line(p, "        ht[b * %lld + j] = %s ? %s : hp[b * %lld + j];", U, r.mt,
+                  lower_act_expr(o, r.act, arena_printf(o->a, "zt[b * %lld + j]", U)), U);
+    } else {
+        emit_line(p, "for (int64_t i = 0; i < B * %lld; i++) ht[i] = %s;", U,
+                  lower_act_expr(o, r.act, "zt[i]"));
+    }
+    emit_close(p, NULL);
+    op_rnn_emit_outputs(o, &r, states, 1);
+}
+
+static void backward(LowerOp *o)
+{
+    Printer *p = o->p;
+    RnnShape r;
+    op_rnn_shape(o, 1, &r);
+    long long U = r.U;
+    static const char *const dstates[] = {"dh"};
+    op_rnn_emit_grad_init(o, &r, dstates, 1);
+    emit_comment(p, "back through time: dz_t = dh_t %s'(.), dh_{t-1} = dz_t recurrent_kernel^T", r.act);
+    emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
+    op_rnn_emit_grad_step(o, &r);
+    emit_line(p, "seqrt_real *dz = z + t * B * %lld; /* z now holds dz */", U);
+    emit_line(p, "const seqrt_real *ht = h + (t + 1) * B * %lld;", U);
+    if (r.masked) {
+        emit_comment(p, "a padded step passes dh through untouched and gets no gradient itself");
+        emit_open(p, "for (int64_t b = 0; b < B; b++)");
+        emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
+        emit_line(p, "const int64_t i = b * %lld + j;", U);
+        emit_line(p, "if (!%s) { dz[i] = 0; continue; }", r.mt);
+        emit_line(p, "dz[i] = dh[i] * %s;", lower_dact_expr(o, r.act, "ht[i]"));
+        emit_line(p, "dh[i] = 0;");
+        emit_close(p, NULL);
+        emit_close(p, NULL);
+    } else {
+        emit_open(p, "for (int64_t i = 0; i < B * %lld; i++)", U);
+        emit_line(p, "dz[i] = dh[i] * %s;", lower_dact_expr(o, r.act, "ht[i]"));
+        emit_line(p, "dh[i] = 0;");
+        emit_close(p, NULL);
+    }
+    op_rnn_dh_gemm(o, &r, "dz", U, "recurrent_kernel", U, U);
+    emit_close(p, NULL);
+    emit_comment(p, "d_recurrent_kernel += h[0..T-1]^T dz");
+    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, %s, %lld, z, %lld, 1, d_recurrent_kernel, %lld);",
+              U, U, op_rnn_seen_states(&r), U, U, U);
+    op_rnn_emit_input_grads(o, &r, "z", r.bias ? "d_bias" : NULL, dstates, 1);
+}
+
+/* One step: h = act(x W + b + h U); every output is h. */
+static void step(InferOp *o)
+{
+    const IrLayer *l = o->layer;
+    long long D = l->params[0].shape[0], U = l->params[1].shape[0];
+    const char *h = infer_state(o, "h", U, "hidden state");
+    const char *z = infer_state(o, "z", U, "scratch");
+    if (l->n_params > 2)
+        emit_line(o->p, "memcpy(%s, bias, sizeof(float) * %lld);", z, U);
+    infer_matvec(o, z, "x0", "kernel", D, U, U, l->n_params > 2);
+    infer_matvec(o, z, h, "recurrent_kernel", U, U, U, true);
+    emit_line(o->p, "for (int j = 0; j < %lld; j++) %s[j] = %s(%s[j]);", U, h,
+              infer_act_fn(l->attrs[op_attr_index(l->op, "activation")].s), z);
+    for (int k = 0; k < o->node->n_out; k++)
+        emit_line(o->p, "memcpy(y%d, %s, sizeof(float) * %lld);", k, h, U);
+}
+
+const OpInfo op_simple_rnn = {
+    .name = "SimpleRNN", .keras_name = "simple_rnn",
+    .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
+    .min_in = 1, .max_in = 1, .recurrent = true, .infer = infer,
+    .plan = plan, .forward = forward, .backward = backward,
+    .unsupported = op_rnn_unsupported,
+    .step = step,
+};

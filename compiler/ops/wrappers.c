@@ -1,0 +1,198 @@
+/*
+ * Layers that wrap another layer (KERAS-SEMANTICS 5):
+ *   Bidirectional(rnn, merge_mode="concat"): a forward copy and a backward
+ *     copy (go_backwards, outputs flipped back to input order), merged by
+ *     concat / sum / mul / ave, or "none" for both outputs. With return_state
+ *     the states follow: forward's, then backward's. Params: twice the rnn's,
+ *     named <wrapper>.forward_<rnn>.* and <wrapper>.backward_<rnn>.*.
+ *   TimeDistributed(layer): the layer applied to every step of [T, ...].
+ *     Params: the layer's, named <wrapper>.<layer>.*.
+ */
+#include <string.h>
+
+#include "ops.h"
+#include "util.h"
+
+static const char *const merge_modes[] = {"concat", "sum", "mul", "ave", "none", NULL};
+
+static const AttrSpec bidi_attrs[] = {
+    {"layer", ATTR_LAYER, true, 0, 0, NULL, NULL},
+    {"merge_mode", ATTR_STR, false, 0, 0, "concat", merge_modes},
+};
+
+static const AttrSpec td_attrs[] = {
+    {"layer", ATTR_LAYER, true, 0, 0, NULL, NULL},
+};
+
+/* Give the wrapper a renamed copy of the inner layer's params. */
+static void adopt_params(InferCtx *c, IrLayer *inner, const char *stem)
+{
+    IrLayer *w = c->layer;
+    size_t skip = strlen(inner->name) + 1; /* "lstm." */
+    for (int i = 0; i < inner->n_params; i++) {
+        if (w->n_params == IR_MAX_PARAMS)
+            seq_die("too many parameters in one layer");
+        IrParam p = inner->params[i];
+        p.name = arena_printf(c->arena, "%s.%s.%s", w->name, stem, p.name + skip);
+        w->params[w->n_params++] = p;
+        w->n_weights += p.size;
+    }
+}
+
+/* Run the inner layer's rule on `in` with the wrapper's call as context. */
+static bool infer_inner(InferCtx *c, IrLayer *inner, const Shape *in, int n_state, InferCtx *s)
+{
+    *s = *c;
+    s->layer = inner;
+    s->in[0] = in;
+    s->n_in = 1;
+    s->n_state = n_state;
+    s->n_out = 0;
+    if (!inner->op->infer(s))
+        return false;
+    inner->built = true;
+    return true;
+}
+
+static bool infer_bidi(InferCtx *c)
+{
+    IrLayer *inner = op_attr(c, "layer")->layer;
+    if (!inner->op->recurrent)
+        return op_error(c, "Bidirectional wraps a recurrent layer (SimpleRNN, LSTM or GRU), "
+                        "not %s", inner->op->name);
+    if (c->n_state % 2)
+        return op_error(c, "Bidirectional splits initial_state in halves (forward, backward), "
+                        "but got %d states", c->n_state);
+    InferCtx s;
+    if (!infer_inner(c, inner, c->in[0], c->n_state / 2, &s))
+        return false;
+    for (int k = 0; k < c->n_state / 2; k++)
+        if (!shape_eq(c->state[k], c->state[k + c->n_state / 2]))
+            return op_error(c, "Bidirectional's forward and backward initial states differ in shape");
+    if (!c->layer->built) {
+        adopt_params(c, inner, arena_printf(c->arena, "forward_%s", inner->name));
+        adopt_params(c, inner, arena_printf(c->arena, "backward_%s", inner->name));
+    }
+    const char *mode = op_str(c, "merge_mode");
+    Shape out = s.out[0];
+    c->n_out = 0;
+    if (strcmp(mode, "none") == 0) {
+        c->out[c->n_out++] = out;
+        c->out[c->n_out++] = out;
+    } else {
+        if (strcmp(mode, "concat") == 0)
+            out.d[out.rank - 1].n *= 2;
+        c->out[c->n_out++] = out;
+    }
+    for (int dir = 0; dir < 2; dir++)
+        for (int k = 1; k < s.n_out; k++)
+            c->out[c->n_out++] = s.out[k];
+    c->out_masked = s.out_masked;
+    return true;
+}
+
+static bool infer_td(InferCtx *c)
+{
+    IrLayer *inner = op_attr(c, "layer")->layer;
+    const Shape *x = c->in[0];
+    if (x->rank < 2)
+        return op_error_input(c, 0, "TimeDistributed needs a sequence [time, ...]");
+    Shape step = {.rank = x->rank - 1, .is_int = x->is_int};
+    for (int i = 1; i < x->rank; i++)
+        step.d[i - 1] = x->d[i];
+    InferCtx s;
+    if (!infer_inner(c, inner, &step, 0, &s))
+        return false;
+    if (s.n_out != 1 || s.out[0].rank + 1 > SHAPE_MAX_RANK)
+        return op_error(c, "TimeDistributed needs a layer with one output of rank 1 or 2");
+    if (!c->layer->built)
+        adopt_params(c, inner, inner->name);
+    Shape out = {.rank = s.out[0].rank + 1, .d = {x->d[0]}};
+    for (int i = 0; i < s.out[0].rank; i++)
+        out.d[i + 1] = s.out[0].d[i];
+    c->out[0] = out;
+    c->n_out = 1;
+    c->out_softmax = s.out_softmax;
+    c->out_sigmoid = s.out_sigmoid;
+    c->out_masked = c->in_masked;
+    return true;
+}
+
+const OpInfo op_bidirectional = {
+    .name = "Bidirectional", .keras_name = "bidirectional",
+    .attrs = bidi_attrs, .n_attrs = sizeof bidi_attrs / sizeof bidi_attrs[0],
+    .min_in = 1, .max_in = 1, .recurrent = true, .infer = infer_bidi,
+};
+
+const OpInfo op_time_distributed = {
+    .name = "TimeDistributed", .keras_name = "time_distributed",
+    .attrs = td_attrs, .n_attrs = sizeof td_attrs / sizeof td_attrs[0],
+    .min_in = 1, .max_in = 1, .takes_ints = true, .infer = infer_td,
+};
+
+/* ---- internal ops that expand.c builds Bidirectional from --------------- */
+
+#include "lower.h"
+
+static long long width_of(const LowerOp *o)
+{
+    const Shape *s = &o->node->out[0]->shape;
+    return lower_fixed(s->d[s->rank - 1]);
+}
+
+/* y[b, t] = x[b, T - 1 - t]: the backward direction's sequence in input order. */
+static void reverse_forward(LowerOp *o)
+{
+    long long F = width_of(o);
+    emit_open(o->p, "for (int64_t b = 0; b < B; b++)");
+    emit_line(o->p, "for (int64_t t = 0; t < T; t++)");
+    emit_line(o->p, "    memcpy(y0 + (b * T + t) * %lld, x0 + (b * T + T - 1 - t) * %lld, sizeof(seqrt_real) * %lld);",
+              F, F, F);
+    emit_close(o->p, NULL);
+}
+
+static void reverse_backward(LowerOp *o)
+{
+    long long F = width_of(o);
+    emit_open(o->p, "for (int64_t b = 0; b < B; b++)");
+    emit_line(o->p, "for (int64_t t = 0; t < T; t++)");
+    emit_line(o->p, "    for (int64_t i = 0; i < %lld; i++) d_x0[(b * T + T - 1 - t) * %lld + i] += d_y0[(b * T + t) * %lld + i];",
+              F, F, F);
+    emit_close(o->p, NULL);
+}
+
+/* Bidirectional's merge modes: sum, mul, ave; "first" copies input 0. */
+static void merge_forward(LowerOp *o)
+{
+    const char *mode = o->layer->attrs[0].s;
+    const char *e = !strcmp(mode, "sum") ? "x0[i] + x1[i]"
+                  : !strcmp(mode, "mul") ? "x0[i] * x1[i]"
+                  : !strcmp(mode, "ave") ? "(x0[i] + x1[i]) / 2" : "x0[i]";
+    emit_line(o->p, "for (int64_t i = 0; i < %s * %lld; i++) y0[i] = %s;", lower_rows(o), width_of(o), e);
+}
+
+static void merge_backward(LowerOp *o)
+{
+    const char *mode = o->layer->attrs[0].s;
+    const char *n = arena_printf(o->a, "%s * %lld", lower_rows(o), width_of(o));
+    if (!strcmp(mode, "first")) {
+        emit_line(o->p, "for (int64_t i = 0; i < %s; i++) d_x0[i] += d_y0[i];", n);
+        return;
+    }
+    const char *g0 = !strcmp(mode, "mul") ? "d_y0[i] * x1[i]" : !strcmp(mode, "ave") ? "d_y0[i] / 2" : "d_y0[i]";
+    const char *g1 = !strcmp(mode, "mul") ? "d_y0[i] * x0[i]" : g0;
+    emit_open(o->p, "for (int64_t i = 0; i < %s; i++)", n);
+    emit_line(o->p, "d_x0[i] += %s;", g0);
+    emit_line(o->p, "d_x1[i] += %s;", g1);
+    emit_close(o->p, NULL);
+}
+
+const OpInfo op_reverse_time = {
+    .name = "ReverseTime", .keras_name = "reverse_time", .min_in = 1, .max_in = 1,
+    .forward = reverse_forward, .backward = reverse_backward,
+};
+
+const OpInfo op_merge_pair = {
+    .name = "Merge", .keras_name = "merge", .min_in = 2, .max_in = 2,
+    .forward = merge_forward, .backward = merge_backward,
+};

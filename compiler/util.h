@@ -1,0 +1,32 @@
+/*
+ * util.h: internal errors and small helpers shared by every compiler stage.
+ * seq_die() is for bugs in seqc itself and out-of-memory, never for mistakes
+ * in the user's model: those go through diag.h.
+ */
+#ifndef SEQ_UTIL_H
+#define SEQ_UTIL_H
+
+#include <stddef.h>
+
+_Noreturn void seq_die_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define seq_die(...) seq_die_at(__FILE__, __LINE__, __VA_ARGS__)
+#define SEQ_UNREACHABLE() seq_die("unreachable code reached")
+
+/* Growable array of pointers (malloc-backed, for builders that outlive no
+ * arena: the caller frees .items). */
+typedef struct {
+    void **items;
+    int n, cap;
+} PtrVec;
+
+void ptrvec_push(PtrVec *v, void *p);
+void ptrvec_free(PtrVec *v);
+
+
+
+/* The candidate closest to `s` by edit distance, if close enough to be a
+ * likely typo ("did you mean"); NULL otherwise. */
+const char *seq_closest(const char *s, const char *const *cands, int n);
+
+#endif

@@ -1,0 +1,1160 @@
+/*
+ * cli.c: the command line of every training binary; a generated NAME_main.c
+ * is one call to seqrt_main. The only part of libseqrt that prints: it
+ * turns options into calls to data.c, train.c and checkpoint.c, and their
+ * errors into one line on stderr. Exit status 0 ok, 1 an error in the data,
+ * the weights or the numbers, 2 bad usage.
+ *
+ *   train      --x X.npy --y Y.npy [--epochs N] [--batch-size N] ...
+ *   predict    --weights W --x X.npy --out OUT.npy
+ *   grad       --weights W --x X.npy --y Y.npy --out G.safetensors
+ *   gradcheck  [--weights W] [--x X.npy --y Y.npy] [--samples N] [--eps F]
+ *   decode     --weights W --x enc=X.npy --max-len N --out OUT.npy [--attention-out A.npy]
+ *   summary
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+enum { TRAIN = 1, PREDICT = 2, GRAD = 4, GRADCHECK = 8, SUMMARY = 16, DECODE = 32, FORECAST = 64,
+       GENERATE = 128 };
+enum { MAX_SPECS = 16, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
+
+static const struct {
+    const char *name;
+    unsigned cmd;
+} commands[] = {
+    {"train", TRAIN}, {"predict", PREDICT}, {"grad", GRAD}, {"gradcheck", GRADCHECK},
+    {"summary", SUMMARY}, {"decode", DECODE}, {"forecast", FORECAST}, {"generate", GENERATE},
+};
+
+typedef enum {
+    OPT_X, OPT_Y, OPT_OUT, OPT_WEIGHTS, OPT_EPOCHS, OPT_BATCH, OPT_SPLIT, OPT_SEED, OPT_LR,
+    OPT_SAVE, OPT_LOAD, OPT_NO_SHUFFLE, OPT_CHECK_NUMERICS, OPT_QUIET, OPT_SAMPLES, OPT_EPS,
+    OPT_MAX_LEN, OPT_ATTENTION_OUT, OPT_LOG, OPT_PLOT, OPT_PATIENCE, OPT_RESTORE_BEST,
+    OPT_LR_SCHEDULE, OPT_CHECKPOINT_EVERY, OPT_CHECKPOINT, OPT_RESUME, OPT_CSV, OPT_COLUMN,
+    OPT_WINDOW, OPT_HORIZON, OPT_STEPS, OPT_TEXT, OPT_BPTT, OPT_PRIME, OPT_LENGTH,
+    OPT_TEMPERATURE, OPT_TOP_K, N_OPTS
+} OptId;
+
+/* Each option, whether it takes a value, and the commands that accept it. */
+static const struct {
+    const char *name;
+    int has_value;
+    unsigned cmds;
+} options[N_OPTS] = {
+    [OPT_X] = {"x", 1, TRAIN | PREDICT | GRAD | GRADCHECK | DECODE},
+    [OPT_Y] = {"y", 1, TRAIN | GRAD | GRADCHECK},
+    [OPT_OUT] = {"out", 1, PREDICT | GRAD | DECODE | FORECAST},
+    [OPT_WEIGHTS] = {"weights", 1, PREDICT | GRAD | GRADCHECK | DECODE | FORECAST | GENERATE},
+    [OPT_EPOCHS] = {"epochs", 1, TRAIN},
+    [OPT_BATCH] = {"batch-size", 1, TRAIN | PREDICT | DECODE},
+    [OPT_SPLIT] = {"validation-split", 1, TRAIN},
+    [OPT_SEED] = {"seed", 1, TRAIN | GRADCHECK | GENERATE},
+    [OPT_LR] = {"lr", 1, TRAIN},
+    [OPT_SAVE] = {"save", 1, TRAIN},
+    [OPT_LOAD] = {"load", 1, TRAIN},
+    [OPT_NO_SHUFFLE] = {"no-shuffle", 0, TRAIN},
+    [OPT_CHECK_NUMERICS] = {"check-numerics", 0, TRAIN},
+    [OPT_QUIET] = {"quiet", 0, TRAIN | GRADCHECK},
+    [OPT_SAMPLES] = {"samples", 1, GRADCHECK},
+    [OPT_EPS] = {"eps", 1, GRADCHECK},
+    [OPT_MAX_LEN] = {"max-len", 1, DECODE},
+    [OPT_ATTENTION_OUT] = {"attention-out", 1, DECODE},
+    [OPT_LOG] = {"log", 1, TRAIN},
+    [OPT_PLOT] = {"plot", 1, TRAIN},
+    [OPT_PATIENCE] = {"patience", 1, TRAIN},
+    [OPT_RESTORE_BEST] = {"restore-best", 0, TRAIN},
+    [OPT_LR_SCHEDULE] = {"lr-schedule", 1, TRAIN},
+    [OPT_CHECKPOINT_EVERY] = {"checkpoint-every", 1, TRAIN},
+    [OPT_CHECKPOINT] = {"checkpoint", 1, TRAIN},
+    [OPT_RESUME] = {"resume", 1, TRAIN},
+    [OPT_CSV] = {"csv", 1, TRAIN | PREDICT | FORECAST},
+    [OPT_COLUMN] = {"column", 1, TRAIN | PREDICT | FORECAST},
+    [OPT_WINDOW] = {"window", 1, TRAIN},
+    [OPT_HORIZON] = {"horizon", 1, TRAIN},
+    [OPT_STEPS] = {"steps", 1, FORECAST},
+    [OPT_TEXT] = {"text", 1, TRAIN},
+    [OPT_BPTT] = {"bptt", 1, TRAIN},
+    [OPT_PRIME] = {"prime", 1, GENERATE},
+    [OPT_LENGTH] = {"length", 1, GENERATE},
+    [OPT_TEMPERATURE] = {"temperature", 1, GENERATE},
+    [OPT_TOP_K] = {"top-k", 1, GENERATE},
+};
+
+typedef struct {
+    unsigned cmd;
+    const char *cmd_name;
+    const char *x[MAX_SPECS], *y[MAX_SPECS], *out[MAX_SPECS];   /* "path" or "name=path" */
+    int nx, ny, nout;
+    const char *value[N_OPTS];   /* the last value of single-valued options */
+    int given[N_OPTS];
+} Opts;
+
+/* ---- usage ---- */
+
+static void print_io(FILE *f, const seqrt_model *m, const char *what, const seqrt_io *io, int n)
+{
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "  %-8s %-16s [N", what, io[i].name);
+        for (int k = 0; k < io[i].ndim; k++) {
+            if (io[i].shape[k] >= 0) fprintf(f, ", %lld", (long long)io[i].shape[k]);
+            else fprintf(f, ", %s", m->dim_names[io[i].dim_index[k]]);
+        }
+        fprintf(f, "] %s", io[i].is_int ? "int32" : SEQRT_REAL_NAME);
+        if (io[i].is_int && io[i].int_limit > 0) fprintf(f, " in [0, %lld)", (long long)io[i].int_limit);
+        fprintf(f, "\n");
+        what = "";
+    }
+}
+
+/* The commands and their options: the first thing --help and every usage
+ * error print. */
+static void synopsis(FILE *f, const char *prog)
+{
+    fprintf(f,
+            "usage: %s <command> [options]\n"
+            "  train      (--x X.npy --y Y.npy | --csv FILE --column NAME [--window N] [--horizon K]\n"
+            "             | --text FILE [--bptt K]) [--epochs N] [--batch-size N]\n"
+            "             [--validation-split F] [--seed N] [--lr F] [--save W.safetensors]\n"
+            "             [--load W.safetensors] [--no-shuffle] [--check-numerics] [--quiet]\n"
+            "             [--log H.csv] [--plot H.svg] [--patience N [--restore-best]]\n"
+            "             [--lr-schedule step:EVERY:FACTOR|exp:DECAY|cosine[:MIN]|plateau:P:FACTOR]\n"
+            "             [--checkpoint-every N] [--checkpoint C.safetensors] [--resume C.safetensors]\n"
+            "  predict    --weights W.safetensors --x X.npy --out OUT.npy [--batch-size N]\n"
+            "  predict    --weights W.safetensors --csv FILE --column NAME --out OUT.npy\n"
+            "  forecast   --weights W.safetensors --csv FILE --column NAME --steps N [--out F.csv]\n"
+            "  generate   --weights W.safetensors [--prime TEXT] [--length N] [--temperature T]\n"
+            "             [--top-k K] [--seed N]\n"
+            "  grad       --weights W.safetensors --x X.npy --y Y.npy --out G.safetensors\n"
+            "  gradcheck  [--weights W.safetensors] [--x X.npy --y Y.npy] [--samples N]\n"
+            "             [--eps F] [--seed N] [--quiet]\n"
+            "  summary    print the model's layers and parameter counts\n"
+            "  every command takes [--threads N] (BLAS threads); --blas-info prints the BLAS in use\n",
+            prog);
+}
+
+static void usage(FILE *f, const seqrt_model *m, const char *prog)
+{
+    synopsis(f, prog);
+    fprintf(f, "\nThe training program of model '%s'%s%s%s, built on libseqrt (%s).\n\n",
+            m->name, m->source ? " (from " : "", m->source ? m->source : "", m->source ? ")" : "",
+            SEQRT_REAL_NAME);
+    fprintf(f, "data (.npy, C order; N samples first; a named axis takes its length from the data):\n");
+    print_io(f, m, "inputs", m->inputs, m->n_inputs);
+    print_io(f, m, "targets", m->targets, m->n_targets);
+    print_io(f, m, "outputs", m->outputs, m->n_outputs);
+    fprintf(f,
+            "With one input (target, output) a bare path will do; with several, name each:\n"
+            "--x NAME=PATH (likewise --y and predict's --out). Sparse labels may be [N, T] or\n"
+            "[N, T, 1]. Float data for an integer input must hold integral values.\n\n"
+            "train: defaults epochs %d, batch size %d, seed 42, shuffle every epoch, the last\n"
+            "  partial batch kept. --validation-split F holds out the LAST fraction F of the\n"
+            "  samples. --lr overrides the optimizer's learning rate. --save writes the weights\n"
+            "  and optimizer state after every epoch (atomically); --load continues from them\n"
+            "  (epochs count on from the file's). A non-finite loss (with --check-numerics, any\n"
+            "  non-finite gradient) stops training; the saved file keeps the last good epoch.\n"
+            "  On a terminal each epoch shows a progress bar (steps, ETA, running loss and\n"
+            "  metrics); otherwise one Keras-like line per epoch.\n"
+            "  --log H.csv: one row per epoch (epoch, loss, metrics, val_*, lr, seconds),\n"
+            "  rewritten atomically after every epoch. --plot H.svg: the loss and metric\n"
+            "  curves, training solid and validation dashed, as a self-contained SVG.\n"
+            "  --patience N: Keras's EarlyStopping on val_loss (loss without validation):\n"
+            "  stop after N epochs without improvement; --restore-best then puts back the\n"
+            "  best epoch's weights (as Keras does, only when it stops the run).\n"
+            "  --lr-schedule: step:EVERY:FACTOR multiplies the rate by FACTOR every EVERY\n"
+            "  epochs; exp:DECAY is ExponentialDecay(decay_steps = one epoch, DECAY) per\n"
+            "  step; cosine[:MIN] is CosineDecay over the whole run down to MIN (alpha =\n"
+            "  MIN / lr); plateau:P:FACTOR is ReduceLROnPlateau(FACTOR, patience P,\n"
+            "  min_delta 1e-4) on val_loss (else loss).\n"
+            "  --checkpoint-every N writes a resumable checkpoint every N epochs to\n"
+            "  --checkpoint C (default: W.ckpt.safetensors beside --save W, else\n"
+            "  MODEL.ckpt.safetensors). Ctrl-C (SIGINT) saves one there at the next step\n"
+            "  and exits with status 130 (a second Ctrl-C ends at once). --resume C\n"
+            "  continues exactly: weights, optimizer, epoch and step, the shuffle stream,\n"
+            "  schedule and early-stopping state and history; the result is bit-identical\n"
+            "  to an uninterrupted run. Give the same data; options that would change the\n"
+            "  run must match the checkpoint (--epochs may raise its total). Stateful\n"
+            "  states are not in checkpoints: --text runs zero them every epoch, so they\n"
+            "  resume exactly from epoch boundaries.\n"
+            "  --csv FILE --column NAME: a time series (header row, quoted fields, CRLF;\n"
+            "  a missing value is an error naming line and column). Window i is input\n"
+            "  [W, 1] (W = --window, or the model's fixed length) and its target is the\n"
+            "  next K values [K], or [W, K] for a model forecasting at every step (K =\n"
+            "  the model's target width, --horizon checks it). The last fraction of the\n"
+            "  windows validates (--validation-split, default 0.2), in time order; values\n"
+            "  are scaled by the training part's mean and std, saved in the weights file.\n"
+            "  After training: validation MAE and RMSE in the series' units against the\n"
+            "  naive forecast (the window's last value).\n"
+            "  --text FILE: a character model on the file's BYTES (any file, invalid\n"
+            "  UTF-8 included: a multi-byte character is several symbols). The sorted\n"
+            "  byte vocabulary is saved with the weights. The text (the last\n"
+            "  --validation-split, default 0.1, validates) is cut into --batch-size\n"
+            "  contiguous streams and --bptt K (default 64) step rows: row b of each batch\n"
+            "  continues row b of the last, so stateful layers carry their state\n"
+            "  (truncated BPTT every K steps); no shuffling. After training: validation\n"
+            "  loss, bits per character and the text's unigram entropy.\n"
+            "predict: writes each output [N, ...] in batches of --batch-size. With --csv:\n"
+            "  every window's next K values, in the series' units, as [windows, K].\n"
+            "forecast: from the series' last W values, forecast K, append them to the\n"
+            "  window and repeat until --steps values; CSV (step,NAME) to stdout or --out.\n"
+            "generate: --length bytes (default 200) after --prime (default a newline),\n"
+            "  sampled from softmax(logits / --temperature) (default 1; 0 = most likely),\n"
+            "  from the --top-k most likely only if given; --seed repeats a sample.\n"
+            "grad: one forward and backward over all samples as one batch; writes each\n"
+            "  parameter's gradient under its name and the total loss as tensor 'loss'.\n"
+            "gradcheck: central differences of the total loss against backward for every\n"
+            "  parameter tensor (up to 64 elements each, picked by --seed), dropout masks\n"
+            "  fixed and stateful layers starting from zero states. Without --x/--y it uses\n"
+            "  --samples (default 4) random samples with time axes of length 5; without\n"
+            "  --weights, the seeded initial weights plus a U(-0.05, 0.05) jitter. The error\n"
+            "  is |num - ana| / max(|num| + |ana|, %g); fails above %.0e (%s).\n\n"
+            "weights files: safetensors, one tensor per parameter under its Keras name, and\n"
+            "  (from train) the optimizer state as optimizer.<slot>.<parameter> tensors;\n"
+            "  __metadata__ holds model, format (seqc-1), dtype, epoch, optimizer,\n"
+            "  optimizer.iterations and checksum (FNV-1a 64 of the data section, checked on\n"
+            "  load; files without one, e.g. converted from Keras, load unchecked).\n\n"
+            "exit status: 0 ok, 1 error (data, weights, NaN, failed check), 2 usage.\n",
+            m->epochs > 0 ? m->epochs : 1, m->batch_size > 0 ? m->batch_size : 32,
+            seqrt_gradcheck_floor(), seqrt_gradcheck_threshold(), SEQRT_REAL_NAME);
+}
+
+/* The synopsis, then why, on stderr; the exit status for bad usage. */
+static int bad_usage(const seqrt_model *m, const char *prog, const char *fmt, ...) SEQRT_PRINTF(3, 4);
+static int bad_usage(const seqrt_model *m, const char *prog, const char *fmt, ...)
+{
+    va_list ap;
+    (void)m;
+    synopsis(stderr, prog);
+    va_start(ap, fmt);
+    fprintf(stderr, "error: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see %s --help)\n", prog);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static int error_exit(const seqrt_error *e)
+{
+    fprintf(stderr, "error: %s\n", e->msg);
+    return 1;
+}
+
+/* ---- parsing ---- */
+
+static int find_option(const char *name, size_t len)
+{
+    for (int i = 0; i < N_OPTS; i++)
+        if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0) return i;
+    return -1;
+}
+
+static int add_spec(const char **list, int *n, const char *v)
+{
+    if (*n >= MAX_SPECS) return 0;
+    list[(*n)++] = v;
+    return 1;
+}
+
+/* argv: PROG COMMAND [--opt VALUE | --opt=VALUE | --flag]... */
+static int parse_args(Opts *o, const seqrt_model *m, const char *prog, int argc, char **argv)
+{
+    memset(o, 0, sizeof *o);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (argc > 1 && strcmp(argv[1], commands[i].name) == 0) {
+            o->cmd = commands[i].cmd;
+            o->cmd_name = commands[i].name;
+        }
+    if (!o->cmd) {
+        if (argc > 1) return bad_usage(m, prog, "unknown command '%s'", argv[1]);
+        return bad_usage(m, prog, "no command given");
+    }
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i], *eq = strchr(arg, '=');
+        if (strncmp(arg, "--", 2) != 0) return bad_usage(m, prog, "unexpected argument '%s'", arg);
+        size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+        int id = find_option(arg + 2, len);
+        if (id < 0) return bad_usage(m, prog, "unknown option '%s'", arg);
+        if (!(options[id].cmds & o->cmd))
+            return bad_usage(m, prog, "option '--%s' is not used by %s", options[id].name, o->cmd_name);
+        const char *v = NULL;
+        if (options[id].has_value) {
+            if (eq) v = eq + 1;
+            else if (i + 1 < argc) v = argv[++i];
+            else return bad_usage(m, prog, "option '--%s' needs a value", options[id].name);
+        } else if (eq) {
+            return bad_usage(m, prog, "option '--%s' takes no value", options[id].name);
+        }
+        int ok = id == OPT_X ? add_spec(o->x, &o->nx, v)
+               : id == OPT_Y ? add_spec(o->y, &o->ny, v)
+               : id == OPT_OUT ? add_spec(o->out, &o->nout, v) : 1;
+        if (!ok) return bad_usage(m, prog, "too many '--%s' options", options[id].name);
+        o->value[id] = v;
+        o->given[id] = 1;
+    }
+    return 0;
+}
+
+/* Numbers: the whole string, within [lo, hi]. */
+static int get_i64(const Opts *o, OptId id, int64_t dflt, int64_t lo, int64_t *out, const seqrt_model *m,
+                   const char *prog)
+{
+    *out = dflt;
+    if (!o->given[id]) return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(o->value[id], &end, 10);
+    if (errno || *end || end == o->value[id] || v < lo)
+        return bad_usage(m, prog, "--%s wants an integer >= %s", options[id].name, lo ? "1" : "0");
+    *out = v;
+    return 0;
+}
+
+static int get_double(const Opts *o, OptId id, double dflt, double lo, double hi, double *out,
+                      const seqrt_model *m, const char *prog)
+{
+    *out = dflt;
+    if (!o->given[id]) return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(o->value[id], &end);
+    if (errno || *end || end == o->value[id] || !(v >= lo && v < hi))
+        return bad_usage(m, prog, "--%s: bad value '%s'", options[id].name, o->value[id]);
+    *out = v;
+    return 0;
+}
+
+static int get_seed(const Opts *o, uint64_t *out, const seqrt_model *m, const char *prog)
+{
+    *out = 42;
+    if (!o->given[OPT_SEED]) return 0;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(o->value[OPT_SEED], &end, 10);
+    if (errno || *end || end == o->value[OPT_SEED] || o->value[OPT_SEED][0] == '-')
+        return bad_usage(m, prog, "--seed wants an unsigned integer, not '%s'", o->value[OPT_SEED]);
+    *out = v;
+    return 0;
+}
+
+/* Match "path" / "name=path" specs to n named slots (inputs, targets or
+ * outputs); paths[i] = NULL where none was given. */
+static int resolve(const char *const *spec, int ns, const seqrt_io *io, int n, const char *flag,
+                   const char *kind, const char **paths, const seqrt_model *m, const char *prog)
+{
+    char msg[300];
+    for (int i = 0; i < n; i++) paths[i] = NULL;
+    for (int s = 0; s < ns; s++) {
+        const char *eq = strchr(spec[s], '='), *path = spec[s];
+        int which = -1;
+        for (int i = 0; eq && i < n; i++)
+            if (strlen(io[i].name) == (size_t)(eq - spec[s]) && !strncmp(io[i].name, spec[s], (size_t)(eq - spec[s])))
+                which = i;
+        if (which >= 0) path = eq + 1;
+        else if (n == 1) which = 0;
+        if (which < 0) {
+            size_t k = (size_t)snprintf(msg, sizeof msg, "%s '%s': the model has %d %ss (", flag, spec[s], n, kind);
+            for (int i = 0; i < n && k < sizeof msg; i++)
+                k += (size_t)snprintf(msg + k, sizeof msg - k, i ? ", %s" : "%s", io[i].name);
+            return bad_usage(m, prog, "%s); name one as NAME=PATH", msg);
+        }
+        if (paths[which]) return bad_usage(m, prog, "%s '%s' is given twice", kind, io[which].name);
+        paths[which] = path;
+    }
+    return 0;
+}
+
+/* Every slot must have a path. */
+static int require_all(const char *const *paths, const seqrt_io *io, int n, const char *flag,
+                       const char *kind, const seqrt_model *m, const char *prog)
+{
+    char msg[200];
+    for (int i = 0; i < n; i++)
+        if (!paths[i]) {
+            snprintf(msg, sizeof msg, "missing %s for %s '%s'", flag, kind, io[i].name);
+            return bad_usage(m, prog, "%s", msg);
+        }
+    return 0;
+}
+
+/* ---- commands ---- */
+
+typedef struct {
+    const seqrt_model *m;
+    const char *prog;
+    Opts o;
+    const char *xp[MAX_SPECS], *yp[MAX_SPECS];
+} Cli;
+
+/* --x (and --y when with_y) into paths, all required. */
+static int data_paths(Cli *c, int with_y)
+{
+    const seqrt_model *m = c->m;
+    if (m->n_inputs > MAX_SPECS || m->n_targets > MAX_SPECS || m->n_outputs > MAX_SPECS)
+        return bad_usage(m, c->prog, "model has more than 16 inputs, targets or outputs");
+    int rc = resolve(c->o.x, c->o.nx, m->inputs, m->n_inputs, "--x", "input", c->xp, m, c->prog);
+    if (!rc) rc = require_all(c->xp, m->inputs, m->n_inputs, "--x", "input", m, c->prog);
+    if (!rc && with_y) rc = resolve(c->o.y, c->o.ny, m->targets, m->n_targets, "--y", "target", c->yp, m, c->prog);
+    if (!rc && with_y) rc = require_all(c->yp, m->targets, m->n_targets, "--y", "target", m, c->prog);
+    return rc;
+}
+
+static void print_value(double v)
+{
+    if (fabs(v) > 1e-3 || v == 0) printf(" %.4f", v);
+    else printf(" %.4e", v);
+}
+
+/* Keras's epoch line: "Epoch 3/100" then "4/4 - 0s 1ms/step - loss: ...". */
+static void print_epoch(const seqrt_epoch_log *log, void *ctx)
+{
+    (void)ctx;
+    double per = log->steps ? log->seconds / (double)log->steps : 0;
+    printf("Epoch %lld/%lld\n%lld/%lld - %.0fs ", (long long)log->epoch, (long long)log->epochs,
+           (long long)log->steps, (long long)log->steps, log->seconds);
+    if (per >= 1 || per == 0) printf("%.0fs/step", per);
+    else if (per >= 1e-3) printf("%.0fms/step", per * 1e3);
+    else printf("%.0fus/step", per * 1e6);
+    for (int i = 0; i < log->n; i++) {
+        printf(" - %s:", log->names[i]);
+        print_value(log->values[i]);
+    }
+    printf("\n");
+    fflush(stdout);
+}
+
+/* ---- train: progress, history files, interrupt ---- */
+
+typedef struct {
+    int tty, quiet, warned;
+    int64_t shown_epoch;          /* the epoch whose header is on screen */
+    double last_draw;
+    const char *log_path, *plot_path;
+    char title[400];
+    double last_val_loss;
+} Progress;
+
+static volatile sig_atomic_t interrupt_flag;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupt_flag = 1;
+}
+
+static double wall_time(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void print_per_step(double per)
+{
+    if (per >= 1 || per == 0) printf("%.0fs/step", per);
+    else if (per >= 1e-3) printf("%.0fms/step", per * 1e3);
+    else printf("%.0fus/step", per * 1e6);
+}
+
+static void print_values(const seqrt_epoch_log *log)
+{
+    for (int i = 0; i < log->n; i++) {
+        printf(" - %s:", log->names[i]);
+        print_value(log->values[i]);
+    }
+}
+
+/* Keras's terminal bar: " 37/120 [=========>....] - ETA: 4s - loss: ...",
+ * redrawn in place; done = the epoch's final line. */
+static void draw_bar(const seqrt_epoch_log *log, int done)
+{
+    enum { WIDTH = 30 };
+    int digits = snprintf(NULL, 0, "%lld", (long long)log->steps);
+    int fill = log->steps ? (int)(WIDTH * log->step / log->steps) : WIDTH;
+    printf("\r%*lld/%lld [", digits, (long long)log->step, (long long)log->steps);
+    for (int i = 0; i < WIDTH; i++) putchar(i < fill - 1 || (done && i < fill) ? '=' : i == fill - 1 ? '>' : '.');
+    printf("]");
+    if (done) {
+        printf(" - %.0fs ", log->seconds);
+        print_per_step(log->steps ? log->seconds / (double)log->steps : 0);
+    } else {
+        double eta = log->step ? log->seconds / (double)log->step * (double)(log->steps - log->step) : 0;
+        if (eta >= 3600) printf(" - ETA: %d:%02d:%02d", (int)eta / 3600, (int)eta / 60 % 60, (int)eta % 60);
+        else if (eta >= 60) printf(" - ETA: %d:%02d", (int)eta / 60, (int)eta % 60);
+        else printf(" - ETA: %.0fs", eta);
+    }
+    print_values(log);
+    printf("\033[K");
+    fflush(stdout);
+}
+
+static void show_epoch_header(Progress *p, const seqrt_epoch_log *log)
+{
+    if (p->shown_epoch == log->epoch) return;
+    printf("Epoch %lld/%lld\n", (long long)log->epoch, (long long)log->epochs);
+    p->shown_epoch = log->epoch;
+}
+
+static void on_step(const seqrt_epoch_log *log, void *ctx)
+{
+    Progress *p = ctx;
+    double t = wall_time();
+    show_epoch_header(p, log);
+    if (log->step < log->steps && t - p->last_draw < 0.1) return;
+    p->last_draw = t;
+    draw_bar(log, 0);
+}
+
+/* The epoch's history as CSV and SVG; a failure is a warning, once. */
+static void write_history(Progress *p, const seqrt_epoch_log *log)
+{
+    seqrt_error err = {0};
+    int rc = 0;
+    if (!log->history) return;
+    if (p->log_path) rc = seqrt_history_write(log->history, p->log_path, &err);
+    if (!rc && p->plot_path) rc = seqrt_plot_svg(log->history, p->plot_path, p->title, &err);
+    if (rc && !p->warned) fprintf(stderr, "warning: %s\n", err.msg);
+    p->warned |= rc != 0;
+}
+
+static void on_epoch(const seqrt_epoch_log *log, void *ctx)
+{
+    Progress *p = ctx;
+    for (int i = 0; i < log->n; i++)
+        if (strcmp(log->names[i], "val_loss") == 0) p->last_val_loss = log->values[i];
+    write_history(p, log);
+    if (p->quiet) return;
+    if (p->tty) {
+        show_epoch_header(p, log);
+        draw_bar(log, 1);
+        printf("\n");
+    } else {
+        print_epoch(log, NULL);
+    }
+    if (log->note) printf("%s\n", log->note);
+    fflush(stdout);
+}
+
+/* ---- train: options ---- */
+
+/* With --resume, an option given again must agree with the plan. */
+static int plan_clash(Cli *c, OptId id, int same, const char *plan)
+{
+    if (!c->o.given[id] || same) return 0;
+    return bad_usage(c->m, c->prog, "--%s %s: the run being resumed has %s (drop the option to keep it)",
+                     options[id].name, c->o.value[id] ? c->o.value[id] : "(given)", plan);
+}
+
+static int check_plan(Cli *c, const seqrt_train_options *plan, const seqrt_train_options *t)
+{
+    char a[96], b[96];
+    seqrt_lr_format(&plan->schedule, a, sizeof a);
+    seqrt_lr_format(&t->schedule, b, sizeof b);
+    snprintf(b + 48, 48, "%lld", (long long)plan->batch_size);
+    int rc = plan_clash(c, OPT_BATCH, t->batch_size == plan->batch_size, b + 48);
+    char v[64];
+    snprintf(v, sizeof v, "%llu", (unsigned long long)plan->seed);
+    if (!rc) rc = plan_clash(c, OPT_SEED, t->seed == plan->seed, v);
+    snprintf(v, sizeof v, "%g", plan->validation_split);
+    if (!rc) rc = plan_clash(c, OPT_SPLIT, t->validation_split == plan->validation_split, v);
+    snprintf(v, sizeof v, "%g", plan->learning_rate);
+    if (!rc) rc = plan_clash(c, OPT_LR, t->learning_rate == plan->learning_rate, v);
+    if (!rc) rc = plan_clash(c, OPT_NO_SHUFFLE, !plan->shuffle, "shuffling on");
+    if (!rc) rc = plan_clash(c, OPT_LR_SCHEDULE, strcmp(a, b) == 0, a);
+    snprintf(v, sizeof v, "%lld", (long long)plan->patience);
+    if (!rc) rc = plan_clash(c, OPT_PATIENCE, t->patience == plan->patience, v);
+    if (!rc) rc = plan_clash(c, OPT_RESTORE_BEST, plan->restore_best, "no --restore-best");
+    if (!rc && c->o.given[OPT_LOAD]) rc = bad_usage(c->m, c->prog, "--load and --resume exclude each other");
+    return rc;
+}
+
+/* "W.safetensors" -> "W.ckpt.safetensors"; without --save, "<model>.ckpt.safetensors". */
+static void default_checkpoint(char *buf, size_t n, const char *save, const char *model)
+{
+    const char *ext = save ? strstr(save, ".safetensors") : NULL;
+    if (ext && ext[12] == '\0') snprintf(buf, n, "%.*s.ckpt.safetensors", (int)(ext - save), save);
+    else if (save) snprintf(buf, n, "%s.ckpt", save);
+    else snprintf(buf, n, "%s.ckpt.safetensors", model && *model ? model : "model");
+}
+
+/* Every train option into t (dflt_split: the data mode's default). */
+static int train_options(Cli *c, seqrt_train_options *t, double dflt_split, char *ckpt, size_t ckpt_len)
+{
+    const seqrt_model *m = c->m;
+    const Opts *o = &c->o;
+    int64_t epochs, batch, every, patience;
+    seqrt_error err = {0};
+    *t = seqrt_train_defaults(m);
+    int rc = get_i64(o, OPT_EPOCHS, t->epochs, 0, &epochs, m, c->prog);
+    if (!rc) rc = get_i64(o, OPT_BATCH, t->batch_size, 1, &batch, m, c->prog);
+    if (!rc) rc = get_double(o, OPT_SPLIT, dflt_split, 0, 1, &t->validation_split, m, c->prog);
+    if (!rc) rc = get_double(o, OPT_LR, 0, 1e-300, INFINITY, &t->learning_rate, m, c->prog);
+    if (!rc) rc = get_seed(o, &t->seed, m, c->prog);
+    if (!rc) rc = get_i64(o, OPT_PATIENCE, 0, 1, &patience, m, c->prog);
+    if (!rc) rc = get_i64(o, OPT_CHECKPOINT_EVERY, 0, 1, &every, m, c->prog);
+    if (!rc && seqrt_lr_parse(&t->schedule, o->value[OPT_LR_SCHEDULE], &err))
+        rc = bad_usage(m, c->prog, "%s", err.msg);
+    if (!rc && o->given[OPT_RESTORE_BEST] && !o->given[OPT_PATIENCE])
+        rc = bad_usage(m, c->prog, "--restore-best needs --patience N (early stopping)");
+    if (rc) return rc;
+    t->epochs = epochs;
+    t->batch_size = batch;
+    t->patience = patience;
+    t->restore_best = o->given[OPT_RESTORE_BEST];
+    t->checkpoint_every = every;
+    t->shuffle = !o->given[OPT_NO_SHUFFLE];
+    t->check_numerics = o->given[OPT_CHECK_NUMERICS];
+    t->save_path = o->value[OPT_SAVE];
+    t->load_path = o->value[OPT_LOAD];
+    if (o->value[OPT_CHECKPOINT]) snprintf(ckpt, ckpt_len, "%s", o->value[OPT_CHECKPOINT]);
+    else default_checkpoint(ckpt, ckpt_len, t->save_path, m->name);
+    t->checkpoint_path = ckpt;
+    if (!o->given[OPT_RESUME]) return 0;
+    seqrt_train_options plan = *t;
+    if (seqrt_train_resume_options(&plan, o->value[OPT_RESUME], &err)) return error_exit(&err);
+    if ((rc = check_plan(c, &plan, t))) return rc;
+    if (o->given[OPT_EPOCHS]) plan.epochs = epochs;   /* the run's new total */
+    if (o->given[OPT_CHECKPOINT_EVERY]) plan.checkpoint_every = every;
+    *t = plan;
+    return 0;
+}
+
+/* ---- train: data ---- */
+
+typedef enum { DATA_NPY, DATA_CSV, DATA_TEXT } DataKind;
+
+typedef struct {
+    DataKind kind;
+    seqrt_dataset d;
+    seqrt_series series;
+    seqrt_text text;
+    char series_vals[SEQRT_SERIES_META][160];
+    char text_vals[SEQRT_TEXT_META][520];
+    const char *meta[2 * 8];
+    int n_meta;
+    char label[300];
+} Data;
+
+static DataKind data_kind(const Opts *o)
+{
+    return o->given[OPT_CSV] ? DATA_CSV : o->given[OPT_TEXT] ? DATA_TEXT : DATA_NPY;
+}
+
+/* --csv FILE --column NAME [--window N] [--horizon K]: windows, split
+ * and scaling, whose parameters go into every saved file. */
+static int load_series(Cli *c, Data *a, double split, seqrt_error *err)
+{
+    const Opts *o = &c->o;
+    int64_t window, horizon, n;
+    int rc = get_i64(o, OPT_WINDOW, 0, 1, &window, c->m, c->prog);
+    if (!rc) rc = get_i64(o, OPT_HORIZON, 0, 1, &horizon, c->m, c->prog);
+    if (!rc && !o->given[OPT_COLUMN]) rc = bad_usage(c->m, c->prog, "--csv needs --column NAME");
+    if (rc) return -rc;
+    double *v = NULL;
+    rc = seqrt_series_plan(&a->series, c->m, window, horizon, err);
+    snprintf(a->label, sizeof a->label, "%s (column '%s')", o->value[OPT_CSV], o->value[OPT_COLUMN]);
+    if (!rc) rc = seqrt_csv_column(o->value[OPT_CSV], o->value[OPT_COLUMN], &v, &n, err);
+    if (!rc) rc = seqrt_series_dataset(&a->d, &a->series, c->m, v, n, split, 1, 1, a->label, err);
+    free(v);
+    snprintf(a->series.column, sizeof a->series.column, "%s", o->value[OPT_COLUMN]);
+    seqrt_series_meta(&a->series, a->series_vals, a->meta);
+    a->n_meta = SEQRT_SERIES_META;
+    return rc;
+}
+
+/* --text FILE [--bptt K]: streams of the text, vocabulary saved. */
+static int load_text(Cli *c, Data *a, double split, int64_t streams, seqrt_error *err)
+{
+    int64_t bptt, n;
+    int rc = get_i64(&c->o, OPT_BPTT, 64, 1, &bptt, c->m, c->prog);
+    if (rc) return -rc;
+    unsigned char *s = NULL;
+    snprintf(a->label, sizeof a->label, "%s", c->o.value[OPT_TEXT]);
+    rc = seqrt_text_read(a->label, &s, &n, err);
+    if (!rc) rc = seqrt_text_dataset(&a->d, &a->text, c->m, s, n, streams, bptt, split, a->label, err);
+    free(s);
+    seqrt_text_meta(&a->text, a->text_vals, a->meta);
+    a->n_meta = SEQRT_TEXT_META;
+    return rc;
+}
+
+/* The data of a train run; a negative return is a usage status. */
+static int train_data(Cli *c, Data *a, seqrt_train_options *t, seqrt_error *err)
+{
+    int rc;
+    switch (a->kind) {
+    case DATA_CSV:
+        if ((rc = load_series(c, a, t->validation_split, err))) return rc;
+        t->validation_samples = a->series.n_val;
+        break;
+    case DATA_TEXT:
+        if ((rc = load_text(c, a, t->validation_split, t->batch_size, err))) return rc;
+        t->validation_samples = a->text.n_val_samples;
+        t->streams = 1;
+        t->shuffle = 0;
+        break;
+    case DATA_NPY:
+        return seqrt_dataset_load(&a->d, c->m, c->xp, c->yp, err);
+    }
+    t->meta = a->meta;
+    t->n_meta = a->n_meta;
+    return 0;
+}
+
+/* ---- train: the report after the last epoch ---- */
+
+static void report_stop(const seqrt_train_result *r)
+{
+    if (!r->stopped_early) return;
+    printf("early stopping: %s did not improve after epoch %lld (%s %.6g); stopped after epoch %lld%s\n",
+           r->monitor, (long long)r->best_epoch, r->monitor, r->best_value, (long long)r->epochs_done,
+           r->restored_best ? "; restored the weights of the best epoch" : "");
+}
+
+static int report_series(Cli *c, Data *a, const seqrt_real *w, seqrt_error *err)
+{
+    const seqrt_series *s = &a->series;
+    if (s->n_val < 1) return 0;
+    seqrt_series_scores sc;
+    int rc = seqrt_series_score(c->m, &a->d, s, w, s->n_windows - s->n_val, s->n_val, &sc, err);
+    if (rc) return rc;
+    printf("validation, %lld windows of %lld steps, %lld-step forecasts of '%s' (its units):\n"
+           "  %-22s MAE %10.4f  RMSE %10.4f\n  %-22s MAE %10.4f  RMSE %10.4f\n"
+           "  model / naive MAE %.3f (%s the naive forecast)\n",
+           (long long)sc.windows, (long long)s->window, (long long)s->horizon, s->column, c->m->name,
+           sc.mae, sc.rmse, "naive (last value)", sc.naive_mae, sc.naive_rmse, sc.mae / sc.naive_mae,
+           sc.mae < sc.naive_mae ? "beats" : "does not beat");
+    return 0;
+}
+
+static void report_text(const Data *a, const Progress *p, const seqrt_train_result *r)
+{
+    double loss = r->restored_best ? r->best_value : p->last_val_loss;
+    if (a->text.n_val_samples < 1 || !isfinite(loss)) return;
+    printf("validation: loss %.4f nats/char = %.3f bits per character; unigram entropy of the "
+           "training text %.3f bits per character (%d symbols)\n",
+           loss, loss / log(2.0), a->text.unigram_bits, a->text.n_vocab);
+}
+
+static int cmd_train(Cli *c)
+{
+    const seqrt_model *m = c->m;
+    const Opts *o = &c->o;
+    static Data a;
+    memset(&a, 0, sizeof a);
+    a.kind = data_kind(o);
+    if ((o->given[OPT_CSV] && o->given[OPT_TEXT]) || (a.kind != DATA_NPY && (o->nx || o->ny)))
+        return bad_usage(m, c->prog, "give one kind of data: --x/--y, --csv or --text");
+    seqrt_train_options t;
+    char ckpt[600];
+    int rc = a.kind == DATA_NPY ? data_paths(c, 1) : 0;
+    if (!rc) rc = train_options(c, &t, a.kind == DATA_CSV ? 0.2 : a.kind == DATA_TEXT ? 0.1 : 0, ckpt, sizeof ckpt);
+    if (rc) return rc;
+    if (m->n_losses < 1) {
+        fprintf(stderr, "error: model %s has no train block, so it cannot be trained\n", m->name);
+        return 1;
+    }
+    /* Rank 0 alone prints and writes logs and plots (the weights: train.c). */
+    int lead = seqrt_dist_rank() == 0;
+    Progress p = {isatty(fileno(stdout)), o->given[OPT_QUIET] || !lead, 0, -1, 0,
+                  lead ? o->value[OPT_LOG] : NULL, lead ? o->value[OPT_PLOT] : NULL, "", NAN};
+    seqrt_train_result res;
+    t.on_epoch = on_epoch;
+    t.on_step = p.tty && !p.quiet ? on_step : NULL;
+    t.ctx = &p;
+    t.result = &res;
+    t.interrupt = &interrupt_flag;
+    seqrt_error err = {0};
+    if ((rc = train_data(c, &a, &t, &err))) return rc < 0 ? -rc : error_exit(&err);
+    const char *base = a.kind == DATA_NPY ? "" : strrchr(a.label, '/') ? strrchr(a.label, '/') + 1 : a.label;
+    snprintf(p.title, sizeof p.title, "%s%s%s", m->name, *base ? " on " : "", base);
+    seqrt_real *w = malloc(m->param_count * sizeof *w + 1);
+    if (!w) rc = seqrt_errorf(&err, SEQRT_ENOMEM, "out of memory for %zu parameters", m->param_count);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = (int)SA_RESETHAND;   /* a second Ctrl-C ends the program at once */
+    sigemptyset(&sa.sa_mask);
+    interrupt_flag = 0;
+    sigaction(SIGINT, &sa, &old);
+    if (!rc) rc = seqrt_train(m, &a.d, &t, w, &err);
+    sigaction(SIGINT, &old, NULL);
+    if (!rc && !p.quiet) report_stop(&res);
+    if (!rc && !p.quiet && a.kind == DATA_CSV) rc = report_series(c, &a, w, &err);
+    if (!rc && !p.quiet && a.kind == DATA_TEXT) report_text(&a, &p, &res);
+    free(w);
+    seqrt_dataset_free(&a.d);
+    if (p.tty && rc == SEQRT_EINTERRUPTED) printf("\n");
+    if (rc == SEQRT_EINTERRUPTED) return fprintf(stderr, "%s\n", err.msg), EXIT_INTERRUPTED;
+    if (rc) return error_exit(&err);
+    if (!t.save_path && !p.quiet)
+        fprintf(stderr, "note: no --save given, so the trained weights were not kept\n");
+    return 0;
+}
+
+/* gradcheck's weights without a file: Keras's initialisers plus a jitter
+ * of U(-0.05, 0.05), because zero biases put a ReLU exactly on its kink
+ * (causal padding feeds it zeros), where differences and backward rightly
+ * disagree. */
+static int gradcheck_init(const seqrt_model *m, seqrt_real *w, uint64_t seed, seqrt_error *err)
+{
+    int rc = seqrt_init_params(m, w, seed, err);
+    seqrt_rng r;
+    seqrt_rng_seed_stream(&r, seed, UINT64_C(0x6a69747465720000));   /* "jitter" */
+    for (size_t i = 0; !rc && i < m->param_count; i++)
+        w[i] += (seqrt_real)(0.1 * (seqrt_rng_double(&r) - 0.5));
+    return rc;
+}
+
+/* Weights from --weights (required unless may_init; then gradcheck_init). */
+static int get_weights(Cli *c, seqrt_real *w, int may_init, uint64_t seed, seqrt_error *err)
+{
+    const char *path = c->o.value[OPT_WEIGHTS];
+    if (path) return seqrt_checkpoint_load(path, c->m, w, NULL, NULL, err);
+    if (may_init) return gradcheck_init(c->m, w, seed, err);
+    return seqrt_errorf(err, SEQRT_EINVAL, "%s needs --weights W.safetensors", c->o.cmd_name);
+}
+
+/* predict's --out: one bare path for one output, else NAME=PATH each. */
+static int write_outputs(Cli *c, const seqrt_dataset *d, seqrt_real *const *outs,
+                         const char *const *paths, seqrt_error *err)
+{
+    const seqrt_model *m = c->m;
+    for (int i = 0; i < m->n_outputs; i++) {
+        if (!paths[i]) continue;
+        const seqrt_io *io = &m->outputs[i];
+        int64_t shape[4] = {d->n_samples};
+        for (int k = 0; k < io->ndim; k++)
+            shape[k + 1] = io->shape[k] >= 0 ? io->shape[k] : d->dims[io->dim_index[k]];
+        int rc = seqrt_npy_write(paths[i], outs[i], io->ndim + 1, shape, err);
+        if (rc) return rc;
+    }
+    return SEQRT_OK;
+}
+
+/* predict --csv: every window's forecast of the next K values, in the
+ * series' units, as [windows, K]. */
+static int predict_series(Cli *c)
+{
+    const seqrt_model *m = c->m;
+    const Opts *o = &c->o;
+    if (!o->given[OPT_COLUMN] || !o->value[OPT_OUT] || !o->value[OPT_WEIGHTS])
+        return bad_usage(m, c->prog, "predict --csv needs --column NAME, --weights W and --out OUT.npy");
+    seqrt_error err = {0};
+    seqrt_series s;
+    seqrt_dataset d;
+    double *v = NULL, *pred = NULL;
+    int64_t n = 0;
+    seqrt_real *w = malloc(m->param_count * sizeof *w + 1), *out = NULL;
+    int rc = w ? seqrt_series_load(&s, m, o->value[OPT_WEIGHTS], &err) : seqrt_errorf(&err, SEQRT_ENOMEM, "out of memory");
+    if (!rc) rc = seqrt_checkpoint_load(o->value[OPT_WEIGHTS], m, w, NULL, NULL, &err);
+    if (!rc) rc = seqrt_csv_column(o->value[OPT_CSV], o->value[OPT_COLUMN], &v, &n, &err);
+    if (!rc) rc = seqrt_series_dataset(&d, &s, m, v, n, 0, 0, 0, o->value[OPT_CSV], &err);
+    if (!rc) {
+        pred = malloc((size_t)(s.n_windows * s.horizon) * sizeof *pred + 1);
+        out = malloc((size_t)(s.n_windows * s.horizon) * sizeof *out + 1);
+        rc = pred && out ? seqrt_series_predict(m, &d, &s, w, pred, &err) : seqrt_errorf(&err, SEQRT_ENOMEM, "out of memory");
+        for (int64_t i = 0; !rc && i < s.n_windows * s.horizon; i++) out[i] = (seqrt_real)pred[i];
+        int64_t shape[2] = {s.n_windows, s.horizon};
+        if (!rc) rc = seqrt_npy_write(o->value[OPT_OUT], out, 2, shape, &err);
+        seqrt_dataset_free(&d);
+    }
+    free(v);
+    free(w);
+    free(pred);
+    free(out);
+    return rc ? error_exit(&err) : 0;
+}
+
+/* forecast: --steps values after the end of the series, each round's
+ * forecast appended to the window for the next. */
+static int cmd_forecast(Cli *c)
+{
+    const seqrt_model *m = c->m;
+    const Opts *o = &c->o;
+    int64_t steps, n = 0;
+    int rc = get_i64(o, OPT_STEPS, 0, 1, &steps, m, c->prog);
+    if (!rc && (!o->given[OPT_STEPS] || !o->value[OPT_WEIGHTS] || !o->value[OPT_CSV] || !o->given[OPT_COLUMN]))
+        rc = bad_usage(m, c->prog, "forecast needs --weights W --csv FILE --column NAME --steps N");
+    if (rc) return rc;
+    seqrt_error err = {0};
+    seqrt_series s;
+    double *v = NULL, *out = malloc((size_t)steps * sizeof *out + 1);
+    seqrt_real *w = malloc(m->param_count * sizeof *w + 1);
+    rc = w && out ? seqrt_series_load(&s, m, o->value[OPT_WEIGHTS], &err) : seqrt_errorf(&err, SEQRT_ENOMEM, "out of memory");
+    if (!rc) rc = seqrt_checkpoint_load(o->value[OPT_WEIGHTS], m, w, NULL, NULL, &err);
+    if (!rc) rc = seqrt_csv_column(o->value[OPT_CSV], o->value[OPT_COLUMN], &v, &n, &err);
+    if (!rc) rc = seqrt_series_forecast(m, &s, w, v, n, steps, out, &err);
+    if (!rc) {
+        seqrt_strbuf b = {0};
+        seqrt_strbuf_printf(&b, "step,%s\n", o->value[OPT_COLUMN]);
+        for (int64_t i = 0; i < steps; i++) seqrt_strbuf_printf(&b, "%lld,%.6g\n", (long long)i + 1, out[i]);
+        if (b.failed) rc = seqrt_errorf(&err, SEQRT_ENOMEM, "out of memory");
+        seqrt_atomic f;
+        if (!rc && o->value[OPT_OUT] && !(rc = seqrt_atomic_open(&f, o->value[OPT_OUT], &err))) {
+            seqrt_atomic_write(&f, b.s, b.len);
+            rc = seqrt_atomic_commit(&f, &err);
+        }
+        if (!rc && !o->value[OPT_OUT]) fputs(b.s, stdout);
+        if (!rc && o->value[OPT_OUT])
+            printf("%lld forecasts after the %lld values of '%s' written to %s\n", (long long)steps,
+                   (long long)n, o->value[OPT_COLUMN], o->value[OPT_OUT]);
+        free(b.s);
+    }
+    free(v);
+    free(w);
+    free(out);
+    return rc ? error_exit(&err) : 0;
+}
+
+/* generate: --length bytes after --prime, from a model trained with --text. */
+static int cmd_generate(Cli *c)
+{
+    const seqrt_model *m = c->m;
+    const Opts *o = &c->o;
+    int64_t length, top_k;
+    double temperature;
+    uint64_t seed;
+    int rc = get_i64(o, OPT_LENGTH, 200, 0, &length, m, c->prog);
+    if (!rc) rc = get_i64(o, OPT_TOP_K, 0, 0, &top_k, m, c->prog);
+    if (!rc) rc = get_double(o, OPT_TEMPERATURE, 1.0, 0, INFINITY, &temperature, m, c->prog);
+    if (!rc) rc = get_seed(o, &seed, m, c->prog);
+    if (!rc && !o->value[OPT_WEIGHTS]) rc = bad_usage(m, c->prog, "generate needs --weights W");
+    if (rc) return rc;
+    const char *prime = o->value[OPT_PRIME] ? o->value[OPT_PRIME] : "\n";
+    seqrt_error err = {0};
+    seqrt_text t;
+    seqrt_real *w = malloc(m->param_count * sizeof *w + 1);
+    unsigned char *out = malloc((size_t)length + 1);
+    rc = w && out ? seqrt_text_load(&t, m, o->value[OPT_WEIGHTS], &err) : seqrt_errorf(&err, SEQRT_ENOMEM, "out of memory");
+    if (!rc) rc = seqrt_checkpoint_load(o->value[OPT_WEIGHTS], m, w, NULL, NULL, &err);
+    if (!rc) rc = seqrt_text_generate(m, w, &t, (const unsigned char *)prime, (int64_t)strlen(prime), length,
+                                      temperature, top_k, seed, out, &err);
+    if (!rc) {
+        fputs(prime, stdout);
+        fwrite(out, 1, (size_t)length, stdout);
+        printf("\n");
+    }
+    free(w);
+    free(out);
+    return rc ? error_exit(&err) : 0;
+}
+
+static int cmd_predict(Cli *c)
+{
+    const seqrt_model *m = c->m;
+    const char *op[MAX_SPECS];
+    int64_t batch;
+    if (c->o.given[OPT_CSV]) return predict_series(c);
+    int rc = data_paths(c, 0);
+    if (!rc) rc = resolve(c->o.out, c->o.nout, m->outputs, m->n_outputs, "--out", "output", op, m, c->prog);
+    if (!rc && c->o.nout == 0) rc = bad_usage(m, c->prog, "predict needs --out");
+    if (!rc) rc = get_i64(&c->o, OPT_BATCH, m->batch_size > 0 ? m->batch_size : 32, 1, &batch, m, c->prog);
+    if (rc) return rc;
+    seqrt_error err = {0};
+    seqrt_dataset d;
+    if (seqrt_dataset_load(&d, m, c->xp, NULL, &err)) return error_exit(&err);
+    seqrt_real *w = malloc(m->param_count * sizeof *w + 1), *outs[MAX_SPECS] = {0};
+    if (!w) rc = seqrt_errorf(&err, SEQRT_ENOMEM, "out of memory");
+    if (!rc) rc = get_weights(c, w, 0, 0, &err);
+    for (int i = 0; !rc && i < m->n_outputs; i++) {
+        int64_t row = seqrt_io_row(&m->outputs[i], d.dims);
+        if (op[i] && row < 0)
+            rc = seqrt_errorf(&err, SEQRT_EINVAL, "output '%s': no input gives the length of its "
+                              "time axis", m->outputs[i].name);
+        else if (op[i] && !(outs[i] = malloc((size_t)(d.n_samples * row) * sizeof(seqrt_real) + 1)))
+            rc = seqrt_errorf(&err, SEQRT_ENOMEM, "out of memory for output '%s'", m->outputs[i].name);
+    }
+    if (!rc) rc = seqrt_predict(m, &d, w, batch, outs, &err);
+    if (!rc) rc = write_outputs(c, &d, outs, op, &err);
+    for (int i = 0; i < MAX_SPECS; i++) free(outs[i]);
+    free(w);
+    seqrt_dataset_free(&d);
+    return rc ? error_exit(&err) : 0;
+}
+
+/* Gradients under the parameters' names, plus the scalar 'loss'. */
+static int save_grads(const seqrt_model *m, const char *path, const seqrt_real *g, double loss,
+                      seqrt_error *err)
+{
+    seqrt_st_tensor *t = calloc((size_t)m->n_params + 1, sizeof *t);
+    if (!t) return seqrt_errorf(err, SEQRT_ENOMEM, "out of memory");
+    seqrt_real l = (seqrt_real)loss;
+    for (int i = 0; i < m->n_params; i++)
+        t[i] = (seqrt_st_tensor){m->params[i].name, g + m->params[i].offset, m->params[i].ndim,
+                                 m->params[i].shape};
+    t[m->n_params] = (seqrt_st_tensor){"loss", &l, 0, NULL};
+    char lv[40];
+    snprintf(lv, sizeof lv, "%.17g", loss);
+    const char *meta[] = {"model", m->name ? m->name : "", "format", "seqc-1-gradients", "dtype",
+                          SEQRT_REAL_NAME, "loss", lv};
+    int rc = seqrt_st_save(path, t, m->n_params + 1, meta, 4, err);
+    free(t);
+    return rc;
+}
+
+static int cmd_grad(Cli *c)
+{
+    const seqrt_model *m = c->m;
+    int rc = data_paths(c, 1);
+    if (!rc && c->o.nout != 1) rc = bad_usage(m, c->prog, "grad needs one --out G.safetensors");
+    if (rc) return rc;
+    seqrt_error err = {0};
+    seqrt_dataset d;
+    if (seqrt_dataset_load(&d, m, c->xp, c->yp, &err)) return error_exit(&err);
+    seqrt_real *w = malloc(m->param_count * sizeof *w + 1), *g = malloc(m->param_count * sizeof *g + 1);
+    double loss = 0;
+    if (!w || !g) rc = seqrt_errorf(&err, SEQRT_ENOMEM, "out of memory");
+    if (!rc) rc = get_weights(c, w, 0, 0, &err);
+    if (!rc) rc = seqrt_grad(m, &d, w, g, &loss, &err);
+    if (!rc) rc = save_grads(m, c->o.out[0], g, loss, &err);
+    free(w);
+    free(g);
+    seqrt_dataset_free(&d);
+    return rc ? error_exit(&err) : 0;
+}
+
+static int report_gradcheck(const seqrt_model *m, const double *worst, const int64_t *checked, int quiet)
+{
+    double limit = seqrt_gradcheck_threshold(), all = 0;
+    for (int p = 0; p < m->n_params; p++) {
+        int ok = worst[p] <= limit;
+        if (!quiet || !ok)
+            printf("%-40s worst relative error %.3e over %lld elements  %s\n", m->params[p].name,
+                   worst[p], (long long)checked[p], ok ? "ok" : "FAILED");
+        all = worst[p] > all || isnan(worst[p]) ? worst[p] : all;
+    }
+    int ok = all <= limit;
+    printf("gradcheck %s: worst %.3e, threshold %.0e (%s, floor %.0e): %s\n", m->name, all, limit,
+           SEQRT_REAL_NAME, seqrt_gradcheck_floor(), ok ? "OK" : "FAILED");
+    return ok ? 0 : 1;
+}
+
+static int cmd_gradcheck(Cli *c)
+{
+    const seqrt_model *m = c->m;
+    const Opts *o = &c->o;
+    seqrt_gradcheck_options g = {0};
+    int64_t samples;
+    int files = o->nx > 0 || o->ny > 0;
+    int rc = files ? data_paths(c, 1) : 0;
+    if (!rc) rc = get_i64(o, OPT_SAMPLES, files ? INT64_MAX : 4, 1, &samples, m, c->prog);
+    if (!rc) rc = get_double(o, OPT_EPS, 0, 1e-300, 1, &g.eps, m, c->prog);
+    if (!rc) rc = get_seed(o, &g.seed, m, c->prog);
+    if (rc) return rc;
+    if (m->n_losses < 1) {
+        fprintf(stderr, "error: model %s has no losses to check\n", m->name);
+        return 1;
+    }
+    seqrt_error err = {0};
+    seqrt_dataset d;
+    rc = files ? seqrt_dataset_load(&d, m, c->xp, c->yp, &err)
+               : seqrt_dataset_random(&d, m, samples, 5, 1, g.seed, &err);
+    if (rc) return error_exit(&err);
+    if (d.n_samples > samples) d.n_samples = samples;   /* the first N: rows stay in place */
+    seqrt_real *w = malloc(m->param_count * sizeof *w + 1);
+    double *worst = calloc((size_t)m->n_params + 1, sizeof *worst);
+    int64_t *checked = calloc((size_t)m->n_params + 1, sizeof *checked);
+    if (!w || !worst || !checked) rc = seqrt_errorf(&err, SEQRT_ENOMEM, "out of memory");
+    if (!rc) rc = get_weights(c, w, 1, g.seed, &err);
+    if (!rc) rc = seqrt_gradcheck(m, &d, w, &g, worst, checked, &err);
+    int status = rc ? error_exit(&err) : report_gradcheck(m, worst, checked, o->given[OPT_QUIET]);
+    free(w);
+    free(worst);
+    free(checked);
+    seqrt_dataset_free(&d);
+    return status;
+}
+
+/* Greedy decoding: every input but the decoder's from --x; the decoder's
+ * input is built step by step from the model's own predictions. */
+static int cmd_decode(Cli *c)
+{
+    const seqrt_model *m = c->m;
+    if (m->decode_input < 0)
+        return bad_usage(m, c->prog, "model %s has no decode block in its .seq file", m->name);
+    int64_t max_len, batch;
+    int rc = resolve(c->o.x, c->o.nx, m->inputs, m->n_inputs, "--x", "input", c->xp, m, c->prog);
+    if (!rc && c->xp[m->decode_input])
+        rc = bad_usage(m, c->prog, "decode builds input '%s' itself; do not give it",
+                       m->inputs[m->decode_input].name);
+    for (int i = 0; !rc && i < m->n_inputs; i++)
+        if (i != m->decode_input && !c->xp[i])
+            rc = bad_usage(m, c->prog, "decode needs --x %s=PATH", m->inputs[i].name);
+    if (!rc && !c->o.value[OPT_OUT]) rc = bad_usage(m, c->prog, "decode needs --out OUT.npy");
+    if (!rc) rc = get_i64(&c->o, OPT_MAX_LEN, 0, 1, &max_len, m, c->prog);
+    if (!rc && !c->o.given[OPT_MAX_LEN]) rc = bad_usage(m, c->prog, "decode needs --max-len N");
+    if (!rc) rc = get_i64(&c->o, OPT_BATCH, m->batch_size > 0 ? m->batch_size : 32, 1, &batch, m, c->prog);
+    if (!rc && c->o.value[OPT_ATTENTION_OUT] && m->decode_attention < 0)
+        rc = bad_usage(m, c->prog, "the decode block names no attention weights");
+    if (rc) return rc;
+    seqrt_error err = {0};
+    seqrt_dataset d;
+    if (seqrt_dataset_load(&d, m, c->xp, NULL, &err)) return error_exit(&err);
+    const seqrt_io *out = &m->outputs[m->decode_output];
+    int64_t classes = out->shape[out->ndim - 1], width = seqrt_decode_attention_width(m, &d);
+    seqrt_real *w = malloc(m->param_count * sizeof *w + 1);
+    seqrt_real *probs = malloc((size_t)(d.n_samples * max_len * classes) * sizeof(seqrt_real) + 1);
+    seqrt_real *attn = c->o.value[OPT_ATTENTION_OUT]
+                           ? malloc((size_t)(d.n_samples * max_len * width) * sizeof(seqrt_real) + 1)
+                           : NULL;
+    if (!w || !probs || (c->o.value[OPT_ATTENTION_OUT] && !attn))
+        rc = seqrt_errorf(&err, SEQRT_ENOMEM, "out of memory");
+    if (!rc) rc = get_weights(c, w, 0, 0, &err);
+    if (!rc) rc = seqrt_decode(m, &d, w, max_len, batch, probs, attn, &err);
+    int64_t shape[3] = {d.n_samples, max_len, classes};
+    if (!rc) rc = seqrt_npy_write(c->o.value[OPT_OUT], probs, 3, shape, &err);
+    shape[2] = width;
+    if (!rc && attn) rc = seqrt_npy_write(c->o.value[OPT_ATTENTION_OUT], attn, 3, shape, &err);
+    free(w);
+    free(probs);
+    free(attn);
+    seqrt_dataset_free(&d);
+    return rc ? error_exit(&err) : 0;
+}
+
+int seqrt_main(const seqrt_model *m, int argc, char **argv)
+{
+    /* blas_setup.c: fix OpenBLAS's kernel (may re-exec), BLAS threads, --threads N. */
+    if ((argc = seqrt_blas_setup(m, argc, argv)) < 0) return EXIT_USAGE;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--blas-info") == 0) return seqrt_blas_info(stdout, m), 0;
+    static char fallback[] = "seqrt";
+    const char *prog = argc > 0 && argv[0] ? argv[0] : fallback;
+    const char *slash = strrchr(prog, '/');
+    prog = slash ? slash + 1 : prog;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+            (i == 1 && strcmp(argv[i], "help") == 0)) {
+            usage(stdout, m, prog);
+            return 0;
+        }
+    Cli c = {.m = m, .prog = prog};
+    int rc = parse_args(&c.o, m, prog, argc, argv);
+    if (rc) return rc;
+    if (c.o.cmd == TRAIN) { /* under mpirun, one rank each (dist.c) */
+        if (seqrt_dist_init(&argc, &argv))
+            return fprintf(stderr, "%s: cannot start MPI\n", prog), 1;
+        rc = cmd_train(&c);
+        seqrt_dist_finalize();
+        return rc;
+    }
+    switch (c.o.cmd) {
+    case TRAIN: return cmd_train(&c);
+    case PREDICT: return cmd_predict(&c);
+    case GRAD: return cmd_grad(&c);
+    case GRADCHECK: return cmd_gradcheck(&c);
+    case DECODE: return cmd_decode(&c);
+    case FORECAST: return cmd_forecast(&c);
+    case GENERATE: return cmd_generate(&c);
+    case SUMMARY:
+        fputs(m->summary ? m->summary : "(no summary)\n", stdout);
+        return 0;
+    }
+    return EXIT_USAGE;
+}

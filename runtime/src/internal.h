@@ -1,0 +1,116 @@
+/*
+ * internal.h: helpers shared by libseqrt's modules and never installed:
+ * error formatting, little-endian byte access, the atomic file writer and
+ * the small JSON reader used by the safetensors loader.
+ */
+#ifndef SEQRT_INTERNAL_H
+#define SEQRT_INTERNAL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "seqrt.h"
+
+#if defined(__GNUC__)
+#define SEQRT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SEQRT_PRINTF(a, b)
+#endif
+
+/* Fill err (may be NULL) and return code; lets callers write
+ * `return seqrt_errorf(err, SEQRT_EFORMAT, "%s: ...", path);`. */
+int seqrt_errorf(seqrt_error *err, int code, const char *fmt, ...) SEQRT_PRINTF(3, 4);
+
+/* ---- little-endian loads and stores (host-order independent) ---- */
+static inline uint16_t seqrt_le16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t seqrt_le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t seqrt_le64(const unsigned char *p)
+{
+    return (uint64_t)seqrt_le32(p) | (uint64_t)seqrt_le32(p + 4) << 32;
+}
+static inline void seqrt_put_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void seqrt_put_le64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* ---- fileio.c: whole-file reads and atomic writes ---- */
+
+/* Size in bytes of an open file (seekable regular file), or -1. */
+int64_t seqrt_file_size(FILE *f);
+
+/* fopen(path, "rb") that never blocks: a FIFO with no writer (or any
+ * special file) opens at once and then fails seqrt_file_size, where plain
+ * fopen would wait forever. NULL with errno set on failure. */
+FILE *seqrt_fopen_read(const char *path);
+int seqrt_read_whole(const char *path, char **buf, size_t *len, seqrt_error *err);
+int seqrt_read_header(FILE *f, const char *path, uint64_t n, char **text, seqrt_error *err);
+
+/* An atomic save: write into `path.tmp.XXXXXX` in the target's directory,
+ * then commit = fflush, fsync, rename over path, fsync the directory.
+ * Any failure before commit leaves the old file untouched. */
+typedef struct {
+    FILE *f;
+    char *path;
+    char *tmp;
+    int failed;      /* a write failed; commit will refuse */
+} seqrt_atomic;
+
+int seqrt_atomic_open(seqrt_atomic *a, const char *path, seqrt_error *err);
+void seqrt_atomic_write(seqrt_atomic *a, const void *buf, size_t n);
+int seqrt_atomic_commit(seqrt_atomic *a, seqrt_error *err);
+void seqrt_atomic_abort(seqrt_atomic *a);
+
+/* ---- json.c: a strict reader for small headers (safetensors) ---- */
+typedef enum {
+    SEQRT_JSON_NULL, SEQRT_JSON_FALSE, SEQRT_JSON_TRUE, SEQRT_JSON_NUMBER,
+    SEQRT_JSON_STRING, SEQRT_JSON_ARRAY, SEQRT_JSON_OBJECT
+} seqrt_json_type;
+
+typedef struct seqrt_json seqrt_json;
+struct seqrt_json {
+    seqrt_json_type type;
+    char *str;             /* STRING: decoded UTF-8, NUL-terminated */
+    size_t len;            /* STRING: bytes (may hold an escaped NUL) */
+    double num;            /* NUMBER */
+    int is_int;            /* NUMBER written as an integer that fits int64 */
+    int64_t inum;
+    int n;                 /* ARRAY/OBJECT: number of items */
+    seqrt_json **items;    /* ARRAY/OBJECT: values */
+    char **keys;           /* OBJECT: keys, parallel to items */
+    size_t *key_lens;
+};
+
+#define SEQRT_JSON_MAX_DEPTH 32
+/* Values (nodes) in one document: ~100 bytes each, so at most ~100 MB. A
+ * safetensors header needs about 10 per tensor. */
+#define SEQRT_JSON_MAX_NODES (1 << 20)
+
+/* Parse text[0..len) as one JSON value (surrounding whitespace allowed).
+ * On error returns NULL and writes "reason at byte N" to msg. */
+seqrt_json *seqrt_json_parse(const char *text, size_t len, char *msg, size_t msglen);
+void seqrt_json_free(seqrt_json *j);
+
+/* A growable string for building JSON; `failed` latches out-of-memory. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+    int failed;
+} seqrt_strbuf;
+
+void seqrt_strbuf_add(seqrt_strbuf *b, const char *s, size_t n);
+void seqrt_strbuf_printf(seqrt_strbuf *b, const char *fmt, ...) SEQRT_PRINTF(2, 3);
+/* Append s as a JSON string literal, quotes and escapes included. */
+void seqrt_json_write_string(seqrt_strbuf *b, const char *s);
+
+#endif /* SEQRT_INTERNAL_H */
