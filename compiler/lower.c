@@ -444,7 +444,7 @@ static void build_fn(Lower *L, const IrLayer *l, LowerOp *o, bool backward, Laye
 
 static void print_fn(Printer *p, const char *name, const LayerFn *f)
 {
-    emit_raw(p, "static void ");
+    emit_raw(p, "SEQRT_KERNEL static void ");
     emit_raw(p, name);
     emit_raw(p, "(");
     bool first = true;
@@ -600,6 +600,11 @@ static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
                  L->opt->source_label);
     emit_comment(p, "Forward and backprop-through-time backward passes for model '%s'.",
                  g->name);
+    emit_comment(p, "GCC vectorises the gate loops' selects only when it may evaluate both");
+    emit_comment(p, "sides (a division that could raise a floating-point flag nobody reads).");
+    emit_line(p, "#if defined(__GNUC__) && !defined(__clang__)");
+    emit_line(p, "#pragma GCC optimize(\"no-trapping-math\")");
+    emit_line(p, "#endif");
     emit_line(p, "#include <math.h>");
     emit_line(p, "#include <stddef.h>");
     emit_line(p, "#include <stdio.h>");

@@ -1,7 +1,7 @@
 /*
  * check_runtime_blas.c: the BLAS wrappers (runtime/src/blas.c) against
  * naive loops for every transpose combination, and the inline activation
- * helpers in seqrt.h. Built for both seqrt and seqrt_f64.
+ * helpers in seqrt.h; seqrt's own small-GEMM kernel likewise. Built for both seqrt and seqrt_f64.
  */
 #include <check.h>
 #include <math.h>
@@ -35,6 +35,67 @@ START_TEST(gemm_all_transposes)
                     ck_assert_double_eq_tol(C[i * N + j], 2 * s + 0.5, TOL * 100);
                 }
         }
+}
+END_TEST
+
+/* seqrt_gemm_small against a double-precision loop: every transpose, sizes
+ * around each kernel's block edges (rows 1..9 cover MR 8, 6, 4 and their
+ * remainders; columns 1..70 cover whole and partial 2-vector blocks), K
+ * across the 256-deep chunking, leading dimensions wider than the matrix,
+ * beta 0 over a C full of NaN (C must not be read), alpha and beta != 1. */
+static void check_small(int ta, int tb, int M, int N, int K, seqrt_real alpha, seqrt_real beta)
+{
+    const int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + 2;
+    seqrt_real *A = malloc(sizeof *A * (size_t)(ta ? K : M) * lda);
+    seqrt_real *B = malloc(sizeof *B * (size_t)(tb ? N : K) * ldb);
+    seqrt_real *C = malloc(sizeof *C * (size_t)M * ldc), *C0 = malloc(sizeof *C0 * (size_t)M * ldc);
+    ck_assert(A && B && C && C0);
+    for (int i = 0; i < (ta ? K : M) * lda; i++) A[i] = (seqrt_real)((i * 37 % 17) - 8) / 8;
+    for (int i = 0; i < (tb ? N : K) * ldb; i++) B[i] = (seqrt_real)((i * 53 % 13) - 6) / 6;
+    for (int i = 0; i < M * ldc; i++) C0[i] = C[i] = beta == 0 && i % ldc < N ? NAN : (seqrt_real)(i % 7) - 3;
+    seqrt_gemm_small(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < ldc; j++) {
+            if (j >= N) { /* padding untouched */
+                ck_assert(C[i * ldc + j] == C0[i * ldc + j]);
+                continue;
+            }
+            double s = 0;
+            for (int k = 0; k < K; k++)
+                s += (double)(ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
+            double want = alpha * s + (beta == 0 ? 0 : beta * (double)C0[i * ldc + j]);
+            ck_assert_msg(fabs(C[i * ldc + j] - want) <= TOL * (1 + fabs(want)) * (K + 1),
+                          "ta=%d tb=%d M=%d N=%d K=%d at [%d,%d]: %g, want %g", ta, tb, M, N, K, i, j,
+                          (double)C[i * ldc + j], want);
+        }
+    free(A), free(B), free(C), free(C0);
+}
+
+START_TEST(gemm_small_matches_loops)
+{
+    static const int rows[] = {1, 3, 5, 6, 7, 8, 9, 32};
+    static const int cols[] = {1, 8, 15, 16, 17, 32, 33, 70};
+    static const int deps[] = {1, 7, 256, 300};
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (size_t m = 0; m < sizeof rows / sizeof *rows; m++)
+                for (size_t n = 0; n < sizeof cols / sizeof *cols; n++)
+                    for (size_t k = 0; k < sizeof deps / sizeof *deps; k++) {
+                        const int v = (int)(m + n + k) % 3;
+                        check_small(ta, tb, rows[m], cols[n], deps[k], v == 2 ? (seqrt_real)-0.5 : 1,
+                                    v == 0 ? 0 : v == 1 ? 1 : (seqrt_real)0.25);
+                    }
+}
+END_TEST
+
+/* K = 0: C = beta C, as BLAS does. */
+START_TEST(gemm_small_empty_k)
+{
+    seqrt_real C[4] = {1, 2, 3, 4}, A[1] = {0}, B[1] = {0};
+    seqrt_gemm_small(0, 0, 2, 2, 0, 1, A, 1, B, 2, 2, C, 2);
+    ck_assert_double_eq(C[3], 8);
+    seqrt_gemm_small(0, 0, 2, 2, 0, 1, A, 1, B, 2, 0, C, 2);
+    ck_assert_double_eq(C[3], 0);
 }
 END_TEST
 
@@ -81,6 +142,8 @@ static Suite *make_blas_suite(void)
     Suite *s = suite_create("runtime_blas");
     TCase *core = tcase_create("Core");
     tcase_add_test(core, gemm_all_transposes);
+    tcase_add_test(core, gemm_small_matches_loops);
+    tcase_add_test(core, gemm_small_empty_k);
     tcase_add_test(core, gemv_axpy);
     tcase_add_test(core, activations);
     suite_add_tcase(s, core);

@@ -684,7 +684,31 @@ START_TEST(test_summary_and_help)
 {
     Result s = run(&lin, "summary");
     ck_ok(s);
-    ck_assert_str_eq(s.out, "Model: \"lin\"\n");
+    /* the layers, then the memory plan: 10 parameters, Adam's two slots */
+    ck_assert_ptr_nonnull(strstr(s.out, "Model: \"lin\"\n\nMemory of one training step at batch size 8"));
+    char want[128];
+    ck_assert_ptr_nonnull(strstr(s.out, "optimizer state (2 slots)"));
+    ck_assert_ptr_nonnull(strstr(s.out, "total"));
+    /* a model with a named axis: no plan without its length, then the
+     * workspace line is the model's own workspace_size */
+    Result d = run(&tok, "summary");
+    ck_ok(d);
+    ck_assert_ptr_nonnull(strstr(d.out, "(memory plan: give --dims T=LEN"));
+    Result e = run(&tok, "summary --batch-size 3 --dims T=7");
+    ck_ok(e);
+    ck_assert_ptr_nonnull(strstr(e.out, "batch size 3, T=7"));
+    const int64_t dims[] = {7};
+    double ws = (double)tok.workspace_size(3, dims);
+    snprintf(want, sizeof want, "%.1f %s", ws < 1024 ? ws : ws / 1024, ws < 1024 ? "B" : "KiB");
+    const char *line = strstr(e.out, "workspace (activations kept for BPTT)");
+    ck_assert_ptr_nonnull(line);
+    ck_assert_ptr_nonnull(strstr(line, want));
+    Result bad = run(&tok, "summary --dims S=3");
+    ck_assert_int_eq(bad.status, 2);
+    ck_assert_ptr_nonnull(strstr(bad.err, "no axis named 'S'"));
+    result_free(&d);
+    result_free(&e);
+    result_free(&bad);
     Result h = run(&tok, "train --help");
     ck_ok(h);
     ck_assert_ptr_nonnull(strstr(h.out, "usage: prog <command>"));

@@ -62,6 +62,19 @@ extern "C" {
 #define SEQRT_FABS fabsf
 #endif
 
+/* Generated layer functions carry SEQRT_KERNEL: GCC compiles each twice, for
+ * x86-64-v3 (AVX2, 8 floats a vector) and for the baseline the program was
+ * built for, and the loader picks the first the CPU runs, so a binary built
+ * without -march=native still runs its gate loops 8 wide. Both clones give
+ * the same numbers: neither contracts to FMA (-std=c11 keeps fp-contract
+ * off) nor reassociates. Define SEQRT_NO_CLONES to turn it off. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__AVX2__) && \
+    !defined(SEQRT_NO_CLONES)
+#define SEQRT_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define SEQRT_KERNEL
+#endif
+
 /* ======================================================== error.c ===== */
 
 enum {
@@ -282,6 +295,14 @@ void seqrt_st_free(seqrt_st_file *f);
 void seqrt_gemm(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
                 const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
                 seqrt_real beta, seqrt_real *C, int ldc);
+/* The same product by seqrt's own register-blocked kernel (gemm_small.c),
+ * which seqrt_gemm uses when seqrt_gemm_is_small says so: no packing, no
+ * threading, faster than OpenBLAS for the per-step products of recurrent
+ * layers. Any size works. */
+void seqrt_gemm_small(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
+                      const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
+                      seqrt_real beta, seqrt_real *C, int ldc);
+int seqrt_gemm_is_small(int M, int N, int K);
 /* y[M or N] = alpha * op(A) x + beta * y, A is [M, N]. */
 void seqrt_gemv(int trans_a, int M, int N, seqrt_real alpha, const seqrt_real *A,
                 int lda, const seqrt_real *x, seqrt_real beta, seqrt_real *y);
@@ -309,7 +330,9 @@ static inline seqrt_real seqrt_tanh(seqrt_real x) { return tanh(x); }
 static inline float seqrt_expf(float x)
 {
     x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-    float k = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
+    /* k = round(x / ln 2) by the 1.5 * 2^23 trick: floorf would need SSE4.1
+     * to vectorise, and the baseline x86-64 target has only SSE2. */
+    float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = x - k * 0.693359375f + k * 2.12194440e-4f;
     float y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
                 4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;

@@ -39,7 +39,7 @@ typedef enum {
     OPT_MAX_LEN, OPT_ATTENTION_OUT, OPT_LOG, OPT_PLOT, OPT_PATIENCE, OPT_RESTORE_BEST,
     OPT_LR_SCHEDULE, OPT_CHECKPOINT_EVERY, OPT_CHECKPOINT, OPT_RESUME, OPT_CSV, OPT_COLUMN,
     OPT_WINDOW, OPT_HORIZON, OPT_STEPS, OPT_TEXT, OPT_BPTT, OPT_PRIME, OPT_LENGTH,
-    OPT_TEMPERATURE, OPT_TOP_K, N_OPTS
+    OPT_TEMPERATURE, OPT_TOP_K, OPT_DIMS, N_OPTS
 } OptId;
 
 /* Each option, whether it takes a value, and the commands that accept it. */
@@ -53,7 +53,7 @@ static const struct {
     [OPT_OUT] = {"out", 1, PREDICT | GRAD | DECODE | FORECAST},
     [OPT_WEIGHTS] = {"weights", 1, PREDICT | GRAD | GRADCHECK | DECODE | FORECAST | GENERATE},
     [OPT_EPOCHS] = {"epochs", 1, TRAIN},
-    [OPT_BATCH] = {"batch-size", 1, TRAIN | PREDICT | DECODE},
+    [OPT_BATCH] = {"batch-size", 1, TRAIN | PREDICT | DECODE | SUMMARY},
     [OPT_SPLIT] = {"validation-split", 1, TRAIN},
     [OPT_SEED] = {"seed", 1, TRAIN | GRADCHECK | GENERATE},
     [OPT_LR] = {"lr", 1, TRAIN},
@@ -85,6 +85,7 @@ static const struct {
     [OPT_LENGTH] = {"length", 1, GENERATE},
     [OPT_TEMPERATURE] = {"temperature", 1, GENERATE},
     [OPT_TOP_K] = {"top-k", 1, GENERATE},
+    [OPT_DIMS] = {"dims", 1, SUMMARY},
 };
 
 typedef struct {
@@ -134,7 +135,8 @@ static void synopsis(FILE *f, const char *prog)
             "  grad       --weights W.safetensors --x X.npy --y Y.npy --out G.safetensors\n"
             "  gradcheck  [--weights W.safetensors] [--x X.npy --y Y.npy] [--samples N]\n"
             "             [--eps F] [--seed N] [--quiet]\n"
-            "  summary    print the model's layers and parameter counts\n"
+            "  summary    [--batch-size N] [--dims NAME=LEN,...]: the layers, parameter counts\n"
+            "             and the memory a training step needs at that batch size and length\n"
             "  every command takes [--threads N] (BLAS threads); --blas-info prints the BLAS in use\n",
             prog);
 }
@@ -1071,6 +1073,99 @@ static int cmd_gradcheck(Cli *c)
     return status;
 }
 
+/* ---- summary: the layers, then the memory plan of one training step ---- */
+
+static void print_bytes(const char *what, double bytes)
+{
+    static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    double v = bytes;
+    while (v >= 1024 && u < 4) v /= 1024, u++;
+    printf("  %-44s %10.1f %s\n", what, v, unit[u]);
+}
+
+/* --dims T=50,S=20: the length of each named axis; every one must be set. */
+static int parse_dims(const Cli *c, int64_t *dims)
+{
+    const seqrt_model *m = c->m;
+    for (int i = 0; i < m->n_dims; i++) dims[i] = -1;
+    const char *p = c->o.given[OPT_DIMS] ? c->o.value[OPT_DIMS] : "";
+    while (*p) {
+        const char *eq = strchr(p, '=');
+        if (!eq) return bad_usage(m, c->prog, "--dims wants NAME=LEN[,NAME=LEN...], not '%s'", p);
+        int d = -1;
+        for (int i = 0; i < m->n_dims; i++)
+            if (strlen(m->dim_names[i]) == (size_t)(eq - p) && strncmp(p, m->dim_names[i], (size_t)(eq - p)) == 0)
+                d = i;
+        if (d < 0) return bad_usage(m, c->prog, "--dims: the model has no axis named '%.*s'", (int)(eq - p), p);
+        char *end;
+        errno = 0;
+        long long v = strtoll(eq + 1, &end, 10);
+        if (errno || end == eq + 1 || v < 1 || v > (1LL << 40) || (*end && *end != ','))
+            return bad_usage(m, c->prog, "--dims: bad length for '%s'", m->dim_names[d]);
+        dims[d] = v;
+        p = *end ? end + 1 : end;
+    }
+    for (int i = 0; i < m->n_dims; i++)
+        if (dims[i] < 0) return bad_usage(m, c->prog, "summary: give --dims %s=LEN to size the activations", m->dim_names[i]);
+    return 0;
+}
+
+/* What one row of an input, target or output holds, given the axis lengths. */
+static double io_row_bytes(const seqrt_io *io, const int64_t *dims)
+{
+    double n = 1;
+    for (int k = 0; k < io->ndim; k++) n *= (double)(io->shape[k] >= 0 ? io->shape[k] : dims[io->dim_index[k]]);
+    return n * (io->is_int ? 4 : sizeof(seqrt_real));
+}
+
+/* The same allocations the trainer makes (train.c), sized without making
+ * them: parameters, their gradients, the optimizer's slots, the generated
+ * workspace (every activation BPTT keeps, laid out by the model), and the
+ * batch buffers. The training data itself comes on top. */
+static int cmd_summary(Cli *c)
+{
+    const seqrt_model *m = c->m;
+    fputs(m->summary ? m->summary : "(no summary)\n", stdout);
+    int64_t B, dims[16];
+    int rc = get_i64(&c->o, OPT_BATCH, m->batch_size, 1, &B, m, c->prog);
+    if (!rc && m->n_dims > (int)(sizeof dims / sizeof *dims)) rc = bad_usage(m, c->prog, "too many named axes");
+    if (!rc && (c->o.given[OPT_DIMS] || m->n_dims == 0)) rc = parse_dims(c, dims);
+    else if (!rc) {
+        printf("(memory plan: give --dims");
+        for (int i = 0; i < m->n_dims; i++) printf("%s%s=LEN", i ? "," : " ", m->dim_names[i]);
+        printf(" and optionally --batch-size N)\n");
+        return 0;
+    }
+    if (rc) return rc;
+    seqrt_optim opt;
+    seqrt_error err;
+    if (seqrt_optim_init(&opt, &m->optim, 1, &err)) return fprintf(stderr, "%s: %s\n", c->prog, err.msg), 1;
+    const int slots = seqrt_optim_n_slots(&opt);
+    seqrt_optim_free(&opt);
+    const double P = (double)m->param_count * sizeof(seqrt_real);
+    const double ws = (double)m->workspace_size(B, dims);
+    double io = 0;
+    for (int i = 0; i < m->n_inputs; i++) io += io_row_bytes(&m->inputs[i], dims);
+    for (int i = 0; i < m->n_targets; i++) io += io_row_bytes(&m->targets[i], dims);
+    for (int i = 0; i < m->n_outputs; i++) /* output, its gradient, its mask */
+        io += io_row_bytes(&m->outputs[i], dims) * (2.0 + 1.0 / sizeof(seqrt_real));
+    io *= (double)B;
+    printf("\nMemory of one training step at batch size %lld", (long long)B);
+    for (int i = 0; i < m->n_dims; i++) printf(", %s=%lld", m->dim_names[i], (long long)dims[i]);
+    printf(" (%s):\n", SEQRT_REAL_NAME);
+    print_bytes("parameters", P);
+    print_bytes("gradients", P);
+    char line[96];
+    snprintf(line, sizeof line, "optimizer state (%d slot%s)", slots, slots == 1 ? "" : "s");
+    print_bytes(line, P * slots);
+    print_bytes("workspace (activations kept for BPTT)", ws);
+    print_bytes("batch buffers (inputs, targets, outputs)", io);
+    print_bytes("total", P * (2 + slots) + ws + io);
+    printf("  plus the training data, and the program and its libraries.\n");
+    return 0;
+}
+
 /* Greedy decoding: every input but the decoder's from --x; the decoder's
  * input is built step by step from the model's own predictions. */
 static int cmd_decode(Cli *c)
@@ -1152,9 +1247,7 @@ int seqrt_main(const seqrt_model *m, int argc, char **argv)
     case DECODE: return cmd_decode(&c);
     case FORECAST: return cmd_forecast(&c);
     case GENERATE: return cmd_generate(&c);
-    case SUMMARY:
-        fputs(m->summary ? m->summary : "(no summary)\n", stdout);
-        return 0;
+    case SUMMARY: return cmd_summary(&c);
     }
     return EXIT_USAGE;
 }

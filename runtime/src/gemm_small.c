@@ -1,0 +1,203 @@
+/*
+ * gemm_small.c: our own GEMM for the small products a recurrent step makes
+ * (h_{t-1} [B, units] times a [units, gates] kernel, every step).
+ *
+ * Why: OpenBLAS packs both operands on every call and checks its thread
+ * policy; for a 32x32x32 product that overhead is several times the
+ * arithmetic, and a sequence model makes two such calls per time step.
+ * Here nothing is packed when B is not transposed: a block of MR rows of C
+ * and NR columns lives in registers while k runs, and B's rows are read in
+ * place. Sizes above SEQRT_SMALL_GEMM_MNK go to OpenBLAS (bench/gemm_small
+ * measures the crossover).
+ *
+ * The kernels are written with GCC vector extensions and compiled three
+ * times, for AVX-512 (64-byte vectors), AVX2+FMA (32) and the baseline (16);
+ * the first call picks the widest the CPU runs. This file is built with
+ * -ffp-contract=fast so that a * b + c becomes one FMA. Results differ from
+ * OpenBLAS's only in summation order and rounding of the fused products.
+ */
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+/* Up to this many multiply-adds (M*N*K) seqrt_gemm takes this path: the
+ * crossover bench/gemm_small measured against OpenBLAS's SkylakeX sgemm. */
+#ifndef SEQRT_SMALL_GEMM_MNK
+#define SEQRT_SMALL_GEMM_MNK (1 << 18)
+#endif
+
+#define KC 256 /* k per pass: with transposed B, the packed panel is K x NR */
+#define NR_MAX (128 / (int)sizeof(seqrt_real)) /* the widest block: 2 x 64 bytes */
+
+/*
+ * Vector types of 16, 32 and 64 bytes: one per instruction set. Declared
+ * unaligned and may_alias, so loads and stores through them are plain moves.
+ */
+#define VTYPE(bytes) \
+    typedef seqrt_real v##bytes __attribute__((vector_size(bytes), aligned(sizeof(seqrt_real)), may_alias))
+VTYPE(16);
+VTYPE(32);
+VTYPE(64);
+
+/*
+ * One MR x NR block (NR = 2 vectors): acc = sum_k a[i+r, k] * b[k, j..j+NR),
+ * then C = alpha * acc + beta * C (C not read when beta is 0).
+ * a[i, k] = A[i * ars + k * acs]; rows of b are bstride apart. The
+ * accumulators are named variables, not an array, so that they stay in
+ * registers; rows r >= MR fold away.
+ */
+#define ACC_STEP(r, MR)                                                        \
+    if (MR > r) {                                                          \
+        const seqrt_real a = A[(size_t)r * ars + (size_t)k * acs];         \
+        c##r##0 += a * b0;                                                 \
+        c##r##1 += a * b1;                                                 \
+    }
+#define ACC_STORE(r, V, MR)                                                       \
+    if (MR > r) {                                                          \
+        V *c = (V *)(C + (size_t)r * ldc);                                 \
+        if (beta == 0) {                                                   \
+            c[0] = alpha * c##r##0;                                        \
+            c[1] = alpha * c##r##1;                                        \
+        } else {                                                           \
+            c[0] = alpha * c##r##0 + beta * c[0];                          \
+            c[1] = alpha * c##r##1 + beta * c[1];                          \
+        }                                                                  \
+    }
+#define BLOCK_FN(name, V, MR, attr)                                                          \
+    attr static void name(int K, seqrt_real alpha, const seqrt_real *A, int ars, int acs,  \
+                          const seqrt_real *B, int bstride, seqrt_real beta, seqrt_real *C, \
+                          int ldc)                                                         \
+    {                                                                                      \
+        V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0},     \
+          c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0}, c60 = {0}, c61 = {0},     \
+          c70 = {0}, c71 = {0};                                                            \
+        for (int k = 0; k < K; k++) {                                                      \
+            const V *b = (const V *)(B + (size_t)k * bstride);                             \
+            const V b0 = b[0], b1 = b[1];                                                  \
+            ACC_STEP(0, MR) ACC_STEP(1, MR) ACC_STEP(2, MR) ACC_STEP(3, MR)                                \
+            ACC_STEP(4, MR) ACC_STEP(5, MR) ACC_STEP(6, MR) ACC_STEP(7, MR)                                \
+        }                                                                                  \
+        ACC_STORE(0, V, MR) ACC_STORE(1, V, MR) ACC_STORE(2, V, MR) ACC_STORE(3, V, MR)                                \
+        ACC_STORE(4, V, MR) ACC_STORE(5, V, MR) ACC_STORE(6, V, MR) ACC_STORE(7, V, MR)                                \
+    }
+
+/* Columns past the last whole block of NR. */
+static inline void edge(int M, int N, int K, seqrt_real alpha, const seqrt_real *A, int ars,
+                        int acs, const seqrt_real *B, int bstride, seqrt_real beta,
+                        seqrt_real *C, int ldc)
+{
+    for (int i = 0; i < M; i++) {
+        seqrt_real acc[NR_MAX] = {0};
+        for (int k = 0; k < K; k++) {
+            const seqrt_real a = A[(size_t)i * ars + (size_t)k * acs];
+            const seqrt_real *b = B + (size_t)k * bstride;
+            for (int j = 0; j < N; j++) acc[j] += a * b[j];
+        }
+        seqrt_real *c = C + (size_t)i * ldc;
+        for (int j = 0; j < N; j++) c[j] = alpha * acc[j] + (beta == 0 ? 0 : beta * c[j]);
+    }
+}
+
+/*
+ * The driver, once per instruction set: column blocks outer (so one NR-wide
+ * panel of B, K x NR, stays in L1 while every row block passes over it),
+ * row blocks inner. When B is transposed the panel is first packed into
+ * row-major order on the stack.
+ */
+#define DRIVER_FN(name, V, MR, attr)                                                         \
+    BLOCK_FN(name##_rows, V, MR, attr)                                                       \
+    BLOCK_FN(name##_rows4, V, 4, attr)                                                       \
+    BLOCK_FN(name##_rows2, V, 2, attr)                                                       \
+    BLOCK_FN(name##_rows1, V, 1, attr)                                                       \
+    attr static void name(int ta, int tb, int M, int N, int K, seqrt_real alpha,             \
+                          const seqrt_real *A, int lda, const seqrt_real *B, int ldb,        \
+                          seqrt_real beta, seqrt_real *C, int ldc)                           \
+    {                                                                                        \
+        enum { NR = 2 * (int)(sizeof(V) / sizeof(seqrt_real)) };                             \
+        const int ars = ta ? 1 : lda, acs = ta ? lda : 1;                                    \
+        seqrt_real panel[KC * NR];                                                           \
+        for (int j = 0; j < N; j += NR) {                                                    \
+            const int nb = N - j < NR ? N - j : NR;                                          \
+            const seqrt_real *bp = B + j;                                                    \
+            int bs = ldb;                                                                    \
+            if (tb) { /* b[k, j + c] = B[(j + c) * ldb + k] */                               \
+                for (int c = 0; c < nb; c++)                                                 \
+                    for (int k = 0; k < K; k++) panel[k * NR + c] = B[(size_t)(j + c) * ldb + k]; \
+                bp = panel;                                                                  \
+                bs = NR;                                                                     \
+            }                                                                                \
+            if (nb < NR) {                                                                   \
+                edge(M, nb, K, alpha, A, ars, acs, bp, bs, beta, C + j, ldc);                \
+                continue;                                                                    \
+            }                                                                                \
+            int i = 0;                                                                       \
+            for (; i + MR <= M; i += MR)                                                     \
+                name##_rows(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,           \
+                            C + (size_t)i * ldc + j, ldc);                                   \
+            /* the last M % MR rows, in blocks of 4, 2 and 1 */                              \
+            if (M - i >= 4) {                                                                \
+                name##_rows4(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,          \
+                             C + (size_t)i * ldc + j, ldc);                                  \
+                i += 4;                                                                      \
+            }                                                                                \
+            if (M - i >= 2) {                                                                \
+                name##_rows2(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,          \
+                             C + (size_t)i * ldc + j, ldc);                                  \
+                i += 2;                                                                      \
+            }                                                                                \
+            if (M - i >= 1)                                                                  \
+                name##_rows1(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,          \
+                             C + (size_t)i * ldc + j, ldc);                                  \
+        }                                                                                    \
+    }
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define HAVE_X86_CLONES 1
+/* 8 rows x 2 zmm = 16 accumulators of AVX-512's 32 registers. */
+DRIVER_FN(gemm_avx512, v64, 8, __attribute__((target("avx512f"))))
+/* 6 rows x 2 ymm = 12 accumulators of AVX2's 16 (as OpenBLAS's Haswell sgemm). */
+DRIVER_FN(gemm_avx2, v32, 6, __attribute__((target("avx2,fma"))))
+#endif
+/* Baseline: 4 rows x 2 xmm (SSE2 on x86-64, NEON on arm64). */
+DRIVER_FN(gemm_base, v16, 4, )
+
+typedef void (*gemm_fn)(int, int, int, int, int, seqrt_real, const seqrt_real *, int,
+                        const seqrt_real *, int, seqrt_real, seqrt_real *, int);
+
+static gemm_fn pick(void)
+{
+#ifdef HAVE_X86_CLONES
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return gemm_avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return gemm_avx2;
+#endif
+    return gemm_base;
+}
+
+void seqrt_gemm_small(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
+                      const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
+                      seqrt_real beta, seqrt_real *C, int ldc)
+{
+    static _Atomic(gemm_fn) chosen;
+    gemm_fn fn = atomic_load_explicit(&chosen, memory_order_relaxed);
+    if (!fn) { /* every thread that gets here picks the same one */
+        fn = pick();
+        atomic_store_explicit(&chosen, fn, memory_order_relaxed);
+    }
+    /* K in chunks: a transposed B's panel fits the stack, and a panel of
+     * B stays in L1 either way. */
+    for (int k0 = 0; k0 < K; k0 += KC) {
+        const int kc = K - k0 < KC ? K - k0 : KC;
+        fn(trans_a, trans_b, M, N, kc, alpha, A + (trans_a ? (size_t)k0 * lda : (size_t)k0), lda,
+           B + (trans_b ? (size_t)k0 : (size_t)k0 * ldb), ldb, k0 ? 1 : beta, C, ldc);
+    }
+    if (K == 0) /* C = beta C */
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0 ? 0 : beta * C[(size_t)i * ldc + j];
+}
+
+int seqrt_gemm_is_small(int M, int N, int K)
+{
+    return (int64_t)M * N * K <= SEQRT_SMALL_GEMM_MNK;
+}
