@@ -47,7 +47,9 @@
 extern "C" {
 #endif
 
-/* Scalar libm calls matching seqrt_real, for generated code too. */
+/* Scalar math matching seqrt_real, for generated code too. In float32
+ * builds exp and tanh are seqrt's own branch-free versions (below), which
+ * GCC vectorises; libm's expf is a call per element. */
 #ifdef SEQRT_DOUBLE
 #define SEQRT_EXP exp
 #define SEQRT_LOG log
@@ -55,7 +57,7 @@ extern "C" {
 #define SEQRT_SQRT sqrt
 #define SEQRT_FABS fabs
 #else
-#define SEQRT_EXP expf
+#define SEQRT_EXP seqrt_expf
 #define SEQRT_LOG logf
 #define SEQRT_TANH seqrt_tanh
 #define SEQRT_SQRT sqrtf

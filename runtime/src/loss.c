@@ -3,7 +3,7 @@
  * place the trainer turns predictions into dLoss/dpred for the generated
  * backward pass. Reduction is sum_over_batch_size: per-position values are
  * averaged over valid positions (and over the class axis for mse, mae and
- * binary CE). Arithmetic is in double whatever seqrt_real is.
+ * binary CE). Sums are in double whatever seqrt_real is.
  *
  * Three paths for the cross-entropies, as in Keras's TF backend:
  *   from_logits   pred = z:  L = -sum y log_softmax(z)   (stable: max shift)
@@ -45,11 +45,40 @@ static double smooth_cat(const Ctx *c, double y)
     return ls > 0 ? y * (1 - ls) + ls / (double)c->C : y;
 }
 
-static double log_sum_exp(const seqrt_real *z, int64_t C)
+/*
+ * The logits paths' softmax: returns log(sum_k exp(z_k)) and, when d is
+ * given, adds scale * softmax(z) to it. The exponentials are seqrt_real
+ * (seqrt_expf in float32 builds: libm's double exp was a third of a char
+ * model's step) and go through a stack buffer in chunks, so that the exp,
+ * sum and update loops vectorise; partial sums in 8 lanes, the total in
+ * double. Rows wider than one chunk recompute their exponentials.
+ */
+enum { LSE_CHUNK = 512 };
+
+SEQRT_KERNEL static double softmax_lse(const seqrt_real *z, int64_t C, seqrt_real *d, double scale)
 {
-    double mx = z[0], s = 0;
-    for (int64_t k = 1; k < C; k++) mx = max_d(mx, z[k]);
-    for (int64_t k = 0; k < C; k++) s += exp(z[k] - mx);
+    seqrt_real mx = z[0], e[LSE_CHUNK];
+    for (int64_t k = 1; k < C; k++) mx = z[k] > mx ? z[k] : mx;
+    double s = 0;
+    for (int64_t k0 = 0; k0 < C; k0 += LSE_CHUNK) {
+        const int n = C - k0 < LSE_CHUNK ? (int)(C - k0) : LSE_CHUNK;
+        for (int k = 0; k < n; k++) e[k] = SEQRT_EXP(z[k0 + k] - mx);
+        seqrt_real lane[8] = {0};
+        int k = 0;
+        for (; k + 8 <= n; k += 8)
+            for (int j = 0; j < 8; j++) lane[j] += e[k + j];
+        for (; k < n; k++) s += e[k];
+        for (int j = 0; j < 8; j++) s += lane[j];
+    }
+    if (d) {
+        const seqrt_real f = (seqrt_real)(scale / s);
+        for (int64_t k0 = 0; k0 < C; k0 += LSE_CHUNK) {
+            const int n = C - k0 < LSE_CHUNK ? (int)(C - k0) : LSE_CHUNK;
+            if (C > LSE_CHUNK)
+                for (int k = 0; k < n; k++) e[k] = SEQRT_EXP(z[k0 + k] - mx);
+            for (int k = 0; k < n; k++) d[k0 + k] += f * e[k];
+        }
+    }
     return mx + log(s);
 }
 
@@ -80,15 +109,15 @@ static double pos_cce(const Ctx *c, seqrt_real *d, const seqrt_real *p, const se
     int64_t C = c->C;
     double L = 0;
     if (c->s->from_logits) {
-        double lse = log_sum_exp(p, C), sy = 0;
+        double sy = 0;
+        for (int64_t k = 0; k < C; k++) sy += smooth_cat(c, yr[k]);
+        /* d += g * (sy * softmax(z) - y) */
+        const double lse = softmax_lse(p, C, d, c->g * sy);
         for (int64_t k = 0; k < C; k++) {
             double y = smooth_cat(c, yr[k]);
             L += y * (lse - p[k]);
-            sy += y;
+            if (d) d[k] -= (seqrt_real)(c->g * y);
         }
-        if (d)
-            for (int64_t k = 0; k < C; k++)
-                d[k] += (seqrt_real)(c->g * (sy * exp(p[k] - lse) - smooth_cat(c, yr[k])));
         return L;
     }
     if (c->s->from_softmax) {
@@ -121,10 +150,8 @@ static double pos_sparse(const Ctx *c, seqrt_real *d, const seqrt_real *p, int32
 {
     int64_t C = c->C;
     if (c->s->from_logits) {
-        double lse = log_sum_exp(p, C);
-        if (d)
-            for (int64_t k = 0; k < C; k++)
-                d[k] += (seqrt_real)(c->g * (exp(p[k] - lse) - (k == label)));
+        const double lse = softmax_lse(p, C, d, c->g);
+        if (d) d[label] -= (seqrt_real)c->g;
         return lse - p[label];
     }
     if (c->s->from_softmax) {
