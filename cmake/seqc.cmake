@@ -6,7 +6,7 @@
 # a test harness. FLOAT64 builds the model and runtime in double precision.
 # Use it after add_subdirectory() of the seqc source tree, or inside it.
 function(seqc_add_model name file)
-  cmake_parse_arguments(SAM "FLOAT64" "MAIN" "EXTRA_SOURCES" ${ARGN})
+  cmake_parse_arguments(SAM "FLOAT64" "MAIN" "EXTRA_SOURCES;EMIT_FLAGS" ${ARGN})
   get_filename_component(src "${file}" ABSOLUTE)
   # The model's C names come from its `model NAME` line; find it.
   file(STRINGS "${src}" model_line REGEX "^[ \t]*model[ \t]+[A-Za-z_][A-Za-z0-9_]*")
@@ -21,7 +21,7 @@ function(seqc_add_model name file)
   add_custom_command(
     OUTPUT ${gen}
     COMMAND ${CMAKE_COMMAND} -E make_directory "${outdir}"
-    COMMAND $<TARGET_FILE:seqc> emit "${file}" -o "${outdir}"
+    COMMAND $<TARGET_FILE:seqc> emit ${SAM_EMIT_FLAGS} "${file}" -o "${outdir}"
     DEPENDS seqc "${src}"
     WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
     COMMENT "seqc emit ${file}"

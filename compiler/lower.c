@@ -1219,6 +1219,7 @@ bool lower_model(const IrGraph *src, Arena *a, const LowerOptions *opt)
             o->node = n;
             o->layer = n->layer;
             o->a = a;
+            o->bptt_segment = opt->bptt_segment;
             L.fn_name[f] = same_layer ? unique(&L, arena_printf(a, "%s_call%d", fn_stem(&L, n->layer),
                                                                 same_layer + 1))
                                       : fn_stem(&L, n->layer);

@@ -42,6 +42,7 @@ typedef struct LowerOp {
     bool need_ds[IR_MAX_IO];
     LowerScratch scratch[16];
     int n_scratch;
+    long long bptt_segment;       /* BPTT memory policy (LowerOptions) */
 } LowerOp;
 
 /* Plan hook: declare a scratch buffer of `size` reals (an expression). */
@@ -78,6 +79,11 @@ typedef struct {
     const char *src;              /* its text, to quote each layer's line */
     size_t src_len;
     bool line_directives;
+    /* BPTT memory policy of LSTM layers: 0 keeps every step's gates and
+     * cell state for the backward pass; K > 0 keeps the cell state every K
+     * steps and recomputes each K-step segment's gates inside the backward
+     * pass; -1 is K = ceil(sqrt(T)), chosen at run time. */
+    long long bptt_segment;
 } LowerOptions;
 
 /* Returns false (after printing to stderr) if a layer has no code

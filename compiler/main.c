@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -29,6 +30,10 @@ static const char usage[] =
     "  --native             build with -march=native for this machine (always -O3)\n"
     "  --mpi                build for data-parallel training under mpirun (Open MPI)\n"
     "  --line-directives    emit #line directives pointing at the .seq file\n"
+    "  --bptt-checkpoint=K|sqrt  LSTM layers keep their cell state every K steps\n"
+    "                       (sqrt: K = ceil(sqrt(T))) and recompute the gates in the\n"
+    "                       backward pass: less memory for long sequences, about\n"
+    "                       one more forward's worth of GEMM work\n"
     "  --inference          with emit: a forward-only, streaming C library instead\n"
     "                       (NAME_infer.h, NAME_infer.c; no BLAS, no allocation)\n"
     "  --dump=ast|ir        print the syntax tree or the IR (after check)\n"
@@ -42,6 +47,7 @@ int main(int argc, char **argv)
     const char *cmd = NULL, *file = NULL, *dump = NULL, *out = NULL;
     BuildOptions bo = {0};
     bool line_directives = false, inference = false;
+    long long bptt_segment = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-o")) {
@@ -58,6 +64,19 @@ int main(int argc, char **argv)
             bo.mpi = true;
         } else if (!strcmp(a, "--line-directives")) {
             line_directives = true;
+        } else if (!strncmp(a, "--bptt-checkpoint=", 18)) {
+            const char *v = a + 18;
+            char *end;
+            errno = 0;
+            long long k = strtoll(v, &end, 10);
+            if (!strcmp(v, "sqrt")) {
+                bptt_segment = -1;
+            } else if (errno || end == v || *end || k < 1 || k > (1LL << 30)) {
+                fprintf(stderr, "seqc: --bptt-checkpoint takes a step count >= 1 or 'sqrt', not '%s'\n", v);
+                return 2;
+            } else {
+                bptt_segment = k;
+            }
         } else if (!strcmp(a, "--inference")) {
             inference = true;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -119,7 +138,7 @@ int main(int argc, char **argv)
     int status = ok ? 0 : 1;
     if (ok && (emit || build)) {
         LowerOptions lo = {.source_label = file, .src = c.src, .src_len = c.len,
-                           .line_directives = line_directives};
+                           .line_directives = line_directives, .bptt_segment = bptt_segment};
         if (emit) {
             if (mkdir(out, 0755) != 0 && errno != EEXIST) {
                 fprintf(stderr, "seqc: cannot create '%s': %s\n", out, strerror(errno));

@@ -3,6 +3,8 @@
  * [D, 4u], recurrent_kernel [u, 4u], one bias [4u] (unit_forget_bias puts
  * 1 on the f block). Params 4u(D + u + 1). States: [h, c], h first.
  */
+#include <string.h>
+
 #include "lower.h"
 #include "infer.h"
 #include "ops.h"
@@ -30,100 +32,194 @@ static bool infer(InferCtx *c)
     return true;
 }
 
+/* Checkpointed BPTT (seqc --bptt-checkpoint): z and c hold one segment of
+ * S steps; cc keeps c at every segment start and at the end. h stays whole,
+ * so a segment's gates are recomputed in the backward pass by two GEMMs
+ * over its S*B rows, and only c runs step by step again. */
+static void shape(LowerOp *o, RnnShape *r)
+{
+    op_rnn_shape(o, 4, r);
+    r->seg = o->bptt_segment;
+}
+
 static void plan(LowerOp *o)
 {
     RnnShape r;
-    op_rnn_shape(o, 4, &r);
+    shape(o, &r);
     op_rnn_plan(o, &r);
-    lower_scratch(o, "c", "(T + 1) * B * %lld", r.U);
+    if (r.seg) {
+        const char *S = op_rnn_segment(o, &r);
+        lower_scratch(o, "c", "(%s + 1) * B * %lld", S, r.U);
+        lower_scratch(o, "cc", "((T + %s - 1) / %s + 1) * B * %lld", S, S, r.U);
+    } else {
+        lower_scratch(o, "c", "(T + 1) * B * %lld", r.U);
+    }
     lower_scratch(o, "dc", "B * %lld", r.U);
     if (r.stateful)
         lower_state(o, "carry_c", "B * %lld", r.U);
+}
+
+/* The elementwise half of step t: activate the gates in zt (kept there for
+ * backward), c_t = f c_{t-1} + i g from cp into ct, and h_t into ht when
+ * write_h (the recomputation in the backward pass has h already). */
+static void emit_gates(LowerOp *o, const RnnShape *r, bool write_h)
+{
+    Printer *p = o->p;
+    long long U = r->U;
+    emit_open(p, "for (int64_t b = 0; b < B; b++)");
+    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
+    emit_line(p, "seqrt_real *g = zt + b * %lld;", 4 * U);
+    emit_line(p, "const seqrt_real ig = %s;", lower_act_expr(o, r->rec, arena_printf(o->a, "g[j]")));
+    emit_line(p, "const seqrt_real fg = %s;", lower_act_expr(o, r->rec, arena_printf(o->a, "g[%lld + j]", U)));
+    emit_line(p, "const seqrt_real cg = %s;", lower_act_expr(o, r->act, arena_printf(o->a, "g[%lld + j]", 2 * U)));
+    emit_line(p, "const seqrt_real og = %s;", lower_act_expr(o, r->rec, arena_printf(o->a, "g[%lld + j]", 3 * U)));
+    emit_line(p, "const seqrt_real cn = fg * cp[b * %lld + j] + ig * cg;", U);
+    if (r->masked) {
+        emit_line(p, "const int valid = %s != 0; /* a padded step keeps h and c */", r->mt);
+        emit_line(p, "ct[b * %lld + j] = valid ? cn : cp[b * %lld + j];", U, U);
+        if (write_h)
+            emit_line(p, "ht[b * %lld + j] = valid ? og * %s : hp[b * %lld + j];", U,
+                      lower_act_expr(o, r->act, "cn"), U);
+    } else {
+        emit_line(p, "ct[b * %lld + j] = cn;", U);
+        if (write_h)
+            emit_line(p, "ht[b * %lld + j] = og * %s;", U, lower_act_expr(o, r->act, "cn"));
+    }
+    emit_line(p, "g[j] = ig; g[%lld + j] = fg; g[%lld + j] = cg; g[%lld + j] = og; /* for backward */",
+              U, 2 * U, 3 * U);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
 }
 
 static void forward(LowerOp *o)
 {
     Printer *p = o->p;
     RnnShape r;
-    op_rnn_shape(o, 4, &r);
+    shape(o, &r);
     long long U = r.U;
     static const char *const states[] = {"h", "c"};
-    op_rnn_emit_inputs(o, &r, r.bias ? "bias" : NULL);
+    const char *bias = r.bias ? "bias" : NULL;
+    if (r.seg)
+        op_rnn_emit_xt(o, &r);
+    else
+        op_rnn_emit_inputs(o, &r, bias);
     op_rnn_emit_initial(o, "h", 0, U);
     op_rnn_emit_initial(o, "c", 1, U);
     emit_comment(p, "z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = %s,",
                  r.rec);
     emit_comment(p, "g = %s(z_c); c_t = f c_{t-1} + i g; h_t = o %s(c_t)", r.act, r.act);
-    emit_open(p, "for (int64_t t = 0; t < T; t++)");
-    emit_line(p, "seqrt_real *zt = z + t * B * %lld;", 4 * U);
-    emit_line(p, "const seqrt_real *hp = h + t * B * %lld, *cp = c + t * B * %lld;", U, U);
-    emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld, *ct = c + (t + 1) * B * %lld;", U, U);
+    if (r.seg) {
+        emit_line(p, "const int64_t S = %s; /* steps per checkpointed segment */", op_rnn_segment(o, &r));
+        emit_line(p, "memcpy(cc, c, sizeof(seqrt_real) * B * %lld); /* checkpoint 0 */", U);
+        emit_open(p, "for (int64_t t0 = 0; t0 < T; t0 += S)");
+        emit_line(p, "const int64_t len = T - t0 < S ? T - t0 : S; /* steps in this segment */");
+        op_rnn_emit_projection(o, &r, bias, "t0", "len");
+        emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
+        emit_line(p, "seqrt_real *zt = z + (t - t0) * B * %lld;", 4 * U);
+        emit_line(p, "const seqrt_real *hp = h + t * B * %lld, *cp = c + (t - t0) * B * %lld;", U, U);
+        emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld, *ct = c + (t - t0 + 1) * B * %lld;", U, U);
+    } else {
+        emit_open(p, "for (int64_t t = 0; t < T; t++)");
+        emit_line(p, "seqrt_real *zt = z + t * B * %lld;", 4 * U);
+        emit_line(p, "const seqrt_real *hp = h + t * B * %lld, *cp = c + t * B * %lld;", U, U);
+        emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld, *ct = c + (t + 1) * B * %lld;", U, U);
+    }
     emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, recurrent_kernel, %lld, 1, zt, %lld);",
               4 * U, U, op_rnn_recurrent_in(o, &r, false), U, 4 * U, 4 * U);
+    emit_gates(o, &r, true);
+    emit_close(p, NULL);
+    if (r.seg) {
+        emit_comment(p, "the segment's last c: the next checkpoint, and the next segment's start");
+        emit_line(p, "memcpy(cc + (t0 / S + 1) * B * %lld, c + len * B * %lld, sizeof(seqrt_real) * B * %lld);",
+                  U, U, U);
+        emit_line(p, "memcpy(c, c + len * B * %lld, sizeof(seqrt_real) * B * %lld);", U, U);
+        emit_close(p, NULL);
+        static const char *const finals[] = {NULL, "c"};
+        op_rnn_emit_outputs_final(o, &r, states, finals, 2);
+    } else {
+        op_rnn_emit_outputs(o, &r, states, 2);
+    }
+}
+
+/* Steps t1 - 1 down to t0 of the backward pass, z and c indexed from t0. */
+static void emit_backward_steps(LowerOp *o, const RnnShape *r, const char *t0, const char *t1)
+{
+    Printer *p = o->p;
+    long long U = r->U;
+    const bool seg = strcmp(t0, "0") != 0 || r->seg;
+    emit_open(p, "for (int64_t t = %s - 1; t >= %s; t--)", t1, t0);
+    op_rnn_emit_grad_step(o, r);
+    if (seg) {
+        emit_line(p, "seqrt_real *zt = z + (t - t0) * B * %lld; /* gates in, dz out */", 4 * U);
+        emit_line(p, "const seqrt_real *cp = c + (t - t0) * B * %lld, *ct = c + (t - t0 + 1) * B * %lld;", U, U);
+    } else {
+        emit_line(p, "seqrt_real *zt = z + t * B * %lld; /* gates in, dz out */", 4 * U);
+        emit_line(p, "const seqrt_real *cp = c + t * B * %lld, *ct = c + (t + 1) * B * %lld;", U, U);
+    }
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
     emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
     emit_line(p, "seqrt_real *g = zt + b * %lld;", 4 * U);
-    emit_line(p, "const seqrt_real ig = %s;", lower_act_expr(o, r.rec, arena_printf(o->a, "g[j]")));
-    emit_line(p, "const seqrt_real fg = %s;", lower_act_expr(o, r.rec, arena_printf(o->a, "g[%lld + j]", U)));
-    emit_line(p, "const seqrt_real cg = %s;", lower_act_expr(o, r.act, arena_printf(o->a, "g[%lld + j]", 2 * U)));
-    emit_line(p, "const seqrt_real og = %s;", lower_act_expr(o, r.rec, arena_printf(o->a, "g[%lld + j]", 3 * U)));
-    emit_line(p, "const seqrt_real cn = fg * cp[b * %lld + j] + ig * cg;", U);
-    if (r.masked) {
-        emit_line(p, "const int valid = %s != 0; /* a padded step keeps h and c */", r.mt);
-        emit_line(p, "ct[b * %lld + j] = valid ? cn : cp[b * %lld + j];", U, U);
-        emit_line(p, "ht[b * %lld + j] = valid ? og * %s : hp[b * %lld + j];", U,
-                  lower_act_expr(o, r.act, "cn"), U);
-    } else {
-        emit_line(p, "ct[b * %lld + j] = cn;", U);
-        emit_line(p, "ht[b * %lld + j] = og * %s;", U, lower_act_expr(o, r.act, "cn"));
-    }
-    emit_line(p, "g[j] = ig; g[%lld + j] = fg; g[%lld + j] = cg; g[%lld + j] = og; /* for backward */",
+    if (r->masked)
+        emit_line(p, "if (!%s) { g[j] = g[%lld + j] = g[%lld + j] = g[%lld + j] = 0; continue; }",
+                  r->mt, U, 2 * U, 3 * U);
+    emit_line(p, "const seqrt_real ig = g[j], fg = g[%lld + j], cg = g[%lld + j], og = g[%lld + j];",
               U, 2 * U, 3 * U);
+    emit_line(p, "const seqrt_real a = %s;", lower_act_expr(o, r->act, arena_printf(o->a, "ct[b * %lld + j]", U)));
+    emit_line(p, "const seqrt_real dhv = dh[b * %lld + j];", U);
+    emit_line(p, "const seqrt_real dcv = dc[b * %lld + j] + dhv * og * %s;", U, lower_dact_expr(o, r->act, "a"));
+    emit_line(p, "g[j] = dcv * cg * %s;", lower_dact_expr(o, r->rec, "ig"));
+    emit_line(p, "g[%lld + j] = dcv * cp[b * %lld + j] * %s;", U, U, lower_dact_expr(o, r->rec, "fg"));
+    emit_line(p, "g[%lld + j] = dcv * ig * %s;", 2 * U, lower_dact_expr(o, r->act, "cg"));
+    emit_line(p, "g[%lld + j] = dhv * a * %s;", 3 * U, lower_dact_expr(o, r->rec, "og"));
+    emit_line(p, "dc[b * %lld + j] = dcv * fg;", U);
+    emit_line(p, "dh[b * %lld + j] = 0;", U);
     emit_close(p, NULL);
     emit_close(p, NULL);
+    op_rnn_dh_gemm(o, r, "zt", 4 * U, "recurrent_kernel", 4 * U, 4 * U);
     emit_close(p, NULL);
-    op_rnn_emit_outputs(o, &r, states, 2);
 }
 
 static void backward(LowerOp *o)
 {
     Printer *p = o->p;
     RnnShape r;
-    op_rnn_shape(o, 4, &r);
+    shape(o, &r);
     long long U = r.U;
     static const char *const dstates[] = {"dh", "dc"};
     op_rnn_emit_grad_init(o, &r, dstates, 2);
     emit_comment(p, "back through time: dc += dh o %s'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', "
                  "dh %s(c_t) o']", r.act, r.act);
-    emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
-    op_rnn_emit_grad_step(o, &r);
-    emit_line(p, "seqrt_real *zt = z + t * B * %lld; /* gates in, dz out */", 4 * U);
-    emit_line(p, "const seqrt_real *cp = c + t * B * %lld, *ct = c + (t + 1) * B * %lld;", U, U);
-    emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
-    emit_line(p, "seqrt_real *g = zt + b * %lld;", 4 * U);
-    if (r.masked)
-        emit_line(p, "if (!%s) { g[j] = g[%lld + j] = g[%lld + j] = g[%lld + j] = 0; continue; }",
-                  r.mt, U, 2 * U, 3 * U);
-    emit_line(p, "const seqrt_real ig = g[j], fg = g[%lld + j], cg = g[%lld + j], og = g[%lld + j];",
-              U, 2 * U, 3 * U);
-    emit_line(p, "const seqrt_real a = %s;", lower_act_expr(o, r.act, arena_printf(o->a, "ct[b * %lld + j]", U)));
-    emit_line(p, "const seqrt_real dhv = dh[b * %lld + j];", U);
-    emit_line(p, "const seqrt_real dcv = dc[b * %lld + j] + dhv * og * %s;", U, lower_dact_expr(o, r.act, "a"));
-    emit_line(p, "g[j] = dcv * cg * %s;", lower_dact_expr(o, r.rec, "ig"));
-    emit_line(p, "g[%lld + j] = dcv * cp[b * %lld + j] * %s;", U, U, lower_dact_expr(o, r.rec, "fg"));
-    emit_line(p, "g[%lld + j] = dcv * ig * %s;", 2 * U, lower_dact_expr(o, r.act, "cg"));
-    emit_line(p, "g[%lld + j] = dhv * a * %s;", 3 * U, lower_dact_expr(o, r.rec, "og"));
-    emit_line(p, "dc[b * %lld + j] = dcv * fg;", U);
-    emit_line(p, "dh[b * %lld + j] = 0;", U);
+    if (!r.seg) {
+        emit_backward_steps(o, &r, "0", "T");
+        emit_comment(p, "d_recurrent_kernel += h[0..T-1]^T dz");
+        emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, %s, %lld, z, %lld, 1, d_recurrent_kernel, %lld);",
+                  U, 4 * U, op_rnn_seen_states(&r), U, 4 * U, 4 * U);
+        op_rnn_emit_input_grads(o, &r, "z", r.bias ? "d_bias" : NULL, dstates, 2);
+        return;
+    }
+    const char *seen = op_rnn_seen_states(&r);
+    emit_line(p, "const int64_t S = %s; /* steps per checkpointed segment */", op_rnn_segment(o, &r));
+    emit_open(p, "for (int64_t t0 = (T - 1) / S * S; t0 >= 0; t0 -= S)");
+    emit_line(p, "const int64_t len = T - t0 < S ? T - t0 : S; /* steps in this segment */");
+    emit_comment(p, "recompute the segment's gates: its input projection, plus h_{t-1} recurrent_kernel");
+    emit_comment(p, "for all its steps at once (h is kept), then c from the segment's checkpoint");
+    op_rnn_emit_projection(o, &r, r.bias ? "bias" : NULL, "t0", "len");
+    emit_line(p, "seqrt_gemm(0, 0, (int)(len * B), %lld, %lld, 1, %s + t0 * B * %lld, %lld, recurrent_kernel, %lld, 1, z, %lld);",
+              4 * U, U, seen, U, U, 4 * U, 4 * U);
+    emit_line(p, "memcpy(c, cc + t0 / S * B * %lld, sizeof(seqrt_real) * B * %lld);", U, U);
+    emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
+    emit_line(p, "seqrt_real *zt = z + (t - t0) * B * %lld;", 4 * U);
+    emit_line(p, "const seqrt_real *cp = c + (t - t0) * B * %lld;", U);
+    emit_line(p, "seqrt_real *ct = c + (t - t0 + 1) * B * %lld;", U);
+    emit_gates(o, &r, false);
     emit_close(p, NULL);
+    emit_backward_steps(o, &r, "t0", "t0 + len");
+    emit_comment(p, "the segment's weight and input gradients");
+    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(len * B), 1, %s + t0 * B * %lld, %lld, z, %lld, 1, d_recurrent_kernel, %lld);",
+              U, 4 * U, seen, U, U, 4 * U, 4 * U);
+    op_rnn_emit_range_grads(o, &r, "z", r.bias ? "d_bias" : NULL, "t0", "len");
     emit_close(p, NULL);
-    op_rnn_dh_gemm(o, &r, "zt", 4 * U, "recurrent_kernel", 4 * U, 4 * U);
-    emit_close(p, NULL);
-    emit_comment(p, "d_recurrent_kernel += h[0..T-1]^T dz");
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, %s, %lld, z, %lld, 1, d_recurrent_kernel, %lld);",
-              U, 4 * U, op_rnn_seen_states(&r), U, 4 * U, 4 * U);
-    op_rnn_emit_input_grads(o, &r, "z", r.bias ? "d_bias" : NULL, dstates, 2);
+    op_rnn_emit_state_grads(o, &r, dstates, 2);
 }
 
 /* One step: z = x W + h U + b = [i f c o]; c = f c + i g; h = o act(c). */

@@ -125,6 +125,7 @@ typedef struct {
     const char *mt;          /* the mask index of processing step t */
     double xd, rd;           /* dropout on the inputs, on the recurrent state */
     const char *act, *rec;   /* activation, recurrent_activation */
+    long long seg;           /* checkpointed BPTT: 0 off, else LowerOp's bptt_segment */
 } RnnShape;
 
 void op_rnn_shape(struct LowerOp *o, int gates, RnnShape *r);
@@ -132,12 +133,22 @@ void op_rnn_plan(struct LowerOp *o, const RnnShape *r);
 /* xt = x0 in time-major order (reversed for go_backwards); z = xt kernel
  * (+ the input bias `bias_expr`, or none when NULL), all steps at once. */
 void op_rnn_emit_inputs(struct LowerOp *o, const RnnShape *r, const char *bias_expr);
+/* The two halves of op_rnn_emit_inputs: xt (and the dropout masks); then
+ * z[0 .. n*B) = projection of steps t0 .. t0+n-1 (C expressions). */
+void op_rnn_emit_xt(struct LowerOp *o, const RnnShape *r);
+void op_rnn_emit_projection(struct LowerOp *o, const RnnShape *r, const char *bias_expr,
+                            const char *t0, const char *n);
+/* Checkpointed BPTT's segment length, a C expression in T. */
+const char *op_rnn_segment(struct LowerOp *o, const RnnShape *r);
 /* buf[0] = initial state s<k> if given, else the carried state of a
  * stateful layer (carry_<buf>), else zeros. */
 void op_rnn_emit_initial(struct LowerOp *o, const char *buf, int k, long long U);
 /* y0 = h[1..T] (batch-major) or h[T]; then each state output = its buf[T]. */
 void op_rnn_emit_outputs(struct LowerOp *o, const RnnShape *r, const char *const *state_bufs,
                          int n_states);
+/* The same, with each final state at finals[k] (an expression) instead. */
+void op_rnn_emit_outputs_final(struct LowerOp *o, const RnnShape *r, const char *const *state_bufs,
+                               const char *const *finals, int n_states);
 /* Backward prologue: dh = d(final output) + d(state outputs). */
 void op_rnn_emit_grad_init(struct LowerOp *o, const RnnShape *r, const char *const *dbufs,
                            int n_states);
@@ -155,6 +166,12 @@ const char *op_rnn_seen_states(const RnnShape *r);
 void op_rnn_emit_grad_step(struct LowerOp *o, const RnnShape *r);
 /* After the loop: d_s<k> += dbuf for each given initial state; d_kernel
  * += xt^T dz; d_bias(+offset) += sum dz; d_x0 += dz kernel^T. */
+/* Its two halves: the initial states' gradients; the input gradients of
+ * steps t0 .. t0+n-1, from dz holding those steps' rows. */
+void op_rnn_emit_state_grads(struct LowerOp *o, const RnnShape *r, const char *const *dbufs,
+                             int n_states);
+void op_rnn_emit_range_grads(struct LowerOp *o, const RnnShape *r, const char *dz,
+                             const char *dbias_expr, const char *t0, const char *n);
 void op_rnn_emit_input_grads(struct LowerOp *o, const RnnShape *r, const char *dz,
                              const char *dbias_expr, const char *const *dbufs, int n_states);
 

@@ -90,12 +90,21 @@ void op_rnn_shape(LowerOp *o, int gates, RnnShape *r)
     r->act = l->attrs[op_attr_index(op, "activation")].s;
     int ra = op_attr_index(op, "recurrent_activation");
     r->rec = ra >= 0 ? l->attrs[ra].s : NULL;
+    r->seg = 0;
+}
+
+const char *op_rnn_segment(LowerOp *o, const RnnShape *r)
+{
+    return arena_printf(o->a, "seqrt_bptt_segment(T, %lld)", r->seg);
 }
 
 void op_rnn_plan(LowerOp *o, const RnnShape *r)
 {
     lower_scratch(o, "xt", "T * B * %lld", r->D);
-    lower_scratch(o, "z", "T * B * %lld", r->G * r->U);
+    if (r->seg)
+        lower_scratch(o, "z", "%s * B * %lld", op_rnn_segment(o, r), r->G * r->U);
+    else
+        lower_scratch(o, "z", "T * B * %lld", r->G * r->U);
     lower_scratch(o, "h", "(T + 1) * B * %lld", r->U);
     lower_scratch(o, "dh", "B * %lld", r->U);
     if (r->stateful)
@@ -155,10 +164,9 @@ void op_rnn_dh_gemm(LowerOp *o, const RnnShape *r, const char *a, long long lda,
 
 const char *op_rnn_seen_states(const RnnShape *r) { return r->rd > 0 ? "hd" : "h"; }
 
-void op_rnn_emit_inputs(LowerOp *o, const RnnShape *r, const char *bias_expr)
+void op_rnn_emit_xt(LowerOp *o, const RnnShape *r)
 {
     Printer *p = o->p;
-    long long GU = r->G * r->U;
     emit_comment(p, "xt[t, b] = x[b, %s]: time-major, one [B, %lld] block per step",
                  r->backwards ? "T - 1 - t" : "t", r->D);
     if (r->rd > 0)
@@ -179,15 +187,30 @@ void op_rnn_emit_inputs(LowerOp *o, const RnnShape *r, const char *bias_expr)
                   r->D, r->backwards ? "T - 1 - t" : "t", r->D, r->D);
         emit_close(p, NULL);
     }
+}
+
+void op_rnn_emit_projection(LowerOp *o, const RnnShape *r, const char *bias_expr, const char *t0,
+                            const char *n)
+{
+    Printer *p = o->p;
+    long long GU = r->G * r->U;
+    const char *xs = strcmp(t0, "0") ? arena_printf(o->a, "xt + %s * B * %lld", t0, r->D) : "xt";
     if (bias_expr) {
-        emit_open(p, "for (int64_t n = 0; n < T * B; n++)");
+        emit_open(p, "for (int64_t n = 0; n < %s * B; n++)", n);
         emit_line(p, "memcpy(z + n * %lld, %s, sizeof(seqrt_real) * %lld);", GU, bias_expr, GU);
         emit_close(p, NULL);
     }
-    emit_comment(p, "z[T*B, %lld] %s= xt[T*B, %lld] kernel[%lld, %lld]: every step's input projection",
-                 GU, bias_expr ? "+" : "", r->D, r->D, GU);
-    emit_line(p, "seqrt_gemm(0, 0, (int)(T * B), %lld, %lld, 1, xt, %lld, kernel, %lld, %d, z, %lld);",
-              GU, r->D, r->D, GU, bias_expr ? 1 : 0, GU);
+    emit_comment(p, "z[%s*B, %lld] %s= xt[%s*B, %lld] kernel[%lld, %lld]: %s input projection", n,
+                 GU, bias_expr ? "+" : "", n, r->D, r->D, GU,
+                 strcmp(n, "T") ? "the segment's" : "every step's");
+    emit_line(p, "seqrt_gemm(0, 0, (int)(%s * B), %lld, %lld, 1, %s, %lld, kernel, %lld, %d, z, %lld);",
+              n, GU, r->D, xs, r->D, GU, bias_expr ? 1 : 0, GU);
+}
+
+void op_rnn_emit_inputs(LowerOp *o, const RnnShape *r, const char *bias_expr)
+{
+    op_rnn_emit_xt(o, r);
+    op_rnn_emit_projection(o, r, bias_expr, "0", "T");
 }
 
 void op_rnn_emit_initial(LowerOp *o, const char *buf, int k, long long U)
@@ -204,6 +227,12 @@ void op_rnn_emit_initial(LowerOp *o, const char *buf, int k, long long U)
 }
 
 void op_rnn_emit_outputs(LowerOp *o, const RnnShape *r, const char *const *state_bufs, int n_states)
+{
+    op_rnn_emit_outputs_final(o, r, state_bufs, NULL, n_states);
+}
+
+void op_rnn_emit_outputs_final(LowerOp *o, const RnnShape *r, const char *const *state_bufs,
+                               const char *const *finals, int n_states)
 {
     Printer *p = o->p;
     long long U = r->U;
@@ -227,14 +256,18 @@ void op_rnn_emit_outputs(LowerOp *o, const RnnShape *r, const char *const *state
         emit_line(p, "memcpy(y0, h + T * B * %lld, sizeof(seqrt_real) * B * %lld); /* the last step */",
                   U, U);
     }
+    const char *fin[4];
+    for (int k = 0; k < n_states && k < 4; k++)
+        fin[k] = finals && finals[k] ? finals[k]
+                                     : arena_printf(o->a, "%s + T * B * %lld", state_bufs[k], U);
     if (r->state)
         for (int k = 0; k < n_states; k++)
-            emit_line(p, "memcpy(y%d, %s + T * B * %lld, sizeof(seqrt_real) * B * %lld); /* final state */",
-                      k + 1, state_bufs[k], U, U);
+            emit_line(p, "memcpy(y%d, %s, sizeof(seqrt_real) * B * %lld); /* final state */",
+                      k + 1, fin[k], U);
     if (r->stateful)
         for (int k = 0; k < n_states; k++)
-            emit_line(p, "memcpy(carry_%s, %s + T * B * %lld, sizeof(seqrt_real) * B * %lld); /* for the next batch */",
-                      state_bufs[k], state_bufs[k], U, U);
+            emit_line(p, "memcpy(carry_%s, %s, sizeof(seqrt_real) * B * %lld); /* for the next batch */",
+                      state_bufs[k], fin[k], U);
 }
 
 void op_rnn_emit_grad_init(LowerOp *o, const RnnShape *r, const char *const *dbufs, int n_states)
@@ -263,11 +296,9 @@ void op_rnn_emit_grad_step(LowerOp *o, const RnnShape *r)
               r->zero_masked ? "        " : "    ", U, U, U);
 }
 
-void op_rnn_emit_input_grads(LowerOp *o, const RnnShape *r, const char *dz, const char *dbias_expr,
-                             const char *const *dbufs, int n_states)
+void op_rnn_emit_state_grads(LowerOp *o, const RnnShape *r, const char *const *dbufs, int n_states)
 {
     Printer *p = o->p;
-    long long GU = r->G * r->U, D = r->D;
     for (int k = 0; k < n_states && k < o->node->n_state; k++) {
         if (!o->need_ds[k])
             continue;
@@ -275,11 +306,20 @@ void op_rnn_emit_input_grads(LowerOp *o, const RnnShape *r, const char *dz, cons
         emit_line(p, "for (int64_t i = 0; i < B * %lld; i++) d_s%d[i] += %s[i];", r->U, k, dbufs[k]);
         emit_close(p, NULL);
     }
-    emit_comment(p, "d_kernel += xt^T dz over all T*B rows at once");
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, xt, %lld, %s, %lld, 1, d_kernel, %lld);",
-              D, GU, D, dz, GU, GU);
+}
+
+void op_rnn_emit_range_grads(LowerOp *o, const RnnShape *r, const char *dz, const char *dbias_expr,
+                             const char *t0, const char *n)
+{
+    Printer *p = o->p;
+    long long GU = r->G * r->U, D = r->D;
+    const bool all = !strcmp(n, "T");
+    const char *xs = strcmp(t0, "0") ? arena_printf(o->a, "xt + %s * B * %lld", t0, D) : "xt";
+    emit_comment(p, "d_kernel += xt^T dz over all %s*B rows at once", n);
+    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(%s * B), 1, %s, %lld, %s, %lld, 1, d_kernel, %lld);",
+              D, GU, n, xs, D, dz, GU, GU);
     if (dbias_expr) {
-        emit_open(p, "for (int64_t n = 0; n < T * B; n++)");
+        emit_open(p, "for (int64_t n = 0; n < %s * B; n++)", n);
         emit_line(p, "for (int64_t j = 0; j < %lld; j++) %s[j] += %s[n * %lld + j];", GU, dbias_expr,
                   dz, GU);
         emit_close(p, NULL);
@@ -288,12 +328,19 @@ void op_rnn_emit_input_grads(LowerOp *o, const RnnShape *r, const char *dz, cons
         return;
     emit_open(p, "if (d_x0)");
     emit_comment(p, "dxt = dz kernel^T (into xt, no longer needed), then back to batch-major");
-    emit_line(p, "seqrt_gemm(0, 1, (int)(T * B), %lld, %lld, 1, %s, %lld, kernel, %lld, 0, xt, %lld);",
-              D, GU, dz, GU, GU, D);
+    emit_line(p, "seqrt_gemm(0, 1, (int)(%s * B), %lld, %lld, 1, %s, %lld, kernel, %lld, 0, %s, %lld);",
+              n, D, GU, dz, GU, GU, xs, D);
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_line(p, "for (int64_t t = 0; t < T; t++)");
+    emit_line(p, all ? "for (int64_t t = 0; t < T; t++)" : arena_printf(o->a, "for (int64_t t = %s; t < %s + %s; t++)", t0, t0, n));
     emit_line(p, "    for (int64_t i = 0; i < %lld; i++) d_x0[(b * T + %s) * %lld + i] += xt[(t * B + b) * %lld + i]%s;",
               D, r->backwards ? "T - 1 - t" : "t", D, D, r->xd > 0 ? arena_printf(o->a, " * mx[b * %lld + i]", D) : "");
     emit_close(p, NULL);
     emit_close(p, NULL);
+}
+
+void op_rnn_emit_input_grads(LowerOp *o, const RnnShape *r, const char *dz, const char *dbias_expr,
+                             const char *const *dbufs, int n_states)
+{
+    op_rnn_emit_state_grads(o, r, dbufs, n_states);
+    op_rnn_emit_range_grads(o, r, dz, dbias_expr, "0", "T");
 }

@@ -77,6 +77,15 @@ extern "C" {
 #define SEQRT_KERNEL
 #endif
 
+/* The segment length of checkpointed BPTT (seqc --bptt-checkpoint): K steps,
+ * or ceil(sqrt(T)) when K is -1; at least 1, at most T. */
+static inline int64_t seqrt_bptt_segment(int64_t T, int64_t K)
+{
+    if (K < 0)
+        for (K = 1; K * K < T; K++) {}
+    return K < T ? K : T > 1 ? T : 1;
+}
+
 /* ======================================================== error.c ===== */
 
 enum {

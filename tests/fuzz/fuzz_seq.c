@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         summary_print(c.ir, devnull);
         /* Code generation only for models that check; it writes three files. */
         if (getenv("SEQ_FUZZ_EMIT") == NULL || strcmp(getenv("SEQ_FUZZ_EMIT"), "0") != 0) {
-            LowerOptions lo = {outdir, "fuzz.seq", c.src, c.len, false};
+            LowerOptions lo = {.out_dir = outdir, .source_label = "fuzz.seq", .src = c.src, .src_len = c.len};
             FILE *saved = stderr;
             stderr = devnull;   /* "no code generator for X yet" is not a finding */
             (void)lower_model(c.ir, &c.arena, &lo);
