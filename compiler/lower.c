@@ -1231,6 +1231,13 @@ bool lower_model(const IrGraph *src, Arena *a, const LowerOptions *opt)
         for (int k = 0; k < n->n_state; k++)
             o->need_ds[k] |= has_grad(n->state[k]);
     }
+    if (opt->bptt_segment)
+        for (int i = 0; i < L.n_fns; i++)
+            if (!strcmp(L.ops[i].layer->op->name, "GRU")) {
+                fprintf(stderr, "seqc: note: --bptt-checkpoint covers LSTM and SimpleRNN layers; "
+                        "GRU '%s' keeps every step\n", L.ops[i].layer->name);
+                break;
+            }
     LayerFn *fwd = calloc((size_t)L.n_fns + 1, sizeof *fwd);
     LayerFn *bwd = calloc((size_t)L.n_fns + 1, sizeof *bwd);
     if (!fwd || !bwd)

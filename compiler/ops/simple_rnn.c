@@ -25,10 +25,20 @@ static bool infer(InferCtx *c)
     return true;
 }
 
+/* Checkpointed BPTT (seqc --bptt-checkpoint): z holds one segment of S
+ * steps. Nothing is recomputed: the backward pass needs only h (kept) for
+ * tanh', so the forward fills z a segment at a time and the backward forms
+ * each segment's dz in it, then that segment's weight gradients. */
+static void shape(LowerOp *o, RnnShape *r)
+{
+    op_rnn_shape(o, 1, r);
+    r->seg = o->bptt_segment;
+}
+
 static void plan(LowerOp *o)
 {
     RnnShape r;
-    op_rnn_shape(o, 1, &r);
+    shape(o, &r);
     op_rnn_plan(o, &r);
 }
 
@@ -36,14 +46,26 @@ static void forward(LowerOp *o)
 {
     Printer *p = o->p;
     RnnShape r;
-    op_rnn_shape(o, 1, &r);
+    shape(o, &r);
     long long U = r.U;
     static const char *const states[] = {"h"};
-    op_rnn_emit_inputs(o, &r, r.bias ? "bias" : NULL);
+    const char *bias = r.bias ? "bias" : NULL, *zi = r.seg ? "(t - t0)" : "t";
+    if (r.seg)
+        op_rnn_emit_xt(o, &r);
+    else
+        op_rnn_emit_inputs(o, &r, bias);
     op_rnn_emit_initial(o, "h", 0, U);
     emit_comment(p, "h_t = %s(x_t kernel + bias + h_{t-1} recurrent_kernel)", r.act);
-    emit_open(p, "for (int64_t t = 0; t < T; t++)");
-    emit_line(p, "seqrt_real *zt = z + t * B * %lld;", U);
+    if (r.seg) {
+        emit_line(p, "const int64_t S = %s; /* steps per segment of z */", op_rnn_segment(o, &r));
+        emit_open(p, "for (int64_t t0 = 0; t0 < T; t0 += S)");
+        emit_line(p, "const int64_t len = T - t0 < S ? T - t0 : S; /* steps in this segment */");
+        op_rnn_emit_projection(o, &r, bias, "t0", "len");
+        emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
+    } else {
+        emit_open(p, "for (int64_t t = 0; t < T; t++)");
+    }
+    emit_line(p, "seqrt_real *zt = z + %s * B * %lld;", zi, U);
     emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
     emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld;", U);
     emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, recurrent_kernel, %lld, 1, zt, %lld);",
@@ -59,6 +81,8 @@ static void forward(LowerOp *o)
                   lower_act_expr(o, r.act, "zt[i]"));
     }
     emit_close(p, NULL);
+    if (r.seg)
+        emit_close(p, NULL);
     op_rnn_emit_outputs(o, &r, states, 1);
 }
 
@@ -66,14 +90,22 @@ static void backward(LowerOp *o)
 {
     Printer *p = o->p;
     RnnShape r;
-    op_rnn_shape(o, 1, &r);
+    shape(o, &r);
     long long U = r.U;
     static const char *const dstates[] = {"dh"};
+    const char *zi = r.seg ? "(t - t0)" : "t";
     op_rnn_emit_grad_init(o, &r, dstates, 1);
     emit_comment(p, "back through time: dz_t = dh_t %s'(.), dh_{t-1} = dz_t recurrent_kernel^T", r.act);
-    emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
+    if (r.seg) {
+        emit_line(p, "const int64_t S = %s; /* steps per segment of z */", op_rnn_segment(o, &r));
+        emit_open(p, "for (int64_t t0 = (T - 1) / S * S; t0 >= 0; t0 -= S)");
+        emit_line(p, "const int64_t len = T - t0 < S ? T - t0 : S; /* steps in this segment */");
+        emit_open(p, "for (int64_t t = t0 + len - 1; t >= t0; t--)");
+    } else {
+        emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
+    }
     op_rnn_emit_grad_step(o, &r);
-    emit_line(p, "seqrt_real *dz = z + t * B * %lld; /* z now holds dz */", U);
+    emit_line(p, "seqrt_real *dz = z + %s * B * %lld; /* z now holds dz */", zi, U);
     emit_line(p, "const seqrt_real *ht = h + (t + 1) * B * %lld;", U);
     if (r.masked) {
         emit_comment(p, "a padded step passes dh through untouched and gets no gradient itself");
@@ -93,6 +125,15 @@ static void backward(LowerOp *o)
     }
     op_rnn_dh_gemm(o, &r, "dz", U, "recurrent_kernel", U, U);
     emit_close(p, NULL);
+    if (r.seg) {
+        emit_comment(p, "the segment's weight and input gradients");
+        emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(len * B), 1, %s + t0 * B * %lld, %lld, z, %lld, 1, d_recurrent_kernel, %lld);",
+                  U, U, op_rnn_seen_states(&r), U, U, U, U);
+        op_rnn_emit_range_grads(o, &r, "z", r.bias ? "d_bias" : NULL, "t0", "len");
+        emit_close(p, NULL);
+        op_rnn_emit_state_grads(o, &r, dstates, 1);
+        return;
+    }
     emit_comment(p, "d_recurrent_kernel += h[0..T-1]^T dz");
     emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, %s, %lld, z, %lld, 1, d_recurrent_kernel, %lld);",
               U, U, op_rnn_seen_states(&r), U, U, U);
