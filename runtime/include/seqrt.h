@@ -388,7 +388,8 @@ static inline void seqrt_softmax(seqrt_real *p, const seqrt_real *z, int64_t n)
 {
     seqrt_real mx = z[0], sum = 0;
     for (int64_t i = 1; i < n; i++) mx = z[i] > mx ? z[i] : mx;
-    for (int64_t i = 0; i < n; i++) { p[i] = SEQRT_EXP(z[i] - mx); sum += p[i]; }
+    for (int64_t i = 0; i < n; i++) p[i] = SEQRT_EXP(z[i] - mx); /* vectorises alone */
+    for (int64_t i = 0; i < n; i++) sum += p[i];
     for (int64_t i = 0; i < n; i++) {
         p[i] /= sum;
         p[i] = p[i] < SEQRT_PROB_FLOOR ? SEQRT_PROB_FLOOR : p[i];

@@ -28,7 +28,6 @@
 #endif
 
 #define KC 256 /* k per pass: with transposed B, the packed panel is K x NR */
-#define NR_MAX (128 / (int)sizeof(seqrt_real)) /* the widest block: 2 x 64 bytes */
 
 /*
  * Vector types of 16, 32 and 64 bytes: one per instruction set. Declared
@@ -82,73 +81,74 @@ VTYPE(64);
         ACC_STORE(4, V, MR) ACC_STORE(5, V, MR) ACC_STORE(6, V, MR) ACC_STORE(7, V, MR)                                \
     }
 
-/* Columns past the last whole block of NR. */
-static inline void edge(int M, int N, int K, seqrt_real alpha, const seqrt_real *A, int ars,
-                        int acs, const seqrt_real *B, int bstride, seqrt_real beta,
-                        seqrt_real *C, int ldc)
-{
-    for (int i = 0; i < M; i++) {
-        seqrt_real acc[NR_MAX] = {0};
-        for (int k = 0; k < K; k++) {
-            const seqrt_real a = A[(size_t)i * ars + (size_t)k * acs];
-            const seqrt_real *b = B + (size_t)k * bstride;
-            for (int j = 0; j < N; j++) acc[j] += a * b[j];
-        }
-        seqrt_real *c = C + (size_t)i * ldc;
-        for (int j = 0; j < N; j++) c[j] = alpha * acc[j] + (beta == 0 ? 0 : beta * c[j]);
-    }
-}
-
 /*
  * The driver, once per instruction set: column blocks outer (so one NR-wide
  * panel of B, K x NR, stays in L1 while every row block passes over it),
  * row blocks inner. When B is transposed the panel is first packed into
- * row-major order on the stack.
+ * row-major order on the stack. The last, narrower column block (and any
+ * N < NR: Dense(1), 7 classes) is packed with zero padding and computed
+ * whole into a tile on the stack, whose first columns then go to C.
  */
 #define DRIVER_FN(name, V, MR, attr)                                                         \
     BLOCK_FN(name##_rows, V, MR, attr)                                                       \
     BLOCK_FN(name##_rows4, V, 4, attr)                                                       \
     BLOCK_FN(name##_rows2, V, 2, attr)                                                       \
     BLOCK_FN(name##_rows1, V, 1, attr)                                                       \
+    /* all M rows of one full-width panel: blocks of MR, then 4, 2, 1 */                     \
+    attr static void name##_panel(int M, int K, seqrt_real alpha, const seqrt_real *A,       \
+                                  int ars, int acs, const seqrt_real *bp, int bs,            \
+                                  seqrt_real beta, seqrt_real *C, int ldc)                   \
+    {                                                                                        \
+        int i = 0;                                                                           \
+        for (; i + MR <= M; i += MR)                                                         \
+            name##_rows(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,               \
+                        C + (size_t)i * ldc, ldc);                                           \
+        if (M - i >= 4) {                                                                    \
+            name##_rows4(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,              \
+                         C + (size_t)i * ldc, ldc);                                          \
+            i += 4;                                                                          \
+        }                                                                                    \
+        if (M - i >= 2) {                                                                    \
+            name##_rows2(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,              \
+                         C + (size_t)i * ldc, ldc);                                          \
+            i += 2;                                                                          \
+        }                                                                                    \
+        if (M - i >= 1)                                                                      \
+            name##_rows1(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,              \
+                         C + (size_t)i * ldc, ldc);                                          \
+    }                                                                                        \
     attr static void name(int ta, int tb, int M, int N, int K, seqrt_real alpha,             \
                           const seqrt_real *A, int lda, const seqrt_real *B, int ldb,        \
                           seqrt_real beta, seqrt_real *C, int ldc)                           \
     {                                                                                        \
         enum { NR = 2 * (int)(sizeof(V) / sizeof(seqrt_real)) };                             \
         const int ars = ta ? 1 : lda, acs = ta ? lda : 1;                                    \
-        seqrt_real panel[KC * NR];                                                           \
+        seqrt_real panel[KC * NR], tile[MR * NR];                                            \
         for (int j = 0; j < N; j += NR) {                                                    \
             const int nb = N - j < NR ? N - j : NR;                                          \
-            const seqrt_real *bp = B + j;                                                    \
-            int bs = ldb;                                                                    \
-            if (tb) { /* b[k, j + c] = B[(j + c) * ldb + k] */                               \
-                for (int c = 0; c < nb; c++)                                                 \
-                    for (int k = 0; k < K; k++) panel[k * NR + c] = B[(size_t)(j + c) * ldb + k]; \
-                bp = panel;                                                                  \
-                bs = NR;                                                                     \
-            }                                                                                \
-            if (nb < NR) {                                                                   \
-                edge(M, nb, K, alpha, A, ars, acs, bp, bs, beta, C + j, ldc);                \
+            if (nb == NR && !tb) { /* B's rows in place */                                   \
+                name##_panel(M, K, alpha, A, ars, acs, B + j, ldb, beta, C + j, ldc);        \
                 continue;                                                                    \
             }                                                                                \
-            int i = 0;                                                                       \
-            for (; i + MR <= M; i += MR)                                                     \
-                name##_rows(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,           \
-                            C + (size_t)i * ldc + j, ldc);                                   \
-            /* the last M % MR rows, in blocks of 4, 2 and 1 */                              \
-            if (M - i >= 4) {                                                                \
-                name##_rows4(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,          \
-                             C + (size_t)i * ldc + j, ldc);                                  \
-                i += 4;                                                                      \
+            /* panel[k, c] = b[k, j + c], zero past nb */                                    \
+            for (int k = 0; k < K; k++) {                                                    \
+                for (int c = 0; c < nb; c++)                                                 \
+                    panel[k * NR + c] = tb ? B[(size_t)(j + c) * ldb + k] : B[(size_t)k * ldb + j + c]; \
+                for (int c = nb; c < NR; c++) panel[k * NR + c] = 0;                         \
             }                                                                                \
-            if (M - i >= 2) {                                                                \
-                name##_rows2(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,          \
-                             C + (size_t)i * ldc + j, ldc);                                  \
-                i += 2;                                                                      \
+            if (nb == NR) {                                                                  \
+                name##_panel(M, K, alpha, A, ars, acs, panel, NR, beta, C + j, ldc);         \
+                continue;                                                                    \
             }                                                                                \
-            if (M - i >= 1)                                                                  \
-                name##_rows1(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,          \
-                             C + (size_t)i * ldc + j, ldc);                                  \
+            for (int i = 0; i < M; i += MR) {                                                \
+                const int mb = M - i < MR ? M - i : MR;                                      \
+                name##_panel(mb, K, 1, A + (size_t)i * ars, ars, acs, panel, NR, 0, tile, NR); \
+                for (int r = 0; r < mb; r++) {                                               \
+                    seqrt_real *c = C + (size_t)(i + r) * ldc + j;                           \
+                    for (int q = 0; q < nb; q++)                                             \
+                        c[q] = alpha * tile[r * NR + q] + (beta == 0 ? 0 : beta * c[q]);     \
+                }                                                                            \
+            }                                                                                \
         }                                                                                    \
     }
 
