@@ -97,6 +97,7 @@ static void backward_after(LowerOp *o, const RnnShape *r)
 {
     Printer *p = o->p;
     long long U = r->U;
+    op_rnn_emit_rt(o, r, "recurrent_kernel", 3 * U, 3 * U);
     emit_comment(p, "back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ar = an hn r';");
     emit_comment(p, "input part [az ar an], recurrent part [az ar an r]; dh_{t-1} = dh z + rec part U^T");
     emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
@@ -180,6 +181,7 @@ static void backward_before(LowerOp *o, const RnnShape *r)
 {
     Printer *p = o->p;
     long long U = r->U;
+    op_rnn_emit_rt(o, r, "recurrent_kernel", 2 * U, 3 * U);
     emit_comment(p, "back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ds = an U_h^T,");
     emit_comment(p, "ar = ds h_{t-1} r'; dh_{t-1} = dh z + ds r + [az ar] U_zr^T");
     emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");

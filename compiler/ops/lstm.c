@@ -187,6 +187,7 @@ static void backward(LowerOp *o)
     long long U = r.U;
     static const char *const dstates[] = {"dh", "dc"};
     op_rnn_emit_grad_init(o, &r, dstates, 2);
+    op_rnn_emit_rt(o, &r, "recurrent_kernel", 4 * U, 4 * U);
     emit_comment(p, "back through time: dc += dh o %s'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', "
                  "dh %s(c_t) o']", r.act, r.act);
     if (!r.seg) {

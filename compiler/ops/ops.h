@@ -156,8 +156,12 @@ void op_rnn_emit_grad_init(struct LowerOp *o, const RnnShape *r, const char *con
  * matmul reads, "hp", or "hq" = hp times the recurrent dropout mask (kept
  * in hd[t] for backward). In backward, the same name for step t. */
 const char *op_rnn_recurrent_in(struct LowerOp *o, const RnnShape *r, bool backward);
+/* Backward, before the time loop: rt = b^T when seqrt_gemm_is_small says
+ * the per-step product is small (int use_rt), for op_rnn_dh_gemm. */
+void op_rnn_emit_rt(struct LowerOp *o, const RnnShape *r, const char *b, long long K, long long ldb);
 /* Backward: dh += (a[B, K] b^T) (times the recurrent dropout mask), where
- * b is the [U, K] slice of recurrent_kernel at `b` with row stride ldb. */
+ * b is the [U, K] slice of recurrent_kernel at `b` with row stride ldb
+ * (through rt when use_rt). */
 void op_rnn_dh_gemm(struct LowerOp *o, const RnnShape *r, const char *a, long long lda,
                     const char *b, long long K, long long ldb);
 /* The states the recurrent kernel saw, for its gradient: "h" or "hd". */

@@ -107,6 +107,7 @@ void op_rnn_plan(LowerOp *o, const RnnShape *r)
         lower_scratch(o, "z", "T * B * %lld", r->G * r->U);
     lower_scratch(o, "h", "(T + 1) * B * %lld", r->U);
     lower_scratch(o, "dh", "B * %lld", r->U);
+    lower_scratch(o, "rt", "%lld", r->G * r->U * r->U);
     if (r->stateful)
         lower_state(o, "carry_h", "B * %lld", r->U);
     if (r->xd > 0)
@@ -148,18 +149,32 @@ const char *op_rnn_recurrent_in(LowerOp *o, const RnnShape *r, bool backward)
     return "hq";
 }
 
+void op_rnn_emit_rt(LowerOp *o, const RnnShape *r, const char *b, long long K, long long ldb)
+{
+    long long U = r->U;
+    emit_comment(o->p, "rt = the recurrent kernel's [%lld, %lld] block, transposed, when the per-step", U, K);
+    emit_comment(o->p, "product is small enough for seqrt's own kernel (faster without a transposed operand)");
+    emit_line(o->p, "const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, %lld, %lld);", U, K);
+    emit_open(o->p, "if (use_rt)");
+    emit_line(o->p, "for (int64_t i = 0; i < %lld; i++)", U);
+    emit_line(o->p, "    for (int64_t k = 0; k < %lld; k++) rt[k * %lld + i] = %s[i * %lld + k];", K, U, b, ldb);
+    emit_close(o->p, NULL);
+}
+
 void op_rnn_dh_gemm(LowerOp *o, const RnnShape *r, const char *a, long long lda, const char *b,
                     long long K, long long ldb)
 {
     long long U = r->U;
-    if (r->rd <= 0) {
-        emit_line(o->p, "seqrt_gemm(0, 1, (int)B, %lld, %lld, 1, %s, %lld, %s, %lld, 1, dh, %lld);",
-                  U, K, a, lda, b, ldb, U);
-        return;
-    }
-    emit_line(o->p, "seqrt_gemm(0, 1, (int)B, %lld, %lld, 1, %s, %lld, %s, %lld, 0, dhr, %lld);",
-              U, K, a, lda, b, ldb, U);
-    emit_line(o->p, "for (int64_t i = 0; i < B * %lld; i++) dh[i] += dhr[i] * mh[i];", U);
+    const char *dst = r->rd > 0 ? "dhr" : "dh";
+    const int beta = r->rd > 0 ? 0 : 1;
+    emit_line(o->p, "if (use_rt)");
+    emit_line(o->p, "    seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, rt, %lld, %d, %s, %lld);",
+              U, K, a, lda, U, beta, dst, U);
+    emit_line(o->p, "else");
+    emit_line(o->p, "    seqrt_gemm(0, 1, (int)B, %lld, %lld, 1, %s, %lld, %s, %lld, %d, %s, %lld);",
+              U, K, a, lda, b, ldb, beta, dst, U);
+    if (r->rd > 0)
+        emit_line(o->p, "for (int64_t i = 0; i < B * %lld; i++) dh[i] += dhr[i] * mh[i];", U);
 }
 
 const char *op_rnn_seen_states(const RnnShape *r) { return r->rd > 0 ? "hd" : "h"; }

@@ -95,6 +95,7 @@ static void backward(LowerOp *o)
     static const char *const dstates[] = {"dh"};
     const char *zi = r.seg ? "(t - t0)" : "t";
     op_rnn_emit_grad_init(o, &r, dstates, 1);
+    op_rnn_emit_rt(o, &r, "recurrent_kernel", U, U);
     emit_comment(p, "back through time: dz_t = dh_t %s'(.), dh_{t-1} = dz_t recurrent_kernel^T", r.act);
     if (r.seg) {
         emit_line(p, "const int64_t S = %s; /* steps per segment of z */", op_rnn_segment(o, &r));

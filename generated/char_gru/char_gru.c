@@ -34,6 +34,7 @@ typedef struct {
     seqrt_real *s_gru_z; /* [T * B * 96] */
     seqrt_real *s_gru_h; /* [(T + 1) * B * 32] */
     seqrt_real *s_gru_dh; /* [B * 32] */
+    seqrt_real *s_gru_rt; /* [3072] */
     seqrt_real *s_gru_carry_h; /* [B * 32] */
     seqrt_real *s_gru_hh; /* [T * B * 96] */
     seqrt_real *g_t2;
@@ -64,6 +65,7 @@ static size_t model_layout(char_gru_buffers *b, char *base, int64_t B, const int
         b->s_gru_z = take(base, &off, T * B * 96);
         b->s_gru_h = take(base, &off, (T + 1) * B * 32);
         b->s_gru_dh = take(base, &off, B * 32);
+        b->s_gru_rt = take(base, &off, 3072);
         b->s_gru_hh = take(base, &off, T * B * 96);
     }
     b->grads_begin = base ? base + off : NULL;
@@ -193,9 +195,16 @@ SEQRT_KERNEL static void gru_forward(seqrt_real *y0, const seqrt_real *x0, const
     memcpy(carry_h, h + T * B * 32, sizeof(seqrt_real) * B * 32); /* for the next batch */
 }
 
-SEQRT_KERNEL static void gru_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *hh, int64_t B, int64_t T)
+SEQRT_KERNEL static void gru_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, seqrt_real *hh, int64_t B, int64_t T)
 {
     memset(dh, 0, sizeof(seqrt_real) * B * 32);
+    /* rt = the recurrent kernel's [32, 96] block, transposed, when the per-step */
+    /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
+    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 32, 96);
+    if (use_rt) {
+        for (int64_t i = 0; i < 32; i++)
+            for (int64_t k = 0; k < 96; k++) rt[k * 32 + i] = recurrent_kernel[i * 96 + k];
+    }
     /* back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ar = an hn r'; */
     /* input part [az ar an], recurrent part [az ar an r]; dh_{t-1} = dh z + rec part U^T */
     for (int64_t t = T - 1; t >= 0; t--) {
@@ -216,7 +225,10 @@ SEQRT_KERNEL static void gru_backward(seqrt_real *d_x0, seqrt_real *d_kernel, se
                 dh[b * 32 + j] = dhv * zg;
             }
         }
-        seqrt_gemm(0, 1, (int)B, 32, 96, 1, hht, 96, recurrent_kernel, 96, 1, dh, 32);
+        if (use_rt)
+            seqrt_gemm(0, 0, (int)B, 32, 96, 1, hht, 96, rt, 32, 1, dh, 32);
+        else
+            seqrt_gemm(0, 1, (int)B, 32, 96, 1, hht, 96, recurrent_kernel, 96, 1, dh, 32);
     }
     /* d_recurrent_kernel += h[0..T-1]^T dzh; the recurrent bias row gets sum dzh */
     seqrt_gemm(1, 0, 32, 96, (int)(T * B), 1, h, 32, hh, 96, 1, d_recurrent_kernel, 96);
@@ -293,7 +305,7 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     /* examples/char_gru.seq:10: logits = Dense(29)(h) */
     dense_backward(w.g_h, grads + P_dense_kernel, grads + P_dense_bias, w.g_logits, w.v_h, params + P_dense_kernel, B, dim_T);
     /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, return_sequences=true, stateful=true) */
-    gru_backward(w.g_t2, grads + P_gru_kernel, grads + P_gru_recurrent_kernel, grads + P_gru_bias, w.g_h, params + P_gru_kernel, params + P_gru_recurrent_kernel, w.s_gru_xt, w.s_gru_z, w.s_gru_h, w.s_gru_dh, w.s_gru_hh, B, dim_T);
+    gru_backward(w.g_t2, grads + P_gru_kernel, grads + P_gru_recurrent_kernel, grads + P_gru_bias, w.g_h, params + P_gru_kernel, params + P_gru_recurrent_kernel, w.s_gru_xt, w.s_gru_z, w.s_gru_h, w.s_gru_dh, w.s_gru_rt, w.s_gru_hh, B, dim_T);
     /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, return_sequences=true, stateful=true) */
     embedding_backward(grads + P_embedding_embeddings, w.g_t2, in_chars, B, dim_T);
 }

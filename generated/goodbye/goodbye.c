@@ -32,6 +32,7 @@ typedef struct {
     seqrt_real *s_simple_rnn_z; /* [T * B * 8] */
     seqrt_real *s_simple_rnn_h; /* [(T + 1) * B * 8] */
     seqrt_real *s_simple_rnn_dh; /* [B * 8] */
+    seqrt_real *s_simple_rnn_rt; /* [64] */
     seqrt_real *g_h;
     seqrt_real *g_p;
     char *grads_begin, *grads_end; /* zeroed before each backward pass */
@@ -57,6 +58,7 @@ static size_t model_layout(goodbye_buffers *b, char *base, int64_t B, const int6
         b->s_simple_rnn_z = take(base, &off, T * B * 8);
         b->s_simple_rnn_h = take(base, &off, (T + 1) * B * 8);
         b->s_simple_rnn_dh = take(base, &off, B * 8);
+        b->s_simple_rnn_rt = take(base, &off, 64);
     }
     b->grads_begin = base ? base + off : NULL;
     b->g_h = take(base, &off, B * 24);
@@ -135,9 +137,16 @@ SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0
     }
 }
 
-SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, int64_t B, int64_t T)
+SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, int64_t B, int64_t T)
 {
     memset(dh, 0, sizeof(seqrt_real) * B * 8);
+    /* rt = the recurrent kernel's [8, 8] block, transposed, when the per-step */
+    /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
+    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 8, 8);
+    if (use_rt) {
+        for (int64_t i = 0; i < 8; i++)
+            for (int64_t k = 0; k < 8; k++) rt[k * 8 + i] = recurrent_kernel[i * 8 + k];
+    }
     /* back through time: dz_t = dh_t tanh'(.), dh_{t-1} = dz_t recurrent_kernel^T */
     for (int64_t t = T - 1; t >= 0; t--) {
         for (int64_t b = 0; b < B; b++)
@@ -148,7 +157,10 @@ SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d
             dz[i] = dh[i] * (1 - ht[i] * ht[i]);
             dh[i] = 0;
         }
-        seqrt_gemm(0, 1, (int)B, 8, 8, 1, dz, 8, recurrent_kernel, 8, 1, dh, 8);
+        if (use_rt)
+            seqrt_gemm(0, 0, (int)B, 8, 8, 1, dz, 8, rt, 8, 1, dh, 8);
+        else
+            seqrt_gemm(0, 1, (int)B, 8, 8, 1, dz, 8, recurrent_kernel, 8, 1, dh, 8);
     }
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, 8, 8, (int)(T * B), 1, h, 8, z, 8, 1, d_recurrent_kernel, 8);
@@ -222,7 +234,7 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     /* examples/goodbye.seq:10: p = Dense(7, activation=softmax)(h) */
     dense_backward(w.g_h, grads + P_dense_kernel, grads + P_dense_bias, w.g_p, w.v_p, w.v_h, params + P_dense_kernel, B, 3);
     /* examples/goodbye.seq:9: h = SimpleRNN(8, return_sequences=true)(x) */
-    simple_rnn_backward(grads + P_simple_rnn_kernel, grads + P_simple_rnn_recurrent_kernel, grads + P_simple_rnn_bias, w.g_h, params + P_simple_rnn_recurrent_kernel, w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_dh, B, 3);
+    simple_rnn_backward(grads + P_simple_rnn_kernel, grads + P_simple_rnn_recurrent_kernel, grads + P_simple_rnn_bias, w.g_h, params + P_simple_rnn_recurrent_kernel, w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_dh, w.s_simple_rnn_rt, B, 3);
     (void)in_x;
 }
 

@@ -36,12 +36,14 @@ typedef struct {
     seqrt_real *s_lstm_z; /* [T * B * 256] */
     seqrt_real *s_lstm_h; /* [(T + 1) * B * 64] */
     seqrt_real *s_lstm_dh; /* [B * 64] */
+    seqrt_real *s_lstm_rt; /* [16384] */
     seqrt_real *s_lstm_c; /* [(T + 1) * B * 64] */
     seqrt_real *s_lstm_dc; /* [B * 64] */
     seqrt_real *s_lstm_1_xt; /* [T * B * 64] */
     seqrt_real *s_lstm_1_z; /* [T * B * 128] */
     seqrt_real *s_lstm_1_h; /* [(T + 1) * B * 32] */
     seqrt_real *s_lstm_1_dh; /* [B * 32] */
+    seqrt_real *s_lstm_1_rt; /* [4096] */
     seqrt_real *s_lstm_1_c; /* [(T + 1) * B * 32] */
     seqrt_real *s_lstm_1_dc; /* [B * 32] */
     seqrt_real *g_t2;
@@ -71,6 +73,7 @@ static size_t model_layout(lstm_stack_buffers *b, char *base, int64_t B, const i
         b->s_lstm_z = take(base, &off, T * B * 256);
         b->s_lstm_h = take(base, &off, (T + 1) * B * 64);
         b->s_lstm_dh = take(base, &off, B * 64);
+        b->s_lstm_rt = take(base, &off, 16384);
         b->s_lstm_c = take(base, &off, (T + 1) * B * 64);
         b->s_lstm_dc = take(base, &off, B * 64);
     }
@@ -80,6 +83,7 @@ static size_t model_layout(lstm_stack_buffers *b, char *base, int64_t B, const i
         b->s_lstm_1_z = take(base, &off, T * B * 128);
         b->s_lstm_1_h = take(base, &off, (T + 1) * B * 32);
         b->s_lstm_1_dh = take(base, &off, B * 32);
+        b->s_lstm_1_rt = take(base, &off, 4096);
         b->s_lstm_1_c = take(base, &off, (T + 1) * B * 32);
         b->s_lstm_1_dc = take(base, &off, B * 32);
     }
@@ -185,10 +189,17 @@ SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, const seqrt_real *x0, cons
     }
 }
 
-SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *c, seqrt_real *dc, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B, int64_t T)
 {
     memset(dh, 0, sizeof(seqrt_real) * B * 64);
     memset(dc, 0, sizeof(seqrt_real) * B * 64);
+    /* rt = the recurrent kernel's [64, 256] block, transposed, when the per-step */
+    /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
+    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 64, 256);
+    if (use_rt) {
+        for (int64_t i = 0; i < 64; i++)
+            for (int64_t k = 0; k < 256; k++) rt[k * 64 + i] = recurrent_kernel[i * 256 + k];
+    }
     /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh tanh(c_t) o'] */
     for (int64_t t = T - 1; t >= 0; t--) {
         for (int64_t b = 0; b < B; b++)
@@ -210,7 +221,10 @@ SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recur
                 dh[b * 64 + j] = 0;
             }
         }
-        seqrt_gemm(0, 1, (int)B, 64, 256, 1, zt, 256, recurrent_kernel, 256, 1, dh, 64);
+        if (use_rt)
+            seqrt_gemm(0, 0, (int)B, 64, 256, 1, zt, 256, rt, 64, 1, dh, 64);
+        else
+            seqrt_gemm(0, 1, (int)B, 64, 256, 1, zt, 256, recurrent_kernel, 256, 1, dh, 64);
     }
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, 64, 256, (int)(T * B), 1, h, 64, z, 256, 1, d_recurrent_kernel, 256);
@@ -261,11 +275,18 @@ SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0, co
     memcpy(y0, h + T * B * 32, sizeof(seqrt_real) * B * 32); /* the last step */
 }
 
-SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *c, seqrt_real *dc, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B, int64_t T)
 {
     memset(dh, 0, sizeof(seqrt_real) * B * 32);
     memset(dc, 0, sizeof(seqrt_real) * B * 32);
     for (int64_t i = 0; i < B * 32; i++) dh[i] += d_y0[i];
+    /* rt = the recurrent kernel's [32, 128] block, transposed, when the per-step */
+    /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
+    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 32, 128);
+    if (use_rt) {
+        for (int64_t i = 0; i < 32; i++)
+            for (int64_t k = 0; k < 128; k++) rt[k * 32 + i] = recurrent_kernel[i * 128 + k];
+    }
     /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh tanh(c_t) o'] */
     for (int64_t t = T - 1; t >= 0; t--) {
         seqrt_real *zt = z + t * B * 128; /* gates in, dz out */
@@ -285,7 +306,10 @@ SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
                 dh[b * 32 + j] = 0;
             }
         }
-        seqrt_gemm(0, 1, (int)B, 32, 128, 1, zt, 128, recurrent_kernel, 128, 1, dh, 32);
+        if (use_rt)
+            seqrt_gemm(0, 0, (int)B, 32, 128, 1, zt, 128, rt, 32, 1, dh, 32);
+        else
+            seqrt_gemm(0, 1, (int)B, 32, 128, 1, zt, 128, recurrent_kernel, 128, 1, dh, 32);
     }
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, 32, 128, (int)(T * B), 1, h, 32, z, 128, 1, d_recurrent_kernel, 128);
@@ -359,9 +383,9 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
     dense_backward(w.g_t3, grads + P_dense_kernel, grads + P_dense_bias, w.g_y_hat, w.v_t3, params + P_dense_kernel, B);
     /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
-    lstm_1_backward(w.g_t2, grads + P_lstm_1_kernel, grads + P_lstm_1_recurrent_kernel, grads + P_lstm_1_bias, w.g_t3, params + P_lstm_1_kernel, params + P_lstm_1_recurrent_kernel, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_dh, w.s_lstm_1_c, w.s_lstm_1_dc, B, dim_T);
+    lstm_1_backward(w.g_t2, grads + P_lstm_1_kernel, grads + P_lstm_1_recurrent_kernel, grads + P_lstm_1_bias, w.g_t3, params + P_lstm_1_kernel, params + P_lstm_1_recurrent_kernel, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_dh, w.s_lstm_1_rt, w.s_lstm_1_c, w.s_lstm_1_dc, B, dim_T);
     /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
-    lstm_backward(grads + P_lstm_kernel, grads + P_lstm_recurrent_kernel, grads + P_lstm_bias, w.g_t2, params + P_lstm_recurrent_kernel, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_dh, w.s_lstm_c, w.s_lstm_dc, B, dim_T);
+    lstm_backward(grads + P_lstm_kernel, grads + P_lstm_recurrent_kernel, grads + P_lstm_bias, w.g_t2, params + P_lstm_recurrent_kernel, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_dh, w.s_lstm_rt, w.s_lstm_c, w.s_lstm_dc, B, dim_T);
     (void)in_x;
 }
 

@@ -32,6 +32,7 @@ typedef struct {
     seqrt_real *s_simple_rnn_z; /* [T * B * 32] */
     seqrt_real *s_simple_rnn_h; /* [(T + 1) * B * 32] */
     seqrt_real *s_simple_rnn_dh; /* [B * 32] */
+    seqrt_real *s_simple_rnn_rt; /* [1024] */
     seqrt_real *g_t2;
     seqrt_real *g_y_hat;
     char *grads_begin, *grads_end; /* zeroed before each backward pass */
@@ -57,6 +58,7 @@ static size_t model_layout(simple_rnn_buffers *b, char *base, int64_t B, const i
         b->s_simple_rnn_z = take(base, &off, T * B * 32);
         b->s_simple_rnn_h = take(base, &off, (T + 1) * B * 32);
         b->s_simple_rnn_dh = take(base, &off, B * 32);
+        b->s_simple_rnn_rt = take(base, &off, 1024);
     }
     b->grads_begin = base ? base + off : NULL;
     b->g_t2 = take(base, &off, B * 32);
@@ -131,10 +133,17 @@ SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0
     memcpy(y0, h + T * B * 32, sizeof(seqrt_real) * B * 32); /* the last step */
 }
 
-SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, int64_t B, int64_t T)
+SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, int64_t B, int64_t T)
 {
     memset(dh, 0, sizeof(seqrt_real) * B * 32);
     for (int64_t i = 0; i < B * 32; i++) dh[i] += d_y0[i];
+    /* rt = the recurrent kernel's [32, 32] block, transposed, when the per-step */
+    /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
+    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 32, 32);
+    if (use_rt) {
+        for (int64_t i = 0; i < 32; i++)
+            for (int64_t k = 0; k < 32; k++) rt[k * 32 + i] = recurrent_kernel[i * 32 + k];
+    }
     /* back through time: dz_t = dh_t tanh'(.), dh_{t-1} = dz_t recurrent_kernel^T */
     for (int64_t t = T - 1; t >= 0; t--) {
         seqrt_real *dz = z + t * B * 32; /* z now holds dz */
@@ -143,7 +152,10 @@ SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d
             dz[i] = dh[i] * (1 - ht[i] * ht[i]);
             dh[i] = 0;
         }
-        seqrt_gemm(0, 1, (int)B, 32, 32, 1, dz, 32, recurrent_kernel, 32, 1, dh, 32);
+        if (use_rt)
+            seqrt_gemm(0, 0, (int)B, 32, 32, 1, dz, 32, rt, 32, 1, dh, 32);
+        else
+            seqrt_gemm(0, 1, (int)B, 32, 32, 1, dz, 32, recurrent_kernel, 32, 1, dh, 32);
     }
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, 32, 32, (int)(T * B), 1, h, 32, z, 32, 1, d_recurrent_kernel, 32);
@@ -207,7 +219,7 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
     dense_backward(w.g_t2, grads + P_dense_kernel, grads + P_dense_bias, w.g_y_hat, w.v_t2, params + P_dense_kernel, B);
     /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
-    simple_rnn_backward(grads + P_simple_rnn_kernel, grads + P_simple_rnn_recurrent_kernel, grads + P_simple_rnn_bias, w.g_t2, params + P_simple_rnn_recurrent_kernel, w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_dh, B, dim_T);
+    simple_rnn_backward(grads + P_simple_rnn_kernel, grads + P_simple_rnn_recurrent_kernel, grads + P_simple_rnn_bias, w.g_t2, params + P_simple_rnn_recurrent_kernel, w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_dh, w.s_simple_rnn_rt, B, dim_T);
     (void)in_x;
 }
 

@@ -313,7 +313,7 @@ void seqrt_gemm(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
 void seqrt_gemm_small(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
                       const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
                       seqrt_real beta, seqrt_real *C, int ldc);
-int seqrt_gemm_is_small(int M, int N, int K);
+int seqrt_gemm_is_small(int trans_a, int trans_b, int M, int N, int K);
 /* y[M or N] = alpha * op(A) x + beta * y, A is [M, N]. */
 void seqrt_gemv(int trans_a, int M, int N, seqrt_real alpha, const seqrt_real *A,
                 int lda, const seqrt_real *x, seqrt_real beta, seqrt_real *y);

@@ -23,7 +23,7 @@ void seqrt_gemm(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
                 const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
                 seqrt_real beta, seqrt_real *C, int ldc)
 {
-    if (seqrt_gemm_is_small(M, N, K)) {
+    if (seqrt_gemm_is_small(trans_a, trans_b, M, N, K)) {
         seqrt_gemm_small(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
