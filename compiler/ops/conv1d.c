@@ -89,7 +89,7 @@ static bool infer(InferCtx *c)
     return true;
 }
 
-/* ---- code generation: a convolution is one GEMM over im2col rows ------- */
+/* ---- code generation: GEMMs per tap (stride 1) or over im2col rows ----- */
 
 typedef struct {
     long long K, C, F, s, d;
@@ -128,11 +128,125 @@ static const char *conv_left(LowerOp *o, const ConvShape *c)
     return "0";
 }
 
+/*
+ * Stride 1 (every causal and dilated convolution): no im2col. Tap k adds
+ * x[b, t + sh] W_k to y[b, t] with sh = k*d - left, over the output steps
+ * [lo, hi) whose source is inside the sequence; one GEMM per sample (one
+ * over all B*L rows for an unshifted tap covering every step). The weight
+ * gradient of a shifted tap is one GEMM over all rows too when L == T:
+ * the rows whose source lies outside their own sample are zeroed in dy
+ * for that product (their values saved in `keep` and put back), so the
+ * rows that straddle two samples add exactly nothing.
+ */
+static bool direct(const ConvShape *c) { return c->s == 1; }
+
 static void plan(LowerOp *o)
 {
     ConvShape c;
     conv_shape(o->layer, &c);
+    if (direct(&c)) {
+        lower_scratch(o, "wt", "%lld", c.K * c.C * c.F);
+        lower_scratch(o, "keep", "B * %lld", (c.d * (c.K - 1) + 1) * c.F);
+        return;
+    }
     lower_scratch(o, "col", "B * %s * %lld", conv_lout(o, &c), c.K * c.C);
+}
+
+/* Open the loop over taps and name its step range. */
+static void open_taps(LowerOp *o, const ConvShape *c)
+{
+    Printer *p = o->p;
+    emit_open(p, "for (int64_t k = 0; k < %lld; k++)", c->K);
+    emit_line(p, "const int64_t sh = k * %lld - left; /* y[t] += x[t + sh] W_k */", c->d);
+    emit_line(p, "const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;");
+    emit_line(p, "if (hi <= lo)");
+    emit_line(p, "    continue;");
+}
+
+static void forward_direct(LowerOp *o, const ConvShape *c)
+{
+    Printer *p = o->p;
+    bool bias = o->layer->n_params > 1;
+    if (bias) {
+        emit_open(p, "for (int64_t n = 0; n < B * L; n++)");
+        emit_line(p, "memcpy(y0 + n * %lld, bias, sizeof(seqrt_real) * %lld);", c->F, c->F);
+        emit_close(p, NULL);
+    } else {
+        emit_line(p, "memset(y0, 0, sizeof(seqrt_real) * B * L * %lld);", c->F);
+    }
+    emit_comment(p, "y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample");
+    open_taps(o, c);
+    emit_line(p, "const seqrt_real *w = kernel + k * %lld;", c->C * c->F);
+    emit_line(p, "if (sh == 0 && lo == 0 && hi == L && L == T)");
+    emit_line(p, "    seqrt_gemm(0, 0, (int)(B * L), %lld, %lld, 1, x0, %lld, w, %lld, 1, y0, %lld);",
+              c->F, c->C, c->C, c->F, c->F);
+    emit_line(p, "else");
+    emit_line(p, "    for (int64_t b = 0; b < B; b++)");
+    emit_line(p, "        seqrt_gemm(0, 0, (int)(hi - lo), %lld, %lld, 1, x0 + (b * T + lo + sh) * %lld, %lld, w, %lld, 1,",
+              c->F, c->C, c->C, c->C, c->F);
+    emit_line(p, "                   y0 + (b * L + lo) * %lld, %lld);", c->F, c->F);
+    emit_close(p, NULL);
+    lower_activation_forward(o, c->act, "y0", "B * L", c->F);
+}
+
+static void backward_direct(LowerOp *o, const ConvShape *c)
+{
+    Printer *p = o->p;
+    long long F = c->F, C = c->C;
+    emit_comment(p, "d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample");
+    open_taps(o, c);
+    emit_line(p, "seqrt_real *dw = d_kernel + k * %lld;", C * F);
+    emit_open(p, "if (L == T && B > 1)");
+    emit_comment(p, "one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of");
+    emit_comment(p, "each sample are zeroed for it (saved in keep, put back after)");
+    emit_line(p, "const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */");
+    emit_open(p, "for (int64_t b = 0; b < B; b++)");
+    emit_open(p, "for (int64_t t = 0; t < L; t++)");
+    emit_line(p, "if (t >= lo && t < hi)");
+    emit_line(p, "    continue;");
+    emit_line(p, "const int64_t at = b * nk + (t < lo ? t : lo + t - hi);");
+    emit_line(p, "memcpy(keep + at * %lld, d_y0 + (b * L + t) * %lld, sizeof(seqrt_real) * %lld);", F, F, F);
+    emit_line(p, "memset(d_y0 + (b * L + t) * %lld, 0, sizeof(seqrt_real) * %lld);", F, F);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * %lld, %lld,",
+              C, F, C, C);
+    emit_line(p, "           d_y0 + lo * %lld, %lld, 1, dw, %lld);", F, F, F);
+    emit_open(p, "for (int64_t b = 0; b < B; b++)");
+    emit_open(p, "for (int64_t t = 0; t < L; t++)");
+    emit_line(p, "if (t >= lo && t < hi)");
+    emit_line(p, "    continue;");
+    emit_line(p, "const int64_t at = b * nk + (t < lo ? t : lo + t - hi);");
+    emit_line(p, "memcpy(d_y0 + (b * L + t) * %lld, keep + at * %lld, sizeof(seqrt_real) * %lld);", F, F, F);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    emit_open(p, "else");
+    emit_line(p, "for (int64_t b = 0; b < B; b++)");
+    emit_line(p, "    seqrt_gemm(1, 0, %lld, %lld, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * %lld, %lld,", C, F, C, C);
+    emit_line(p, "               d_y0 + (b * L + lo) * %lld, %lld, 1, dw, %lld);", F, F, F);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+    if (o->layer->n_params > 1) {
+        emit_open(p, "for (int64_t n = 0; n < B * L; n++)");
+        emit_line(p, "for (int64_t f = 0; f < %lld; f++) d_bias[f] += d_y0[n * %lld + f];", F, F);
+        emit_close(p, NULL);
+    }
+    if (!o->need_dx[0])
+        return;
+    emit_open(p, "if (d_x0)");
+    emit_comment(p, "dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [%lld, %lld]", F, C);
+    emit_line(p, "for (int64_t k = 0; k < %lld; k++)", c->K);
+    emit_line(p, "    for (int64_t i = 0; i < %lld; i++)", C);
+    emit_line(p, "        for (int64_t f = 0; f < %lld; f++) wt[(k * %lld + f) * %lld + i] = kernel[(k * %lld + i) * %lld + f];",
+              F, F, C, C, F);
+    open_taps(o, c);
+    emit_line(p, "for (int64_t b = 0; b < B; b++)");
+    emit_line(p, "    seqrt_gemm(0, 0, (int)(hi - lo), %lld, %lld, 1, d_y0 + (b * L + lo) * %lld, %lld, wt + k * %lld, %lld, 1,",
+              C, F, F, F, C * F, C);
+    emit_line(p, "               d_x0 + (b * T + lo + sh) * %lld, %lld);", C, C);
+    emit_close(p, NULL);
+    emit_close(p, NULL);
 }
 
 static void forward(LowerOp *o)
@@ -143,6 +257,10 @@ static void forward(LowerOp *o)
     long long KC = c.K * c.C;
     emit_line(p, "const int64_t L = %s; /* output steps */", conv_lout(o, &c));
     emit_line(p, "const int64_t left = %s; /* zeros padded before step 0 */", conv_left(o, &c));
+    if (direct(&c)) {
+        forward_direct(o, &c);
+        return;
+    }
     emit_comment(p, "col[b, t, k, c] = x[b, t*%lld + k*%lld - left, c] (0 in the padding)", c.s, c.d);
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
     emit_open(p, "for (int64_t t = 0; t < L; t++)");
@@ -176,6 +294,11 @@ static void backward(LowerOp *o)
     long long KC = c.K * c.C;
     emit_line(p, "const int64_t L = %s; /* output steps */", conv_lout(o, &c));
     lower_activation_backward(o, c.act, "d_y0", "y0", "B * L", c.F);
+    if (direct(&c)) {
+        emit_line(p, "const int64_t left = %s;", conv_left(o, &c));
+        backward_direct(o, &c);
+        return;
+    }
     emit_comment(p, "d_kernel += col^T dy; d_bias += sum dy");
     emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(B * L), 1, col, %lld, d_y0, %lld, 1, d_kernel, %lld);",
               KC, c.F, KC, c.F, c.F);

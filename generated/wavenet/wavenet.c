@@ -48,15 +48,24 @@ typedef struct {
     seqrt_real *v_t8; /* (None, T, 20) */
     seqrt_real *v_h; /* (None, T, 20) */
     seqrt_real *v_y_hat; /* (None, T, 10) */
-    seqrt_real *s_conv1d_col; /* [B * ((T + 0) / 1) * 2] */
-    seqrt_real *s_conv1d_1_col; /* [B * ((T + 0) / 1) * 40] */
-    seqrt_real *s_conv1d_2_col; /* [B * ((T + 0) / 1) * 40] */
-    seqrt_real *s_conv1d_3_col; /* [B * ((T + 0) / 1) * 40] */
-    seqrt_real *s_conv1d_4_col; /* [B * ((T + 0) / 1) * 40] */
-    seqrt_real *s_conv1d_5_col; /* [B * ((T + 0) / 1) * 40] */
-    seqrt_real *s_conv1d_6_col; /* [B * ((T + 0) / 1) * 40] */
-    seqrt_real *s_conv1d_7_col; /* [B * ((T + 0) / 1) * 40] */
-    seqrt_real *s_conv1d_8_col; /* [B * ((T - 1) / 1 + 1) * 20] */
+    seqrt_real *s_conv1d_wt; /* [40] */
+    seqrt_real *s_conv1d_keep; /* [B * 40] */
+    seqrt_real *s_conv1d_1_wt; /* [800] */
+    seqrt_real *s_conv1d_1_keep; /* [B * 60] */
+    seqrt_real *s_conv1d_2_wt; /* [800] */
+    seqrt_real *s_conv1d_2_keep; /* [B * 100] */
+    seqrt_real *s_conv1d_3_wt; /* [800] */
+    seqrt_real *s_conv1d_3_keep; /* [B * 180] */
+    seqrt_real *s_conv1d_4_wt; /* [800] */
+    seqrt_real *s_conv1d_4_keep; /* [B * 40] */
+    seqrt_real *s_conv1d_5_wt; /* [800] */
+    seqrt_real *s_conv1d_5_keep; /* [B * 60] */
+    seqrt_real *s_conv1d_6_wt; /* [800] */
+    seqrt_real *s_conv1d_6_keep; /* [B * 100] */
+    seqrt_real *s_conv1d_7_wt; /* [800] */
+    seqrt_real *s_conv1d_7_keep; /* [B * 180] */
+    seqrt_real *s_conv1d_8_wt; /* [200] */
+    seqrt_real *s_conv1d_8_keep; /* [B * 10] */
     seqrt_real *g_t2;
     seqrt_real *g_t3;
     seqrt_real *g_t4;
@@ -91,40 +100,40 @@ static size_t model_layout(wavenet_buffers *b, char *base, int64_t B, const int6
     b->v_h = take(base, &off, B * dim_T * 20);
     b->v_y_hat = take(base, &off, B * dim_T * 10);
     { /* conv1d */
-        const int64_t T = dim_T;
-        b->s_conv1d_col = take(base, &off, B * ((T + 0) / 1) * 2);
+        b->s_conv1d_wt = take(base, &off, 40);
+        b->s_conv1d_keep = take(base, &off, B * 40);
     }
     { /* conv1d_1 */
-        const int64_t T = dim_T;
-        b->s_conv1d_1_col = take(base, &off, B * ((T + 0) / 1) * 40);
+        b->s_conv1d_1_wt = take(base, &off, 800);
+        b->s_conv1d_1_keep = take(base, &off, B * 60);
     }
     { /* conv1d_2 */
-        const int64_t T = dim_T;
-        b->s_conv1d_2_col = take(base, &off, B * ((T + 0) / 1) * 40);
+        b->s_conv1d_2_wt = take(base, &off, 800);
+        b->s_conv1d_2_keep = take(base, &off, B * 100);
     }
     { /* conv1d_3 */
-        const int64_t T = dim_T;
-        b->s_conv1d_3_col = take(base, &off, B * ((T + 0) / 1) * 40);
+        b->s_conv1d_3_wt = take(base, &off, 800);
+        b->s_conv1d_3_keep = take(base, &off, B * 180);
     }
     { /* conv1d_4 */
-        const int64_t T = dim_T;
-        b->s_conv1d_4_col = take(base, &off, B * ((T + 0) / 1) * 40);
+        b->s_conv1d_4_wt = take(base, &off, 800);
+        b->s_conv1d_4_keep = take(base, &off, B * 40);
     }
     { /* conv1d_5 */
-        const int64_t T = dim_T;
-        b->s_conv1d_5_col = take(base, &off, B * ((T + 0) / 1) * 40);
+        b->s_conv1d_5_wt = take(base, &off, 800);
+        b->s_conv1d_5_keep = take(base, &off, B * 60);
     }
     { /* conv1d_6 */
-        const int64_t T = dim_T;
-        b->s_conv1d_6_col = take(base, &off, B * ((T + 0) / 1) * 40);
+        b->s_conv1d_6_wt = take(base, &off, 800);
+        b->s_conv1d_6_keep = take(base, &off, B * 100);
     }
     { /* conv1d_7 */
-        const int64_t T = dim_T;
-        b->s_conv1d_7_col = take(base, &off, B * ((T + 0) / 1) * 40);
+        b->s_conv1d_7_wt = take(base, &off, 800);
+        b->s_conv1d_7_keep = take(base, &off, B * 180);
     }
     { /* conv1d_8 */
-        const int64_t T = dim_T;
-        b->s_conv1d_8_col = take(base, &off, B * ((T - 1) / 1 + 1) * 20);
+        b->s_conv1d_8_wt = take(base, &off, 200);
+        b->s_conv1d_8_keep = take(base, &off, B * 10);
     }
     b->grads_begin = base ? base + off : NULL;
     b->g_t2 = take(base, &off, B * dim_T * 20);
@@ -252,41 +261,76 @@ static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, cons
 
 /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d': (None, T, 1) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 1; /* zeros padded before step 0 */
-    /* col[b, t, k, c] = x[b, t*1 + k*1 - left, c] (0 in the padding) */
-    for (int64_t b = 0; b < B; b++) {
-        for (int64_t t = 0; t < L; t++) {
-            for (int64_t k = 0; k < 2; k++) {
-                const int64_t src = t * 1 + k * 1 - left;
-                seqrt_real *dst = col + ((b * L + t) * 2 + k) * 1;
-                if (src >= 0 && src < T)
-                    memcpy(dst, x0 + (b * T + src) * 1, sizeof(seqrt_real) * 1);
-                else
-                    memset(dst, 0, sizeof(seqrt_real) * 1);
-            }
-        }
-    }
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[B*L, 20] += col[B*L, 2] kernel[2, 20] */
-    seqrt_gemm(0, 0, (int)(B * L), 20, 2, 1, col, 2, kernel, 20, 1, y0, 20);
+    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        const seqrt_real *w = kernel + k * 20;
+        if (sh == 0 && lo == 0 && hi == L && L == T)
+            seqrt_gemm(0, 0, (int)(B * L), 20, 1, 1, x0, 1, w, 20, 1, y0, 20);
+        else
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 1, 1, x0 + (b * T + lo + sh) * 1, 1, w, 20, 1,
+                           y0 + (b * L + lo) * 20, 20);
+    }
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_backward(seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_backward(seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, seqrt_real *keep, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
-    /* d_kernel += col^T dy; d_bias += sum dy */
-    seqrt_gemm(1, 0, 2, 20, (int)(B * L), 1, col, 2, d_y0, 20, 1, d_kernel, 20);
+    const int64_t left = 1;
+    /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        seqrt_real *dw = d_kernel + k * 20;
+        if (L == T && B > 1) {
+            /* one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of */
+            /* each sample are zeroed for it (saved in keep, put back after) */
+            const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
+                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                }
+            }
+            seqrt_gemm(1, 0, 1, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 1, 1,
+                       d_y0 + lo * 20, 20, 1, dw, 20);
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                }
+            }
+        }
+        else {
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(1, 0, 1, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 1, 1,
+                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+        }
+    }
     for (int64_t n = 0; n < B * L; n++) {
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
@@ -294,458 +338,730 @@ SEQRT_KERNEL static void conv1d_backward(seqrt_real *d_kernel, seqrt_real *d_bia
 
 /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_1': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_1_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_1_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 2; /* zeros padded before step 0 */
-    /* col[b, t, k, c] = x[b, t*1 + k*2 - left, c] (0 in the padding) */
-    for (int64_t b = 0; b < B; b++) {
-        for (int64_t t = 0; t < L; t++) {
-            for (int64_t k = 0; k < 2; k++) {
-                const int64_t src = t * 1 + k * 2 - left;
-                seqrt_real *dst = col + ((b * L + t) * 2 + k) * 20;
-                if (src >= 0 && src < T)
-                    memcpy(dst, x0 + (b * T + src) * 20, sizeof(seqrt_real) * 20);
-                else
-                    memset(dst, 0, sizeof(seqrt_real) * 20);
-            }
-        }
-    }
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[B*L, 20] += col[B*L, 40] kernel[40, 20] */
-    seqrt_gemm(0, 0, (int)(B * L), 20, 40, 1, col, 40, kernel, 20, 1, y0, 20);
+    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        const seqrt_real *w = kernel + k * 400;
+        if (sh == 0 && lo == 0 && hi == L && L == T)
+            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
+        else
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
+                           y0 + (b * L + lo) * 20, 20);
+    }
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_1_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *kernel, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_1_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
-    /* d_kernel += col^T dy; d_bias += sum dy */
-    seqrt_gemm(1, 0, 40, 20, (int)(B * L), 1, col, 40, d_y0, 20, 1, d_kernel, 20);
+    const int64_t left = 2;
+    /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        seqrt_real *dw = d_kernel + k * 400;
+        if (L == T && B > 1) {
+            /* one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of */
+            /* each sample are zeroed for it (saved in keep, put back after) */
+            const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
+                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                }
+            }
+            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
+                       d_y0 + lo * 20, 20, 1, dw, 20);
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                }
+            }
+        }
+        else {
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
+                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+        }
+    }
     for (int64_t n = 0; n < B * L; n++) {
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        const int64_t left = 2;
-        /* dcol = dy kernel^T (into col, no longer needed), then scatter-add into dx */
-        seqrt_gemm(0, 1, (int)(B * L), 40, 20, 1, d_y0, 20, kernel, 20, 0, col, 40);
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t t = 0; t < L; t++) {
-                for (int64_t k = 0; k < 2; k++) {
-                    const int64_t src = t * 1 + k * 2 - left;
-                    if (src < 0 || src >= T)
-                        continue;
-                    const seqrt_real *g = col + ((b * L + t) * 2 + k) * 20;
-                    for (int64_t i = 0; i < 20; i++) d_x0[(b * T + src) * 20 + i] += g[i];
-                }
-            }
+        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        for (int64_t k = 0; k < 2; k++)
+            for (int64_t i = 0; i < 20; i++)
+                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        for (int64_t k = 0; k < 2; k++) {
+            const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
+            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+            if (hi <= lo)
+                continue;
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
+                           d_x0 + (b * T + lo + sh) * 20, 20);
         }
     }
 }
 
 /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_2': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_2_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_2_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 4; /* zeros padded before step 0 */
-    /* col[b, t, k, c] = x[b, t*1 + k*4 - left, c] (0 in the padding) */
-    for (int64_t b = 0; b < B; b++) {
-        for (int64_t t = 0; t < L; t++) {
-            for (int64_t k = 0; k < 2; k++) {
-                const int64_t src = t * 1 + k * 4 - left;
-                seqrt_real *dst = col + ((b * L + t) * 2 + k) * 20;
-                if (src >= 0 && src < T)
-                    memcpy(dst, x0 + (b * T + src) * 20, sizeof(seqrt_real) * 20);
-                else
-                    memset(dst, 0, sizeof(seqrt_real) * 20);
-            }
-        }
-    }
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[B*L, 20] += col[B*L, 40] kernel[40, 20] */
-    seqrt_gemm(0, 0, (int)(B * L), 20, 40, 1, col, 40, kernel, 20, 1, y0, 20);
+    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        const seqrt_real *w = kernel + k * 400;
+        if (sh == 0 && lo == 0 && hi == L && L == T)
+            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
+        else
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
+                           y0 + (b * L + lo) * 20, 20);
+    }
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_2_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *kernel, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_2_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
-    /* d_kernel += col^T dy; d_bias += sum dy */
-    seqrt_gemm(1, 0, 40, 20, (int)(B * L), 1, col, 40, d_y0, 20, 1, d_kernel, 20);
+    const int64_t left = 4;
+    /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        seqrt_real *dw = d_kernel + k * 400;
+        if (L == T && B > 1) {
+            /* one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of */
+            /* each sample are zeroed for it (saved in keep, put back after) */
+            const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
+                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                }
+            }
+            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
+                       d_y0 + lo * 20, 20, 1, dw, 20);
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                }
+            }
+        }
+        else {
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
+                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+        }
+    }
     for (int64_t n = 0; n < B * L; n++) {
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        const int64_t left = 4;
-        /* dcol = dy kernel^T (into col, no longer needed), then scatter-add into dx */
-        seqrt_gemm(0, 1, (int)(B * L), 40, 20, 1, d_y0, 20, kernel, 20, 0, col, 40);
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t t = 0; t < L; t++) {
-                for (int64_t k = 0; k < 2; k++) {
-                    const int64_t src = t * 1 + k * 4 - left;
-                    if (src < 0 || src >= T)
-                        continue;
-                    const seqrt_real *g = col + ((b * L + t) * 2 + k) * 20;
-                    for (int64_t i = 0; i < 20; i++) d_x0[(b * T + src) * 20 + i] += g[i];
-                }
-            }
+        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        for (int64_t k = 0; k < 2; k++)
+            for (int64_t i = 0; i < 20; i++)
+                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        for (int64_t k = 0; k < 2; k++) {
+            const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
+            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+            if (hi <= lo)
+                continue;
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
+                           d_x0 + (b * T + lo + sh) * 20, 20);
         }
     }
 }
 
 /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_3': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_3_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_3_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 8; /* zeros padded before step 0 */
-    /* col[b, t, k, c] = x[b, t*1 + k*8 - left, c] (0 in the padding) */
-    for (int64_t b = 0; b < B; b++) {
-        for (int64_t t = 0; t < L; t++) {
-            for (int64_t k = 0; k < 2; k++) {
-                const int64_t src = t * 1 + k * 8 - left;
-                seqrt_real *dst = col + ((b * L + t) * 2 + k) * 20;
-                if (src >= 0 && src < T)
-                    memcpy(dst, x0 + (b * T + src) * 20, sizeof(seqrt_real) * 20);
-                else
-                    memset(dst, 0, sizeof(seqrt_real) * 20);
-            }
-        }
-    }
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[B*L, 20] += col[B*L, 40] kernel[40, 20] */
-    seqrt_gemm(0, 0, (int)(B * L), 20, 40, 1, col, 40, kernel, 20, 1, y0, 20);
+    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        const seqrt_real *w = kernel + k * 400;
+        if (sh == 0 && lo == 0 && hi == L && L == T)
+            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
+        else
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
+                           y0 + (b * L + lo) * 20, 20);
+    }
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_3_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *kernel, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_3_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
-    /* d_kernel += col^T dy; d_bias += sum dy */
-    seqrt_gemm(1, 0, 40, 20, (int)(B * L), 1, col, 40, d_y0, 20, 1, d_kernel, 20);
+    const int64_t left = 8;
+    /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        seqrt_real *dw = d_kernel + k * 400;
+        if (L == T && B > 1) {
+            /* one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of */
+            /* each sample are zeroed for it (saved in keep, put back after) */
+            const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
+                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                }
+            }
+            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
+                       d_y0 + lo * 20, 20, 1, dw, 20);
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                }
+            }
+        }
+        else {
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
+                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+        }
+    }
     for (int64_t n = 0; n < B * L; n++) {
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        const int64_t left = 8;
-        /* dcol = dy kernel^T (into col, no longer needed), then scatter-add into dx */
-        seqrt_gemm(0, 1, (int)(B * L), 40, 20, 1, d_y0, 20, kernel, 20, 0, col, 40);
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t t = 0; t < L; t++) {
-                for (int64_t k = 0; k < 2; k++) {
-                    const int64_t src = t * 1 + k * 8 - left;
-                    if (src < 0 || src >= T)
-                        continue;
-                    const seqrt_real *g = col + ((b * L + t) * 2 + k) * 20;
-                    for (int64_t i = 0; i < 20; i++) d_x0[(b * T + src) * 20 + i] += g[i];
-                }
-            }
+        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        for (int64_t k = 0; k < 2; k++)
+            for (int64_t i = 0; i < 20; i++)
+                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        for (int64_t k = 0; k < 2; k++) {
+            const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
+            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+            if (hi <= lo)
+                continue;
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
+                           d_x0 + (b * T + lo + sh) * 20, 20);
         }
     }
 }
 
 /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_4': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_4_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_4_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 1; /* zeros padded before step 0 */
-    /* col[b, t, k, c] = x[b, t*1 + k*1 - left, c] (0 in the padding) */
-    for (int64_t b = 0; b < B; b++) {
-        for (int64_t t = 0; t < L; t++) {
-            for (int64_t k = 0; k < 2; k++) {
-                const int64_t src = t * 1 + k * 1 - left;
-                seqrt_real *dst = col + ((b * L + t) * 2 + k) * 20;
-                if (src >= 0 && src < T)
-                    memcpy(dst, x0 + (b * T + src) * 20, sizeof(seqrt_real) * 20);
-                else
-                    memset(dst, 0, sizeof(seqrt_real) * 20);
-            }
-        }
-    }
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[B*L, 20] += col[B*L, 40] kernel[40, 20] */
-    seqrt_gemm(0, 0, (int)(B * L), 20, 40, 1, col, 40, kernel, 20, 1, y0, 20);
+    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        const seqrt_real *w = kernel + k * 400;
+        if (sh == 0 && lo == 0 && hi == L && L == T)
+            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
+        else
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
+                           y0 + (b * L + lo) * 20, 20);
+    }
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_4_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *kernel, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_4_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
-    /* d_kernel += col^T dy; d_bias += sum dy */
-    seqrt_gemm(1, 0, 40, 20, (int)(B * L), 1, col, 40, d_y0, 20, 1, d_kernel, 20);
+    const int64_t left = 1;
+    /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        seqrt_real *dw = d_kernel + k * 400;
+        if (L == T && B > 1) {
+            /* one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of */
+            /* each sample are zeroed for it (saved in keep, put back after) */
+            const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
+                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                }
+            }
+            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
+                       d_y0 + lo * 20, 20, 1, dw, 20);
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                }
+            }
+        }
+        else {
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
+                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+        }
+    }
     for (int64_t n = 0; n < B * L; n++) {
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        const int64_t left = 1;
-        /* dcol = dy kernel^T (into col, no longer needed), then scatter-add into dx */
-        seqrt_gemm(0, 1, (int)(B * L), 40, 20, 1, d_y0, 20, kernel, 20, 0, col, 40);
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t t = 0; t < L; t++) {
-                for (int64_t k = 0; k < 2; k++) {
-                    const int64_t src = t * 1 + k * 1 - left;
-                    if (src < 0 || src >= T)
-                        continue;
-                    const seqrt_real *g = col + ((b * L + t) * 2 + k) * 20;
-                    for (int64_t i = 0; i < 20; i++) d_x0[(b * T + src) * 20 + i] += g[i];
-                }
-            }
+        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        for (int64_t k = 0; k < 2; k++)
+            for (int64_t i = 0; i < 20; i++)
+                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        for (int64_t k = 0; k < 2; k++) {
+            const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
+            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+            if (hi <= lo)
+                continue;
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
+                           d_x0 + (b * T + lo + sh) * 20, 20);
         }
     }
 }
 
 /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_5': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_5_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_5_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 2; /* zeros padded before step 0 */
-    /* col[b, t, k, c] = x[b, t*1 + k*2 - left, c] (0 in the padding) */
-    for (int64_t b = 0; b < B; b++) {
-        for (int64_t t = 0; t < L; t++) {
-            for (int64_t k = 0; k < 2; k++) {
-                const int64_t src = t * 1 + k * 2 - left;
-                seqrt_real *dst = col + ((b * L + t) * 2 + k) * 20;
-                if (src >= 0 && src < T)
-                    memcpy(dst, x0 + (b * T + src) * 20, sizeof(seqrt_real) * 20);
-                else
-                    memset(dst, 0, sizeof(seqrt_real) * 20);
-            }
-        }
-    }
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[B*L, 20] += col[B*L, 40] kernel[40, 20] */
-    seqrt_gemm(0, 0, (int)(B * L), 20, 40, 1, col, 40, kernel, 20, 1, y0, 20);
+    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        const seqrt_real *w = kernel + k * 400;
+        if (sh == 0 && lo == 0 && hi == L && L == T)
+            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
+        else
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
+                           y0 + (b * L + lo) * 20, 20);
+    }
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_5_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *kernel, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_5_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
-    /* d_kernel += col^T dy; d_bias += sum dy */
-    seqrt_gemm(1, 0, 40, 20, (int)(B * L), 1, col, 40, d_y0, 20, 1, d_kernel, 20);
+    const int64_t left = 2;
+    /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        seqrt_real *dw = d_kernel + k * 400;
+        if (L == T && B > 1) {
+            /* one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of */
+            /* each sample are zeroed for it (saved in keep, put back after) */
+            const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
+                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                }
+            }
+            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
+                       d_y0 + lo * 20, 20, 1, dw, 20);
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                }
+            }
+        }
+        else {
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
+                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+        }
+    }
     for (int64_t n = 0; n < B * L; n++) {
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        const int64_t left = 2;
-        /* dcol = dy kernel^T (into col, no longer needed), then scatter-add into dx */
-        seqrt_gemm(0, 1, (int)(B * L), 40, 20, 1, d_y0, 20, kernel, 20, 0, col, 40);
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t t = 0; t < L; t++) {
-                for (int64_t k = 0; k < 2; k++) {
-                    const int64_t src = t * 1 + k * 2 - left;
-                    if (src < 0 || src >= T)
-                        continue;
-                    const seqrt_real *g = col + ((b * L + t) * 2 + k) * 20;
-                    for (int64_t i = 0; i < 20; i++) d_x0[(b * T + src) * 20 + i] += g[i];
-                }
-            }
+        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        for (int64_t k = 0; k < 2; k++)
+            for (int64_t i = 0; i < 20; i++)
+                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        for (int64_t k = 0; k < 2; k++) {
+            const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
+            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+            if (hi <= lo)
+                continue;
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
+                           d_x0 + (b * T + lo + sh) * 20, 20);
         }
     }
 }
 
 /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_6': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_6_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_6_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 4; /* zeros padded before step 0 */
-    /* col[b, t, k, c] = x[b, t*1 + k*4 - left, c] (0 in the padding) */
-    for (int64_t b = 0; b < B; b++) {
-        for (int64_t t = 0; t < L; t++) {
-            for (int64_t k = 0; k < 2; k++) {
-                const int64_t src = t * 1 + k * 4 - left;
-                seqrt_real *dst = col + ((b * L + t) * 2 + k) * 20;
-                if (src >= 0 && src < T)
-                    memcpy(dst, x0 + (b * T + src) * 20, sizeof(seqrt_real) * 20);
-                else
-                    memset(dst, 0, sizeof(seqrt_real) * 20);
-            }
-        }
-    }
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[B*L, 20] += col[B*L, 40] kernel[40, 20] */
-    seqrt_gemm(0, 0, (int)(B * L), 20, 40, 1, col, 40, kernel, 20, 1, y0, 20);
+    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        const seqrt_real *w = kernel + k * 400;
+        if (sh == 0 && lo == 0 && hi == L && L == T)
+            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
+        else
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
+                           y0 + (b * L + lo) * 20, 20);
+    }
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_6_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *kernel, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_6_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
-    /* d_kernel += col^T dy; d_bias += sum dy */
-    seqrt_gemm(1, 0, 40, 20, (int)(B * L), 1, col, 40, d_y0, 20, 1, d_kernel, 20);
+    const int64_t left = 4;
+    /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        seqrt_real *dw = d_kernel + k * 400;
+        if (L == T && B > 1) {
+            /* one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of */
+            /* each sample are zeroed for it (saved in keep, put back after) */
+            const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
+                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                }
+            }
+            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
+                       d_y0 + lo * 20, 20, 1, dw, 20);
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                }
+            }
+        }
+        else {
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
+                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+        }
+    }
     for (int64_t n = 0; n < B * L; n++) {
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        const int64_t left = 4;
-        /* dcol = dy kernel^T (into col, no longer needed), then scatter-add into dx */
-        seqrt_gemm(0, 1, (int)(B * L), 40, 20, 1, d_y0, 20, kernel, 20, 0, col, 40);
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t t = 0; t < L; t++) {
-                for (int64_t k = 0; k < 2; k++) {
-                    const int64_t src = t * 1 + k * 4 - left;
-                    if (src < 0 || src >= T)
-                        continue;
-                    const seqrt_real *g = col + ((b * L + t) * 2 + k) * 20;
-                    for (int64_t i = 0; i < 20; i++) d_x0[(b * T + src) * 20 + i] += g[i];
-                }
-            }
+        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        for (int64_t k = 0; k < 2; k++)
+            for (int64_t i = 0; i < 20; i++)
+                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        for (int64_t k = 0; k < 2; k++) {
+            const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
+            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+            if (hi <= lo)
+                continue;
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
+                           d_x0 + (b * T + lo + sh) * 20, 20);
         }
     }
 }
 
 /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_7': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_7_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_7_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 8; /* zeros padded before step 0 */
-    /* col[b, t, k, c] = x[b, t*1 + k*8 - left, c] (0 in the padding) */
-    for (int64_t b = 0; b < B; b++) {
-        for (int64_t t = 0; t < L; t++) {
-            for (int64_t k = 0; k < 2; k++) {
-                const int64_t src = t * 1 + k * 8 - left;
-                seqrt_real *dst = col + ((b * L + t) * 2 + k) * 20;
-                if (src >= 0 && src < T)
-                    memcpy(dst, x0 + (b * T + src) * 20, sizeof(seqrt_real) * 20);
-                else
-                    memset(dst, 0, sizeof(seqrt_real) * 20);
-            }
-        }
-    }
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[B*L, 20] += col[B*L, 40] kernel[40, 20] */
-    seqrt_gemm(0, 0, (int)(B * L), 20, 40, 1, col, 40, kernel, 20, 1, y0, 20);
+    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        const seqrt_real *w = kernel + k * 400;
+        if (sh == 0 && lo == 0 && hi == L && L == T)
+            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
+        else
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
+                           y0 + (b * L + lo) * 20, 20);
+    }
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_7_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *kernel, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_7_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
 {
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
-    /* d_kernel += col^T dy; d_bias += sum dy */
-    seqrt_gemm(1, 0, 40, 20, (int)(B * L), 1, col, 40, d_y0, 20, 1, d_kernel, 20);
+    const int64_t left = 8;
+    /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
+    for (int64_t k = 0; k < 2; k++) {
+        const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        seqrt_real *dw = d_kernel + k * 400;
+        if (L == T && B > 1) {
+            /* one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of */
+            /* each sample are zeroed for it (saved in keep, put back after) */
+            const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
+                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                }
+            }
+            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
+                       d_y0 + lo * 20, 20, 1, dw, 20);
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                }
+            }
+        }
+        else {
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
+                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+        }
+    }
     for (int64_t n = 0; n < B * L; n++) {
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        const int64_t left = 8;
-        /* dcol = dy kernel^T (into col, no longer needed), then scatter-add into dx */
-        seqrt_gemm(0, 1, (int)(B * L), 40, 20, 1, d_y0, 20, kernel, 20, 0, col, 40);
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t t = 0; t < L; t++) {
-                for (int64_t k = 0; k < 2; k++) {
-                    const int64_t src = t * 1 + k * 8 - left;
-                    if (src < 0 || src >= T)
-                        continue;
-                    const seqrt_real *g = col + ((b * L + t) * 2 + k) * 20;
-                    for (int64_t i = 0; i < 20; i++) d_x0[(b * T + src) * 20 + i] += g[i];
-                }
-            }
+        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        for (int64_t k = 0; k < 2; k++)
+            for (int64_t i = 0; i < 20; i++)
+                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        for (int64_t k = 0; k < 2; k++) {
+            const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
+            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+            if (hi <= lo)
+                continue;
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
+                           d_x0 + (b * T + lo + sh) * 20, 20);
         }
     }
 }
 
 /* examples/wavenet.seq:17: y_hat = Conv1D(filters=10, kernel_size=1)(h) */
 /* Conv1D 'conv1d_8': (None, T, 20) -> (None, T, 10) */
-SEQRT_KERNEL static void conv1d_8_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_8_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
 {
     const int64_t L = ((T - 1) / 1 + 1); /* output steps */
     const int64_t left = 0; /* zeros padded before step 0 */
-    /* col[b, t, k, c] = x[b, t*1 + k*1 - left, c] (0 in the padding) */
-    for (int64_t b = 0; b < B; b++) {
-        for (int64_t t = 0; t < L; t++) {
-            for (int64_t k = 0; k < 1; k++) {
-                const int64_t src = t * 1 + k * 1 - left;
-                seqrt_real *dst = col + ((b * L + t) * 1 + k) * 20;
-                if (src >= 0 && src < T)
-                    memcpy(dst, x0 + (b * T + src) * 20, sizeof(seqrt_real) * 20);
-                else
-                    memset(dst, 0, sizeof(seqrt_real) * 20);
-            }
-        }
-    }
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 10, bias, sizeof(seqrt_real) * 10);
     }
-    /* y[B*L, 10] += col[B*L, 20] kernel[20, 10] */
-    seqrt_gemm(0, 0, (int)(B * L), 10, 20, 1, col, 20, kernel, 10, 1, y0, 10);
+    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
+    for (int64_t k = 0; k < 1; k++) {
+        const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        const seqrt_real *w = kernel + k * 200;
+        if (sh == 0 && lo == 0 && hi == L && L == T)
+            seqrt_gemm(0, 0, (int)(B * L), 10, 20, 1, x0, 20, w, 10, 1, y0, 10);
+        else
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 10, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 10, 1,
+                           y0 + (b * L + lo) * 10, 10);
+    }
 }
 
-SEQRT_KERNEL static void conv1d_8_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *kernel, seqrt_real *col, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_8_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
 {
     const int64_t L = ((T - 1) / 1 + 1); /* output steps */
-    /* d_kernel += col^T dy; d_bias += sum dy */
-    seqrt_gemm(1, 0, 20, 10, (int)(B * L), 1, col, 20, d_y0, 10, 1, d_kernel, 10);
+    const int64_t left = 0;
+    /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
+    for (int64_t k = 0; k < 1; k++) {
+        const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
+        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+        if (hi <= lo)
+            continue;
+        seqrt_real *dw = d_kernel + k * 200;
+        if (L == T && B > 1) {
+            /* one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of */
+            /* each sample are zeroed for it (saved in keep, put back after) */
+            const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(keep + at * 10, d_y0 + (b * L + t) * 10, sizeof(seqrt_real) * 10);
+                    memset(d_y0 + (b * L + t) * 10, 0, sizeof(seqrt_real) * 10);
+                }
+            }
+            seqrt_gemm(1, 0, 20, 10, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
+                       d_y0 + lo * 10, 10, 1, dw, 10);
+            for (int64_t b = 0; b < B; b++) {
+                for (int64_t t = 0; t < L; t++) {
+                    if (t >= lo && t < hi)
+                        continue;
+                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
+                    memcpy(d_y0 + (b * L + t) * 10, keep + at * 10, sizeof(seqrt_real) * 10);
+                }
+            }
+        }
+        else {
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(1, 0, 20, 10, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
+                           d_y0 + (b * L + lo) * 10, 10, 1, dw, 10);
+        }
+    }
     for (int64_t n = 0; n < B * L; n++) {
         for (int64_t f = 0; f < 10; f++) d_bias[f] += d_y0[n * 10 + f];
     }
     if (d_x0) {
-        const int64_t left = 0;
-        /* dcol = dy kernel^T (into col, no longer needed), then scatter-add into dx */
-        seqrt_gemm(0, 1, (int)(B * L), 20, 10, 1, d_y0, 10, kernel, 10, 0, col, 20);
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t t = 0; t < L; t++) {
-                for (int64_t k = 0; k < 1; k++) {
-                    const int64_t src = t * 1 + k * 1 - left;
-                    if (src < 0 || src >= T)
-                        continue;
-                    const seqrt_real *g = col + ((b * L + t) * 1 + k) * 20;
-                    for (int64_t i = 0; i < 20; i++) d_x0[(b * T + src) * 20 + i] += g[i];
-                }
-            }
+        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [10, 20] */
+        for (int64_t k = 0; k < 1; k++)
+            for (int64_t i = 0; i < 20; i++)
+                for (int64_t f = 0; f < 10; f++) wt[(k * 10 + f) * 20 + i] = kernel[(k * 20 + i) * 10 + f];
+        for (int64_t k = 0; k < 1; k++) {
+            const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
+            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
+            if (hi <= lo)
+                continue;
+            for (int64_t b = 0; b < B; b++)
+                seqrt_gemm(0, 0, (int)(hi - lo), 20, 10, 1, d_y0 + (b * L + lo) * 10, 10, wt + k * 200, 20, 1,
+                           d_x0 + (b * T + lo + sh) * 20, 20);
         }
     }
 }
@@ -758,23 +1074,23 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, 
     model_layout(&w, ws, B, dims);
     const seqrt_real *in_x = (const seqrt_real *)inputs[0];
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_forward(w.v_t2, in_x, params + P_conv1d_kernel, params + P_conv1d_bias, w.s_conv1d_col, B, dim_T);
+    conv1d_forward(w.v_t2, in_x, params + P_conv1d_kernel, params + P_conv1d_bias, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_1_forward(w.v_t3, w.v_t2, params + P_conv1d_1_kernel, params + P_conv1d_1_bias, w.s_conv1d_1_col, B, dim_T);
+    conv1d_1_forward(w.v_t3, w.v_t2, params + P_conv1d_1_kernel, params + P_conv1d_1_bias, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_2_forward(w.v_t4, w.v_t3, params + P_conv1d_2_kernel, params + P_conv1d_2_bias, w.s_conv1d_2_col, B, dim_T);
+    conv1d_2_forward(w.v_t4, w.v_t3, params + P_conv1d_2_kernel, params + P_conv1d_2_bias, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_3_forward(w.v_t5, w.v_t4, params + P_conv1d_3_kernel, params + P_conv1d_3_bias, w.s_conv1d_3_col, B, dim_T);
+    conv1d_3_forward(w.v_t5, w.v_t4, params + P_conv1d_3_kernel, params + P_conv1d_3_bias, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_4_forward(w.v_t6, w.v_t5, params + P_conv1d_4_kernel, params + P_conv1d_4_bias, w.s_conv1d_4_col, B, dim_T);
+    conv1d_4_forward(w.v_t6, w.v_t5, params + P_conv1d_4_kernel, params + P_conv1d_4_bias, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_5_forward(w.v_t7, w.v_t6, params + P_conv1d_5_kernel, params + P_conv1d_5_bias, w.s_conv1d_5_col, B, dim_T);
+    conv1d_5_forward(w.v_t7, w.v_t6, params + P_conv1d_5_kernel, params + P_conv1d_5_bias, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_6_forward(w.v_t8, w.v_t7, params + P_conv1d_6_kernel, params + P_conv1d_6_bias, w.s_conv1d_6_col, B, dim_T);
+    conv1d_6_forward(w.v_t8, w.v_t7, params + P_conv1d_6_kernel, params + P_conv1d_6_bias, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_7_forward(w.v_h, w.v_t8, params + P_conv1d_7_kernel, params + P_conv1d_7_bias, w.s_conv1d_7_col, B, dim_T);
+    conv1d_7_forward(w.v_h, w.v_t8, params + P_conv1d_7_kernel, params + P_conv1d_7_bias, B, dim_T);
     /* examples/wavenet.seq:17: y_hat = Conv1D(filters=10, kernel_size=1)(h) */
-    conv1d_8_forward(w.v_y_hat, w.v_h, params + P_conv1d_8_kernel, params + P_conv1d_8_bias, w.s_conv1d_8_col, B, dim_T);
+    conv1d_8_forward(w.v_y_hat, w.v_h, params + P_conv1d_8_kernel, params + P_conv1d_8_bias, B, dim_T);
     memcpy(outputs[0], w.v_y_hat, sizeof(seqrt_real) * B * dim_T * 10);
     (void)training;
 }
@@ -791,24 +1107,23 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
         w.g_y_hat[i] += d_outputs[0][i];
     }
     /* examples/wavenet.seq:17: y_hat = Conv1D(filters=10, kernel_size=1)(h) */
-    conv1d_8_backward(w.g_h, grads + P_conv1d_8_kernel, grads + P_conv1d_8_bias, w.g_y_hat, params + P_conv1d_8_kernel, w.s_conv1d_8_col, B, dim_T);
+    conv1d_8_backward(w.g_h, grads + P_conv1d_8_kernel, grads + P_conv1d_8_bias, w.g_y_hat, w.v_h, params + P_conv1d_8_kernel, w.s_conv1d_8_wt, w.s_conv1d_8_keep, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_7_backward(w.g_t8, grads + P_conv1d_7_kernel, grads + P_conv1d_7_bias, w.g_h, w.v_h, params + P_conv1d_7_kernel, w.s_conv1d_7_col, B, dim_T);
+    conv1d_7_backward(w.g_t8, grads + P_conv1d_7_kernel, grads + P_conv1d_7_bias, w.g_h, w.v_h, w.v_t8, params + P_conv1d_7_kernel, w.s_conv1d_7_wt, w.s_conv1d_7_keep, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_6_backward(w.g_t7, grads + P_conv1d_6_kernel, grads + P_conv1d_6_bias, w.g_t8, w.v_t8, params + P_conv1d_6_kernel, w.s_conv1d_6_col, B, dim_T);
+    conv1d_6_backward(w.g_t7, grads + P_conv1d_6_kernel, grads + P_conv1d_6_bias, w.g_t8, w.v_t8, w.v_t7, params + P_conv1d_6_kernel, w.s_conv1d_6_wt, w.s_conv1d_6_keep, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_5_backward(w.g_t6, grads + P_conv1d_5_kernel, grads + P_conv1d_5_bias, w.g_t7, w.v_t7, params + P_conv1d_5_kernel, w.s_conv1d_5_col, B, dim_T);
+    conv1d_5_backward(w.g_t6, grads + P_conv1d_5_kernel, grads + P_conv1d_5_bias, w.g_t7, w.v_t7, w.v_t6, params + P_conv1d_5_kernel, w.s_conv1d_5_wt, w.s_conv1d_5_keep, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_4_backward(w.g_t5, grads + P_conv1d_4_kernel, grads + P_conv1d_4_bias, w.g_t6, w.v_t6, params + P_conv1d_4_kernel, w.s_conv1d_4_col, B, dim_T);
+    conv1d_4_backward(w.g_t5, grads + P_conv1d_4_kernel, grads + P_conv1d_4_bias, w.g_t6, w.v_t6, w.v_t5, params + P_conv1d_4_kernel, w.s_conv1d_4_wt, w.s_conv1d_4_keep, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_3_backward(w.g_t4, grads + P_conv1d_3_kernel, grads + P_conv1d_3_bias, w.g_t5, w.v_t5, params + P_conv1d_3_kernel, w.s_conv1d_3_col, B, dim_T);
+    conv1d_3_backward(w.g_t4, grads + P_conv1d_3_kernel, grads + P_conv1d_3_bias, w.g_t5, w.v_t5, w.v_t4, params + P_conv1d_3_kernel, w.s_conv1d_3_wt, w.s_conv1d_3_keep, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_2_backward(w.g_t3, grads + P_conv1d_2_kernel, grads + P_conv1d_2_bias, w.g_t4, w.v_t4, params + P_conv1d_2_kernel, w.s_conv1d_2_col, B, dim_T);
+    conv1d_2_backward(w.g_t3, grads + P_conv1d_2_kernel, grads + P_conv1d_2_bias, w.g_t4, w.v_t4, w.v_t3, params + P_conv1d_2_kernel, w.s_conv1d_2_wt, w.s_conv1d_2_keep, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_1_backward(w.g_t2, grads + P_conv1d_1_kernel, grads + P_conv1d_1_bias, w.g_t3, w.v_t3, params + P_conv1d_1_kernel, w.s_conv1d_1_col, B, dim_T);
+    conv1d_1_backward(w.g_t2, grads + P_conv1d_1_kernel, grads + P_conv1d_1_bias, w.g_t3, w.v_t3, w.v_t2, params + P_conv1d_1_kernel, w.s_conv1d_1_wt, w.s_conv1d_1_keep, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_backward(grads + P_conv1d_kernel, grads + P_conv1d_bias, w.g_t2, w.v_t2, w.s_conv1d_col, B, dim_T);
-    (void)in_x;
+    conv1d_backward(grads + P_conv1d_kernel, grads + P_conv1d_bias, w.g_t2, w.v_t2, in_x, w.s_conv1d_keep, B, dim_T);
 }
 
 /* What the runtime's trainer sees of this model. */
