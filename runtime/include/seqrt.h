@@ -561,7 +561,7 @@ typedef struct seqrt_history {
     char cols[SEQRT_HISTORY_MAX_COLS][64];
     int64_t n_rows, cap;
     int64_t *epoch;           /* [n_rows] */
-    double *values;           /* [cap * SEQRT_HISTORY_MAX_COLS] */
+    double *values;           /* [cap * n_cols], row-major */
 } seqrt_history;
 
 void seqrt_history_init(seqrt_history *h);

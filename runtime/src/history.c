@@ -29,8 +29,17 @@ int seqrt_history_column(const seqrt_history *h, const char *name)
     return -1;
 }
 
+/* Rows are stored n_cols values apart, so the columns are fixed before the
+ * first row (the first epoch's log, or a CSV header). */
+static double *at(const seqrt_history *h, int64_t row, int col)
+{
+    return &h->values[row * h->n_cols + col];
+}
+
 static int add_column(seqrt_history *h, const char *name, seqrt_error *err)
 {
+    if (h->n_rows > 0)
+        return seqrt_errorf(err, SEQRT_EINVAL, "history: column '%s' added after the first row", name);
     if (h->n_cols >= SEQRT_HISTORY_MAX_COLS)
         return seqrt_errorf(err, SEQRT_ERANGE, "history: more than %d columns", SEQRT_HISTORY_MAX_COLS);
     snprintf(h->cols[h->n_cols++], sizeof h->cols[0], "%s", name);
@@ -44,26 +53,26 @@ static int add_row(seqrt_history *h, int64_t epoch, seqrt_error *err)
         int64_t cap = h->cap ? 2 * h->cap : 64;
         int64_t *e = realloc(h->epoch, (size_t)cap * sizeof *e);
         if (e) h->epoch = e;
-        double *v = e ? realloc(h->values, (size_t)cap * SEQRT_HISTORY_MAX_COLS * sizeof *v) : NULL;
+        double *v = e ? realloc(h->values, ((size_t)cap * (size_t)h->n_cols + 1) * sizeof *v) : NULL;
         if (!v) return seqrt_errorf(err, SEQRT_ENOMEM, "history: out of memory");
         h->values = v;
         h->cap = cap;
     }
     h->epoch[h->n_rows] = epoch;
-    for (int c = 0; c < SEQRT_HISTORY_MAX_COLS; c++) h->values[h->n_rows * SEQRT_HISTORY_MAX_COLS + c] = NAN;
+    for (int c = 0; c < h->n_cols; c++) *at(h, h->n_rows, c) = NAN;
     h->n_rows++;
     return SEQRT_OK;
 }
 
 double seqrt_history_value(const seqrt_history *h, int64_t row, int col)
 {
-    return h->values[row * SEQRT_HISTORY_MAX_COLS + col];
+    return *at(h, row, col);
 }
 
 static void set_value(seqrt_history *h, const char *name, double v)
 {
     int c = seqrt_history_column(h, name);
-    if (c >= 0) h->values[(h->n_rows - 1) * SEQRT_HISTORY_MAX_COLS + c] = v;
+    if (c >= 0) *at(h, h->n_rows - 1, c) = v;
 }
 
 int seqrt_history_add(seqrt_history *h, const seqrt_epoch_log *log, seqrt_error *err)
@@ -142,7 +151,7 @@ static int parse_line(seqrt_history *h, const char *s, size_t len, int header, s
         double v = field[0] ? strtod(field, &end) : NAN;
         if (field[0] && (errno || *end)) return seqrt_errorf(err, SEQRT_EFORMAT, "history: bad number '%s'", field);
         if (col < 0) rc = add_row(h, (int64_t)v, err);
-        else h->values[(h->n_rows - 1) * SEQRT_HISTORY_MAX_COLS + col] = v;
+        else *at(h, h->n_rows - 1, col) = v;
     }
     return rc;
 }
