@@ -346,7 +346,10 @@ void op_rnn_emit_range_grads(LowerOp *o, const RnnShape *r, const char *dz, cons
     emit_line(p, "seqrt_gemm(0, 1, (int)(%s * B), %lld, %lld, 1, %s, %lld, kernel, %lld, 0, %s, %lld);",
               n, D, GU, dz, GU, GU, xs, D);
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_line(p, all ? "for (int64_t t = 0; t < T; t++)" : arena_printf(o->a, "for (int64_t t = %s; t < %s + %s; t++)", t0, t0, n));
+    if (all)
+        emit_line(p, "for (int64_t t = 0; t < T; t++)");
+    else
+        emit_line(p, "for (int64_t t = %s; t < %s + %s; t++)", t0, t0, n);
     emit_line(p, "    for (int64_t i = 0; i < %lld; i++) d_x0[(b * T + %s) * %lld + i] += xt[(t * B + b) * %lld + i]%s;",
               D, r->backwards ? "T - 1 - t" : "t", D, D, r->xd > 0 ? arena_printf(o->a, " * mx[b * %lld + i]", D) : "");
     emit_close(p, NULL);
