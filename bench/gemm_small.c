@@ -9,7 +9,10 @@
  * microseconds per call over 15 timings (each timing enough calls for about
  * 5 ms), GFLOP/s, and the ratio OpenBLAS/ours (> 1: ours is faster). Links
  * against libseqrt (float); run with the same OPENBLAS_CORETYPE and
- * OPENBLAS_NUM_THREADS as the programs measured.
+ * OPENBLAS_NUM_THREADS as the programs measured. Build:
+ *
+ *   cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Iruntime/include bench/gemm_small.c \
+ *      build/runtime/libseqrt.a $(pkg-config --cflags --libs openblas) -lm -o gemm_small
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -17,19 +20,7 @@
 #include <time.h>
 
 #include "seqrt.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "timing.h"
 
 typedef struct {
     int ta, tb, m, n, k;
@@ -56,11 +47,11 @@ static double time_us(void (*f)(const Shape *, const float *, const float *, flo
     double t[15];
     f(s, A, B, C);
     for (int r = 0; r < 15; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (long c = 0; c < calls; c++) f(s, A, B, C);
-        t[r] = (now() - t0) / (double)calls * 1e6;
+        t[r] = (bench_now() - t0) / (double)calls * 1e6;
     }
-    qsort(t, 15, sizeof t[0], cmp);
+    qsort(t, 15, sizeof t[0], bench_cmp_double);
     return t[7];
 }
 

@@ -17,22 +17,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "timing.h"
+
 typedef struct {
     int ta, tb, m, n, k, count;
 } Shape;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -64,7 +53,7 @@ int main(int argc, char **argv)
     memset(C, 0, maxc * sizeof *C);
     double *t = malloc((size_t)(reps + 1) * sizeof *t);
     for (int r = 0; r <= reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < ns; i++) {
             const Shape *p = &s[i];
             int lda = p->ta ? p->m : p->k, ldb = p->tb ? p->k : p->n;
@@ -73,9 +62,9 @@ int main(int argc, char **argv)
                             p->tb ? CblasTrans : CblasNoTrans, p->m, p->n, p->k, 1.0f, A, lda, B,
                             ldb, 1.0f, C, p->n);
         }
-        t[r] = now() - t0;
+        t[r] = bench_now() - t0;
     }
-    qsort(t + 1, (size_t)reps, sizeof *t, cmp); /* t[0] is the warm-up */
+    qsort(t + 1, (size_t)reps, sizeof *t, bench_cmp_double); /* t[0] is the warm-up */
     double med = t[1 + reps / 2];
     printf("core %s threads %d\n", openblas_get_corename(), openblas_get_num_threads());
     printf("median_s %.6f min_s %.6f max_s %.6f flops %.0f gflops %.2f\n", med, t[1], t[reps],
