@@ -13,6 +13,10 @@
  *
  *   cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Iruntime/include bench/gemm_small.c \
  *      build/runtime/libseqrt.a $(pkg-config --cflags --libs openblas) -lm -o gemm_small
+ *
+ * With -DWITH_LIBXSMM (and `pkg-config --libs libxsmm`; Debian libxsmm-dev) a
+ * third column times libxsmm's JIT kernel for the shape (dispatched once,
+ * then called; non-transposed shapes only), the issue's other candidate.
  */
 #include <cblas.h>
 #include <stdio.h>
@@ -22,9 +26,24 @@
 #include "seqrt.h"
 #include "timing.h"
 
+
 typedef struct {
     int ta, tb, m, n, k;
 } Shape;
+
+#ifdef WITH_LIBXSMM
+#include <libxsmm.h>
+
+/* Row-major C = A B is column-major C^T = B^T A^T: libxsmm with m = N,
+ * n = M, a = B, b = A. */
+static libxsmm_smmfunction xsmm_kernel;
+
+static void xsmm_call(const Shape *s, const float *A, const float *B, float *C)
+{
+    (void)s;
+    xsmm_kernel(B, A, C);
+}
+#endif
 
 static void blas_call(const Shape *s, const float *A, const float *B, float *C)
 {
@@ -77,9 +96,22 @@ static void run(const Shape *s)
     }
     double ub = time_us(blas_call, s, A, B, C2), uo = time_us(ours_call, s, A, B, C1);
     double gf = 2.0 * s->m * s->n * s->k * 1e-3;
-    printf("%c%c %5d %5d %5d %10ld %10.2f %10.2f %8.1f %8.1f %7.2fx %9.1e\n", s->ta ? 'T' : 'N',
+    printf("%c%c %5d %5d %5d %10ld %10.2f %10.2f %8.1f %8.1f %7.2fx %9.1e", s->ta ? 'T' : 'N',
            s->tb ? 'T' : 'N', s->m, s->n, s->k, (long)s->m * s->n * s->k, ub, uo, gf / ub, gf / uo,
            ub / uo, maxdiff);
+#ifdef WITH_LIBXSMM
+    const libxsmm_blasint m = s->n, n = s->m, k = s->k;
+    const float one = 1;
+    const int flags = LIBXSMM_GEMM_FLAG_NONE, prefetch = LIBXSMM_PREFETCH_NONE;
+    xsmm_kernel = s->ta || s->tb ? NULL : libxsmm_smmdispatch(m, n, k, &m, &k, &m, &one, &one, &flags, &prefetch);
+    if (xsmm_kernel) {
+        double ux = time_us(xsmm_call, s, A, B, C2);
+        printf(" %10.2f %8.1f", ux, gf / ux);
+    } else {
+        printf(" %10s %8s", "-", "-");
+    }
+#endif
+    printf("\n");
     free(A), free(B), free(C1), free(C2);
 }
 
@@ -100,7 +132,11 @@ int main(int argc, char **argv)
         {0, 0, 16, 16, 16}, {0, 0, 64, 64, 64}, {0, 0, 128, 128, 128}, {0, 0, 256, 256, 256},
     };
     printf("core %s, %d threads\n", openblas_get_corename(), openblas_get_num_threads());
-    printf("tr     M     N     K      M*N*K   blas us    ours us  blas GF  ours GF blas/ours   maxdiff\n");
+    printf("tr     M     N     K      M*N*K   blas us    ours us  blas GF  ours GF blas/ours   maxdiff");
+#ifdef WITH_LIBXSMM
+    printf("    xsmm us  xsmm GF");
+#endif
+    printf("\n");
     if (argc > 1) {
         for (int i = 1; i < argc; i++) {
             Shape s;
