@@ -390,8 +390,9 @@ static inline void seqrt_softmax(seqrt_real *p, const seqrt_real *z, int64_t n)
     for (int64_t i = 1; i < n; i++) mx = z[i] > mx ? z[i] : mx;
     for (int64_t i = 0; i < n; i++) p[i] = SEQRT_EXP(z[i] - mx); /* vectorises alone */
     for (int64_t i = 0; i < n; i++) sum += p[i];
+    const seqrt_real inv = 1 / sum; /* one division a row, not one an element */
     for (int64_t i = 0; i < n; i++) {
-        p[i] /= sum;
+        p[i] *= inv;
         p[i] = p[i] < SEQRT_PROB_FLOOR ? SEQRT_PROB_FLOOR : p[i];
     }
 }
