@@ -1233,9 +1233,10 @@ bool lower_model(const IrGraph *src, Arena *a, const LowerOptions *opt)
     }
     if (opt->bptt_segment)
         for (int i = 0; i < L.n_fns; i++)
-            if (!strcmp(L.ops[i].layer->op->name, "GRU")) {
-                fprintf(stderr, "seqc: note: --bptt-checkpoint covers LSTM and SimpleRNN layers; "
-                        "GRU '%s' keeps every step\n", L.ops[i].layer->name);
+            if (!strcmp(L.ops[i].layer->op->name, "GRU") &&
+                !L.ops[i].layer->attrs[op_attr_index(L.ops[i].layer->op, "reset_after")].i) {
+                fprintf(stderr, "seqc: note: --bptt-checkpoint does not cover GRU(reset_after=false); "
+                        "'%s' keeps every step\n", L.ops[i].layer->name);
                 break;
             }
     LayerFn *fwd = calloc((size_t)L.n_fns + 1, sizeof *fwd);

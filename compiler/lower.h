@@ -79,11 +79,11 @@ typedef struct {
     const char *src;              /* its text, to quote each layer's line */
     size_t src_len;
     bool line_directives;
-    /* BPTT memory policy of LSTM and SimpleRNN layers: 0 keeps every
-     * step's gates (and LSTM cell state) for the backward pass; K > 0 keeps
-     * the cell state every K steps and recomputes each K-step segment's
-     * gates inside the backward pass; -1 is K = ceil(sqrt(T)), chosen at
-     * run time. */
+    /* BPTT memory policy of recurrent layers (not GRU(reset_after=false)):
+     * 0 keeps every step's gates (and LSTM cell state) for the backward
+     * pass; K > 0 keeps K steps of them (LSTM: the cell state every K steps)
+     * and recomputes each K-step segment inside the backward pass; -1 is
+     * K = ceil(sqrt(T)), chosen at run time. */
     long long bptt_segment;
 } LowerOptions;
 

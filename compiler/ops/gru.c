@@ -39,13 +39,27 @@ static bool reset_after(const LowerOp *o)
     return o->layer->attrs[op_attr_index(o->layer->op, "reset_after")].i != 0;
 }
 
+/* Checkpointed BPTT (seqc --bptt-checkpoint), reset_after=true: z and hh
+ * hold one segment of S steps. h is kept whole, so a segment's gates are
+ * recomputed without a sequential pass: its input projection, and
+ * hh = h_{t-1} recurrent_kernel + b_h for all its steps in one GEMM.
+ * reset_after=false keeps every step (lower.c prints a note). */
+static void shape(LowerOp *o, RnnShape *r)
+{
+    op_rnn_shape(o, 3, r);
+    r->seg = reset_after(o) ? o->bptt_segment : 0;
+}
+
 static void plan(LowerOp *o)
 {
     RnnShape r;
-    op_rnn_shape(o, 3, &r);
+    shape(o, &r);
     op_rnn_plan(o, &r);
     if (reset_after(o)) {
-        lower_scratch(o, "hh", "T * B * %lld", 3 * r.U);
+        if (r.seg)
+            lower_scratch(o, "hh", "%s * B * %lld", op_rnn_segment(o, &r), 3 * r.U);
+        else
+            lower_scratch(o, "hh", "T * B * %lld", 3 * r.U);
     } else {
         lower_scratch(o, "s", "T * B * %lld", r.U);
         lower_scratch(o, "hzr", "B * %lld", 2 * r.U);
@@ -53,26 +67,13 @@ static void plan(LowerOp *o)
     }
 }
 
-/* reset_after=true: [hz hr hn] = h_{t-1} U + b_h; z = rec(xz + hz),
- * r = rec(xr + hr), n = act(xn + r hn); h_t = z h_{t-1} + (1 - z) n. */
-static void forward_after(LowerOp *o, const RnnShape *r)
+/* The elementwise half of a reset_after step: the gates from zt (input
+ * part) and hht (recurrent part), kept in zt for backward; h_t into ht
+ * when write_h (the recomputation has h already). */
+static void emit_gates_after(LowerOp *o, const RnnShape *r, bool write_h)
 {
     Printer *p = o->p;
     long long U = r->U;
-    emit_comment(p, "[hz hr hn] = h_{t-1} recurrent_kernel + b_h; z, r = %s; n = %s(xn + r hn);",
-                 r->rec, r->act);
-    emit_comment(p, "h_t = z h_{t-1} + (1 - z) n");
-    emit_open(p, "for (int64_t t = 0; t < T; t++)");
-    emit_line(p, "seqrt_real *zt = z + t * B * %lld, *hht = hh + t * B * %lld;", 3 * U, 3 * U);
-    emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
-    emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld;", U);
-    if (r->bias) {
-        emit_line(p, "for (int64_t b = 0; b < B; b++)");
-        emit_line(p, "    memcpy(hht + b * %lld, bias + %lld, sizeof(seqrt_real) * %lld);", 3 * U, 3 * U,
-                  3 * U);
-    }
-    emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, recurrent_kernel, %lld, %d, hht, %lld);",
-              3 * U, U, op_rnn_recurrent_in(o, r, false), U, 3 * U, r->bias ? 1 : 0, 3 * U);
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
     emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
     emit_line(p, "seqrt_real *g = zt + b * %lld;", 3 * U);
@@ -82,27 +83,66 @@ static void forward_after(LowerOp *o, const RnnShape *r)
               lower_act_expr(o, r->rec, arena_printf(o->a, "g[%lld + j] + q[%lld + j]", U, U)));
     emit_line(p, "const seqrt_real ng = %s;",
               lower_act_expr(o, r->act, arena_printf(o->a, "g[%lld + j] + rg * q[%lld + j]", 2 * U, 2 * U)));
-    if (r->masked) /* a padded step keeps the state */
-        emit_line(p, "ht[b * %lld + j] = %s ? zg * hp[b * %lld + j] + (1 - zg) * ng : hp[b * %lld + j];",
-                  U, r->mt, U, U);
-    else
-        emit_line(p, "ht[b * %lld + j] = zg * hp[b * %lld + j] + (1 - zg) * ng;", U, U);
+    if (write_h) {
+        if (r->masked) /* a padded step keeps the state */
+            emit_line(p, "ht[b * %lld + j] = %s ? zg * hp[b * %lld + j] + (1 - zg) * ng : hp[b * %lld + j];",
+                      U, r->mt, U, U);
+        else
+            emit_line(p, "ht[b * %lld + j] = zg * hp[b * %lld + j] + (1 - zg) * ng;", U, U);
+    }
     emit_line(p, "g[j] = zg; g[%lld + j] = rg; g[%lld + j] = ng; /* for backward */", U, 2 * U);
-    emit_close(p, NULL);
     emit_close(p, NULL);
     emit_close(p, NULL);
 }
 
-static void backward_after(LowerOp *o, const RnnShape *r)
+/* reset_after=true: [hz hr hn] = h_{t-1} U + b_h; z = rec(xz + hz),
+ * r = rec(xr + hr), n = act(xn + r hn); h_t = z h_{t-1} + (1 - z) n. */
+static void forward_after(LowerOp *o, const RnnShape *r)
 {
     Printer *p = o->p;
     long long U = r->U;
-    op_rnn_emit_rt(o, r, "recurrent_kernel", 3 * U, 3 * U);
-    emit_comment(p, "back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ar = an hn r';");
-    emit_comment(p, "input part [az ar an], recurrent part [az ar an r]; dh_{t-1} = dh z + rec part U^T");
-    emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
+    const char *zi = r->seg ? "(t - t0)" : "t";
+    emit_comment(p, "[hz hr hn] = h_{t-1} recurrent_kernel + b_h; z, r = %s; n = %s(xn + r hn);",
+                 r->rec, r->act);
+    emit_comment(p, "h_t = z h_{t-1} + (1 - z) n");
+    if (r->seg) {
+        emit_line(p, "const int64_t S = %s; /* steps per segment of z and hh */", op_rnn_segment(o, r));
+        emit_open(p, "for (int64_t t0 = 0; t0 < T; t0 += S)");
+        emit_line(p, "const int64_t len = T - t0 < S ? T - t0 : S; /* steps in this segment */");
+        op_rnn_emit_projection(o, r, r->bias ? "bias" : NULL, "t0", "len");
+        emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
+    } else {
+        emit_open(p, "for (int64_t t = 0; t < T; t++)");
+    }
+    emit_line(p, "seqrt_real *zt = z + %s * B * %lld, *hht = hh + %s * B * %lld;", zi, 3 * U, zi, 3 * U);
+    emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
+    emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld;", U);
+    if (r->bias) {
+        emit_line(p, "for (int64_t b = 0; b < B; b++)");
+        emit_line(p, "    memcpy(hht + b * %lld, bias + %lld, sizeof(seqrt_real) * %lld);", 3 * U, 3 * U,
+                  3 * U);
+    }
+    emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, recurrent_kernel, %lld, %d, hht, %lld);",
+              3 * U, U, op_rnn_recurrent_in(o, r, false), U, 3 * U, r->bias ? 1 : 0, 3 * U);
+    emit_gates_after(o, r, true);
+    emit_close(p, NULL);
+    if (r->seg)
+        emit_close(p, NULL);
+}
+
+/* Back through steps t1 - 1 .. t0 of a reset_after GRU, then its recurrent
+ * weight gradients over those steps' rows. */
+static void emit_backward_after_steps(LowerOp *o, const RnnShape *r, const char *t0, const char *len)
+{
+    Printer *p = o->p;
+    long long U = r->U;
+    const char *zi = r->seg ? "(t - t0)" : "t";
+    if (r->seg)
+        emit_open(p, "for (int64_t t = %s + %s - 1; t >= %s; t--)", t0, len, t0);
+    else
+        emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
     op_rnn_emit_grad_step(o, r);
-    emit_line(p, "seqrt_real *zt = z + t * B * %lld, *hht = hh + t * B * %lld;", 3 * U, 3 * U);
+    emit_line(p, "seqrt_real *zt = z + %s * B * %lld, *hht = hh + %s * B * %lld;", zi, 3 * U, zi, 3 * U);
     emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
     emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
@@ -123,15 +163,52 @@ static void backward_after(LowerOp *o, const RnnShape *r)
     emit_close(p, NULL);
     op_rnn_dh_gemm(o, r, "hht", 3 * U, "recurrent_kernel", 3 * U, 3 * U);
     emit_close(p, NULL);
+    const char *rows = r->seg ? arena_printf(o->a, "%s * B", len) : "T * B";
+    const char *seen = r->seg ? arena_printf(o->a, "%s + %s * B * %lld", op_rnn_seen_states(r), t0, U)
+                              : op_rnn_seen_states(r);
     emit_comment(p, "d_recurrent_kernel += h[0..T-1]^T dzh; the recurrent bias row gets sum dzh");
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, %s, %lld, hh, %lld, 1, d_recurrent_kernel, %lld);",
-              U, 3 * U, op_rnn_seen_states(r), U, 3 * U, 3 * U);
+    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(%s), 1, %s, %lld, hh, %lld, 1, d_recurrent_kernel, %lld);",
+              U, 3 * U, rows, seen, U, 3 * U, 3 * U);
     if (r->bias) {
-        emit_open(p, "for (int64_t n = 0; n < T * B; n++)");
+        emit_open(p, "for (int64_t n = 0; n < %s; n++)", rows);
         emit_line(p, "for (int64_t j = 0; j < %lld; j++) d_bias[%lld + j] += hh[n * %lld + j];", 3 * U,
                   3 * U, 3 * U);
         emit_close(p, NULL);
     }
+}
+
+static void backward_after(LowerOp *o, const RnnShape *r)
+{
+    Printer *p = o->p;
+    long long U = r->U;
+    op_rnn_emit_rt(o, r, "recurrent_kernel", 3 * U, 3 * U);
+    emit_comment(p, "back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ar = an hn r';");
+    emit_comment(p, "input part [az ar an], recurrent part [az ar an r]; dh_{t-1} = dh z + rec part U^T");
+    if (!r->seg) {
+        emit_backward_after_steps(o, r, "0", "T");
+        return;
+    }
+    emit_line(p, "const int64_t S = %s; /* steps per segment of z and hh */", op_rnn_segment(o, r));
+    emit_open(p, "for (int64_t t0 = (T - 1) / S * S; t0 >= 0; t0 -= S)");
+    emit_line(p, "const int64_t len = T - t0 < S ? T - t0 : S; /* steps in this segment */");
+    emit_comment(p, "recompute the segment's gates: its input projection, and h_{t-1} recurrent_kernel");
+    emit_comment(p, "+ b_h for all its steps at once (h is kept)");
+    op_rnn_emit_projection(o, r, r->bias ? "bias" : NULL, "t0", "len");
+    if (r->bias) {
+        emit_line(p, "for (int64_t n = 0; n < len * B; n++)");
+        emit_line(p, "    memcpy(hh + n * %lld, bias + %lld, sizeof(seqrt_real) * %lld);", 3 * U, 3 * U, 3 * U);
+    }
+    emit_line(p, "seqrt_gemm(0, 0, (int)(len * B), %lld, %lld, 1, %s + t0 * B * %lld, %lld, recurrent_kernel, %lld, %d, hh, %lld);",
+              3 * U, U, op_rnn_seen_states(r), U, U, 3 * U, r->bias ? 1 : 0, 3 * U);
+    emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
+    emit_line(p, "seqrt_real *zt = z + (t - t0) * B * %lld;", 3 * U);
+    emit_line(p, "const seqrt_real *hht = hh + (t - t0) * B * %lld;", 3 * U);
+    emit_gates_after(o, r, false);
+    emit_close(p, NULL);
+    emit_backward_after_steps(o, r, "t0", "len");
+    emit_comment(p, "the segment's input gradients");
+    op_rnn_emit_range_grads(o, r, "z", r->bias ? "d_bias" : NULL, "t0", "len");
+    emit_close(p, NULL);
 }
 
 /* reset_after=false (Keras <= 2.3): z, r = rec(x W + h U_zr + b);
@@ -222,9 +299,12 @@ static void backward_before(LowerOp *o, const RnnShape *r)
 static void forward(LowerOp *o)
 {
     RnnShape r;
-    op_rnn_shape(o, 3, &r);
+    shape(o, &r);
     static const char *const states[] = {"h"};
-    op_rnn_emit_inputs(o, &r, r.bias ? "bias" : NULL);
+    if (r.seg)
+        op_rnn_emit_xt(o, &r); /* the projection goes segment by segment */
+    else
+        op_rnn_emit_inputs(o, &r, r.bias ? "bias" : NULL);
     op_rnn_emit_initial(o, "h", 0, r.U);
     if (reset_after(o))
         forward_after(o, &r);
@@ -236,14 +316,17 @@ static void forward(LowerOp *o)
 static void backward(LowerOp *o)
 {
     RnnShape r;
-    op_rnn_shape(o, 3, &r);
+    shape(o, &r);
     static const char *const dstates[] = {"dh"};
     op_rnn_emit_grad_init(o, &r, dstates, 1);
     if (reset_after(o))
         backward_after(o, &r);
     else
         backward_before(o, &r);
-    op_rnn_emit_input_grads(o, &r, "z", r.bias ? "d_bias" : NULL, dstates, 1);
+    if (r.seg) /* the input gradients went segment by segment */
+        op_rnn_emit_state_grads(o, &r, dstates, 1);
+    else
+        op_rnn_emit_input_grads(o, &r, "z", r.bias ? "d_bias" : NULL, dstates, 1);
 }
 
 /* One step of either GRU form (see forward_after / forward_before). */
