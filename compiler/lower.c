@@ -592,6 +592,51 @@ static void emit_with_dims(Lower *L, Printer *p, Printer *body)
     emit_raw(p, body->buf ? body->buf : "");
 }
 
+/* The shortest sequences the layers accept (a valid convolution needs its
+ * span): model_check_dims, run when the data sets the named axes, so that
+ * a short batch is an error message and not a negative buffer size.
+ * Returns false (nothing emitted) when no layer constrains them. */
+static bool emit_check_dims(Lower *L, Printer *p)
+{
+    Printer body;
+    emit_init(&body);
+    body.indent = 1;
+    bool any = false;
+    for (int i = 0; i < L->g->n_nodes; i++) {
+        const IrNode *n = L->g->nodes[i];
+        const OpInfo *op = n->layer->op;
+        if (!op->min_time || !lower_has_time(n))
+            continue;
+        long long need = op->min_time(n->layer);
+        Dim t = n->in[0]->shape.d[0];
+        bool named = false;
+        for (int j = 0; t.sym && j < L->g->n_dims; j++)
+            named |= !strcmp(L->g->dims[j], t.sym);
+        if (need <= 1 || !named) /* fixed lengths were checked by seqc */
+            continue;
+        any = true;
+        const char *te = dim_c(L, t);
+        emit_open(&body, "if (%s < %lld)", te, need);
+        emit_raw(&body, arena_printf(L->a,
+                 "%*ssnprintf(msg, len, \"layer '%s' (%s, %s:%d) needs at least %lld time steps, but "
+                 "its input has %%lld (%s = %%lld)\", (long long)%s, (long long)dim_%s);\n",
+                 4 * body.indent, "", n->layer->name, op->name, L->opt->source_label, n->line, need,
+                 t.sym, te, c_ident(L->a, t.sym)));
+        emit_line(&body, "return 1;");
+        emit_close(&body, NULL);
+    }
+    if (any) {
+        emit_comment(p, "The shortest sequences the layers accept: 0, or 1 with msg set.");
+        emit_fn_open(p, "static int model_check_dims(char *msg, size_t len, const int64_t *dims)");
+        emit_with_dims(L, p, &body);
+        emit_line(p, "return 0;");
+        emit_close(p, NULL);
+        emit_blank(p);
+    }
+    emit_free(&body);
+    return any;
+}
+
 static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
 {
     const IrGraph *g = L->g;
@@ -794,6 +839,8 @@ static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
         emit_close(p, NULL);
         emit_blank(p);
     }
+
+    bool any_min_time = emit_check_dims(L, p);
 
     /* --check-numerics: find the first layer output (or gradient) that is
      * not finite, and say where it is. */
@@ -1037,6 +1084,8 @@ static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
     if (any_mask)
         emit_line(p, ".output_mask = model_output_mask,");
     emit_line(p, ".check_numerics = model_check_numerics,");
+    if (any_min_time)
+        emit_line(p, ".check_dims = model_check_dims,");
     {
         int di = -1, dout = -1, da = -1;
         for (int i = 0; g->decode.present && i < g->n_inputs; i++)

@@ -328,6 +328,14 @@ static void backward(LowerOp *o)
     emit_close(p, NULL);
 }
 
+static long long min_time(const IrLayer *l)
+{
+    if (strcmp(l->attrs[op_attr_index(l->op, "padding")].s, "valid"))
+        return 1;
+    return (l->attrs[op_attr_index(l->op, "kernel_size")].ints[0] - 1) *
+           l->attrs[op_attr_index(l->op, "dilation_rate")].ints[0] + 1;
+}
+
 static const char *step_unsupported(const IrLayer *l)
 {
     long long span = (l->attrs[op_attr_index(l->op, "kernel_size")].ints[0] - 1) *
@@ -368,6 +376,6 @@ const OpInfo op_conv1d = {
     .name = "Conv1D", .keras_name = "conv1d",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 1, .max_in = 1, .infer = infer,
-    .plan = plan, .forward = forward, .backward = backward,
+    .plan = plan, .forward = forward, .backward = backward, .min_time = min_time,
     .step = step, .step_unsupported = step_unsupported,
 };

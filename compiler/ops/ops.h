@@ -63,6 +63,9 @@ typedef struct OpInfo {
     void (*plan)(struct LowerOp *o);
     void (*forward)(struct LowerOp *o);
     void (*backward)(struct LowerOp *o);
+    /* The fewest time steps input 0 may have (a valid convolution: its
+     * span), or NULL for any; checked at run time for named axes. */
+    long long (*min_time)(const IrLayer *l);
     /* An option of this layer that code generation lacks, or NULL. */
     const char *(*unsupported)(const IrLayer *l);
     /* Streaming inference (infer.h): one time step's body; NULL when the

@@ -454,6 +454,9 @@ int seqrt_dataset_random(seqrt_dataset *d, const seqrt_model *m, int64_t n, int6
 int seqrt_dataset_from_arrays(seqrt_dataset *d, const seqrt_model *m, seqrt_array *x, seqrt_array *y,
                               const char *label, seqrt_error *err);
 void seqrt_dataset_free(seqrt_dataset *d);
+/* The model's check_dims on axis lengths dims (an error naming the layer
+ * when a sequence is too short for it); SEQRT_OK without the hook. */
+int seqrt_check_dims(const seqrt_model *m, const int64_t *dims, seqrt_error *err);
 /* Copy samples idx[0..n) into contiguous batch buffers, one per array
  * (ybuf may be NULL). */
 void seqrt_dataset_gather(const seqrt_dataset *d, const int64_t *idx, int64_t n,

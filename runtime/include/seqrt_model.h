@@ -172,6 +172,12 @@ typedef struct seqrt_model {
     int (*check_numerics)(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims,
                           int backward);
 
+    /* Named axes too short for a layer (a valid convolution needs its
+     * span): describe it in msg and return 1; 0 when every layer can run.
+     * NULL when no layer constrains them. The runtime calls it whenever
+     * data sets the axes. */
+    int (*check_dims)(char *msg, size_t len, const int64_t *dims);
+
     /* The .seq file's decode block, for the `decode` command: greedy
      * decoding feeds the argmax of outputs[decode_output] at each step back
      * into inputs[decode_input] (one-hot, or token ids), starting from the

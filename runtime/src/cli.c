@@ -1055,8 +1055,14 @@ static int cmd_gradcheck(Cli *c)
     }
     seqrt_error err = {0};
     seqrt_dataset d;
+    /* Random data: 5 steps, or the fewest the model's layers accept. */
+    int64_t T = 5, dims[16];
+    for (; !files && T <= 4096; T *= 2) {
+        for (int j = 0; j < 16; j++) dims[j] = T;
+        if (seqrt_check_dims(m, dims, &err) == SEQRT_OK) break;
+    }
     rc = files ? seqrt_dataset_load(&d, m, c->xp, c->yp, &err)
-               : seqrt_dataset_random(&d, m, samples, 5, 1, g.seed, &err);
+               : seqrt_dataset_random(&d, m, samples, T, 1, g.seed, &err);
     if (rc) return error_exit(&err);
     if (d.n_samples > samples) d.n_samples = samples;   /* the first N: rows stay in place */
     seqrt_real *w = malloc(m->param_count * sizeof *w + 1);
@@ -1140,6 +1146,7 @@ static int cmd_summary(Cli *c)
     if (rc) return rc;
     seqrt_optim opt;
     seqrt_error err;
+    if (seqrt_check_dims(m, dims, &err)) return fprintf(stderr, "%s: %s\n", c->prog, err.msg), 1;
     if (seqrt_optim_init(&opt, &m->optim, 1, &err)) return fprintf(stderr, "%s: %s\n", c->prog, err.msg), 1;
     const int slots = seqrt_optim_n_slots(&opt);
     seqrt_optim_free(&opt);

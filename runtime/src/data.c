@@ -220,7 +220,15 @@ static int run_checks(seqrt_dataset *d, const char *const *xl, const char *const
     Check c = {d, xl, yl, from, err};
     int rc = check_all(&c);
     free(from);
-    return rc;
+    return rc ? rc : seqrt_check_dims(d->m, d->dims, err);
+}
+
+int seqrt_check_dims(const seqrt_model *m, const int64_t *dims, seqrt_error *err)
+{
+    char msg[400];
+    if (m->check_dims && m->check_dims(msg, sizeof msg, dims))
+        return seqrt_errorf(err, SEQRT_EINVAL, "the data is too short for the model: %s", msg);
+    return SEQRT_OK;
 }
 
 /* The reader's message, plus which tensor the file was for. */
@@ -331,6 +339,10 @@ int seqrt_dataset_random(seqrt_dataset *d, const seqrt_model *m, int64_t n, int6
     int rc = dataset_alloc(d, m, with_targets, err);
     if (rc) return rc;
     for (int j = 0; j < m->n_dims; j++) d->dims[j] = time_len;
+    if ((rc = seqrt_check_dims(m, d->dims, err))) {
+        seqrt_dataset_free(d);
+        return rc;
+    }
     d->n_samples = n;
     seqrt_rng r;
     seqrt_rng_seed_stream(&r, seed, UINT64_C(0x6461746100000000));   /* "data" */

@@ -243,6 +243,9 @@ int seqrt_text_generate(const seqrt_model *m, const seqrt_real *w, const seqrt_t
                                 "training text's vocabulary", prime[i], prime[i] >= 32 && prime[i] < 127 ? prime[i] : '?',
                                 (long long)i);
     if (n_prime < 1) return seqrt_errorf(err, SEQRT_EINVAL, "--prime must not be empty");
+    int64_t shortest[8] = {1, 1, 1, 1, 1, 1, 1, 1}; /* contexts grow from one step */
+    int rc0 = seqrt_check_dims(m, shortest, err);
+    if (rc0) return rc0;
     Gen g = {m, w, {0}, NULL, NULL, {0}};
     for (int j = 0; j < 8; j++) g.dims[j] = T;
     g.ws = calloc(m->workspace_size(1, g.dims) + 64, 1);
