@@ -106,9 +106,7 @@ static void forward_after(LowerOp *o, const RnnShape *r)
                  r->rec, r->act);
     emit_comment(p, "h_t = z h_{t-1} + (1 - z) n");
     if (r->seg) {
-        emit_line(p, "const int64_t S = %s; /* steps per segment of z and hh */", op_rnn_segment(o, r));
-        emit_open(p, "for (int64_t t0 = 0; t0 < T; t0 += S)");
-        emit_line(p, "const int64_t len = T - t0 < S ? T - t0 : S; /* steps in this segment */");
+        op_rnn_open_segments(o, r, false);
         op_rnn_emit_projection(o, r, r->bias ? "bias" : NULL, "t0", "len");
         emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
     } else {
@@ -188,9 +186,7 @@ static void backward_after(LowerOp *o, const RnnShape *r)
         emit_backward_after_steps(o, r, "0", "T");
         return;
     }
-    emit_line(p, "const int64_t S = %s; /* steps per segment of z and hh */", op_rnn_segment(o, r));
-    emit_open(p, "for (int64_t t0 = (T - 1) / S * S; t0 >= 0; t0 -= S)");
-    emit_line(p, "const int64_t len = T - t0 < S ? T - t0 : S; /* steps in this segment */");
+    op_rnn_open_segments(o, r, true);
     emit_comment(p, "recompute the segment's gates: its input projection, and h_{t-1} recurrent_kernel");
     emit_comment(p, "+ b_h for all its steps at once (h is kept)");
     op_rnn_emit_projection(o, r, r->bias ? "bias" : NULL, "t0", "len");

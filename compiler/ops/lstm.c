@@ -109,10 +109,8 @@ static void forward(LowerOp *o)
                  r.rec);
     emit_comment(p, "g = %s(z_c); c_t = f c_{t-1} + i g; h_t = o %s(c_t)", r.act, r.act);
     if (r.seg) {
-        emit_line(p, "const int64_t S = %s; /* steps per checkpointed segment */", op_rnn_segment(o, &r));
         emit_line(p, "memcpy(cc, c, sizeof(seqrt_real) * B * %lld); /* checkpoint 0 */", U);
-        emit_open(p, "for (int64_t t0 = 0; t0 < T; t0 += S)");
-        emit_line(p, "const int64_t len = T - t0 < S ? T - t0 : S; /* steps in this segment */");
+        op_rnn_open_segments(o, &r, false);
         op_rnn_emit_projection(o, &r, bias, "t0", "len");
         emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
         emit_line(p, "seqrt_real *zt = z + (t - t0) * B * %lld;", 4 * U);
@@ -199,9 +197,7 @@ static void backward(LowerOp *o)
         return;
     }
     const char *seen = op_rnn_seen_states(&r);
-    emit_line(p, "const int64_t S = %s; /* steps per checkpointed segment */", op_rnn_segment(o, &r));
-    emit_open(p, "for (int64_t t0 = (T - 1) / S * S; t0 >= 0; t0 -= S)");
-    emit_line(p, "const int64_t len = T - t0 < S ? T - t0 : S; /* steps in this segment */");
+    op_rnn_open_segments(o, &r, true);
     emit_comment(p, "recompute the segment's gates: its input projection, plus h_{t-1} recurrent_kernel");
     emit_comment(p, "for all its steps at once (h is kept), then c from the segment's checkpoint");
     op_rnn_emit_projection(o, &r, r.bias ? "bias" : NULL, "t0", "len");

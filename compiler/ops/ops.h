@@ -143,6 +143,9 @@ void op_rnn_emit_projection(struct LowerOp *o, const RnnShape *r, const char *bi
                             const char *t0, const char *n);
 /* Checkpointed BPTT's segment length, a C expression in T. */
 const char *op_rnn_segment(struct LowerOp *o, const RnnShape *r);
+/* Open the loop over segments (S, t0, len), first to last or, in the
+ * backward pass, last to first; the caller closes it. */
+void op_rnn_open_segments(struct LowerOp *o, const RnnShape *r, bool backward);
 /* buf[0] = initial state s<k> if given, else the carried state of a
  * stateful layer (carry_<buf>), else zeros. */
 void op_rnn_emit_initial(struct LowerOp *o, const char *buf, int k, long long U);

@@ -98,6 +98,16 @@ const char *op_rnn_segment(LowerOp *o, const RnnShape *r)
     return arena_printf(o->a, "seqrt_bptt_segment(T, %lld)", r->seg);
 }
 
+void op_rnn_open_segments(LowerOp *o, const RnnShape *r, bool backward)
+{
+    emit_line(o->p, "const int64_t S = %s; /* steps per checkpointed segment */", op_rnn_segment(o, r));
+    if (backward)
+        emit_open(o->p, "for (int64_t t0 = (T - 1) / S * S; t0 >= 0; t0 -= S)");
+    else
+        emit_open(o->p, "for (int64_t t0 = 0; t0 < T; t0 += S)");
+    emit_line(o->p, "const int64_t len = T - t0 < S ? T - t0 : S; /* steps in this segment */");
+}
+
 void op_rnn_plan(LowerOp *o, const RnnShape *r)
 {
     lower_scratch(o, "xt", "T * B * %lld", r->D);

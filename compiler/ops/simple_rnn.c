@@ -57,9 +57,7 @@ static void forward(LowerOp *o)
     op_rnn_emit_initial(o, "h", 0, U);
     emit_comment(p, "h_t = %s(x_t kernel + bias + h_{t-1} recurrent_kernel)", r.act);
     if (r.seg) {
-        emit_line(p, "const int64_t S = %s; /* steps per segment of z */", op_rnn_segment(o, &r));
-        emit_open(p, "for (int64_t t0 = 0; t0 < T; t0 += S)");
-        emit_line(p, "const int64_t len = T - t0 < S ? T - t0 : S; /* steps in this segment */");
+        op_rnn_open_segments(o, &r, false);
         op_rnn_emit_projection(o, &r, bias, "t0", "len");
         emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
     } else {
@@ -98,9 +96,7 @@ static void backward(LowerOp *o)
     op_rnn_emit_rt(o, &r, "recurrent_kernel", U, U);
     emit_comment(p, "back through time: dz_t = dh_t %s'(.), dh_{t-1} = dz_t recurrent_kernel^T", r.act);
     if (r.seg) {
-        emit_line(p, "const int64_t S = %s; /* steps per segment of z */", op_rnn_segment(o, &r));
-        emit_open(p, "for (int64_t t0 = (T - 1) / S * S; t0 >= 0; t0 -= S)");
-        emit_line(p, "const int64_t len = T - t0 < S ? T - t0 : S; /* steps in this segment */");
+        op_rnn_open_segments(o, &r, true);
         emit_open(p, "for (int64_t t = t0 + len - 1; t >= t0; t--)");
     } else {
         emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
