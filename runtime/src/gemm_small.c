@@ -18,6 +18,8 @@
  */
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -184,12 +186,17 @@ DRIVER_FN(gemm_base, v16, 4, )
 typedef void (*gemm_fn)(int, int, int, int, int, seqrt_real, const seqrt_real *, int,
                         const seqrt_real *, int, seqrt_real, seqrt_real *, int);
 
+/* The widest kernel the CPU runs; SEQRT_GEMM_KERNEL=base (or avx2) caps it,
+ * so that the tests and bench/gemm_small can run the narrower ones too. */
 static gemm_fn pick(void)
 {
+    const char *cap = getenv("SEQRT_GEMM_KERNEL");
+    if (cap && strcmp(cap, "base") == 0) return gemm_base;
 #ifdef HAVE_X86_CLONES
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return gemm_avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return gemm_avx2;
+    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (__builtin_cpu_supports("avx512f") && !(cap && strcmp(cap, "avx2") == 0)) return gemm_avx512;
+    if (avx2) return gemm_avx2;
 #endif
     return gemm_base;
 }
