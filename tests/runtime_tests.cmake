@@ -25,11 +25,14 @@ seqrt_add_check(check_runtime_safetensors check_runtime_safetensors.c seqrt)
 seqrt_add_check(check_runtime_safetensors_f64 check_runtime_safetensors.c seqrt_f64)
 seqrt_add_check(check_runtime_blas        check_runtime_blas.c        seqrt)
 seqrt_add_check(check_runtime_blas_f64    check_runtime_blas.c        seqrt_f64)
-# The baseline (SSE2) small-GEMM kernel, which the CPU's own choice hides.
-add_test(NAME check_runtime_blas_base COMMAND check_runtime_blas)
-add_test(NAME check_runtime_blas_f64_base COMMAND check_runtime_blas_f64)
-set_tests_properties(check_runtime_blas_base check_runtime_blas_f64_base
-                     PROPERTIES ENVIRONMENT SEQRT_GEMM_KERNEL=base)
+# The small-GEMM kernels the CPU's own choice hides: the baseline (SSE2)
+# one, and the AVX-512 kernel's blocking (8 x 32) in baseline instructions.
+foreach(k base wide)
+  add_test(NAME check_runtime_blas_${k} COMMAND check_runtime_blas)
+  add_test(NAME check_runtime_blas_f64_${k} COMMAND check_runtime_blas_f64)
+  set_tests_properties(check_runtime_blas_${k} check_runtime_blas_f64_${k}
+                       PROPERTIES ENVIRONMENT SEQRT_GEMM_KERNEL=${k})
+endforeach()
 seqrt_add_check(check_runtime_train       check_runtime_train.c       seqrt_f64)
 seqrt_add_check(check_runtime_train_f32   check_runtime_train.c       seqrt)
 seqrt_add_check(check_runtime_blas_setup  check_runtime_blas_setup.c  seqrt)

@@ -182,16 +182,22 @@ DRIVER_FN(gemm_avx2, v32, 6, __attribute__((target("avx2,fma"))))
 #endif
 /* Baseline: 4 rows x 2 xmm (SSE2 on x86-64, NEON on arm64). */
 DRIVER_FN(gemm_base, v16, 4, )
+/* The AVX-512 kernel's shape (8 rows x 2 64-byte vectors) for the baseline
+ * instruction set, so that its blocking is tested on CPUs without AVX-512
+ * (SEQRT_GEMM_KERNEL=wide); never picked otherwise. */
+DRIVER_FN(gemm_wide, v64, 8, )
 
 typedef void (*gemm_fn)(int, int, int, int, int, seqrt_real, const seqrt_real *, int,
                         const seqrt_real *, int, seqrt_real, seqrt_real *, int);
 
 /* The widest kernel the CPU runs; SEQRT_GEMM_KERNEL=base (or avx2) caps it,
- * so that the tests and bench/gemm_small can run the narrower ones too. */
+ * so that the tests and bench/gemm_small can run the narrower ones too, and
+ * =wide runs the AVX-512 blocking in baseline instructions. */
 static gemm_fn pick(void)
 {
     const char *cap = getenv("SEQRT_GEMM_KERNEL");
     if (cap && strcmp(cap, "base") == 0) return gemm_base;
+    if (cap && strcmp(cap, "wide") == 0) return gemm_wide;
 #ifdef HAVE_X86_CLONES
     __builtin_cpu_init();
     const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
