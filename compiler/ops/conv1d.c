@@ -189,6 +189,25 @@ static void forward_direct(LowerOp *o, const ConvShape *c)
     lower_activation_forward(o, c->act, "y0", "B * L", c->F);
 }
 
+/* The nk = lo + (L - hi) rows of each sample outside [lo, hi): saved in
+ * keep and zeroed (save), or put back (!save). */
+static void emit_boundary_rows(LowerOp *o, const ConvShape *c, bool save)
+{
+    Printer *p = o->p;
+    long long F = c->F;
+    emit_open(p, "for (int64_t b = 0; b < B; b++)");
+    emit_open(p, "for (int64_t i = 0; i < nk; i++)");
+    emit_line(p, "seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * %lld;", F);
+    if (save) {
+        emit_line(p, "memcpy(keep + (b * nk + i) * %lld, row, sizeof(seqrt_real) * %lld);", F, F);
+        emit_line(p, "memset(row, 0, sizeof(seqrt_real) * %lld);", F);
+    } else {
+        emit_line(p, "memcpy(row, keep + (b * nk + i) * %lld, sizeof(seqrt_real) * %lld);", F, F);
+    }
+    emit_close(p, NULL);
+    emit_close(p, NULL);
+}
+
 static void backward_direct(LowerOp *o, const ConvShape *c)
 {
     Printer *p = o->p;
@@ -200,26 +219,11 @@ static void backward_direct(LowerOp *o, const ConvShape *c)
     emit_comment(p, "one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of");
     emit_comment(p, "each sample are zeroed for it (saved in keep, put back after)");
     emit_line(p, "const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */");
-    emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_open(p, "for (int64_t t = 0; t < L; t++)");
-    emit_line(p, "if (t >= lo && t < hi)");
-    emit_line(p, "    continue;");
-    emit_line(p, "const int64_t at = b * nk + (t < lo ? t : lo + t - hi);");
-    emit_line(p, "memcpy(keep + at * %lld, d_y0 + (b * L + t) * %lld, sizeof(seqrt_real) * %lld);", F, F, F);
-    emit_line(p, "memset(d_y0 + (b * L + t) * %lld, 0, sizeof(seqrt_real) * %lld);", F, F);
-    emit_close(p, NULL);
-    emit_close(p, NULL);
+    emit_boundary_rows(o, c, true);
     emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * %lld, %lld,",
               C, F, C, C);
     emit_line(p, "           d_y0 + lo * %lld, %lld, 1, dw, %lld);", F, F, F);
-    emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_open(p, "for (int64_t t = 0; t < L; t++)");
-    emit_line(p, "if (t >= lo && t < hi)");
-    emit_line(p, "    continue;");
-    emit_line(p, "const int64_t at = b * nk + (t < lo ? t : lo + t - hi);");
-    emit_line(p, "memcpy(d_y0 + (b * L + t) * %lld, keep + at * %lld, sizeof(seqrt_real) * %lld);", F, F, F);
-    emit_close(p, NULL);
-    emit_close(p, NULL);
+    emit_boundary_rows(o, c, false);
     emit_close(p, NULL);
     emit_open(p, "else");
     emit_line(p, "for (int64_t b = 0; b < B; b++)");

@@ -3,7 +3,6 @@
  * [D, 4u], recurrent_kernel [u, 4u], one bias [4u] (unit_forget_bias puts
  * 1 on the f block). Params 4u(D + u + 1). States: [h, c], h first.
  */
-#include <string.h>
 
 #include "lower.h"
 #include "infer.h"
@@ -144,10 +143,9 @@ static void emit_backward_steps(LowerOp *o, const RnnShape *r, const char *t0, c
 {
     Printer *p = o->p;
     long long U = r->U;
-    const bool seg = strcmp(t0, "0") != 0 || r->seg;
     emit_open(p, "for (int64_t t = %s - 1; t >= %s; t--)", t1, t0);
     op_rnn_emit_grad_step(o, r);
-    if (seg) {
+    if (r->seg) {
         emit_line(p, "seqrt_real *zt = z + (t - t0) * B * %lld; /* gates in, dz out */", 4 * U);
         emit_line(p, "const seqrt_real *cp = c + (t - t0) * B * %lld, *ct = c + (t - t0 + 1) * B * %lld;", U, U);
     } else {

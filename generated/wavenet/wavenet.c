@@ -306,22 +306,18 @@ SEQRT_KERNEL static void conv1d_backward(seqrt_real *d_kernel, seqrt_real *d_bia
             /* each sample are zeroed for it (saved in keep, put back after) */
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
-                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
+                    memset(row, 0, sizeof(seqrt_real) * 20);
                 }
             }
             seqrt_gemm(1, 0, 1, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 1, 1,
                        d_y0 + lo * 20, 20, 1, dw, 20);
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
                 }
             }
         }
@@ -383,22 +379,18 @@ SEQRT_KERNEL static void conv1d_1_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             /* each sample are zeroed for it (saved in keep, put back after) */
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
-                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
+                    memset(row, 0, sizeof(seqrt_real) * 20);
                 }
             }
             seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
                        d_y0 + lo * 20, 20, 1, dw, 20);
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
                 }
             }
         }
@@ -475,22 +467,18 @@ SEQRT_KERNEL static void conv1d_2_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             /* each sample are zeroed for it (saved in keep, put back after) */
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
-                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
+                    memset(row, 0, sizeof(seqrt_real) * 20);
                 }
             }
             seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
                        d_y0 + lo * 20, 20, 1, dw, 20);
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
                 }
             }
         }
@@ -567,22 +555,18 @@ SEQRT_KERNEL static void conv1d_3_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             /* each sample are zeroed for it (saved in keep, put back after) */
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
-                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
+                    memset(row, 0, sizeof(seqrt_real) * 20);
                 }
             }
             seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
                        d_y0 + lo * 20, 20, 1, dw, 20);
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
                 }
             }
         }
@@ -659,22 +643,18 @@ SEQRT_KERNEL static void conv1d_4_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             /* each sample are zeroed for it (saved in keep, put back after) */
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
-                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
+                    memset(row, 0, sizeof(seqrt_real) * 20);
                 }
             }
             seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
                        d_y0 + lo * 20, 20, 1, dw, 20);
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
                 }
             }
         }
@@ -751,22 +731,18 @@ SEQRT_KERNEL static void conv1d_5_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             /* each sample are zeroed for it (saved in keep, put back after) */
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
-                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
+                    memset(row, 0, sizeof(seqrt_real) * 20);
                 }
             }
             seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
                        d_y0 + lo * 20, 20, 1, dw, 20);
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
                 }
             }
         }
@@ -843,22 +819,18 @@ SEQRT_KERNEL static void conv1d_6_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             /* each sample are zeroed for it (saved in keep, put back after) */
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
-                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
+                    memset(row, 0, sizeof(seqrt_real) * 20);
                 }
             }
             seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
                        d_y0 + lo * 20, 20, 1, dw, 20);
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
                 }
             }
         }
@@ -935,22 +907,18 @@ SEQRT_KERNEL static void conv1d_7_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             /* each sample are zeroed for it (saved in keep, put back after) */
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(keep + at * 20, d_y0 + (b * L + t) * 20, sizeof(seqrt_real) * 20);
-                    memset(d_y0 + (b * L + t) * 20, 0, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
+                    memset(row, 0, sizeof(seqrt_real) * 20);
                 }
             }
             seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
                        d_y0 + lo * 20, 20, 1, dw, 20);
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(d_y0 + (b * L + t) * 20, keep + at * 20, sizeof(seqrt_real) * 20);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
+                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
                 }
             }
         }
@@ -1021,22 +989,18 @@ SEQRT_KERNEL static void conv1d_8_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             /* each sample are zeroed for it (saved in keep, put back after) */
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(keep + at * 10, d_y0 + (b * L + t) * 10, sizeof(seqrt_real) * 10);
-                    memset(d_y0 + (b * L + t) * 10, 0, sizeof(seqrt_real) * 10);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 10;
+                    memcpy(keep + (b * nk + i) * 10, row, sizeof(seqrt_real) * 10);
+                    memset(row, 0, sizeof(seqrt_real) * 10);
                 }
             }
             seqrt_gemm(1, 0, 20, 10, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
                        d_y0 + lo * 10, 10, 1, dw, 10);
             for (int64_t b = 0; b < B; b++) {
-                for (int64_t t = 0; t < L; t++) {
-                    if (t >= lo && t < hi)
-                        continue;
-                    const int64_t at = b * nk + (t < lo ? t : lo + t - hi);
-                    memcpy(d_y0 + (b * L + t) * 10, keep + at * 10, sizeof(seqrt_real) * 10);
+                for (int64_t i = 0; i < nk; i++) {
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 10;
+                    memcpy(row, keep + (b * nk + i) * 10, sizeof(seqrt_real) * 10);
                 }
             }
         }
