@@ -107,6 +107,13 @@ typedef struct {
 
 const char *seqrt_status_name(int code);
 
+/* ====================================================== closest.c ===== */
+
+/* "Did you mean": the candidate nearest `s` by edit distance (a case slip
+ * counts as one edit) if close enough to be a likely typo, else NULL. NULL
+ * entries of cands are skipped. */
+const char *seqrt_closest(const char *s, const char *const *cands, int n);
+
 /* ========================================================== rng.c ===== */
 
 /* xoshiro256** seeded through splitmix64: the same seed gives the same
