@@ -4,10 +4,10 @@
     apps_train_ux.py SEQC EXAMPLES_DIR WORKDIR
 
 On examples/forecast/lstm_forecast.seq and a synthetic CSV series:
-- --resume is exact: a run interrupted by SIGINT (exit 130, a message
-  naming the checkpoint) and resumed gives byte-identical weights to an
-  uninterrupted run, with a cosine schedule and early-stopping state; so
-  does resuming an epoch-boundary checkpoint (--checkpoint-every) with
+- --resume is exact: a run interrupted by SIGINT (sent once it has printed
+  its first epoch; exit 130, a message naming the checkpoint) and resumed
+  gives byte-identical weights to an uninterrupted run, with a cosine
+  schedule and early stopping that restores an epoch; so does resuming an epoch-boundary checkpoint (--checkpoint-every) with
   --epochs extended (step schedule). Changing the plan on resume is a
   usage error.
 - --log writes one CSV row per epoch with loss, mae, val_*, lr, seconds;
@@ -18,11 +18,12 @@ On examples/forecast/lstm_forecast.seq and a synthetic CSV series:
   epoch; plateau:P:F lowers the rate and says so.
 """
 import csv
+import fcntl
 import os
 import signal
 import subprocess
 import sys
-import time
+import tempfile
 import xml.etree.ElementTree as ET
 
 
@@ -40,17 +41,50 @@ def same(a, b, what):
     print(f"{what}: byte-identical weights")
 
 
-def interrupted_run(binary, args, ckpt, save):
-    """Start a run, SIGINT it once its first checkpoint exists; resume it."""
-    p = subprocess.Popen([binary, "train", *args, "--save", save, "--checkpoint", ckpt,
-                          "--checkpoint-every", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True)
-    t0 = time.time()
-    while not os.path.exists(ckpt) and p.poll() is None and time.time() - t0 < 60:
-        time.sleep(0.005)
-    time.sleep(0.05)
+def shrink_pipe():
+    """A pipe that holds as little as the kernel allows (one page on Linux)."""
+    r, w = os.pipe()
+    try:
+        fcntl.fcntl(w, getattr(fcntl, "F_SETPIPE_SZ", 1031), 4096)
+    except OSError:
+        pass
+    return r, w, fcntl.fcntl(w, getattr(fcntl, "F_GETPIPE_SZ", 1032))
+
+
+def interrupted_run(binary, args, ckpt, save, reference_out):
+    """SIGINT a run once it has printed its first epoch; resume it.
+
+    No clock is involved: the signal goes after an event (the first epoch's
+    line), and the run cannot end before it arrives, because its stdout is a
+    small pipe that the test stops reading: the trainer blocks writing its
+    progress long before its last epoch (the uninterrupted run printed more
+    than the pipe holds; checked below)."""
+    r, w, cap = shrink_pipe()
+    epochs_before_end = reference_out[:reference_out.rfind("\nEpoch ")]
+    # What the pipe holds, the epoch line read below, and slack for the
+    # timing fields, whose width varies from run to run.
+    if len(epochs_before_end.encode()) < cap + 2048:
+        sys.exit(f"FAILED: the run prints {len(epochs_before_end)} bytes before its last epoch, "
+                 f"not enough to fill a {cap}-byte pipe: lengthen it")
+    err_file = tempfile.TemporaryFile()
+    p = subprocess.Popen([binary, "train", *args, "--save", save, "--checkpoint", ckpt],
+                         stdout=w, stderr=err_file)
+    os.close(w)
+    seen = b""
+    while not (seen.endswith(b"\n") and b" - loss: " in seen):   # a whole epoch line
+        c = os.read(r, 1)   # a byte at a time: the pipe keeps the rest
+        if not c:
+            break
+        seen += c
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate()
+    while os.read(r, 65536):   # let it go on to its next step
+        pass
+    os.close(r)
+    p.wait()
+    err_file.seek(0)
+    err = err_file.read().decode()
+    if b" - loss: " not in seen:
+        sys.exit(f"FAILED: no epoch line before the run ended: status {p.returncode}, stderr {err!r}")
     if p.returncode != 130 or f"checkpoint saved to {ckpt}" not in err:
         sys.exit(f"FAILED: SIGINT: status {p.returncode}, stderr {err!r}")
     print("SIGINT:", err.strip())
@@ -85,10 +119,17 @@ def main():
     p = lambda *a: [os.path.join(work, x) for x in a]
 
     # Interrupted by SIGINT mid-run and resumed == uninterrupted.
-    args = base + ["--epochs", "6", "--lr-schedule", "cosine:0.0005", "--patience", "20", "--restore-best"]
+    # Long enough to fill the pipe of interrupted_run: 74 epochs on a short
+    # series, where early stopping ends it and restores the best epoch.
+    short = os.path.join(work, "short.csv")
+    run(sys.executable, os.path.join(examples, "forecast", "make_series.py"), short, "--n", "240")
+    args = ["--csv", short] + base[2:] + ["--epochs", "100", "--lr-schedule", "cosine:0.0005",
+                                          "--patience", "60", "--restore-best"]
     a, b, ck = p("a.safetensors", "b.safetensors", "b.ckpt.safetensors")
-    run(binary, "train", *args, "--save", a, "--quiet")
-    interrupted_run(binary, args + ["--quiet"], ck, b)
+    r = run(binary, "train", *args, "--save", a)
+    if "restored the weights of the best epoch" not in r.stdout:
+        sys.exit(f"FAILED: the uninterrupted run did not stop early: {r.stdout[-600:]}")
+    interrupted_run(binary, args, ck, b, r.stdout)
     same(a, b, "SIGINT + --resume")
     r = run(binary, "train", *args, "--batch-size", "8", "--resume", ck, status=2)
     if "the run being resumed has 4" not in r.stderr:
