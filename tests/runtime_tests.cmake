@@ -16,6 +16,7 @@ endfunction()
 
 seqrt_add_check(check_runtime_rng         check_runtime_rng.c         seqrt)
 seqrt_add_check(check_runtime_init        check_runtime_init.c        seqrt)
+seqrt_add_check(check_runtime_init_f64    check_runtime_init.c        seqrt_f64)
 seqrt_add_check(check_runtime_loss        check_runtime_loss.c        seqrt_f64)
 seqrt_add_check(check_runtime_metrics     check_runtime_metrics.c     seqrt)
 seqrt_add_check(check_runtime_optim       check_runtime_optim.c       seqrt_f64)
