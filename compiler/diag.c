@@ -7,6 +7,10 @@
 
 enum { SHOW_MAX = 160 }; /* a longer line is shown as a window round the caret */
 
+static SeqWarnMode default_warn_mode = SEQ_WARN_ON;
+
+void seq_diag_set_warnings(SeqWarnMode mode) { default_warn_mode = mode; }
+
 void diag_init(Diag *d, const char *path, const char *src, size_t len, FILE *out)
 {
     memset(d, 0, sizeof *d);
@@ -15,6 +19,8 @@ void diag_init(Diag *d, const char *path, const char *src, size_t len, FILE *out
     d->len = len;
     d->out = out;
     d->max_errors = 20;
+    d->warn_mode = default_warn_mode;
+    d->last_at = SPAN_NONE;
 }
 
 int diag_full(const Diag *d) { return d->errors >= d->max_errors; }
@@ -102,7 +108,10 @@ static void show_line(const Diag *d, Span at)
     fputc('\n', d->out);
 }
 
-static void report(Diag *d, const char *kind, Span at, const char *fmt, va_list ap)
+/* "path:line:col: kind: message[ [flag]]", then the line and caret when
+ * `quote`. */
+static void report(Diag *d, const char *kind, Span at, bool quote, const char *flag,
+                   const char *fmt, va_list ap)
 {
     if (at.start == UINT32_MAX) {
         fprintf(d->out, "%s: %s: ", d->path, kind);
@@ -112,32 +121,63 @@ static void report(Diag *d, const char *kind, Span at, const char *fmt, va_list 
         fprintf(d->out, "%s:%d:%d: %s: ", d->path, line, col, kind);
     }
     vfprintf(d->out, fmt, ap);
+    if (flag)
+        fprintf(d->out, " [%s]", flag);
     fputc('\n', d->out);
-    if (at.start != UINT32_MAX && d->src)
+    if (quote && at.start != UINT32_MAX && d->src)
         show_line(d, at);
 }
 
-void diag_error(Diag *d, Span at, const char *fmt, ...)
+/* One more error: past max_errors it is counted, not shown. */
+static void error_v(Diag *d, Span at, const char *flag, const char *fmt, va_list ap)
 {
+    d->last_silent = d->errors >= d->max_errors;
     if (d->errors >= d->max_errors) {
         d->errors++;
         return;
     }
-    va_list ap;
-    va_start(ap, fmt);
-    report(d, "error", at, fmt, ap);
-    va_end(ap);
+    d->last_at = at;
+    report(d, "error", at, true, flag, fmt, ap);
     if (++d->errors == d->max_errors)
         fprintf(d->out, "%s: fatal error: too many errors (%d), stopping\n", d->path,
                 d->max_errors);
 }
 
-void diag_note(Diag *d, Span at, const char *fmt, ...)
+void diag_error(Diag *d, Span at, const char *fmt, ...)
 {
-    if (d->errors > d->max_errors)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    report(d, "note", at, fmt, ap);
+    error_v(d, at, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void diag_warning(Diag *d, Span at, const char *flag, const char *fmt, ...)
+{
+    char name[96];
+    va_list ap;
+    va_start(ap, fmt);
+    if (d->warn_mode == SEQ_WARN_ERROR) {
+        snprintf(name, sizeof name, "-Werror=%s", flag);
+        error_v(d, at, name, fmt, ap);
+    } else if (d->warn_mode == SEQ_WARN_OFF || d->errors >= d->max_errors) {
+        d->last_silent = true;
+    } else {
+        snprintf(name, sizeof name, "-W%s", flag);
+        d->last_silent = false;
+        d->last_at = at;
+        d->warnings++;
+        report(d, "warning", at, true, name, fmt, ap);
+    }
+    va_end(ap);
+}
+
+void diag_note(Diag *d, Span at, const char *fmt, ...)
+{
+    if (d->last_silent)
+        return;
+    bool quote = at.start != UINT32_MAX;
+    va_list ap;
+    va_start(ap, fmt);
+    report(d, "note", quote ? at : d->last_at, quote, NULL, fmt, ap);
     va_end(ap);
 }

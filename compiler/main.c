@@ -83,6 +83,13 @@ typedef struct {
 
 /* ---- help ---- */
 
+/* gcc's warning flags, for every command (diag.h). */
+static void warning_help(FILE *f)
+{
+    fprintf(f, "  %-22s%s\n  %-22s%s\n", "-Werror", "warnings are errors (exit status 1)", "-w",
+            "no warnings");
+}
+
 static void print_option(FILE *f, OptId id)
 {
     char head[64];
@@ -110,6 +117,7 @@ static void global_help(FILE *f)
     }
     fprintf(f, "\noptions (seqc COMMAND --help lists a command's own):\n");
     for (int i = 0; i < N_OPTS; i++) print_option(f, (OptId)i);
+    warning_help(f);
     fprintf(f, "\nOptions may come anywhere; --opt VALUE and --opt=VALUE, -o PATH and -oPATH\n"
                "are the same; -- ends the options.\n"
                "\nexit status: 0 ok, 1 errors in the model, 2 usage or I/O errors\n");
@@ -121,6 +129,7 @@ static void command_help(FILE *f, int c)
             commands[c].what);
     for (int i = 0; i < N_OPTS; i++)
         if (options[i].cmds & commands[c].bit) print_option(f, (OptId)i);
+    warning_help(f);
     fprintf(f, "\nexit status: 0 ok, 1 errors in the model, 2 usage or I/O errors\n");
 }
 
@@ -253,6 +262,8 @@ static void parse_command_line(CommandLine *cl, int argc, char **argv)
         const char *a = argv[i];
         if (!options_end && !strcmp(a, "--")) {
             options_end = 1;
+        } else if (!options_end && (!strcmp(a, "-Werror") || !strcmp(a, "-w"))) {
+            seq_diag_set_warnings(a[1] == 'w' ? SEQ_WARN_OFF : SEQ_WARN_ERROR);
         } else if (!options_end && a[0] == '-' && a[1]) {
             parse_option(cl, argc, argv, &i);
         } else if (!cl->cmd_arg) {

@@ -159,6 +159,84 @@ static void list_known(Sema *S, const char *intro, const char *const *cands, int
     diag_note(S->d, SPAN_NONE, "%s", buf);
 }
 
+/* Keras names that edit distance would not find: older Keras spellings and
+ * near misses Keras users type. */
+static const struct { const char *typed, *meant; } keras_names[] = {
+    {"lr", "learning_rate"},
+    {"dilation", "dilation_rate"},
+    {"dilations", "dilation_rate"},
+    {"kernel", "kernel_size"},
+    {"stride", "strides"},
+    {"num_filters", "filters"},
+};
+
+/* An unknown attribute or key: "did you mean" when one is close, then the
+ * names that do exist. */
+static void suggest_key(Sema *S, Span at, const char *key, const char *intro,
+                        const char *const *names, int n)
+{
+    const char *best = NULL;
+    for (size_t i = 0; i < sizeof keras_names / sizeof keras_names[0] && !best; i++)
+        if (!strcmp(key, keras_names[i].typed))
+            for (int k = 0; k < n; k++)
+                if (!strcmp(names[k], keras_names[i].meant))
+                    best = names[k];
+    if (!best)
+        best = seq_closest(key, names, n);
+    if (best)
+        diag_note(S->d, at, "did you mean '%s'?", best);
+    list_known(S, intro, names, n);
+}
+
+/* A shape as a declaration writes it: "[T, 2]", "int[T]". */
+static const char *decl_shape(const Shape *s, char *buf, size_t len)
+{
+    size_t k = (size_t)snprintf(buf, len, "%s[", s->is_int ? "int" : "");
+    for (int i = 0; i < s->rank && k < len; i++) {
+        char db[64];
+        k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? ", " : "", dim_str(s->d[i], db, sizeof db));
+    }
+    if (k < len)
+        snprintf(buf + k, len - k, "]");
+    return buf;
+}
+
+/* Keras's input_shape=[None, 1] (or input_dim=8) on a layer: here the shape
+ * is declared once, on an input. Returns false when `key` is not one. */
+static bool input_shape_hint(Sema *S, const OpInfo *op, AstNode *arg)
+{
+    const char *key = arg->str;
+    bool batch = !strcmp(key, "batch_input_shape");
+    if (strcmp(key, "input_shape") && strcmp(key, "input_dim") && !batch)
+        return false;
+    char dims[256] = "T, features";
+    AstNode *v = arg->b;
+    if (v->kind == AST_INT) {
+        snprintf(dims, sizeof dims, "T, %lld", v->ival);
+    } else if (v->kind == AST_LIST) {
+        size_t k = 0;
+        int i = 0;
+        bool ok = true;
+        for (AstNode *it = v->a; it && ok && k < sizeof dims; it = it->next, i++) {
+            if (batch && i == 0)
+                continue;
+            bool none = it->kind == AST_NAME && !strcmp(it->str, "None");
+            ok = none || it->kind == AST_INT;
+            if (ok)
+                k += none ? (size_t)snprintf(dims + k, sizeof dims - k, "%sT", k ? ", " : "")
+                          : (size_t)snprintf(dims + k, sizeof dims - k, "%s%lld", k ? ", " : "",
+                                             it->ival);
+        }
+        if (!ok || k == 0)
+            snprintf(dims, sizeof dims, "T, features");
+    }
+    Span at = {arg->span.start, arg->span.start + (uint32_t)strlen(key)};
+    diag_error(S->d, at, "%s has no attribute '%s': shapes are not given to layers", op->name, key);
+    diag_note(S->d, SPAN_NONE, "declare an input instead, like 'input x : [%s]', and apply the layer "
+              "to it: %s(...)(x)", dims, op->name);
+    return true;
+}
+
 static const char *expr_kind_word(const AstNode *e)
 {
     switch (e->kind) {
@@ -361,6 +439,10 @@ static IrLayer *build_layer(Sema *S, AstNode *call)
             continue;
         } else {
             idx = op_attr_index(op, arg->str);
+            if (idx < 0 && input_shape_hint(S, op, arg)) {
+                ok = false;
+                continue;
+            }
             if (idx < 0) {
                 Span at = {arg->span.start, arg->span.start + (uint32_t)strlen(arg->str)};
                 diag_error(S->d, at, "%s has no attribute '%s'", op->name, arg->str);
@@ -369,11 +451,7 @@ static IrLayer *build_layer(Sema *S, AstNode *call)
                 for (int i = 0; i < op->n_attrs && n < 63; i++)
                     names[n++] = op->attrs[i].name;
                 names[n++] = "name";
-                const char *best = seq_closest(arg->str, names, n);
-                if (best)
-                    diag_note(S->d, at, "did you mean '%s'?", best);
-                else
-                    list_known(S, "its attributes are:", names, n);
+                suggest_key(S, at, arg->str, "its attributes are:", names, n);
                 ok = false;
                 continue;
             }
@@ -876,11 +954,7 @@ static void unknown_key(Sema *S, Span at, const char *key, const char *what,
                         const char *const *names, int n)
 {
     diag_error(S->d, at, "%s has no '%s'", what, key);
-    const char *best = seq_closest(key, names, n);
-    if (best)
-        diag_note(S->d, at, "did you mean '%s'?", best);
-    else
-        list_known(S, "it takes:", names, n);
+    suggest_key(S, at, key, "it takes:", names, n);
 }
 
 /* Does the prediction fit the target for this loss? Both shapes and where
@@ -926,6 +1000,33 @@ static bool check_loss_shapes(Sema *S, const IrLoss *L, const char *fn)
     return false;
 }
 
+/* The declaration of the target a loss would compare `pred` with. */
+static void target_hint(Sema *S, LossKind kind, const IrTensor *pred, const char *name)
+{
+    Shape y = pred->shape;
+    y.is_int = kind == LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+    if (y.is_int && --y.rank == 0)
+        y = (Shape){.rank = 1, .is_int = true, .d = {dim_fixed(1)}};
+    char b[160];
+    diag_note(S->d, SPAN_NONE, "a loss compares a prediction with a target; declare one, like "
+              "'target %s : %s'", name, decl_shape(&y, b, sizeof b));
+}
+
+/* A loss's second argument names nothing (and no name is close): the
+ * target is missing. true after saying so. */
+static bool undeclared_target(Sema *S, AstNode *e, LossKind kind, const IrTensor *pred)
+{
+    if (e->kind != AST_NAME || sym_find(&S->syms, e->str))
+        return false;
+    int n;
+    const char **names = sym_names(S, &S->syms, &n);
+    if (seq_closest(e->str, names, n))
+        return false; /* a typo: resolve() says "did you mean" */
+    diag_error(S->d, e->span, "'%s' is not defined", e->str);
+    target_hint(S, kind, pred, e->str);
+    return true;
+}
+
 static void read_loss(Sema *S, AstNode *v, PtrVec *losses)
 {
     if (v->kind != AST_CALL || v->b->kind != AST_NAME) {
@@ -953,6 +1054,11 @@ static void read_loss(Sema *S, AstNode *v, PtrVec *losses)
         return;
     }
     L->kind = loss_names[k].kind;
+    /* Keras's arguments for each loss (weight is loss_weights, per loss):
+     * mse and mae take no other; label_smoothing is not sparse CE's. */
+    static const char *const keys[] = {"weight", "from_logits", "label_smoothing"};
+    int n_keys = L->kind == LOSS_MSE || L->kind == LOSS_MAE ? 1
+                 : L->kind == LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? 2 : 3;
     IrTensor *pos[2];
     int n_pos = 0;
     bool ok = true;
@@ -963,6 +1069,8 @@ static void read_loss(Sema *S, AstNode *v, PtrVec *losses)
                 diag_error(S->d, arg->span, "a loss takes two tensors: prediction, target");
                 return;
             }
+            if (n_pos == 1 && undeclared_target(S, arg->b, L->kind, pos[0]))
+                return;
             int n = eval_expr(S, arg->b, t, IR_MAX_IO);
             if (n < 0)
                 return;
@@ -971,15 +1079,28 @@ static void read_loss(Sema *S, AstNode *v, PtrVec *losses)
                 return;
             }
             pos[n_pos++] = t[0];
-        } else if (!strcmp(arg->str, "weight")) {
+            continue;
+        }
+        int j = 0;
+        while (j < n_keys && strcmp(keys[j], arg->str))
+            j++;
+        if (j == n_keys) {
+            Span key = {arg->span.start, arg->span.start + (uint32_t)strlen(arg->str)};
+            unknown_key(S, key, arg->str, fn, keys, n_keys);
+            if (!strcmp(arg->str, "label_smoothing"))
+                diag_note(S->d, SPAN_NONE, "Keras smooths one-hot targets only: use "
+                          "categorical_crossentropy with a one-hot target to smooth labels");
+            ok = false;
+        } else if (j == 0) {
             ok &= num_arg(S, arg->b, "weight", &L->weight);
-        } else if (!strcmp(arg->str, "from_logits")) {
+        } else if (j == 1) {
             ok &= bool_arg(S, arg->b, "from_logits", &L->from_logits);
-        } else if (!strcmp(arg->str, "label_smoothing")) {
-            ok &= num_arg(S, arg->b, "label_smoothing", &L->label_smoothing);
+        } else if (num_arg(S, arg->b, "label_smoothing", &L->label_smoothing)) {
+            if (L->label_smoothing < 0 || L->label_smoothing > 1) {
+                diag_error(S->d, arg->b->span, "label_smoothing must be in [0, 1]");
+                ok = false;
+            }
         } else {
-            static const char *const keys[] = {"weight", "from_logits", "label_smoothing"};
-            unknown_key(S, arg->span, arg->str, fn, keys, 3);
             ok = false;
         }
     }
@@ -987,6 +1108,8 @@ static void read_loss(Sema *S, AstNode *v, PtrVec *losses)
         return;
     if (n_pos != 2) {
         diag_error(S->d, v->span, "%s takes two tensors: prediction, target", fn);
+        if (n_pos == 1)
+            target_hint(S, L->kind, pos[0], "y");
         return;
     }
     L->pred = pos[0];
@@ -996,6 +1119,7 @@ static void read_loss(Sema *S, AstNode *v, PtrVec *losses)
         diag_error(S->d, v->a->next->span, "the second argument of %s must be a target, "
                    "but '%s' is the %s", fn, L->target->name ? L->target->name : "it",
                    tensor_origin(L->target, ob, sizeof ob));
+        target_hint(S, L->kind, L->pred, "y");
         return;
     }
     if (L->pred->role == TENSOR_TARGET) {
@@ -1078,7 +1202,8 @@ static void read_optimizer(Sema *S, AstNode *v, IrOptim *o)
             for (int q = 0; q < 14; q++)
                 if (allowed[k] & (1u << q))
                     mine[n++] = keys[q];
-            unknown_key(S, arg->span, arg->str, names[k], mine, n);
+            Span key = {arg->span.start, arg->span.start + (uint32_t)strlen(arg->str)};
+            unknown_key(S, key, arg->str, names[k], mine, n);
         } else if (j < 8)
             num_arg(S, arg->b, keys[j], nums[j]);
         else if (j < 11)
@@ -1267,6 +1392,122 @@ static void read_decode(Sema *S, AstNode *st)
                    "decoder step", si->d[0].sym);
 }
 
+/* ---- warnings: likely mistakes in a model that compiles --------------- */
+
+/* The activation the tensor comes out of, when one layer's attribute says
+ * it ("linear", "softmax", ...), through wrappers; NULL when unknown. */
+static const char *out_activation(const IrTensor *t)
+{
+    if (!t->producer || t->producer_out != 0)
+        return NULL;
+    const IrLayer *l = t->producer->layer;
+    for (int depth = 0; depth < 8; depth++) {
+        int k = op_attr_index(l->op, "layer");
+        if (k < 0 || !l->attrs[k].layer)
+            break;
+        l = l->attrs[k].layer;
+    }
+    int k = op_attr_index(l->op, "activation");
+    return k < 0 || l->op->recurrent ? NULL : l->attrs[k].s;
+}
+
+static void warn_softmax_single_unit(Diag *d, const IrGraph *g)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        const IrTensor *t = g->nodes[i]->out[0];
+        const Shape *s = &t->shape;
+        if (t->from_softmax && s->rank > 0 && !s->d[s->rank - 1].sym && s->d[s->rank - 1].n == 1) {
+            diag_warning(d, g->nodes[i]->span, "softmax-single-unit", "a softmax over a single "
+                         "unit always gives 1, so nothing before it can learn");
+            diag_note(d, SPAN_NONE, "for one probability per unit, use activation=sigmoid "
+                      "(with binary_crossentropy)");
+        }
+    }
+}
+
+/* Cross-entropies read probabilities: a linear output without
+ * from_logits=true is clipped into garbage. */
+static void warn_loss_activation(Diag *d, const IrGraph *g)
+{
+    static const char *const fns[] = {
+        [LOSS_CATEGORICAL_CROSSENTROPY] = "categorical_crossentropy",
+        [LOSS_SPARSE_CATEGORICAL_CROSSENTROPY] = "sparse_categorical_crossentropy",
+        [LOSS_BINARY_CROSSENTROPY] = "binary_crossentropy",
+    };
+    for (int i = 0; i < g->train.n_losses; i++) {
+        const IrLoss *L = &g->train.losses[i];
+        const char *act = out_activation(L->pred);
+        if (L->kind == LOSS_MSE || L->kind == LOSS_MAE || L->from_logits || !act ||
+            strcmp(act, "linear"))
+            continue;
+        const IrLayer *l = L->pred->producer->layer;
+        diag_warning(d, L->span, "loss-activation", "%s reads '%s' as probabilities, but it is "
+                     "the linear output of '%s' (%s)", fns[L->kind],
+                     L->pred->name ? L->pred->name : "the prediction", l->name, l->op->name);
+        diag_note(d, SPAN_NONE, "give '%s' activation=%s, or pass from_logits=true to the loss",
+                  l->name, L->kind == LOSS_BINARY_CROSSENTROPY ? "sigmoid" : "softmax");
+    }
+}
+
+/* Inputs, layers and layer outputs that no loss or output depends on. */
+static void warn_unused(Diag *d, const IrGraph *g)
+{
+    bool *live = calloc((size_t)g->n_tensors + 1, sizeof *live);
+    if (!live)
+        seq_die("out of memory");
+    for (int i = 0; i < g->n_outputs; i++)
+        live[g->outputs[i]->id] = true;
+    /* A node comes after the nodes making its inputs: one backward sweep. */
+    for (int i = g->n_nodes - 1; i >= 0; i--) {
+        const IrNode *n = g->nodes[i];
+        bool used = false;
+        for (int k = 0; k < n->n_out; k++)
+            used |= live[n->out[k]->id];
+        for (int k = 0; k < n->n_in && used; k++)
+            live[n->in[k]->id] = true;
+        for (int k = 0; k < n->n_state && used; k++)
+            live[n->state[k]->id] = true;
+    }
+    for (int i = 0; i < g->n_inputs; i++)
+        if (!live[g->inputs[i]->id])
+            diag_warning(d, g->inputs[i]->span, "unused-input", "no loss or output depends on "
+                         "input '%s', yet training will ask for its data", g->inputs[i]->name);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const IrNode *n = g->nodes[i];
+        bool sink = true; /* dead, and not feeding a dead node (that one is reported) */
+        for (int k = 0; k < n->n_out; k++)
+            sink &= !live[n->out[k]->id] && n->out[k]->n_uses == 0;
+        if (!sink)
+            continue;
+        const IrTensor *t = n->out[0];
+        if (t->name && n->n_out == 1)
+            diag_warning(d, n->span, "unused-layer", "'%s', the output of '%s' (%s), is not "
+                         "used by any loss or output", t->name, n->layer->name, n->layer->op->name);
+        else
+            diag_warning(d, n->span, "unused-layer", "the output of '%s' (%s) is not used by "
+                         "any loss or output", n->layer->name, n->layer->op->name);
+    }
+    free(live);
+}
+
+/* `layer enc = LSTM(8)` that nothing applies (nor wraps). */
+static void warn_unapplied(Diag *d, const SymTab *syms)
+{
+    for (int i = 0; i < syms->n_buckets; i++)
+        for (const Sym *s = syms->buckets[i]; s; s = s->next)
+            if (s->kind == SYM_LAYER && !s->layer->owner && s->layer->n_calls == 0)
+                diag_warning(d, s->span, "unused-layer", "layer '%s' is defined but never applied",
+                             s->name);
+}
+
+static void warn_model(Diag *d, const IrGraph *g, const SymTab *syms)
+{
+    warn_softmax_single_unit(d, g);
+    warn_loss_activation(d, g);
+    warn_unused(d, g);
+    warn_unapplied(d, syms);
+}
+
 /* ---- driver ------------------------------------------------------------ */
 
 static void *freeze(Sema *S, PtrVec *v, int *n)
@@ -1389,8 +1630,6 @@ IrGraph *sema_build(AstNode *stmts, Arena *a, Diag *d)
     ptrvec_free(&decode);
     ptrvec_free(&output_stmts);
     ptrvec_free(&S.eval_stack);
-    free(S.syms.buckets);
-    free(S.layer_names.buckets);
 
     g->tensors = freeze(&S, &S.tensors, &g->n_tensors);
     g->layers = freeze(&S, &S.layers, &g->n_layers);
@@ -1399,5 +1638,9 @@ IrGraph *sema_build(AstNode *stmts, Arena *a, Diag *d)
     g->targets = freeze(&S, &S.targets, &g->n_targets);
     g->outputs = freeze(&S, &S.outputs, &g->n_outputs);
     g->dims = freeze(&S, &S.dims, &g->n_dims);
+    if (d->errors == 0)
+        warn_model(d, g, &S.syms);
+    free(S.syms.buckets);
+    free(S.layer_names.buckets);
     return g;
 }
