@@ -19,25 +19,31 @@ prints each test input with the letters a model predicted for it
 """
 import argparse
 import os
+import sys
 
-import numpy as np
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from pcg64 import Generator  # noqa: E402
+from seqio import Array, argmax, load_npy, save_npy  # noqa: E402
 
 
 def encode(alphabet, windows, seq_len):
-    out = np.zeros((len(windows), seq_len, len(alphabet)), dtype=np.float32)
+    n = len(alphabet)
+    out = [0.0] * (len(windows) * seq_len * n)
     for row, w in enumerate(windows):
         for k, ch in enumerate(w):
-            out[row, k, alphabet.index(ch)] = 1.0
-    return out
+            out[(row * seq_len + k) * n + alphabet.index(ch)] = 1.0
+    return Array((len(windows), seq_len, n), "<f4", out)
 
 
 def decode(pred_path, outdir):
     with open(os.path.join(outdir, "alphabet.txt")) as fh:
         lines = fh.read().split("\n")
     alphabet, tests = lines[0], [t for t in lines[1:] if t]
-    pred = np.load(pred_path)
-    for text, p in zip(tests, pred):
-        print(text, "->", "".join(alphabet[k] for k in p.argmax(axis=-1)))
+    pred = load_npy(pred_path)
+    steps = pred.shape[1] if len(pred.shape) == 3 else 1
+    rows = pred.rows()
+    for i, text in enumerate(tests[:pred.shape[0]]):
+        print(text, "->", "".join(alphabet[argmax(p)] for p in rows[i * steps:(i + 1) * steps]))
 
 
 def main():
@@ -53,9 +59,8 @@ def main():
         decode(a.word, a.outdir)
         return
     n = a.seq_len
-    rng = np.random.default_rng(a.seed)
     words = a.word * 50
-    idx = rng.integers(n, len(words) - n * 2, size=a.samples)
+    idx = Generator(a.seed).integers(n, len(words) - n * 2, a.samples)
     alphabet = sorted(set(a.word))
     f = [words[i:i + n] for i in idx]
     t = [words[i + n:i + 2 * n] for i in idx]
@@ -64,9 +69,9 @@ def main():
     else:
         tests = [(a.word * 3)[i:i + n] for i in range(len(a.word))]
     os.makedirs(a.outdir, exist_ok=True)
-    np.save(os.path.join(a.outdir, "x.npy"), encode(alphabet, f, n))
-    np.save(os.path.join(a.outdir, "y.npy"), encode(alphabet, t, n))
-    np.save(os.path.join(a.outdir, "test_x.npy"), encode(alphabet, tests, n))
+    save_npy(os.path.join(a.outdir, "x.npy"), encode(alphabet, f, n))
+    save_npy(os.path.join(a.outdir, "y.npy"), encode(alphabet, t, n))
+    save_npy(os.path.join(a.outdir, "test_x.npy"), encode(alphabet, tests, n))
     with open(os.path.join(a.outdir, "alphabet.txt"), "w") as fh:
         fh.write("".join(alphabet) + "\n")
         fh.write("\n".join(tests) + "\n")

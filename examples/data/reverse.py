@@ -19,36 +19,60 @@ import argparse
 import os
 import sys
 
-import numpy as np
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from pcg64 import Generator  # noqa: E402
+from seqio import Array, argmax, load_npy, save_npy  # noqa: E402
 
 START, END, DIGITS = 6, 7, 6
 
 
-def one_hot(ids, n):
-    out = np.zeros(ids.shape + (n,), dtype=np.float32)
-    np.put_along_axis(out, ids[..., None], 1.0, axis=-1)
-    return out
+def one_hot(seqs, n):
+    out = [0.0] * (len(seqs) * len(seqs[0]) * n)
+    at = 0
+    for seq in seqs:
+        for v in seq:
+            out[at + v] = 1.0
+            at += n
+    return Array((len(seqs), len(seqs[0]), n), "<f4", out)
 
 
 def make(rng, n, length):
-    src = rng.integers(0, DIGITS, size=(n, length))
-    ans = src[:, ::-1]
-    dec_in = np.concatenate([np.full((n, 1), START), ans[:, :-1]], axis=1)
+    flat = rng.integers(0, DIGITS, (n, length))
+    src = [flat[i:i + length] for i in range(0, len(flat), length)]
+    ans = [s[::-1] for s in src]
+    dec_in = [[START] + s[:-1] for s in ans]
     return one_hot(src, 10), one_hot(dec_in, 8), one_hot(ans, 8)
 
 
+def ids(a):
+    """[n, len, k] probabilities or one-hots as ids, or [n, len] ids as ints."""
+    if len(a.shape) == 3:
+        flat = [argmax(r) for r in a.rows()]
+        return [flat[i:i + a.shape[1]] for i in range(0, len(flat), a.shape[1])]
+    if len(a.shape) == 2:
+        return [[int(v) for v in r] for r in a.rows()]
+    sys.exit("decoded ids or probabilities must be [n, len] or [n, len, symbols], not %r"
+             % (a.shape,))
+
+
 def score(decoded_path, outdir):
-    want = np.load(os.path.join(outdir, "test_target.npy")).argmax(-1)
-    got = np.load(decoded_path)
-    if got.ndim == 3:
-        got = got.argmax(-1)
-    got = got[:, :want.shape[1]].astype(int)
-    exact = (got == want).all(axis=1).mean()
+    want = ids(load_npy(os.path.join(outdir, "test_target.npy")))
+    got = [g[:len(want[0])] for g in ids(load_npy(decoded_path))]
+    if len(got) != len(want) or any(len(g) != len(w) for g, w in zip(got, want)):
+        sys.exit("%s: %d decodings of %d steps for %d test sequences of %d"
+                 % (decoded_path, len(got), len(got[0]) if got else 0, len(want), len(want[0])))
+    exact = sum(g == w for g, w in zip(got, want)) / len(want)
+    symbols = sum(x == y for g, w in zip(got, want) for x, y in zip(g, w)) / (len(want) * len(want[0]))
     print(f"exact-sequence accuracy: {exact:.4f} on {len(want)} test sequences "
-          f"(symbols: {(got == want).mean():.4f})")
+          f"(symbols: {symbols:.4f})")
     for i in range(3):
-        print(f"  {want[i][::-1]} -> {got[i]} (want {want[i]})")
+        print(f"  {_show(want[i][::-1])} -> {_show(got[i])} (want {_show(want[i])})")
     return exact
+
+
+def _show(seq):
+    """A row as numpy prints a small integer array: [5 0 3 1 2]."""
+    return "[" + " ".join(str(v) for v in seq) + "]"
 
 
 def main():
@@ -70,14 +94,14 @@ def main():
         return
     out = a.outdir_or_decoded
     os.makedirs(out, exist_ok=True)
-    rng = np.random.default_rng(a.seed)
+    rng = Generator(a.seed)
     enc, dec, tgt = make(rng, a.train, a.len)
-    np.save(os.path.join(out, "enc.npy"), enc)
-    np.save(os.path.join(out, "dec.npy"), dec)
-    np.save(os.path.join(out, "target.npy"), tgt)
+    save_npy(os.path.join(out, "enc.npy"), enc)
+    save_npy(os.path.join(out, "dec.npy"), dec)
+    save_npy(os.path.join(out, "target.npy"), tgt)
     enc, _, tgt = make(rng, a.test, a.len)
-    np.save(os.path.join(out, "test_enc.npy"), enc)
-    np.save(os.path.join(out, "test_target.npy"), tgt)
+    save_npy(os.path.join(out, "test_enc.npy"), enc)
+    save_npy(os.path.join(out, "test_target.npy"), tgt)
 
 
 if __name__ == "__main__":

@@ -15,38 +15,53 @@ prints the MSE and MAE of the 10-step forecasts made at each window's last
 step, against the naive forecast (repeat the last value).
 """
 import argparse
+import array
+import math
 import os
 import sys
 
-import numpy as np
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from pcg64 import Generator  # noqa: E402
+from seqio import Array, load_npy, save_npy  # noqa: E402
 
 HORIZON = 10
 
 
 def series(rng, n):
-    t = np.arange(n, dtype=np.float64)
-    s = 0.5 * np.sin(2 * np.pi * t / 24) + 0.3 * np.sin(2 * np.pi * t / 7.3) + 0.0005 * t
-    return (s + 0.05 * rng.standard_normal(n)).astype(np.float32)
+    noise = rng.standard_normal(n)
+    s = [0.5 * math.sin(2 * math.pi * t / 24) + 0.3 * math.sin(2 * math.pi * t / 7.3) + 0.0005 * t
+         + 0.05 * noise[t] for t in range(n)]
+    return array.array("f", s)   # float32, rounded as numpy's astype rounds
 
 
-def windows(s, count, steps):
-    x = np.zeros((count, steps, 1), np.float32)
-    y = np.zeros((count, steps, HORIZON), np.float32)
-    for i in range(count):
-        x[i, :, 0] = s[i:i + steps]
-        for k in range(HORIZON):
-            y[i, :, k] = s[i + 1 + k:i + 1 + k + steps]
-    return x, y
+def windows(s, first, count, steps):
+    """Windows first..first+count-1: inputs [count, steps, 1] and targets
+    [count, steps, HORIZON] (at step t, the HORIZON values after t)."""
+    x, y = array.array("f"), array.array("f")
+    for i in range(first, first + count):
+        x.extend(s[i:i + steps])
+        for t in range(steps):
+            y.extend(s[i + t + 1:i + t + 1 + HORIZON])
+    return Array((count, steps, 1), "<f4", x), Array((count, steps, HORIZON), "<f4", y)
 
 
 def score(pred_path, outdir, max_ratio=None):
-    x = np.load(os.path.join(outdir, "val_x.npy"))
-    y = np.load(os.path.join(outdir, "val_y.npy"))
-    p = np.load(pred_path)
-    want, got = y[:, -1, :], p[:, -1, :]
-    naive = np.repeat(x[:, -1, :], HORIZON, axis=1)
-    mse, mae = ((got - want) ** 2).mean(), np.abs(got - want).mean()
-    nmse, nmae = ((naive - want) ** 2).mean(), np.abs(naive - want).mean()
+    x = load_npy(os.path.join(outdir, "val_x.npy"))
+    y = load_npy(os.path.join(outdir, "val_y.npy"))
+    p = load_npy(pred_path)
+    if p.shape != y.shape:
+        sys.exit("%s: shape %r, want %r (the targets' shape)" % (pred_path, p.shape, y.shape))
+    n, steps = y.shape[0], y.shape[1]
+    err = sq = nerr = nsq = 0.0
+    for i in range(n):
+        at = ((i + 1) * steps - 1) * HORIZON   # window i's last step
+        last = x.data[(i + 1) * steps - 1]
+        for k in range(HORIZON):
+            want, got = y.data[at + k], p.data[at + k]
+            err, sq = err + abs(got - want), sq + (got - want) ** 2
+            nerr, nsq = nerr + abs(last - want), nsq + (last - want) ** 2
+    count = n * HORIZON
+    mse, mae, nmse, nmae = sq / count, err / count, nsq / count, nerr / count
     print(f"10-step forecast at the last step: MSE {mse:.5f} MAE {mae:.5f}; "
           f"naive last value: MSE {nmse:.5f} MAE {nmae:.5f}; ratio {mse / nmse:.3f}")
     if max_ratio is not None and mse / nmse > max_ratio:
@@ -69,14 +84,14 @@ def main():
         return
     out = a.outdir_or_pred
     os.makedirs(out, exist_ok=True)
-    rng = np.random.default_rng(a.seed)
-    s = series(rng, a.windows + a.steps + HORIZON)
-    x, y = windows(s, a.windows, a.steps)
+    s = series(Generator(a.seed), a.windows + a.steps + HORIZON)
     cut = int(a.windows * 0.8)
-    np.save(os.path.join(out, "x.npy"), x[:cut])
-    np.save(os.path.join(out, "y.npy"), y[:cut])
-    np.save(os.path.join(out, "val_x.npy"), x[cut:])
-    np.save(os.path.join(out, "val_y.npy"), y[cut:])
+    x, y = windows(s, 0, cut, a.steps)
+    save_npy(os.path.join(out, "x.npy"), x)
+    save_npy(os.path.join(out, "y.npy"), y)
+    x, y = windows(s, cut, a.windows - cut, a.steps)
+    save_npy(os.path.join(out, "val_x.npy"), x)
+    save_npy(os.path.join(out, "val_y.npy"), y)
 
 
 if __name__ == "__main__":
