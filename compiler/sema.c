@@ -1012,6 +1012,16 @@ static void target_hint(Sema *S, LossKind kind, const IrTensor *pred, const char
               "'target %s : %s'", name, decl_shape(&y, b, sizeof b));
 }
 
+/* A loss lacks its target: name one the model has, or say how to declare one. */
+static void target_note(Sema *S, const char *fn, LossKind kind, const IrTensor *pred)
+{
+    if (S->targets.n)
+        diag_note(S->d, SPAN_NONE, "a loss compares a prediction with a target, like %s(%s, %s)",
+                  fn, pred->name ? pred->name : "p", ((IrTensor *)S->targets.items[0])->name);
+    else
+        target_hint(S, kind, pred, "y");
+}
+
 /* A loss's second argument names nothing (and no name is close): the
  * target is missing. true after saying so. */
 static bool undeclared_target(Sema *S, AstNode *e, LossKind kind, const IrTensor *pred)
@@ -1109,7 +1119,7 @@ static void read_loss(Sema *S, AstNode *v, PtrVec *losses)
     if (n_pos != 2) {
         diag_error(S->d, v->span, "%s takes two tensors: prediction, target", fn);
         if (n_pos == 1)
-            target_hint(S, L->kind, pos[0], "y");
+            target_note(S, fn, L->kind, pos[0]);
         return;
     }
     L->pred = pos[0];
@@ -1119,7 +1129,7 @@ static void read_loss(Sema *S, AstNode *v, PtrVec *losses)
         diag_error(S->d, v->a->next->span, "the second argument of %s must be a target, "
                    "but '%s' is the %s", fn, L->target->name ? L->target->name : "it",
                    tensor_origin(L->target, ob, sizeof ob));
-        target_hint(S, L->kind, L->pred, "y");
+        target_note(S, fn, L->kind, L->pred);
         return;
     }
     if (L->pred->role == TENSOR_TARGET) {
@@ -1396,7 +1406,7 @@ static void read_decode(Sema *S, AstNode *st)
 
 /* The activation the tensor comes out of, when one layer's attribute says
  * it ("linear", "softmax", ...), through wrappers; NULL when unknown. */
-static const char *out_activation(const IrTensor *t)
+static const char *out_activation(const IrTensor *t, const IrLayer **inner)
 {
     if (!t->producer || t->producer_out != 0)
         return NULL;
@@ -1408,6 +1418,7 @@ static const char *out_activation(const IrTensor *t)
         l = l->attrs[k].layer;
     }
     int k = op_attr_index(l->op, "activation");
+    *inner = l;
     return k < 0 || l->op->recurrent ? NULL : l->attrs[k].s;
 }
 
@@ -1436,7 +1447,8 @@ static void warn_loss_activation(Diag *d, const IrGraph *g)
     };
     for (int i = 0; i < g->train.n_losses; i++) {
         const IrLoss *L = &g->train.losses[i];
-        const char *act = out_activation(L->pred);
+        const IrLayer *inner = NULL;
+        const char *act = out_activation(L->pred, &inner);
         if (L->kind == LOSS_MSE || L->kind == LOSS_MAE || L->from_logits || !act ||
             strcmp(act, "linear"))
             continue;
@@ -1444,8 +1456,9 @@ static void warn_loss_activation(Diag *d, const IrGraph *g)
         diag_warning(d, L->span, "loss-activation", "%s reads '%s' as probabilities, but it is "
                      "the linear output of '%s' (%s)", fns[L->kind],
                      L->pred->name ? L->pred->name : "the prediction", l->name, l->op->name);
-        diag_note(d, SPAN_NONE, "give '%s' activation=%s, or pass from_logits=true to the loss",
-                  l->name, L->kind == LOSS_BINARY_CROSSENTROPY ? "sigmoid" : "softmax");
+        diag_note(d, SPAN_NONE, "give '%s' (%s) activation=%s, or pass from_logits=true to the "
+                  "loss", inner->name, inner->op->name,
+                  L->kind == LOSS_BINARY_CROSSENTROPY ? "sigmoid" : "softmax");
     }
 }
 

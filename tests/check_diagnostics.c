@@ -1,5 +1,5 @@
 /*
- * check_diagnostics.c: the diagnostics corpus (QBE-style). Every
+ * check_diagnostics.c: the diagnostics corpora (QBE-style). Every
  * tests/invalid/NAME.seq ends with the diagnostics it must produce:
  *
  *   # expect: 7:5: error: unknown layer 'LSTN'
@@ -10,38 +10,56 @@
  * `seqc check FILE` must exit 1, its first stderr line must be the first
  * expectation, and every expectation must appear as a whole stderr line
  * "FILE:<text>" in order. A file without expectations fails.
+ *
+ * tests/warnings/NAME.seq is a model that compiles with warnings, in the
+ * same form ("# expect: 5:12: warning: ... [-Wloss-activation]"): `seqc
+ * check` must exit 0 with those lines; with -Werror it must exit 1, its
+ * first line the first expectation as an error ("error: ...
+ * [-Werror=loss-activation]"); with -w it must exit 0 and print nothing.
  */
 #include <dirent.h>
 #include <stdbool.h>
 
 #include "frontend_util.h"
 
-enum { MIN_CORPUS = 45, MAX_FILES = 1024, MAX_EXPECT = 64 };
+enum { MIN_CORPUS = 45, MIN_WARNINGS = 8, MAX_FILES = 1024, MAX_EXPECT = 64 };
 
-static char *corpus[MAX_FILES];
-static int n_corpus;
+#define SEQ_WARNINGS_DIR SEQ_INVALID_DIR "/../warnings"
+
+typedef struct {
+    char *files[MAX_FILES];
+    int n;
+} Corpus;
+
+static Corpus invalid, warnings, examples;
 
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void scan_corpus(const char *dir)
+/* The .seq files of dir (and, with depth > 0, of its subdirectories). */
+static void scan_corpus(Corpus *c, const char *dir, int depth)
 {
     DIR *d = opendir(dir);
     if (!d)
         return;
     struct dirent *e;
-    while ((e = readdir(d)) && n_corpus < MAX_FILES) {
-        size_t n = strlen(e->d_name);
+    while ((e = readdir(d)) && c->n < MAX_FILES) {
+        size_t n = strlen(e->d_name), len = strlen(dir) + n + 2;
+        char *path = malloc(len);
+        snprintf(path, len, "%s/%s", dir, e->d_name);
+        struct stat st;
         if (n > 4 && !strcmp(e->d_name + n - 4, ".seq")) {
-            size_t len = strlen(dir) + n + 2;
-            corpus[n_corpus] = malloc(len);
-            snprintf(corpus[n_corpus++], len, "%s/%s", dir, e->d_name);
+            c->files[c->n++] = path;
+            continue;
         }
+        if (depth > 0 && e->d_name[0] != '.' && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            scan_corpus(c, path, depth - 1);
+        free(path);
     }
     closedir(d);
-    qsort(corpus, (size_t)n_corpus, sizeof corpus[0], cmp_str);
+    qsort(c->files, (size_t)c->n, sizeof c->files[0], cmp_str);
 }
 
 /* The "# expect: " lines of a source, in order (pointers into src, which is
@@ -69,8 +87,89 @@ static bool line_matches(const char *line, size_t len, const char *path, const c
     return len == wl && !memcmp(line, want, wl);
 }
 
+/* Does stderr hold every expectation, in order, the first one first? */
+static bool match_expects(const char *path, const char *err, char **exp, int n_exp, char *why,
+                          size_t why_len)
+{
+    const char *line = err;
+    int k = 0;
+    bool first = true;
+    while (*line && k < n_exp) {
+        const char *nl = strchr(line, '\n');
+        size_t ll = nl ? (size_t)(nl - line) : strlen(line);
+        if (line_matches(line, ll, path, exp[k]))
+            k++;
+        else if (first) {
+            snprintf(why, why_len, "%s: the first diagnostic is\n  %.*s\nnot\n  %s", path,
+                     (int)ll, line, exp[0]);
+            return false;
+        }
+        first = false;
+        line = nl ? nl + 1 : line + ll;
+    }
+    if (k < n_exp) {
+        snprintf(why, why_len, "%s: missing (in order) '# expect: %s'; stderr:\n%s", path,
+                 exp[k], err);
+        return false;
+    }
+    return true;
+}
+
+static RunResult run_check(const char *flag, const char *path)
+{
+    char *argv[] = {(char *)SEQC_PATH, "check", (char *)(flag ? flag : path),
+                    (char *)(flag ? path : NULL), NULL};
+    return fe_run(argv, 30);
+}
+
+/* "5:12: warning: X [-Wname]" as -Werror prints it: "5:12: error: X [-Werror=name]". */
+static void as_error(const char *exp, char *out, size_t len)
+{
+    const char *w = strstr(exp, "warning: "), *f = strstr(exp, "[-W");
+    if (!w || !f || f < w) {
+        snprintf(out, len, "%s", exp);
+        return;
+    }
+    snprintf(out, len, "%.*serror: %.*s[-Werror=%s", (int)(w - exp), exp,
+             (int)(f - w - strlen("warning: ")), w + strlen("warning: "), f + 3);
+}
+
+/* The warnings corpus's three runs: plain, -Werror, -w. */
+static bool check_warnings(const char *path, char **exp, int n_exp, char *why, size_t why_len)
+{
+    if (!strstr(exp[0], "warning: ")) {
+        snprintf(why, why_len, "%s: the first expectation is not a warning", path);
+        return false;
+    }
+    RunResult r = run_check(NULL, path);
+    bool ok = r.exited && r.status == 0;
+    if (!ok)
+        snprintf(why, why_len, "%s: exit status %d, expected 0; stderr:\n%s", path, r.status, r.err);
+    ok = ok && match_expects(path, r.err, exp, n_exp, why, why_len);
+    fe_free(&r);
+    if (!ok)
+        return false;
+    char first[2048];
+    char *err_exp[1] = {first};
+    as_error(exp[0], first, sizeof first);
+    r = run_check("-Werror", path);
+    ok = r.exited && r.status == 1;
+    if (!ok)
+        snprintf(why, why_len, "%s: -Werror: exit status %d, expected 1", path, r.status);
+    ok = ok && match_expects(path, r.err, err_exp, 1, why, why_len);
+    fe_free(&r);
+    if (!ok)
+        return false;
+    r = run_check("-w", path);
+    ok = r.exited && r.status == 0 && r.err_len == 0;
+    if (!ok)
+        snprintf(why, why_len, "%s: -w: exit status %d, stderr:\n%s", path, r.status, r.err);
+    fe_free(&r);
+    return ok;
+}
+
 /* Check one corpus file; on failure, why (for the test message). */
-static bool check_file(const char *path, char *why, size_t why_len)
+static bool check_file(const char *path, bool warn, char *why, size_t why_len)
 {
     size_t len;
     char *src = fe_read_file(path, &len);
@@ -86,6 +185,11 @@ static bool check_file(const char *path, char *why, size_t why_len)
         free(src);
         return false;
     }
+    if (warn) {
+        ok = check_warnings(path, exp, n_exp, why, why_len);
+        free(src);
+        return ok;
+    }
     RunResult r = fe_seqc("check", path, 30);
     if (!r.exited) {
         snprintf(why, why_len, "%s: seqc was killed by signal %d", path, r.signal);
@@ -96,28 +200,7 @@ static bool check_file(const char *path, char *why, size_t why_len)
                  r.err);
         goto done;
     }
-    const char *line = r.err;
-    int k = 0;
-    bool first = true;
-    while (*line && k < n_exp) {
-        const char *nl = strchr(line, '\n');
-        size_t ll = nl ? (size_t)(nl - line) : strlen(line);
-        if (line_matches(line, ll, path, exp[k]))
-            k++;
-        else if (first) {
-            snprintf(why, why_len, "%s: the first diagnostic is\n  %.*s\nnot\n  %s", path,
-                     (int)ll, line, exp[0]);
-            goto done;
-        }
-        first = false;
-        line = nl ? nl + 1 : line + ll;
-    }
-    if (k < n_exp) {
-        snprintf(why, why_len, "%s: missing (in order) '# expect: %s'; stderr:\n%s", path,
-                 exp[k], r.err);
-        goto done;
-    }
-    ok = true;
+    ok = match_expects(path, r.err, exp, n_exp, why, why_len);
 done:
     fe_free(&r);
     free(src);
@@ -127,14 +210,118 @@ done:
 START_TEST(test_corpus_file)
 {
     char why[8192];
-    ck_assert_msg(check_file(corpus[_i], why, sizeof why), "%s", why);
+    ck_assert_msg(check_file(invalid.files[_i], false, why, sizeof why), "%s", why);
+}
+END_TEST
+
+START_TEST(test_warnings_file)
+{
+    char why[8192];
+    ck_assert_msg(check_file(warnings.files[_i], true, why, sizeof why), "%s", why);
 }
 END_TEST
 
 START_TEST(test_corpus_size)
 {
-    ck_assert_msg(n_corpus >= MIN_CORPUS, "only %d files in %s (at least %d wanted)", n_corpus,
+    ck_assert_msg(invalid.n >= MIN_CORPUS, "only %d files in %s (at least %d wanted)", invalid.n,
                   SEQ_INVALID_DIR, MIN_CORPUS);
+    ck_assert_msg(warnings.n >= MIN_WARNINGS, "only %d files in %s (at least %d wanted)",
+                  warnings.n, SEQ_WARNINGS_DIR, MIN_WARNINGS);
+}
+END_TEST
+
+/* The examples are what users copy: no warning in any of them. */
+START_TEST(test_examples_clean)
+{
+    ck_assert_int_gt(examples.n, 0);
+    RunResult r = run_check(NULL, examples.files[_i]);
+    ck_assert_msg(r.exited && r.status == 0 && r.err_len == 0, "%s: status %d, stderr:\n%s",
+                  examples.files[_i], r.status, r.err);
+    fe_free(&r);
+}
+END_TEST
+
+/* -Werror and -w hold for every command, not only check. */
+START_TEST(test_warning_flags_every_command)
+{
+    const char src[] = "input x : [T, 4]\ninput extra : [T, 1]\ntarget y : [T, 2]\n"
+                       "p = Dense(2)(x)\ntrain {\n    loss = mse(p, y)\n}\n";
+    char path[4096], dir[4200];
+    snprintf(path, sizeof path, "%s", fe_write_tmp("flags.seq", src, sizeof src - 1));
+    snprintf(dir, sizeof dir, "%s.out", path);
+    char *summary_werror[] = {SEQC_PATH, "summary", "-Werror", path, NULL};
+    RunResult r = fe_run(summary_werror, 30);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(r.out_len == 0, "a table after an error:\n%s", r.out);
+    ck_assert_ptr_nonnull(strstr(r.err, "error: no loss or output depends on input 'extra'"));
+    fe_free(&r);
+    char *summary[] = {SEQC_PATH, "summary", path, NULL};
+    r = fe_run(summary, 30);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_nonnull(strstr(r.out, "Total params"));
+    ck_assert_ptr_nonnull(strstr(r.err, "[-Wunused-input]"));
+    fe_free(&r);
+    char *emit_werror[] = {SEQC_PATH, "emit", "-Werror", path, "-o", dir, NULL};
+    r = fe_run(emit_werror, 30);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.err, "[-Werror=unused-input]"));
+    fe_free(&r);
+    struct stat st;
+    ck_assert_msg(stat(dir, &st) != 0, "emit -Werror wrote %s", dir);
+    char *build_werror[] = {SEQC_PATH, "build", path, "-o", dir, "-Werror", NULL};
+    r = fe_run(build_werror, 30);
+    ck_assert_int_eq(r.status, 1);
+    fe_free(&r);
+    ck_assert_msg(stat(dir, &st) != 0, "build -Werror wrote %s", dir);
+    char *emit_quiet[] = {SEQC_PATH, "-w", "emit", path, "-o", dir, NULL};
+    r = fe_run(emit_quiet, 30);
+    ck_assert_msg(r.status == 0 && r.err_len == 0, "emit -w: status %d, stderr:\n%s", r.status,
+                  r.err);
+    fe_free(&r);
+    char cmd[8600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    unlink(path);
+}
+END_TEST
+
+/* The warnings harness must be able to fail too. */
+START_TEST(test_harness_rejects_wrong_warning)
+{
+    const char src[] = "input x : [T, 4]\ninput extra : [T, 1]\ntarget y : [T, 2]\n"
+                       "p = Dense(2)(x)\ntrain {\n    loss = mse(p, y)\n}\n"
+                       "# expect: 2:1: warning: something else [-Wunused-input]\n";
+    const char *p = fe_write_tmp("wrongwarn.seq", src, sizeof src - 1);
+    char why[8192];
+    ck_assert(!check_file(p, true, why, sizeof why));
+    ck_assert_ptr_nonnull(strstr(why, "first diagnostic"));
+    unlink(p);
+}
+END_TEST
+
+START_TEST(test_harness_rejects_no_warning)
+{
+    const char src[] = "input x : [T, 4]\ntarget y : [T, 2]\np = Dense(2)(x)\n"
+                       "train {\n    loss = mse(p, y)\n}\n"
+                       "# expect: 1:1: warning: nothing [-Wunused-input]\n";
+    const char *p = fe_write_tmp("nowarn.seq", src, sizeof src - 1);
+    char why[8192];
+    ck_assert(!check_file(p, true, why, sizeof why));
+    ck_assert_ptr_nonnull(strstr(why, "missing (in order)"));
+    unlink(p);
+}
+END_TEST
+
+START_TEST(test_harness_accepts_warning)
+{
+    const char src[] = "input x : [T, 4]\ninput extra : [T, 1]\ntarget y : [T, 2]\n"
+                       "p = Dense(2)(x)\ntrain {\n    loss = mse(p, y)\n}\n"
+                       "# expect: 2:1: warning: no loss or output depends on input 'extra', yet "
+                       "training will ask for its data [-Wunused-input]\n";
+    const char *p = fe_write_tmp("goodwarn.seq", src, sizeof src - 1);
+    char why[8192];
+    ck_assert_msg(check_file(p, true, why, sizeof why), "%s", why);
+    unlink(p);
 }
 END_TEST
 
@@ -144,7 +331,7 @@ START_TEST(test_harness_rejects_no_expect)
     const char src[] = "input x : [T, 4]\nh = LSTN(8)(x)\n";
     const char *p = fe_write_tmp("noexpect.seq", src, sizeof src - 1);
     char why[8192];
-    ck_assert(!check_file(p, why, sizeof why));
+    ck_assert(!check_file(p, false, why, sizeof why));
     ck_assert_ptr_nonnull(strstr(why, "no '# expect:' line"));
     unlink(p);
 }
@@ -155,7 +342,7 @@ START_TEST(test_harness_rejects_wrong_expect)
     const char src[] = "input x : [T, 4]\nh = LSTN(8)(x)\n# expect: 2:5: error: unknown layer 'LSTX'\n";
     const char *p = fe_write_tmp("wrong.seq", src, sizeof src - 1);
     char why[8192];
-    ck_assert(!check_file(p, why, sizeof why));
+    ck_assert(!check_file(p, false, why, sizeof why));
     ck_assert_ptr_nonnull(strstr(why, "first diagnostic"));
     unlink(p);
 }
@@ -168,7 +355,7 @@ START_TEST(test_harness_rejects_order)
                        "# expect: 2:5: error: unknown layer 'LSTN'\n";
     const char *p = fe_write_tmp("order.seq", src, sizeof src - 1);
     char why[8192];
-    ck_assert(!check_file(p, why, sizeof why));
+    ck_assert(!check_file(p, false, why, sizeof why));
     ck_assert_ptr_nonnull(strstr(why, "missing (in order)"));
     unlink(p);
 }
@@ -180,7 +367,7 @@ START_TEST(test_harness_rejects_valid_model)
                        "train {\n    loss = mse(h, y)\n}\n# expect: 3:5: error: nothing\n";
     const char *p = fe_write_tmp("valid.seq", src, sizeof src - 1);
     char why[8192];
-    ck_assert(!check_file(p, why, sizeof why));
+    ck_assert(!check_file(p, false, why, sizeof why));
     ck_assert_ptr_nonnull(strstr(why, "exit status 0"));
     unlink(p);
 }
@@ -193,7 +380,7 @@ START_TEST(test_harness_accepts_good)
                        "# expect: 2:5: note: did you mean 'LSTM'?\n";
     const char *p = fe_write_tmp("good.seq", src, sizeof src - 1);
     char why[8192];
-    ck_assert_msg(check_file(p, why, sizeof why), "%s", why);
+    ck_assert_msg(check_file(p, false, why, sizeof why), "%s", why);
     unlink(p);
 }
 END_TEST
@@ -203,7 +390,10 @@ static Suite *make_diagnostics_suite(void)
     Suite *s = suite_create("diagnostics");
     TCase *core = tcase_create("Core");
     tcase_add_test(core, test_corpus_size);
-    tcase_add_loop_test(core, test_corpus_file, 0, n_corpus);
+    tcase_add_loop_test(core, test_corpus_file, 0, invalid.n);
+    tcase_add_loop_test(core, test_warnings_file, 0, warnings.n);
+    tcase_add_loop_test(core, test_examples_clean, 0, examples.n);
+    tcase_add_test(core, test_warning_flags_every_command);
     tcase_set_timeout(core, 60);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("Limits");
@@ -212,19 +402,26 @@ static Suite *make_diagnostics_suite(void)
     tcase_add_test(limits, test_harness_rejects_order);
     tcase_add_test(limits, test_harness_rejects_valid_model);
     tcase_add_test(limits, test_harness_accepts_good);
+    tcase_add_test(limits, test_harness_rejects_wrong_warning);
+    tcase_add_test(limits, test_harness_rejects_no_warning);
+    tcase_add_test(limits, test_harness_accepts_warning);
     suite_add_tcase(s, limits);
     return s;
 }
 
 int main(int argc, char **argv)
 {
-    scan_corpus(argc > 1 ? argv[1] : SEQ_INVALID_DIR);
+    scan_corpus(&invalid, argc > 1 ? argv[1] : SEQ_INVALID_DIR, 0);
+    scan_corpus(&warnings, argc > 2 ? argv[2] : SEQ_WARNINGS_DIR, 0);
+    scan_corpus(&examples, SEQ_EXAMPLES_DIR, 1);
     SRunner *sr = srunner_create(make_diagnostics_suite());
     srunner_set_fork_status(sr, CK_FORK);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    for (int i = 0; i < n_corpus; i++)
-        free(corpus[i]);
+    Corpus *all[] = {&invalid, &warnings, &examples};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < all[k]->n; i++)
+            free(all[k]->files[i]);
     return failed ? 1 : 0;
 }
