@@ -11,27 +11,132 @@
  *   gradcheck  [--weights W] [--x X.npy --y Y.npy] [--samples N] [--eps F]
  *   decode     --weights W --x enc=X.npy --max-len N --out OUT.npy [--attention-out A.npy]
  *   summary
+ *
+ * GNU conventions: --opt VALUE or --opt=VALUE; PROG COMMAND --help for one
+ * command; --version. One table says which command takes which option and
+ * the type and range of every number: refusals, did-you-mean and the
+ * per-command help all come from it.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
 
+#ifndef SEQRT_VERSION /* set by the build; the project's version */
+#define SEQRT_VERSION "(unknown version)"
+#endif
+
 enum { TRAIN = 1, PREDICT = 2, GRAD = 4, GRADCHECK = 8, SUMMARY = 16, DECODE = 32, FORECAST = 64,
-       GENERATE = 128 };
+       GENERATE = 128, ALL = 255 };
 enum { MAX_SPECS = 16, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 
+/* Each command: its synopsis (after the name; continuation lines indented
+ * to column 13) and its paragraph of the help. */
 static const struct {
     const char *name;
     unsigned cmd;
+    const char *synopsis, *details;
 } commands[] = {
-    {"train", TRAIN}, {"predict", PREDICT}, {"grad", GRAD}, {"gradcheck", GRADCHECK},
-    {"summary", SUMMARY}, {"decode", DECODE}, {"forecast", FORECAST}, {"generate", GENERATE},
+    {"train", TRAIN,
+     "(--x X.npy --y Y.npy | --csv FILE --column NAME [--window N] [--horizon K]\n"
+     "             | --text FILE [--bptt K]) [--epochs N] [--batch-size N]\n"
+     "             [--validation-split F] [--seed N] [--lr F] [--save W.safetensors]\n"
+     "             [--load W.safetensors] [--no-shuffle] [--check-numerics] [--quiet]\n"
+     "             [--log H.csv] [--plot H.svg] [--patience N [--restore-best]]\n"
+     "             [--lr-schedule step:EVERY:FACTOR|exp:DECAY|cosine[:MIN]|plateau:P:FACTOR]\n"
+     "             [--checkpoint-every N] [--checkpoint C.safetensors] [--resume C.safetensors]",
+     /* after "train: defaults epochs E, batch size B, seed 42, shuffle every epoch, the last" */
+     "  partial batch kept. --validation-split F holds out the LAST fraction F of the\n"
+     "  samples. --lr overrides the optimizer's learning rate. --save writes the weights\n"
+     "  and optimizer state after every epoch (atomically); --load continues from them\n"
+     "  (epochs count on from the file's). A non-finite loss (with --check-numerics, any\n"
+     "  non-finite gradient) stops training; the saved file keeps the last good epoch.\n"
+     "  On a terminal each epoch shows a progress bar (steps, ETA, running loss and\n"
+     "  metrics) as wide as the terminal; otherwise (a pipe, a file, under mpirun) one\n"
+     "  Keras-like line per epoch.\n"
+     "  --log H.csv: one row per epoch (epoch, loss, metrics, val_*, lr, seconds),\n"
+     "  rewritten atomically after every epoch. --plot H.svg: the loss and metric\n"
+     "  curves, training solid and validation dashed, as a self-contained SVG.\n"
+     "  --patience N: Keras's EarlyStopping on val_loss (loss without validation):\n"
+     "  stop after N epochs without improvement; --restore-best then puts back the\n"
+     "  best epoch's weights (as Keras does, only when it stops the run).\n"
+     "  --lr-schedule: step:EVERY:FACTOR multiplies the rate by FACTOR every EVERY\n"
+     "  epochs; exp:DECAY is ExponentialDecay(decay_steps = one epoch, DECAY) per\n"
+     "  step; cosine[:MIN] is CosineDecay over the whole run down to MIN (alpha =\n"
+     "  MIN / lr); plateau:P:FACTOR is ReduceLROnPlateau(FACTOR, patience P,\n"
+     "  min_delta 1e-4) on val_loss (else loss).\n"
+     "  --checkpoint-every N writes a resumable checkpoint every N epochs to\n"
+     "  --checkpoint C (default: W.ckpt.safetensors beside --save W, else\n"
+     "  MODEL.ckpt.safetensors). Ctrl-C (SIGINT) saves one there at the next step\n"
+     "  and exits with status 130 (a second Ctrl-C ends at once). --resume C\n"
+     "  continues exactly: weights, optimizer, epoch and step, the shuffle stream,\n"
+     "  schedule and early-stopping state and history; the result is bit-identical\n"
+     "  to an uninterrupted run. Give the same data; options that would change the\n"
+     "  run must match the checkpoint (--epochs may raise its total). Stateful\n"
+     "  states are not in checkpoints: --text runs zero them every epoch, so they\n"
+     "  resume exactly from epoch boundaries.\n"
+     "  --csv FILE --column NAME: a time series (header row, quoted fields, CRLF;\n"
+     "  a missing value is an error naming line and column). Window i is input\n"
+     "  [W, 1] (W = --window, or the model's fixed length) and its target is the\n"
+     "  next K values [K], or [W, K] for a model forecasting at every step (K =\n"
+     "  the model's target width, --horizon checks it). The last fraction of the\n"
+     "  windows validates (--validation-split, default 0.2), in time order; values\n"
+     "  are scaled by the training part's mean and std, saved in the weights file.\n"
+     "  After training: validation MAE and RMSE in the series' units against the\n"
+     "  naive forecast (the window's last value).\n"
+     "  --text FILE: a character model on the file's BYTES (any file, invalid\n"
+     "  UTF-8 included: a multi-byte character is several symbols). The sorted\n"
+     "  byte vocabulary is saved with the weights. The text (the last\n"
+     "  --validation-split, default 0.1, validates) is cut into --batch-size\n"
+     "  contiguous streams and --bptt K (default 64) step rows: row b of each batch\n"
+     "  continues row b of the last, so stateful layers carry their state\n"
+     "  (truncated BPTT every K steps); no shuffling. After training: validation\n"
+     "  loss, bits per character and the text's unigram entropy.\n"},
+    {"predict", PREDICT,
+     "--weights W.safetensors (--x X.npy | --csv FILE --column NAME)\n"
+     "             --out OUT.npy [--batch-size N]",
+     "predict: writes each output [N, ...] in batches of --batch-size. With --csv:\n"
+     "  every window's next K values, in the series' units, as [windows, K].\n"},
+    {"forecast", FORECAST, "--weights W.safetensors --csv FILE --column NAME --steps N [--out F.csv]",
+     "forecast: from the series' last W values, forecast K, append them to the\n"
+     "  window and repeat until --steps values; CSV (step,NAME) to stdout or --out.\n"},
+    {"generate", GENERATE,
+     "--weights W.safetensors [--prime TEXT] [--length N] [--temperature T]\n"
+     "             [--top-k K] [--seed N]",
+     "generate: --length bytes (default 200) after --prime (default a newline),\n"
+     "  sampled from softmax(logits / --temperature) (default 1; 0 = most likely),\n"
+     "  from the --top-k most likely only if given; --seed repeats a sample.\n"},
+    {"grad", GRAD, "--weights W.safetensors --x X.npy --y Y.npy --out G.safetensors",
+     "grad: one forward and backward over all samples as one batch; writes each\n"
+     "  parameter's gradient under its name and the total loss as tensor 'loss'.\n"},
+    {"gradcheck", GRADCHECK,
+     "[--weights W.safetensors] [--x X.npy --y Y.npy] [--samples N]\n"
+     "             [--eps F] [--seed N] [--quiet]",
+     /* then "  is |num - ana| / max(...); fails above ..." */
+     "gradcheck: central differences of the total loss against backward for every\n"
+     "  parameter tensor (up to 64 elements each, picked by --seed), dropout masks\n"
+     "  fixed and stateful layers starting from zero states. Without --x/--y it uses\n"
+     "  --samples (default 4) random samples with time axes of length 5; without\n"
+     "  --weights, the seeded initial weights plus a U(-0.05, 0.05) jitter. The error\n"},
+    {"decode", DECODE,
+     "--weights W.safetensors --x NAME=X.npy ... --max-len N --out OUT.npy\n"
+     "             [--attention-out A.npy] [--batch-size N]",
+     "decode: greedy decoding for a model with a decode block: every input but the\n"
+     "  decoder's from --x; the decoder's input is built step by step from the\n"
+     "  model's own predictions, up to --max-len steps.\n"},
+    {"summary", SUMMARY,
+     "[--batch-size N] [--dims NAME=LEN,...]: the layers, parameter counts\n"
+     "             and the memory a training step needs at that batch size and length",
+     "summary: the layers and parameter counts; with --dims (and --batch-size) the\n"
+     "  memory of one training step: parameters, gradients, optimizer state, the\n"
+     "  activations kept for BPTT and the batch buffers.\n"},
 };
+enum { N_COMMANDS = sizeof commands / sizeof *commands };
 
 typedef enum {
     OPT_X, OPT_Y, OPT_OUT, OPT_WEIGHTS, OPT_EPOCHS, OPT_BATCH, OPT_SPLIT, OPT_SEED, OPT_LR,
@@ -39,53 +144,71 @@ typedef enum {
     OPT_MAX_LEN, OPT_ATTENTION_OUT, OPT_LOG, OPT_PLOT, OPT_PATIENCE, OPT_RESTORE_BEST,
     OPT_LR_SCHEDULE, OPT_CHECKPOINT_EVERY, OPT_CHECKPOINT, OPT_RESUME, OPT_CSV, OPT_COLUMN,
     OPT_WINDOW, OPT_HORIZON, OPT_STEPS, OPT_TEXT, OPT_BPTT, OPT_PRIME, OPT_LENGTH,
-    OPT_TEMPERATURE, OPT_TOP_K, OPT_DIMS, N_OPTS
+    OPT_TEMPERATURE, OPT_TOP_K, OPT_DIMS, OPT_HELP, OPT_VERSION, OPT_THREADS, OPT_BLAS_INFO,
+    N_OPTS
 } OptId;
 
-/* Each option, whether it takes a value, and the commands that accept it. */
+/* What an option's value is. Whole numbers and reals are decimal, the
+ * whole string, within [lo, hi] (a real's bound may be excluded). */
+typedef enum { V_FLAG, V_TEXT, V_INT, V_REAL, V_SEED } ValueKind;
+enum { LO_OPEN = 1, HI_OPEN = 2 };
+
+/* The ceilings keep every size computed from a count far from wrapping
+ * size_t (steps * 8 bytes, samples * a row, length + 1, ...). */
+#define MILLION 1000000.0
+
+/* Each option: its value, the commands that accept it, and for numbers the
+ * range. OPT_THREADS and OPT_BLAS_INFO are taken by blas_setup.c first;
+ * they are here for did-you-mean. */
 static const struct {
-    const char *name;
-    int has_value;
+    const char *name, *arg;
+    ValueKind kind;
     unsigned cmds;
+    double lo, hi;
+    int open;
 } options[N_OPTS] = {
-    [OPT_X] = {"x", 1, TRAIN | PREDICT | GRAD | GRADCHECK | DECODE},
-    [OPT_Y] = {"y", 1, TRAIN | GRAD | GRADCHECK},
-    [OPT_OUT] = {"out", 1, PREDICT | GRAD | DECODE | FORECAST},
-    [OPT_WEIGHTS] = {"weights", 1, PREDICT | GRAD | GRADCHECK | DECODE | FORECAST | GENERATE},
-    [OPT_EPOCHS] = {"epochs", 1, TRAIN},
-    [OPT_BATCH] = {"batch-size", 1, TRAIN | PREDICT | DECODE | SUMMARY},
-    [OPT_SPLIT] = {"validation-split", 1, TRAIN},
-    [OPT_SEED] = {"seed", 1, TRAIN | GRADCHECK | GENERATE},
-    [OPT_LR] = {"lr", 1, TRAIN},
-    [OPT_SAVE] = {"save", 1, TRAIN},
-    [OPT_LOAD] = {"load", 1, TRAIN},
-    [OPT_NO_SHUFFLE] = {"no-shuffle", 0, TRAIN},
-    [OPT_CHECK_NUMERICS] = {"check-numerics", 0, TRAIN},
-    [OPT_QUIET] = {"quiet", 0, TRAIN | GRADCHECK},
-    [OPT_SAMPLES] = {"samples", 1, GRADCHECK},
-    [OPT_EPS] = {"eps", 1, GRADCHECK},
-    [OPT_MAX_LEN] = {"max-len", 1, DECODE},
-    [OPT_ATTENTION_OUT] = {"attention-out", 1, DECODE},
-    [OPT_LOG] = {"log", 1, TRAIN},
-    [OPT_PLOT] = {"plot", 1, TRAIN},
-    [OPT_PATIENCE] = {"patience", 1, TRAIN},
-    [OPT_RESTORE_BEST] = {"restore-best", 0, TRAIN},
-    [OPT_LR_SCHEDULE] = {"lr-schedule", 1, TRAIN},
-    [OPT_CHECKPOINT_EVERY] = {"checkpoint-every", 1, TRAIN},
-    [OPT_CHECKPOINT] = {"checkpoint", 1, TRAIN},
-    [OPT_RESUME] = {"resume", 1, TRAIN},
-    [OPT_CSV] = {"csv", 1, TRAIN | PREDICT | FORECAST},
-    [OPT_COLUMN] = {"column", 1, TRAIN | PREDICT | FORECAST},
-    [OPT_WINDOW] = {"window", 1, TRAIN},
-    [OPT_HORIZON] = {"horizon", 1, TRAIN},
-    [OPT_STEPS] = {"steps", 1, FORECAST},
-    [OPT_TEXT] = {"text", 1, TRAIN},
-    [OPT_BPTT] = {"bptt", 1, TRAIN},
-    [OPT_PRIME] = {"prime", 1, GENERATE},
-    [OPT_LENGTH] = {"length", 1, GENERATE},
-    [OPT_TEMPERATURE] = {"temperature", 1, GENERATE},
-    [OPT_TOP_K] = {"top-k", 1, GENERATE},
-    [OPT_DIMS] = {"dims", 1, SUMMARY},
+    [OPT_X] = {"x", "[NAME=]X.npy", V_TEXT, TRAIN | PREDICT | GRAD | GRADCHECK | DECODE},
+    [OPT_Y] = {"y", "[NAME=]Y.npy", V_TEXT, TRAIN | GRAD | GRADCHECK},
+    [OPT_OUT] = {"out", "PATH", V_TEXT, PREDICT | GRAD | DECODE | FORECAST},
+    [OPT_WEIGHTS] = {"weights", "W.safetensors", V_TEXT, PREDICT | GRAD | GRADCHECK | DECODE | FORECAST | GENERATE},
+    [OPT_EPOCHS] = {"epochs", "N", V_INT, TRAIN, 0, MILLION},
+    [OPT_BATCH] = {"batch-size", "N", V_INT, TRAIN | PREDICT | DECODE | SUMMARY, 1, MILLION},
+    [OPT_SPLIT] = {"validation-split", "F", V_REAL, TRAIN, 0, 1, HI_OPEN},
+    [OPT_SEED] = {"seed", "N", V_SEED, TRAIN | GRADCHECK | GENERATE},
+    [OPT_LR] = {"lr", "F", V_REAL, TRAIN, 0, MILLION, LO_OPEN},
+    [OPT_SAVE] = {"save", "W.safetensors", V_TEXT, TRAIN},
+    [OPT_LOAD] = {"load", "W.safetensors", V_TEXT, TRAIN},
+    [OPT_NO_SHUFFLE] = {"no-shuffle", NULL, V_FLAG, TRAIN},
+    [OPT_CHECK_NUMERICS] = {"check-numerics", NULL, V_FLAG, TRAIN},
+    [OPT_QUIET] = {"quiet", NULL, V_FLAG, TRAIN | GRADCHECK},
+    [OPT_SAMPLES] = {"samples", "N", V_INT, GRADCHECK, 1, MILLION},
+    [OPT_EPS] = {"eps", "F", V_REAL, GRADCHECK, 0, 1, LO_OPEN | HI_OPEN},
+    [OPT_MAX_LEN] = {"max-len", "N", V_INT, DECODE, 1, 100000},
+    [OPT_ATTENTION_OUT] = {"attention-out", "A.npy", V_TEXT, DECODE},
+    [OPT_LOG] = {"log", "H.csv", V_TEXT, TRAIN},
+    [OPT_PLOT] = {"plot", "H.svg", V_TEXT, TRAIN},
+    [OPT_PATIENCE] = {"patience", "N", V_INT, TRAIN, 1, MILLION},
+    [OPT_RESTORE_BEST] = {"restore-best", NULL, V_FLAG, TRAIN},
+    [OPT_LR_SCHEDULE] = {"lr-schedule", "SCHEDULE", V_TEXT, TRAIN},
+    [OPT_CHECKPOINT_EVERY] = {"checkpoint-every", "N", V_INT, TRAIN, 1, MILLION},
+    [OPT_CHECKPOINT] = {"checkpoint", "C.safetensors", V_TEXT, TRAIN},
+    [OPT_RESUME] = {"resume", "C.safetensors", V_TEXT, TRAIN},
+    [OPT_CSV] = {"csv", "FILE", V_TEXT, TRAIN | PREDICT | FORECAST},
+    [OPT_COLUMN] = {"column", "NAME", V_TEXT, TRAIN | PREDICT | FORECAST},
+    [OPT_WINDOW] = {"window", "N", V_INT, TRAIN, 1, MILLION},
+    [OPT_HORIZON] = {"horizon", "K", V_INT, TRAIN, 1, MILLION},
+    [OPT_STEPS] = {"steps", "N", V_INT, FORECAST, 1, MILLION},
+    [OPT_TEXT] = {"text", "FILE", V_TEXT, TRAIN},
+    [OPT_BPTT] = {"bptt", "K", V_INT, TRAIN, 1, MILLION},
+    [OPT_PRIME] = {"prime", "TEXT", V_TEXT, GENERATE},
+    [OPT_LENGTH] = {"length", "N", V_INT, GENERATE, 0, 10 * MILLION},
+    [OPT_TEMPERATURE] = {"temperature", "T", V_REAL, GENERATE, 0, 1000},
+    [OPT_TOP_K] = {"top-k", "K", V_INT, GENERATE, 0, MILLION},
+    [OPT_DIMS] = {"dims", "NAME=LEN,...", V_TEXT, SUMMARY},
+    [OPT_HELP] = {"help", NULL, V_FLAG, ALL},
+    [OPT_VERSION] = {"version", NULL, V_FLAG, ALL},
+    [OPT_THREADS] = {"threads", "N", V_INT, ALL, 1, 1024},
+    [OPT_BLAS_INFO] = {"blas-info", NULL, V_FLAG, ALL},
 };
 
 typedef struct {
@@ -96,6 +219,9 @@ typedef struct {
     const char *value[N_OPTS];   /* the last value of single-valued options */
     int given[N_OPTS];
 } Opts;
+
+/* The command of usage errors' "see PROG COMMAND --help" (NULL: none yet). */
+static const char *usage_command;
 
 /* ---- usage ---- */
 
@@ -114,130 +240,115 @@ static void print_io(FILE *f, const seqrt_model *m, const char *what, const seqr
     }
 }
 
-/* The commands and their options: the first thing --help and every usage
- * error print. */
+/* A number option's range in words: "1 to 1000000", "at least 0 and below 1". */
+static void range_text(OptId id, char *buf, size_t n)
+{
+    double lo = options[id].lo, hi = options[id].hi;
+    if (options[id].kind == V_SEED) snprintf(buf, n, "0 to %llu", (unsigned long long)UINT64_MAX);
+    else if (options[id].kind == V_INT) snprintf(buf, n, "%.0f to %.0f", lo, hi);
+    else
+        snprintf(buf, n, "%s %g and %s %g", options[id].open & LO_OPEN ? "above" : "at least", lo,
+                 options[id].open & HI_OPEN ? "below" : "at most", hi);
+}
+
+/* The commands and their options. */
 static void synopsis(FILE *f, const char *prog)
 {
-    fprintf(f,
-            "usage: %s <command> [options]\n"
-            "  train      (--x X.npy --y Y.npy | --csv FILE --column NAME [--window N] [--horizon K]\n"
-            "             | --text FILE [--bptt K]) [--epochs N] [--batch-size N]\n"
-            "             [--validation-split F] [--seed N] [--lr F] [--save W.safetensors]\n"
-            "             [--load W.safetensors] [--no-shuffle] [--check-numerics] [--quiet]\n"
-            "             [--log H.csv] [--plot H.svg] [--patience N [--restore-best]]\n"
-            "             [--lr-schedule step:EVERY:FACTOR|exp:DECAY|cosine[:MIN]|plateau:P:FACTOR]\n"
-            "             [--checkpoint-every N] [--checkpoint C.safetensors] [--resume C.safetensors]\n"
-            "  predict    --weights W.safetensors --x X.npy --out OUT.npy [--batch-size N]\n"
-            "  predict    --weights W.safetensors --csv FILE --column NAME --out OUT.npy\n"
-            "  forecast   --weights W.safetensors --csv FILE --column NAME --steps N [--out F.csv]\n"
-            "  generate   --weights W.safetensors [--prime TEXT] [--length N] [--temperature T]\n"
-            "             [--top-k K] [--seed N]\n"
-            "  grad       --weights W.safetensors --x X.npy --y Y.npy --out G.safetensors\n"
-            "  gradcheck  [--weights W.safetensors] [--x X.npy --y Y.npy] [--samples N]\n"
-            "             [--eps F] [--seed N] [--quiet]\n"
-            "  summary    [--batch-size N] [--dims NAME=LEN,...]: the layers, parameter counts\n"
-            "             and the memory a training step needs at that batch size and length\n"
-            "  every command takes [--threads N] (BLAS threads); --blas-info prints the BLAS in use\n",
-            prog);
+    fprintf(f, "usage: %s <command> [options]\n", prog);
+    for (int c = 0; c < N_COMMANDS; c++) fprintf(f, "  %-10s %s\n", commands[c].name, commands[c].synopsis);
+    fprintf(f, "  every command takes [--threads N] (BLAS threads); --blas-info prints the BLAS in use;\n"
+               "  %s COMMAND --help describes one command; --version\n", prog);
+}
+
+static void model_line(FILE *f, const seqrt_model *m)
+{
+    fprintf(f, "The training program of model '%s'%s%s%s, built on libseqrt (%s).\n", m->name,
+            m->source ? " (from " : "", m->source ? m->source : "", m->source ? ")" : "", SEQRT_REAL_NAME);
+}
+
+static void data_help(FILE *f, const seqrt_model *m)
+{
+    fprintf(f, "data (.npy, C order; N samples first; a named axis takes its length from the data):\n");
+    print_io(f, m, "inputs", m->inputs, m->n_inputs);
+    print_io(f, m, "targets", m->targets, m->n_targets);
+    print_io(f, m, "outputs", m->outputs, m->n_outputs);
+    fprintf(f, "With one input (target, output) a bare path will do; with several, name each:\n"
+               "--x NAME=PATH (likewise --y and predict's --out). Sparse labels may be [N, T] or\n"
+               "[N, T, 1]. Float data for an integer input must hold integral values.\n");
+}
+
+/* Command c's paragraph; train's and gradcheck's carry the model's numbers. */
+static void command_details(FILE *f, const seqrt_model *m, int c)
+{
+    if (commands[c].cmd == TRAIN)
+        fprintf(f, "train: defaults epochs %d, batch size %d, seed 42, shuffle every epoch, the last\n",
+                m->epochs > 0 ? m->epochs : 1, m->batch_size > 0 ? m->batch_size : 32);
+    fputs(commands[c].details, f);
+    if (commands[c].cmd == GRADCHECK)
+        fprintf(f, "  is |num - ana| / max(|num| + |ana|, %g); fails above %.0e (%s).\n",
+                seqrt_gradcheck_floor(), seqrt_gradcheck_threshold(), SEQRT_REAL_NAME);
 }
 
 static void usage(FILE *f, const seqrt_model *m, const char *prog)
 {
     synopsis(f, prog);
-    fprintf(f, "\nThe training program of model '%s'%s%s%s, built on libseqrt (%s).\n\n",
-            m->name, m->source ? " (from " : "", m->source ? m->source : "", m->source ? ")" : "",
-            SEQRT_REAL_NAME);
-    fprintf(f, "data (.npy, C order; N samples first; a named axis takes its length from the data):\n");
-    print_io(f, m, "inputs", m->inputs, m->n_inputs);
-    print_io(f, m, "targets", m->targets, m->n_targets);
-    print_io(f, m, "outputs", m->outputs, m->n_outputs);
-    fprintf(f,
-            "With one input (target, output) a bare path will do; with several, name each:\n"
-            "--x NAME=PATH (likewise --y and predict's --out). Sparse labels may be [N, T] or\n"
-            "[N, T, 1]. Float data for an integer input must hold integral values.\n\n"
-            "train: defaults epochs %d, batch size %d, seed 42, shuffle every epoch, the last\n"
-            "  partial batch kept. --validation-split F holds out the LAST fraction F of the\n"
-            "  samples. --lr overrides the optimizer's learning rate. --save writes the weights\n"
-            "  and optimizer state after every epoch (atomically); --load continues from them\n"
-            "  (epochs count on from the file's). A non-finite loss (with --check-numerics, any\n"
-            "  non-finite gradient) stops training; the saved file keeps the last good epoch.\n"
-            "  On a terminal each epoch shows a progress bar (steps, ETA, running loss and\n"
-            "  metrics); otherwise one Keras-like line per epoch.\n"
-            "  --log H.csv: one row per epoch (epoch, loss, metrics, val_*, lr, seconds),\n"
-            "  rewritten atomically after every epoch. --plot H.svg: the loss and metric\n"
-            "  curves, training solid and validation dashed, as a self-contained SVG.\n"
-            "  --patience N: Keras's EarlyStopping on val_loss (loss without validation):\n"
-            "  stop after N epochs without improvement; --restore-best then puts back the\n"
-            "  best epoch's weights (as Keras does, only when it stops the run).\n"
-            "  --lr-schedule: step:EVERY:FACTOR multiplies the rate by FACTOR every EVERY\n"
-            "  epochs; exp:DECAY is ExponentialDecay(decay_steps = one epoch, DECAY) per\n"
-            "  step; cosine[:MIN] is CosineDecay over the whole run down to MIN (alpha =\n"
-            "  MIN / lr); plateau:P:FACTOR is ReduceLROnPlateau(FACTOR, patience P,\n"
-            "  min_delta 1e-4) on val_loss (else loss).\n"
-            "  --checkpoint-every N writes a resumable checkpoint every N epochs to\n"
-            "  --checkpoint C (default: W.ckpt.safetensors beside --save W, else\n"
-            "  MODEL.ckpt.safetensors). Ctrl-C (SIGINT) saves one there at the next step\n"
-            "  and exits with status 130 (a second Ctrl-C ends at once). --resume C\n"
-            "  continues exactly: weights, optimizer, epoch and step, the shuffle stream,\n"
-            "  schedule and early-stopping state and history; the result is bit-identical\n"
-            "  to an uninterrupted run. Give the same data; options that would change the\n"
-            "  run must match the checkpoint (--epochs may raise its total). Stateful\n"
-            "  states are not in checkpoints: --text runs zero them every epoch, so they\n"
-            "  resume exactly from epoch boundaries.\n"
-            "  --csv FILE --column NAME: a time series (header row, quoted fields, CRLF;\n"
-            "  a missing value is an error naming line and column). Window i is input\n"
-            "  [W, 1] (W = --window, or the model's fixed length) and its target is the\n"
-            "  next K values [K], or [W, K] for a model forecasting at every step (K =\n"
-            "  the model's target width, --horizon checks it). The last fraction of the\n"
-            "  windows validates (--validation-split, default 0.2), in time order; values\n"
-            "  are scaled by the training part's mean and std, saved in the weights file.\n"
-            "  After training: validation MAE and RMSE in the series' units against the\n"
-            "  naive forecast (the window's last value).\n"
-            "  --text FILE: a character model on the file's BYTES (any file, invalid\n"
-            "  UTF-8 included: a multi-byte character is several symbols). The sorted\n"
-            "  byte vocabulary is saved with the weights. The text (the last\n"
-            "  --validation-split, default 0.1, validates) is cut into --batch-size\n"
-            "  contiguous streams and --bptt K (default 64) step rows: row b of each batch\n"
-            "  continues row b of the last, so stateful layers carry their state\n"
-            "  (truncated BPTT every K steps); no shuffling. After training: validation\n"
-            "  loss, bits per character and the text's unigram entropy.\n"
-            "predict: writes each output [N, ...] in batches of --batch-size. With --csv:\n"
-            "  every window's next K values, in the series' units, as [windows, K].\n"
-            "forecast: from the series' last W values, forecast K, append them to the\n"
-            "  window and repeat until --steps values; CSV (step,NAME) to stdout or --out.\n"
-            "generate: --length bytes (default 200) after --prime (default a newline),\n"
-            "  sampled from softmax(logits / --temperature) (default 1; 0 = most likely),\n"
-            "  from the --top-k most likely only if given; --seed repeats a sample.\n"
-            "grad: one forward and backward over all samples as one batch; writes each\n"
-            "  parameter's gradient under its name and the total loss as tensor 'loss'.\n"
-            "gradcheck: central differences of the total loss against backward for every\n"
-            "  parameter tensor (up to 64 elements each, picked by --seed), dropout masks\n"
-            "  fixed and stateful layers starting from zero states. Without --x/--y it uses\n"
-            "  --samples (default 4) random samples with time axes of length 5; without\n"
-            "  --weights, the seeded initial weights plus a U(-0.05, 0.05) jitter. The error\n"
-            "  is |num - ana| / max(|num| + |ana|, %g); fails above %.0e (%s).\n\n"
-            "weights files: safetensors, one tensor per parameter under its Keras name, and\n"
-            "  (from train) the optimizer state as optimizer.<slot>.<parameter> tensors;\n"
-            "  __metadata__ holds model, format (seqc-1), dtype, epoch, optimizer,\n"
-            "  optimizer.iterations and checksum (FNV-1a 64 of the data section, checked on\n"
-            "  load; files without one, e.g. converted from Keras, load unchecked).\n\n"
-            "exit status: 0 ok, 1 error (data, weights, NaN, failed check), 2 usage.\n",
-            m->epochs > 0 ? m->epochs : 1, m->batch_size > 0 ? m->batch_size : 32,
-            seqrt_gradcheck_floor(), seqrt_gradcheck_threshold(), SEQRT_REAL_NAME);
+    fputc('\n', f);
+    model_line(f, m);
+    fputc('\n', f);
+    data_help(f, m);
+    fputc('\n', f);
+    for (int c = 0; c < N_COMMANDS; c++) command_details(f, m, c);
+    fprintf(f, "\n"
+               "weights files: safetensors, one tensor per parameter under its Keras name, and\n"
+               "  (from train) the optimizer state as optimizer.<slot>.<parameter> tensors;\n"
+               "  __metadata__ holds model, format (seqc-1), dtype, epoch, optimizer,\n"
+               "  optimizer.iterations and checksum (FNV-1a 64 of the data section, checked on\n"
+               "  load; files without one, e.g. converted from Keras, load unchecked).\n\n"
+               "options: --opt VALUE and --opt=VALUE are the same.\n"
+               "exit status: 0 ok, 1 error (data, weights, NaN, failed check), 2 usage.\n");
 }
 
-/* The synopsis, then why, on stderr; the exit status for bad usage. */
+/* PROG COMMAND --help: its synopsis, data, paragraph and options with ranges. */
+static void command_usage(FILE *f, const seqrt_model *m, const char *prog, int c)
+{
+    unsigned bit = commands[c].cmd;
+    fprintf(f, "usage: %s %s %s\n\n", prog, commands[c].name, commands[c].synopsis);
+    model_line(f, m);
+    fputc('\n', f);
+    if (options[OPT_X].cmds & bit) {
+        data_help(f, m);
+        fputc('\n', f);
+    }
+    command_details(f, m, c);
+    fprintf(f, "\noptions of %s (--opt VALUE or --opt=VALUE):\n", commands[c].name);
+    for (int i = 0; i < N_OPTS; i++) {
+        if (!(options[i].cmds & bit) || options[i].cmds == ALL) continue;
+        char head[64], range[96] = "";
+        snprintf(head, sizeof head, "--%s%s%s", options[i].name, options[i].arg ? " " : "",
+                 options[i].arg ? options[i].arg : "");
+        if (options[i].kind == V_INT || options[i].kind == V_REAL) range_text((OptId)i, range, sizeof range);
+        if (!range[0]) fprintf(f, "  %s\n", head);
+        else fprintf(f, "  %-30s %s, %s\n", head, options[i].kind == V_INT ? "a whole number" : "a number", range);
+    }
+    fprintf(f, "  --threads N, --blas-info, --help, --version: as for every command\n"
+               "\nexit status: 0 ok, 1 error (data, weights, NaN, failed check), 2 usage.\n");
+}
+
+/* One line on stderr: why, and where to look; the exit status for bad
+ * usage. A did-you-mean is hint enough. */
 static int bad_usage(const seqrt_model *m, const char *prog, const char *fmt, ...) SEQRT_PRINTF(3, 4);
 static int bad_usage(const seqrt_model *m, const char *prog, const char *fmt, ...)
 {
+    char msg[600];
     va_list ap;
     (void)m;
-    synopsis(stderr, prog);
     va_start(ap, fmt);
-    fprintf(stderr, "error: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see %s --help)\n", prog);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (msg[0] && msg[strlen(msg) - 1] == '?') fprintf(stderr, "error: %s\n", msg);
+    else
+        fprintf(stderr, "error: %s (see %s %s%s--help)\n", msg, prog, usage_command ? usage_command : "",
+                usage_command ? " " : "");
     return EXIT_USAGE;
 }
 
@@ -245,6 +356,97 @@ static int error_exit(const seqrt_error *e)
 {
     fprintf(stderr, "error: %s\n", e->msg);
     return 1;
+}
+
+/* ---- numbers: one parser for every numeric option ---- */
+
+/* Only what a person writes for a decimal number: digits, and for a real a
+ * point and an exponent; no hex, no "inf", no leading blanks. */
+static int decimal_chars(const char *s, int real)
+{
+    if (!*s) return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || ((*p == '-' || *p == '+') && (p == s || (real && (p[-1] == 'e' || p[-1] == 'E')))) ||
+              (real && (*p == '.' || *p == 'e' || *p == 'E'))))
+            return 0;
+    return 1;
+}
+
+static int out_of_range(const Opts *o, OptId id, const seqrt_model *m, const char *prog)
+{
+    char range[96];
+    range_text(id, range, sizeof range);
+    return bad_usage(m, prog, "--%s: %s is out of range (%s)", options[id].name, o->value[id], range);
+}
+
+/* s, all of it, as a whole number in [lo, hi]: 0, else 1 not a whole
+ * number, 2 out of range (overflow included). */
+static int parse_whole(const char *s, double lo, double hi, int64_t *out)
+{
+    char *end;
+    if (!decimal_chars(s, 0)) return 1;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*end) return 1;
+    if (errno == ERANGE || (double)v < lo || (double)v > hi) return 2;
+    *out = v;
+    return 0;
+}
+
+/* A whole-number option (V_INT) into *out, dflt when not given. */
+static int get_i64(const Opts *o, OptId id, int64_t dflt, int64_t *out, const seqrt_model *m, const char *prog)
+{
+    *out = dflt;
+    if (!o->given[id]) return 0;
+    int rc = parse_whole(o->value[id], options[id].lo, options[id].hi, out);
+    if (rc == 1) return bad_usage(m, prog, "--%s: '%s' is not a whole number", options[id].name, o->value[id]);
+    return rc ? out_of_range(o, id, m, prog) : 0;
+}
+
+/* A real option (V_REAL): finite, within its range. */
+static int get_double(const Opts *o, OptId id, double dflt, double *out, const seqrt_model *m, const char *prog)
+{
+    *out = dflt;
+    if (!o->given[id]) return 0;
+    const char *s = o->value[id];
+    char *end;
+    double v = decimal_chars(s, 1) ? strtod(s, &end) : 0;
+    if (!decimal_chars(s, 1) || end == s || *end)
+        return bad_usage(m, prog, "--%s: '%s' is not a number", options[id].name, s);
+    double lo = options[id].lo, hi = options[id].hi;
+    int open = options[id].open;
+    if (!isfinite(v) || v < lo || v > hi || ((open & LO_OPEN) && v == lo) || ((open & HI_OPEN) && v == hi))
+        return out_of_range(o, id, m, prog);
+    *out = v;
+    return 0;
+}
+
+static int get_seed(const Opts *o, uint64_t *out, const seqrt_model *m, const char *prog)
+{
+    *out = 42;
+    if (!o->given[OPT_SEED]) return 0;
+    const char *s = o->value[OPT_SEED];
+    char *end;
+    errno = 0;
+    unsigned long long v = decimal_chars(s, 0) ? strtoull(s, &end, 10) : 0;
+    if (!decimal_chars(s, 0) || *end) return bad_usage(m, prog, "--seed: '%s' is not a whole number", s);
+    if (errno == ERANGE || s[0] == '-') return out_of_range(o, OPT_SEED, m, prog);
+    *out = v;
+    return 0;
+}
+
+/* Every number is checked as it is read, whatever the command does next. */
+static int check_number(const Opts *o, OptId id, const seqrt_model *m, const char *prog)
+{
+    int64_t i;
+    double d;
+    uint64_t u;
+    switch (options[id].kind) {
+    case V_INT: return get_i64(o, id, 0, &i, m, prog);
+    case V_REAL: return get_double(o, id, 0, &d, m, prog);
+    case V_SEED: return get_seed(o, &u, m, prog);
+    default: return 0;
+    }
 }
 
 /* ---- parsing ---- */
@@ -256,6 +458,13 @@ static int find_option(const char *name, size_t len)
     return -1;
 }
 
+static int find_command(const char *name)
+{
+    for (int c = 0; c < N_COMMANDS; c++)
+        if (strcmp(commands[c].name, name) == 0) return c;
+    return -1;
+}
+
 static int add_spec(const char **list, int *n, const char *v)
 {
     if (*n >= MAX_SPECS) return 0;
@@ -263,32 +472,64 @@ static int add_spec(const char **list, int *n, const char *v)
     return 1;
 }
 
+/* An unknown command or option, with the nearest of the names that would
+ * have been right (the command's own options only). */
+static int unknown(const seqrt_model *m, const char *prog, const char *what, const char *prefix,
+                   const char *name, size_t len, unsigned cmd)
+{
+    const char *cands[N_OPTS + N_COMMANDS] = {0};
+    char given[80];
+    int n = 0;
+    snprintf(given, sizeof given, "%.*s", (int)(len < 64 ? len : 64), name);
+    if (!cmd)
+        for (int c = 0; c < N_COMMANDS; c++) cands[n++] = commands[c].name;
+    for (int i = 0; cmd && i < N_OPTS; i++) cands[n++] = options[i].cmds & cmd ? options[i].name : NULL;
+    const char *best = seqrt_closest(given, cands, n);
+    if (best) return bad_usage(m, prog, "unknown %s '%s%s'; did you mean '%s%s'?", what, prefix, given, prefix, best);
+    return bad_usage(m, prog, "unknown %s '%s%s'", what, prefix, given);
+}
+
+/* "train and predict": the commands that take option id. */
+static void commands_of(OptId id, char *buf, size_t n)
+{
+    size_t k = 0;
+    int count = 0, total = 0;
+    buf[0] = '\0';
+    for (int c = 0; c < N_COMMANDS; c++) total += (options[id].cmds & commands[c].cmd) != 0;
+    for (int c = 0; c < N_COMMANDS && k < n; c++) {
+        if (!(options[id].cmds & commands[c].cmd)) continue;
+        count++;
+        k += (size_t)snprintf(buf + k, n - k, "%s%s", count == 1 ? "" : count == total ? " and " : ", ",
+                              commands[c].name);
+    }
+}
+
 /* argv: PROG COMMAND [--opt VALUE | --opt=VALUE | --flag]... */
 static int parse_args(Opts *o, const seqrt_model *m, const char *prog, int argc, char **argv)
 {
     memset(o, 0, sizeof *o);
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (argc > 1 && strcmp(argv[1], commands[i].name) == 0) {
-            o->cmd = commands[i].cmd;
-            o->cmd_name = commands[i].name;
-        }
-    if (!o->cmd) {
-        if (argc > 1) return bad_usage(m, prog, "unknown command '%s'", argv[1]);
-        return bad_usage(m, prog, "no command given");
-    }
+    if (argc < 2) return bad_usage(m, prog, "no command given");
+    int c = find_command(argv[1]);
+    if (c < 0) return unknown(m, prog, "command", "", argv[1], strlen(argv[1]), 0);
+    o->cmd = commands[c].cmd;
+    o->cmd_name = usage_command = commands[c].name;
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i], *eq = strchr(arg, '=');
-        if (strncmp(arg, "--", 2) != 0) return bad_usage(m, prog, "unexpected argument '%s'", arg);
+        if (strncmp(arg, "--", 2) != 0 || !arg[2])
+            return bad_usage(m, prog, "unexpected argument '%s'", arg);
         size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
         int id = find_option(arg + 2, len);
-        if (id < 0) return bad_usage(m, prog, "unknown option '%s'", arg);
-        if (!(options[id].cmds & o->cmd))
-            return bad_usage(m, prog, "option '--%s' is not used by %s", options[id].name, o->cmd_name);
+        if (id < 0) return unknown(m, prog, "option", "--", arg + 2, len, o->cmd);
+        if (!(options[id].cmds & o->cmd)) {
+            char who[120];
+            commands_of((OptId)id, who, sizeof who);
+            return bad_usage(m, prog, "option '--%s' is for %s, not %s", options[id].name, who, o->cmd_name);
+        }
         const char *v = NULL;
-        if (options[id].has_value) {
+        if (options[id].kind != V_FLAG) {
             if (eq) v = eq + 1;
             else if (i + 1 < argc) v = argv[++i];
-            else return bad_usage(m, prog, "option '--%s' needs a value", options[id].name);
+            else return bad_usage(m, prog, "option '--%s' needs a value (%s)", options[id].name, options[id].arg);
         } else if (eq) {
             return bad_usage(m, prog, "option '--%s' takes no value", options[id].name);
         }
@@ -298,49 +539,9 @@ static int parse_args(Opts *o, const seqrt_model *m, const char *prog, int argc,
         if (!ok) return bad_usage(m, prog, "too many '--%s' options", options[id].name);
         o->value[id] = v;
         o->given[id] = 1;
+        int rc = check_number(o, (OptId)id, m, prog);
+        if (rc) return rc;
     }
-    return 0;
-}
-
-/* Numbers: the whole string, within [lo, hi]. */
-static int get_i64(const Opts *o, OptId id, int64_t dflt, int64_t lo, int64_t *out, const seqrt_model *m,
-                   const char *prog)
-{
-    *out = dflt;
-    if (!o->given[id]) return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(o->value[id], &end, 10);
-    if (errno || *end || end == o->value[id] || v < lo)
-        return bad_usage(m, prog, "--%s wants an integer >= %s", options[id].name, lo ? "1" : "0");
-    *out = v;
-    return 0;
-}
-
-static int get_double(const Opts *o, OptId id, double dflt, double lo, double hi, double *out,
-                      const seqrt_model *m, const char *prog)
-{
-    *out = dflt;
-    if (!o->given[id]) return 0;
-    char *end;
-    errno = 0;
-    double v = strtod(o->value[id], &end);
-    if (errno || *end || end == o->value[id] || !(v >= lo && v < hi))
-        return bad_usage(m, prog, "--%s: bad value '%s'", options[id].name, o->value[id]);
-    *out = v;
-    return 0;
-}
-
-static int get_seed(const Opts *o, uint64_t *out, const seqrt_model *m, const char *prog)
-{
-    *out = 42;
-    if (!o->given[OPT_SEED]) return 0;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(o->value[OPT_SEED], &end, 10);
-    if (errno || *end || end == o->value[OPT_SEED] || o->value[OPT_SEED][0] == '-')
-        return bad_usage(m, prog, "--seed wants an unsigned integer, not '%s'", o->value[OPT_SEED]);
-    *out = v;
     return 0;
 }
 
@@ -592,13 +793,13 @@ static int train_options(Cli *c, seqrt_train_options *t, double dflt_split, char
     int64_t epochs, batch, every, patience;
     seqrt_error err = {0};
     *t = seqrt_train_defaults(m);
-    int rc = get_i64(o, OPT_EPOCHS, t->epochs, 0, &epochs, m, c->prog);
-    if (!rc) rc = get_i64(o, OPT_BATCH, t->batch_size, 1, &batch, m, c->prog);
-    if (!rc) rc = get_double(o, OPT_SPLIT, dflt_split, 0, 1, &t->validation_split, m, c->prog);
-    if (!rc) rc = get_double(o, OPT_LR, 0, 1e-300, INFINITY, &t->learning_rate, m, c->prog);
+    int rc = get_i64(o, OPT_EPOCHS, t->epochs, &epochs, m, c->prog);
+    if (!rc) rc = get_i64(o, OPT_BATCH, t->batch_size, &batch, m, c->prog);
+    if (!rc) rc = get_double(o, OPT_SPLIT, dflt_split, &t->validation_split, m, c->prog);
+    if (!rc) rc = get_double(o, OPT_LR, 0, &t->learning_rate, m, c->prog);
     if (!rc) rc = get_seed(o, &t->seed, m, c->prog);
-    if (!rc) rc = get_i64(o, OPT_PATIENCE, 0, 1, &patience, m, c->prog);
-    if (!rc) rc = get_i64(o, OPT_CHECKPOINT_EVERY, 0, 1, &every, m, c->prog);
+    if (!rc) rc = get_i64(o, OPT_PATIENCE, 0, &patience, m, c->prog);
+    if (!rc) rc = get_i64(o, OPT_CHECKPOINT_EVERY, 0, &every, m, c->prog);
     if (!rc && seqrt_lr_parse(&t->schedule, o->value[OPT_LR_SCHEDULE], &err))
         rc = bad_usage(m, c->prog, "%s", err.msg);
     if (!rc && o->given[OPT_RESTORE_BEST] && !o->given[OPT_PATIENCE])
@@ -653,8 +854,8 @@ static int load_series(Cli *c, Data *a, double split, seqrt_error *err)
 {
     const Opts *o = &c->o;
     int64_t window, horizon, n;
-    int rc = get_i64(o, OPT_WINDOW, 0, 1, &window, c->m, c->prog);
-    if (!rc) rc = get_i64(o, OPT_HORIZON, 0, 1, &horizon, c->m, c->prog);
+    int rc = get_i64(o, OPT_WINDOW, 0, &window, c->m, c->prog);
+    if (!rc) rc = get_i64(o, OPT_HORIZON, 0, &horizon, c->m, c->prog);
     if (!rc && !o->given[OPT_COLUMN]) rc = bad_usage(c->m, c->prog, "--csv needs --column NAME");
     if (rc) return -rc;
     double *v = NULL;
@@ -673,7 +874,7 @@ static int load_series(Cli *c, Data *a, double split, seqrt_error *err)
 static int load_text(Cli *c, Data *a, double split, int64_t streams, seqrt_error *err)
 {
     int64_t bptt, n;
-    int rc = get_i64(&c->o, OPT_BPTT, 64, 1, &bptt, c->m, c->prog);
+    int rc = get_i64(&c->o, OPT_BPTT, 64, &bptt, c->m, c->prog);
     if (rc) return -rc;
     unsigned char *s = NULL;
     snprintf(a->label, sizeof a->label, "%s", c->o.value[OPT_TEXT]);
@@ -880,7 +1081,7 @@ static int cmd_forecast(Cli *c)
     const seqrt_model *m = c->m;
     const Opts *o = &c->o;
     int64_t steps, n = 0;
-    int rc = get_i64(o, OPT_STEPS, 0, 1, &steps, m, c->prog);
+    int rc = get_i64(o, OPT_STEPS, 0, &steps, m, c->prog);
     if (!rc && (!o->given[OPT_STEPS] || !o->value[OPT_WEIGHTS] || !o->value[OPT_CSV] || !o->given[OPT_COLUMN]))
         rc = bad_usage(m, c->prog, "forecast needs --weights W --csv FILE --column NAME --steps N");
     if (rc) return rc;
@@ -922,9 +1123,9 @@ static int cmd_generate(Cli *c)
     int64_t length, top_k;
     double temperature;
     uint64_t seed;
-    int rc = get_i64(o, OPT_LENGTH, 200, 0, &length, m, c->prog);
-    if (!rc) rc = get_i64(o, OPT_TOP_K, 0, 0, &top_k, m, c->prog);
-    if (!rc) rc = get_double(o, OPT_TEMPERATURE, 1.0, 0, INFINITY, &temperature, m, c->prog);
+    int rc = get_i64(o, OPT_LENGTH, 200, &length, m, c->prog);
+    if (!rc) rc = get_i64(o, OPT_TOP_K, 0, &top_k, m, c->prog);
+    if (!rc) rc = get_double(o, OPT_TEMPERATURE, 1.0, &temperature, m, c->prog);
     if (!rc) rc = get_seed(o, &seed, m, c->prog);
     if (!rc && !o->value[OPT_WEIGHTS]) rc = bad_usage(m, c->prog, "generate needs --weights W");
     if (rc) return rc;
@@ -956,7 +1157,7 @@ static int cmd_predict(Cli *c)
     int rc = data_paths(c, 0);
     if (!rc) rc = resolve(c->o.out, c->o.nout, m->outputs, m->n_outputs, "--out", "output", op, m, c->prog);
     if (!rc && c->o.nout == 0) rc = bad_usage(m, c->prog, "predict needs --out");
-    if (!rc) rc = get_i64(&c->o, OPT_BATCH, m->batch_size > 0 ? m->batch_size : 32, 1, &batch, m, c->prog);
+    if (!rc) rc = get_i64(&c->o, OPT_BATCH, m->batch_size > 0 ? m->batch_size : 32, &batch, m, c->prog);
     if (rc) return rc;
     seqrt_error err = {0};
     seqrt_dataset d;
@@ -1045,8 +1246,8 @@ static int cmd_gradcheck(Cli *c)
     int64_t samples;
     int files = o->nx > 0 || o->ny > 0;
     int rc = files ? data_paths(c, 1) : 0;
-    if (!rc) rc = get_i64(o, OPT_SAMPLES, files ? INT64_MAX : 4, 1, &samples, m, c->prog);
-    if (!rc) rc = get_double(o, OPT_EPS, 0, 1e-300, 1, &g.eps, m, c->prog);
+    if (!rc) rc = get_i64(o, OPT_SAMPLES, files ? INT64_MAX : 4, &samples, m, c->prog);
+    if (!rc) rc = get_double(o, OPT_EPS, 0, &g.eps, m, c->prog);
     if (!rc) rc = get_seed(o, &g.seed, m, c->prog);
     if (rc) return rc;
     if (m->n_losses < 1) {
@@ -1104,13 +1305,14 @@ static int parse_dims(const Cli *c, int64_t *dims)
             if (strlen(m->dim_names[i]) == (size_t)(eq - p) && strncmp(p, m->dim_names[i], (size_t)(eq - p)) == 0)
                 d = i;
         if (d < 0) return bad_usage(m, c->prog, "--dims: the model has no axis named '%.*s'", (int)(eq - p), p);
-        char *end;
-        errno = 0;
-        long long v = strtoll(eq + 1, &end, 10);
-        if (errno || end == eq + 1 || v < 1 || v > (1LL << 40) || (*end && *end != ','))
-            return bad_usage(m, c->prog, "--dims: bad length for '%s'", m->dim_names[d]);
-        dims[d] = v;
-        p = *end ? end + 1 : end;
+        const char *comma = strchr(eq + 1, ',');
+        char len[32];
+        snprintf(len, sizeof len, "%.*s", (int)(comma ? comma - eq - 1 : (long)strlen(eq + 1)), eq + 1);
+        int rc = parse_whole(len, 1, (double)(1LL << 40), &dims[d]);
+        if (rc)
+            return bad_usage(m, c->prog, "--dims: %s=%s: %s", m->dim_names[d], len,
+                             rc == 1 ? "not a whole number" : "out of range (1 to 1099511627776)");
+        p = comma ? comma + 1 : eq + 1 + strlen(eq + 1);
     }
     for (int i = 0; i < m->n_dims; i++)
         if (dims[i] < 0) return bad_usage(m, c->prog, "summary: give --dims %s=LEN to size the activations", m->dim_names[i]);
@@ -1134,7 +1336,7 @@ static int cmd_summary(Cli *c)
     const seqrt_model *m = c->m;
     fputs(m->summary ? m->summary : "(no summary)\n", stdout);
     int64_t B, dims[16];
-    int rc = get_i64(&c->o, OPT_BATCH, m->batch_size, 1, &B, m, c->prog);
+    int rc = get_i64(&c->o, OPT_BATCH, m->batch_size, &B, m, c->prog);
     if (!rc && m->n_dims > (int)(sizeof dims / sizeof *dims)) rc = bad_usage(m, c->prog, "too many named axes");
     if (!rc && (c->o.given[OPT_DIMS] || m->n_dims == 0)) rc = parse_dims(c, dims);
     else if (!rc) {
@@ -1189,9 +1391,9 @@ static int cmd_decode(Cli *c)
         if (i != m->decode_input && !c->xp[i])
             rc = bad_usage(m, c->prog, "decode needs --x %s=PATH", m->inputs[i].name);
     if (!rc && !c->o.value[OPT_OUT]) rc = bad_usage(m, c->prog, "decode needs --out OUT.npy");
-    if (!rc) rc = get_i64(&c->o, OPT_MAX_LEN, 0, 1, &max_len, m, c->prog);
+    if (!rc) rc = get_i64(&c->o, OPT_MAX_LEN, 0, &max_len, m, c->prog);
     if (!rc && !c->o.given[OPT_MAX_LEN]) rc = bad_usage(m, c->prog, "decode needs --max-len N");
-    if (!rc) rc = get_i64(&c->o, OPT_BATCH, m->batch_size > 0 ? m->batch_size : 32, 1, &batch, m, c->prog);
+    if (!rc) rc = get_i64(&c->o, OPT_BATCH, m->batch_size > 0 ? m->batch_size : 32, &batch, m, c->prog);
     if (!rc && c->o.value[OPT_ATTENTION_OUT] && m->decode_attention < 0)
         rc = bad_usage(m, c->prog, "the decode block names no attention weights");
     if (rc) return rc;
@@ -1220,6 +1422,28 @@ static int cmd_decode(Cli *c)
     return rc ? error_exit(&err) : 0;
 }
 
+/* PROG --help, PROG COMMAND --help, PROG help [COMMAND], --version: true
+ * when one was asked for and printed (exit status 0). */
+static int help_or_version(const seqrt_model *m, const char *prog, int argc, char **argv)
+{
+    int help = argc > 1 && strcmp(argv[1], "help") == 0, version = 0;
+    for (int i = 1; i < argc; i++) {
+        help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
+        version |= strcmp(argv[i], "--version") == 0;
+    }
+    if (help) {
+        int c = argc > 1 ? find_command(argv[1]) : -1;
+        if (c < 0 && argc > 2 && strcmp(argv[1], "help") == 0) c = find_command(argv[2]);
+        if (c >= 0) command_usage(stdout, m, prog, c);
+        else usage(stdout, m, prog);
+    } else if (version) {
+        printf("%s: the training program of model '%s'%s%s%s; libseqrt %s (%s)\n", prog, m->name,
+               m->source ? " (from " : "", m->source ? m->source : "", m->source ? ")" : "",
+               SEQRT_VERSION, SEQRT_REAL_NAME);
+    }
+    return help || version;
+}
+
 int seqrt_main(const seqrt_model *m, int argc, char **argv)
 {
     /* blas_setup.c: fix OpenBLAS's kernel (may re-exec), BLAS threads, --threads N. */
@@ -1230,12 +1454,7 @@ int seqrt_main(const seqrt_model *m, int argc, char **argv)
     const char *prog = argc > 0 && argv[0] ? argv[0] : fallback;
     const char *slash = strrchr(prog, '/');
     prog = slash ? slash + 1 : prog;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
-            (i == 1 && strcmp(argv[i], "help") == 0)) {
-            usage(stdout, m, prog);
-            return 0;
-        }
+    if (help_or_version(m, prog, argc, argv)) return 0;
     Cli c = {.m = m, .prog = prog};
     int rc = parse_args(&c.o, m, prog, argc, argv);
     if (rc) return rc;
