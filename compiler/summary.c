@@ -96,6 +96,27 @@ static void widen(const IrGraph *g, int *ends, int ncol)
         ends[i] += shift;
 }
 
+/* Does any layer (wrapped ones included) use this activation? */
+static bool uses_activation(const IrGraph *g, const char *act)
+{
+    for (int i = 0; i < g->n_layers; i++) {
+        const IrLayer *l = g->layers[i];
+        for (int k = 0; k < l->op->n_attrs; k++)
+            if (l->op->attrs[k].choices == op_activation_choices && l->attrs[k].s &&
+                !strcmp(l->attrs[k].s, act))
+                return true;
+    }
+    return false;
+}
+
+/* What the table cannot say: semantics that differ between Keras versions. */
+static void print_notes(const IrGraph *g, FILE *out)
+{
+    if (uses_activation(g, "hard_sigmoid"))
+        fprintf(out, "Note: hard_sigmoid is tf.keras 2's, clip(0.2 * x + 0.5, 0, 1); Keras 3's "
+                "is clip(x / 6 + 0.5, 0, 1)\n");
+}
+
 void summary_print(const IrGraph *g, FILE *out)
 {
     bool chain = is_chain(g);
@@ -189,6 +210,7 @@ void summary_print(const IrGraph *g, FILE *out)
     fprintf(out, "Trainable params: %lld\n", total);
     fprintf(out, "Non-trainable params: 0\n");
     rule(out, '_', width);
+    print_notes(g, out);
 }
 
 void summary_dump_ir(const IrGraph *g, FILE *out)

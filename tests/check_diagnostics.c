@@ -285,6 +285,31 @@ START_TEST(test_warning_flags_every_command)
 }
 END_TEST
 
+/* seqc summary says which hard_sigmoid it means, and only when it is used. */
+START_TEST(test_summary_hard_sigmoid_note)
+{
+    const char with[] = "input x : [T, 4]\ntarget y : [2]\n"
+                        "p = x -> GRU(3, recurrent_activation=hard_sigmoid) -> Dense(2)\n"
+                        "train {\n    loss = mse(p, y)\n}\n";
+    const char without[] = "input x : [T, 4]\ntarget y : [2]\n"
+                           "p = x -> GRU(3) -> Dense(2, activation=sigmoid)\n"
+                           "train {\n    loss = mse(p, y)\n}\n";
+    const char *p = fe_write_tmp("hard.seq", with, sizeof with - 1);
+    RunResult r = fe_seqc("summary", p, 30);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.out, "\nNote: hard_sigmoid is tf.keras 2's, clip(0.2 * x + 0.5, 0, 1); "
+                                "Keras 3's is clip(x / 6 + 0.5, 0, 1)\n"), "%s", r.out);
+    fe_free(&r);
+    unlink(p);
+    p = fe_write_tmp("soft.seq", without, sizeof without - 1);
+    r = fe_seqc("summary", p, 30);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_ptr_null(strstr(r.out, "Note:"));
+    fe_free(&r);
+    unlink(p);
+}
+END_TEST
+
 /* The warnings harness must be able to fail too. */
 START_TEST(test_harness_rejects_wrong_warning)
 {
@@ -394,6 +419,7 @@ static Suite *make_diagnostics_suite(void)
     tcase_add_loop_test(core, test_warnings_file, 0, warnings.n);
     tcase_add_loop_test(core, test_examples_clean, 0, examples.n);
     tcase_add_test(core, test_warning_flags_every_command);
+    tcase_add_test(core, test_summary_hard_sigmoid_note);
     tcase_set_timeout(core, 60);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("Limits");
