@@ -607,25 +607,30 @@ static int data_paths(Cli *c, int with_y)
     return rc;
 }
 
-static void print_value(double v)
+/* " 0.1234" or " 1.2345e-05": Keras's figures. */
+static void value_text(char *buf, size_t n, double v)
 {
-    if (fabs(v) > 1e-3 || v == 0) printf(" %.4f", v);
-    else printf(" %.4e", v);
+    snprintf(buf, n, fabs(v) > 1e-3 || v == 0 ? " %.4f" : " %.4e", v);
+}
+
+static void per_step_text(char *buf, size_t n, double per)
+{
+    if (per >= 1 || per == 0) snprintf(buf, n, "%.0fs/step", per);
+    else if (per >= 1e-3) snprintf(buf, n, "%.0fms/step", per * 1e3);
+    else snprintf(buf, n, "%.0fus/step", per * 1e6);
 }
 
 /* Keras's epoch line: "Epoch 3/100" then "4/4 - 0s 1ms/step - loss: ...". */
 static void print_epoch(const seqrt_epoch_log *log, void *ctx)
 {
+    char per[32], v[48];
     (void)ctx;
-    double per = log->steps ? log->seconds / (double)log->steps : 0;
-    printf("Epoch %lld/%lld\n%lld/%lld - %.0fs ", (long long)log->epoch, (long long)log->epochs,
-           (long long)log->steps, (long long)log->steps, log->seconds);
-    if (per >= 1 || per == 0) printf("%.0fs/step", per);
-    else if (per >= 1e-3) printf("%.0fms/step", per * 1e3);
-    else printf("%.0fus/step", per * 1e6);
+    per_step_text(per, sizeof per, log->steps ? log->seconds / (double)log->steps : 0);
+    printf("Epoch %lld/%lld\n%lld/%lld - %.0fs %s", (long long)log->epoch, (long long)log->epochs,
+           (long long)log->steps, (long long)log->steps, log->seconds, per);
     for (int i = 0; i < log->n; i++) {
-        printf(" - %s:", log->names[i]);
-        print_value(log->values[i]);
+        value_text(v, sizeof v, log->values[i]);
+        printf(" - %s:%s", log->names[i], v);
     }
     printf("\n");
     fflush(stdout);
@@ -657,42 +662,88 @@ static double wall_time(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void print_per_step(double per)
+/* Frames (\r, ESC[K) only for a person at a terminal: not for a pipe or a
+ * file, not for a dumb terminal, and never under an MPI launcher, which
+ * gives each rank a pseudo-terminal even when its own output is a file. */
+static int wants_frames(void)
 {
-    if (per >= 1 || per == 0) printf("%.0fs/step", per);
-    else if (per >= 1e-3) printf("%.0fms/step", per * 1e3);
-    else printf("%.0fus/step", per * 1e6);
+    const char *term = getenv("TERM");
+    if (!isatty(STDOUT_FILENO) || (term && strcmp(term, "dumb") == 0)) return 0;
+    return seqrt_dist_size() <= 1 && !getenv("OMPI_COMM_WORLD_SIZE") && !getenv("PMI_SIZE") &&
+           !getenv("PMIX_RANK");
 }
 
-static void print_values(const seqrt_epoch_log *log)
+/* The terminal's width now, asked at every frame so that a resize takes
+ * effect at the next one; $COLUMNS or 80 when it will not say. */
+static int term_columns(void)
 {
-    for (int i = 0; i < log->n; i++) {
-        printf(" - %s:", log->names[i]);
-        print_value(log->values[i]);
-    }
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    const char *env = getenv("COLUMNS");
+    int cols = env ? atoi(env) : 0;
+    return cols > 0 ? cols : 80;
 }
 
-/* Keras's terminal bar: " 37/120 [=========>....] - ETA: 4s - loss: ...",
- * redrawn in place; done = the epoch's final line. */
-static void draw_bar(const seqrt_epoch_log *log, int done)
+enum { BAR_MAX = 30, BAR_MIN = 4, SEG_LEN = 128 };
+
+/* The pieces after the bar: the ETA (or the epoch's time) and " - name: value" each. */
+static int bar_segments(const seqrt_epoch_log *log, int done, char (*seg)[SEG_LEN])
 {
-    enum { WIDTH = 30 };
-    int digits = snprintf(NULL, 0, "%lld", (long long)log->steps);
-    int fill = log->steps ? (int)(WIDTH * log->step / log->steps) : WIDTH;
-    printf("\r%*lld/%lld [", digits, (long long)log->step, (long long)log->steps);
-    for (int i = 0; i < WIDTH; i++) putchar(i < fill - 1 || (done && i < fill) ? '=' : i == fill - 1 ? '>' : '.');
-    printf("]");
+    char t[48];
     if (done) {
-        printf(" - %.0fs ", log->seconds);
-        print_per_step(log->steps ? log->seconds / (double)log->steps : 0);
+        per_step_text(t, sizeof t, log->steps ? log->seconds / (double)log->steps : 0);
+        snprintf(seg[0], SEG_LEN, " - %.0fs %s", log->seconds, t);
     } else {
         double eta = log->step ? log->seconds / (double)log->step * (double)(log->steps - log->step) : 0;
-        if (eta >= 3600) printf(" - ETA: %d:%02d:%02d", (int)eta / 3600, (int)eta / 60 % 60, (int)eta % 60);
-        else if (eta >= 60) printf(" - ETA: %d:%02d", (int)eta / 60, (int)eta % 60);
-        else printf(" - ETA: %.0fs", eta);
+        if (eta >= 3600) snprintf(seg[0], SEG_LEN, " - ETA: %d:%02d:%02d", (int)eta / 3600, (int)eta / 60 % 60, (int)eta % 60);
+        else if (eta >= 60) snprintf(seg[0], SEG_LEN, " - ETA: %d:%02d", (int)eta / 60, (int)eta % 60);
+        else snprintf(seg[0], SEG_LEN, " - ETA: %.0fs", eta);
     }
-    print_values(log);
-    printf("\033[K");
+    for (int i = 0; i < log->n; i++) {
+        value_text(t, sizeof t, log->values[i]);
+        snprintf(seg[i + 1], SEG_LEN, " - %.60s:%s", log->names[i], t);
+    }
+    return log->n + 1;
+}
+
+/* Keras's terminal bar, " 37/120 [=========>....] - ETA: 4s - loss: ...",
+ * fitted to the terminal: the bar shrinks (30 columns at most) to make room
+ * for the running loss, and a frame keeps to one row, so \r redraws it in
+ * place, dropping what does not fit. The epoch's last line (done) wraps its values onto more rows
+ * instead. One column is left free: writing the last one wraps on some
+ * terminals. */
+static void draw_bar(const seqrt_epoch_log *log, int done)
+{
+    static char seg[SEQRT_LOG_MAX + 1][SEG_LEN];
+    char line[1024];
+    int cols = term_columns() - 1, n = bar_segments(log, done, seg);
+    if (cols < 1) cols = 1;
+    if (cols > (int)sizeof line - 1) cols = (int)sizeof line - 1;
+    int digits = snprintf(NULL, 0, "%lld", (long long)log->steps);
+    int len = snprintf(line, sizeof line, "%*lld/%lld", digits, (long long)log->step, (long long)log->steps);
+    /* Room for the ETA and the running loss if the bar can keep 10 columns. */
+    int width = cols - len - 3 - (int)strlen(seg[0]) - (n > 1 ? (int)strlen(seg[1]) : 0);
+    if (width < 10) width = cols - len - 3 - (int)strlen(seg[0]);
+    width = width > BAR_MAX ? BAR_MAX : width;
+    if (width >= BAR_MIN && len + 3 + width < (int)sizeof line) {
+        int fill = log->steps ? (int)(width * log->step / log->steps) : width;
+        line[len++] = ' ';
+        line[len++] = '[';
+        for (int i = 0; i < width; i++)
+            line[len++] = i < fill - 1 || (done && i < fill) ? '=' : i == fill - 1 ? '>' : '.';
+        line[len++] = ']';
+        line[len] = '\0';
+    }
+    int i = 0;
+    for (; i < n && len + (int)strlen(seg[i]) <= cols; i++) len += snprintf(line + len, sizeof line - (size_t)len, "%s", seg[i]);
+    line[len < cols ? len : cols] = '\0';   /* a terminal too narrow even for the count */
+    printf("\r%s\033[K", line);
+    /* The last line: what did not fit goes on below, "  loss: ... - mae: ...". */
+    while (done && i < n) {
+        len = snprintf(line, sizeof line, "  %s", seg[i++] + 3);
+        for (; i < n && len + (int)strlen(seg[i]) <= cols; i++) len += snprintf(line + len, sizeof line - (size_t)len, "%s", seg[i]);
+        printf("\n%s", line);
+    }
     fflush(stdout);
 }
 
@@ -964,7 +1015,7 @@ static int cmd_train(Cli *c)
     }
     /* Rank 0 alone prints and writes logs and plots (the weights: train.c). */
     int lead = seqrt_dist_rank() == 0;
-    Progress p = {isatty(fileno(stdout)), o->given[OPT_QUIET] || !lead, 0, -1, 0,
+    Progress p = {wants_frames(), o->given[OPT_QUIET] || !lead, 0, -1, 0,
                   lead ? o->value[OPT_LOG] : NULL, lead ? o->value[OPT_PLOT] : NULL, "", NAN};
     seqrt_train_result res;
     t.on_epoch = on_epoch;
