@@ -21,6 +21,7 @@
 #include <stdbool.h>
 
 #include "frontend_util.h"
+#include "ops.h"
 
 enum { MIN_CORPUS = 45, MIN_WARNINGS = 8, MAX_FILES = 1024, MAX_EXPECT = 64 };
 
@@ -310,6 +311,150 @@ START_TEST(test_summary_hard_sigmoid_note)
 }
 END_TEST
 
+/* Attributes no other model sets, each with a value that shows in the C. */
+static const char attrs_model[] =
+    "model attrs\ninput x : [4, 3]\ninput t : int[4]\ntarget y : [4, 2]\n"
+    "e = Embedding(5, 3, embeddings_initializer=ones, input_length=4)(t)\n"
+    "m = Masking(mask_value=2.5)(x)\n"
+    "h = LSTM(4, return_sequences=true, unroll=true, kernel_initializer=ones, recurrent_initializer=zeros, "
+    "bias_initializer=ones)(m)\n"
+    "c = Conv1D(2, 1, data_format=channels_last, groups=1, kernel_initializer=zeros, bias_initializer=ones)(Concatenate()([h, e]))\n"
+    "p = Dense(2, kernel_initializer=orthogonal, bias_initializer=uniform)(c)\n"
+    "train {\n    loss = mse(p, y)\n}\n";
+
+/* Attribute values that code generation lacks, and what emit says. */
+static const char *const unsupported_cases[][2] = {
+    {"Attention(score_mode=concat)", "with score_mode=\"concat\" is not available yet"},
+    {"Attention(dropout=0.1)", "with dropout on attention weights is not available yet"},
+};
+
+/* Is `attr=` set in text (not as the tail of a longer name)? */
+static bool sets_attr(const char *text, const char *attr)
+{
+    size_t n = strlen(attr);
+    for (const char *p = strstr(text, attr); p; p = strstr(p + 1, attr)) {
+        bool start = p == text || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z'));
+        const char *q = p + n;
+        while (*q == ' ')
+            q++;
+        if (start && *q == '=')
+            return true;
+    }
+    return false;
+}
+
+/* Every attribute of every layer is set by some model the tests compile
+ * (examples, tests/models, tests/infer, or attrs_model above): an attribute
+ * cannot be added without a model that uses it. */
+START_TEST(test_every_attribute_used)
+{
+    Corpus models = {0};
+    scan_corpus(&models, SEQ_EXAMPLES_DIR, 1);
+    scan_corpus(&models, SEQ_EXAMPLES_DIR "/../tests/models", 0);
+    scan_corpus(&models, SEQ_EXAMPLES_DIR "/../tests/infer", 0);
+    size_t cap = sizeof attrs_model, len = 0;
+    char *all = malloc(cap);
+    memcpy(all, attrs_model, sizeof attrs_model);
+    len = sizeof attrs_model - 1;
+    for (int i = 0; i < models.n; i++) {
+        size_t n;
+        char *src = fe_read_file(models.files[i], &n);
+        if (src) {
+            all = realloc(all, len + n + 2);
+            memcpy(all + len, src, n);
+            len += n;
+            all[len++] = '\n';
+            all[len] = '\0';
+            free(src);
+        }
+        free(models.files[i]);
+    }
+    for (size_t i = 0; i < sizeof unsupported_cases / sizeof unsupported_cases[0]; i++) {
+        size_t n = strlen(unsupported_cases[i][0]);
+        all = realloc(all, len + n + 2);
+        memcpy(all + len, unsupported_cases[i][0], n);
+        len += n;
+        all[len++] = '\n';
+        all[len] = '\0';
+    }
+    ck_assert_int_gt(models.n, 10);
+    int n_ops;
+    const OpInfo *const *ops = op_all(&n_ops);
+    for (int i = 0; i < n_ops; i++)
+        for (int k = 0; k < ops[i]->n_attrs; k++) {
+            const char *a = ops[i]->attrs[k].name;
+            if (ops[i]->attrs[k].required || !strcmp(a, "layer") || !strcmp(a, "activation"))
+                continue; /* given by position in most models */
+            ck_assert_msg(sets_attr(all, a), "%s's '%s' is set by no model the tests compile",
+                          ops[i]->name, a);
+        }
+    free(all);
+}
+END_TEST
+
+/* Those attributes reach the generated code. */
+START_TEST(test_attributes_reach_code)
+{
+    char path[4096], dir[4200], file[4300];
+    snprintf(path, sizeof path, "%s", fe_write_tmp("attrs.seq", attrs_model, sizeof attrs_model - 1));
+    snprintf(dir, sizeof dir, "%s.out", path);
+    char *emit[] = {SEQC_PATH, "emit", path, "-o", dir, NULL};
+    RunResult r = fe_run(emit, 30);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    fe_free(&r);
+    snprintf(file, sizeof file, "%s/attrs.c", dir);
+    size_t n;
+    char *c = fe_read_file(file, &n);
+    ck_assert_ptr_nonnull(c);
+    static const char *const want[][2] = {
+        {"\"embedding.embeddings\"", "SEQRT_INIT_ONES"},
+        {"\"lstm.kernel\"", "SEQRT_INIT_ONES"},
+        {"\"lstm.recurrent_kernel\"", "SEQRT_INIT_ZEROS"},
+        {"\"lstm.bias\"", "SEQRT_INIT_ONES"},
+        {"\"conv1d.kernel\"", "SEQRT_INIT_ZEROS"},
+        {"\"conv1d.bias\"", "SEQRT_INIT_ONES"},
+        {"\"dense.kernel\"", "SEQRT_INIT_ORTHOGONAL"},
+        {"\"dense.bias\"", "SEQRT_INIT_UNIFORM"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const char *row = strstr(c, want[i][0]);
+        ck_assert_msg(row, "no parameter %s in %s", want[i][0], file);
+        const char *eol = strchr(row, '\n');
+        const char *init = strstr(row, want[i][1]);
+        ck_assert_msg(init && init < eol, "%s is not %s", want[i][0], want[i][1]);
+    }
+    ck_assert_msg(strstr(c, "(seqrt_real)2.5"), "mask_value 2.5 is not in the code");
+    free(c);
+    char cmd[8600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    unlink(path);
+}
+END_TEST
+
+/* What code generation lacks is refused, not dropped. */
+START_TEST(test_unsupported_values_refused)
+{
+    const char *const (*cases)[2] = unsupported_cases;
+    for (size_t i = 0; i < sizeof unsupported_cases / sizeof unsupported_cases[0]; i++) {
+        char src[512], path[4096], dir[4200];
+        int n = snprintf(src, sizeof src, "input q : [T, 4]\ninput v : [S, 4]\ntarget y : [T, 4]\n"
+                         "a = %s([q, v])\ntrain {\n    loss = mse(a, y)\n}\n", cases[i][0]);
+        snprintf(path, sizeof path, "%s", fe_write_tmp("unsup.seq", src, (size_t)n));
+        snprintf(dir, sizeof dir, "%s.out", path);
+        char *emit[] = {SEQC_PATH, "emit", path, "-o", dir, NULL};
+        RunResult r = fe_run(emit, 30);
+        ck_assert_msg(r.status == 1 && strstr(r.err, cases[i][1]), "%s: status %d, stderr:\n%s",
+                      cases[i][0], r.status, r.err);
+        fe_free(&r);
+        char cmd[8600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        ck_assert_int_eq(system(cmd), 0);
+        unlink(path);
+    }
+}
+END_TEST
+
 /* The warnings harness must be able to fail too. */
 START_TEST(test_harness_rejects_wrong_warning)
 {
@@ -420,6 +565,9 @@ static Suite *make_diagnostics_suite(void)
     tcase_add_loop_test(core, test_examples_clean, 0, examples.n);
     tcase_add_test(core, test_warning_flags_every_command);
     tcase_add_test(core, test_summary_hard_sigmoid_note);
+    tcase_add_test(core, test_every_attribute_used);
+    tcase_add_test(core, test_attributes_reach_code);
+    tcase_add_test(core, test_unsupported_values_refused);
     tcase_set_timeout(core, 60);
     suite_add_tcase(s, core);
     TCase *limits = tcase_create("Limits");
