@@ -28,7 +28,7 @@ int seqrt_series_plan(seqrt_series *s, const seqrt_model *m, int64_t window, int
         return seqrt_errorf(err, SEQRT_EINVAL, "model %s: --csv needs one input [T, 1] and one target "
                             "[K] (forecast at the last step) or [T, K] (at every step)", m->name);
     if (x->shape[0] > 0 && window > 0 && window != x->shape[0])
-        return seqrt_errorf(err, SEQRT_EINVAL, "model %s: input '%s' has %lld steps, not --window %lld",
+        return seqrt_errorf(err, SEQRT_EINVAL, "model %s: input '%s' has %lld steps, not a window of %lld",
                             m->name, x->name, (long long)x->shape[0], (long long)window);
     s->window = x->shape[0] > 0 ? x->shape[0] : window;
     if (s->window < 1)
@@ -40,8 +40,8 @@ int seqrt_series_plan(seqrt_series *s, const seqrt_model *m, int64_t window, int
                             "axis", m->name, y->name);
     int64_t k = y->shape[y->ndim - 1];
     if (horizon > 0 && horizon != k)
-        return seqrt_errorf(err, SEQRT_EINVAL, "model %s: target '%s' forecasts %lld values, not "
-                            "--horizon %lld", m->name, y->name, (long long)k, (long long)horizon);
+        return seqrt_errorf(err, SEQRT_EINVAL, "model %s: target '%s' forecasts %lld values, not a "
+                            "horizon of %lld", m->name, y->name, (long long)k, (long long)horizon);
     s->horizon = k;
     return SEQRT_OK;
 }
@@ -153,6 +153,11 @@ int seqrt_series_load(seqrt_series *s, const seqrt_model *m, const char *path, s
     if (!rc) rc = meta_number(&f, path, "data.horizon", &k, err);
     if (!rc) rc = meta_number(&f, path, "data.mean", &mean, err);
     if (!rc) rc = meta_number(&f, path, "data.std", &std, err);
+    /* Checked here, so that forecast and predict, which have no --window,
+     * never see the plan's advice to give one. */
+    if (!rc && !(w >= 1 && w <= 1e9 && w == floor(w)))
+        rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: data.window is %g, not a whole number of steps from 1",
+                          path, w);
     if (!rc) rc = seqrt_series_plan(s, m, (int64_t)w, (int64_t)k, err);
     if (!rc) {
         s->mean = mean;

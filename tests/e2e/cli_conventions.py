@@ -17,6 +17,7 @@
   launcher's environment no frames even on a terminal.
 """
 import fcntl
+import json
 import os
 import pty
 import select
@@ -110,7 +111,19 @@ def check_binary(binary, data, work):
     r = run(binary, "forecast", "--weights", w, "--csv", data, "--column", "load", "--steps", "3")
     if len(r.stdout.splitlines()) != 4:
         sys.exit(f"FAILED: forecast --steps 3: {r.stdout}")
-    return w
+    # Weights whose window is 0: refused, without advice to give --window.
+    bad = os.path.join(work, "window0.safetensors")
+    blob = open(w, "rb").read()
+    n = int.from_bytes(blob[:8], "little")
+    header = json.loads(blob[8:8 + n])
+    header["__metadata__"]["data.window"] = "0"
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    open(bad, "wb").write(len(text).to_bytes(8, "little") + text + blob[8 + n:])
+    r = run(binary, "forecast", "--weights", bad, "--csv", data, "--column", "load", "--steps", "3", status=1)
+    if "--window" in r.stderr or len(r.stderr.splitlines()) != 1:
+        sys.exit(f"FAILED: forecast with data.window 0: {r.stderr}")
+    print("ok:", r.stderr.strip())
 
 
 def pty_run(cmd, cols, env=None):
