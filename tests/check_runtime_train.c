@@ -7,6 +7,8 @@
  *   broken   lin with a wrong bias gradient (gradcheck must fail)
  *   lin_nan  lin whose forward turns NaN after a set number of calls
  *   badgrad  lin whose backward turns the bias gradient NaN
+ *   kink     y = relu(x W + b) (gradcheck must report kinks apart, and
+ *            still fail kinked, whose backward is wrong at a kink)
  *   tok      logits[t] = E[tok[t]] + feat[t] P: two inputs (int [T], float
  *            [T, 2]) sharing the dynamic axis T, sparse CE from logits
  *   probe    lin recording its dropout keys and state resets, with an
@@ -117,6 +119,44 @@ static void probe_reset(void *ws, int64_t B, const int64_t *dims)
     resets++;
 }
 
+/* relu(x W + b): a kink where a pre-activation is 0. At the kink backward
+ * gives `at_kink` dy: kink gives 0 (the left slope, as generated code does),
+ * kinked gives 2 dy, neither one-sided slope, which gradcheck must call
+ * wrong even there. */
+static void kink_forward(seqrt_real *const *out, const seqrt_real *w, const void *const *in, int64_t B,
+                         const int64_t *dims, void *ws, int training)
+{
+    lin_forward(out, w, in, B, dims, ws, training);
+    for (int64_t i = 0; i < B * 2; i++) out[0][i] = out[0][i] > 0 ? out[0][i] : 0;
+}
+
+static void kink_backward_k(seqrt_real *g, const seqrt_real *const *dout, const void *const *in,
+                            int64_t B, const seqrt_real *keep, seqrt_real at_kink)
+{
+    seqrt_real *dy = malloc(sizeof *dy * (size_t)B * 2);
+    for (int64_t i = 0; i < B * 2; i++)
+        dy[i] = keep[i] > 0 ? dout[0][i] : keep[i] == 0 ? at_kink * dout[0][i] : 0;
+    const seqrt_real *const d[] = {dy};
+    lin_backward_k(g, d, in, B, 1);
+    free(dy);
+}
+
+static void kink_backward(seqrt_real *g, const seqrt_real *const *dout, const seqrt_real *w,
+                          const void *const *in, int64_t B, const int64_t *dims, void *ws)
+{
+    (void)w;
+    (void)dims;
+    kink_backward_k(g, dout, in, B, ws, 0);
+}
+
+static void kinked_backward(seqrt_real *g, const seqrt_real *const *dout, const seqrt_real *w,
+                            const void *const *in, int64_t B, const int64_t *dims, void *ws)
+{
+    (void)w;
+    (void)dims;
+    kink_backward_k(g, dout, in, B, ws, 2);
+}
+
 static int probe_mask(uint8_t *dst, int output, void *ws, int64_t B, const int64_t *dims)
 {
     (void)output;
@@ -149,6 +189,8 @@ static const seqrt_model broken = LIN_MODEL("lin", lin_forward, broken_backward)
 static const seqrt_model lin_nan = LIN_MODEL("lin", nan_forward, lin_backward);
 static const seqrt_model badgrad = LIN_MODEL("lin", lin_forward, badgrad_backward);
 static seqrt_model probe = LIN_MODEL("probe", probe_forward, lin_backward);
+static const seqrt_model kink = LIN_MODEL("kink", kink_forward, kink_backward);
+static const seqrt_model kinked = LIN_MODEL("kink", kink_forward, kinked_backward);
 
 enum { V = 5 };
 
@@ -583,6 +625,49 @@ START_TEST(test_gradcheck_fails_on_wrong_backward)
 }
 END_TEST
 
+/* One sample whose first unit sits exactly at relu's kink: its bias and
+ * first kernel column are kinks, reported apart; the second unit is smooth. */
+static void gradcheck_at_kink(const seqrt_model *m, double *worst, int64_t *checked, int64_t *kinks)
+{
+    static const seqrt_real x[4] = {1, 0, 0, 0}, y[2] = {1, 1};
+    write_real("kx.npy", x, 2, 1, 4, 0);
+    write_real("ky.npy", y, 2, 1, 2, 0);
+    seqrt_dataset d = load_lin("kx.npy", "ky.npy");
+    seqrt_real w[10] = {0, 0, 0, 0, 0, 0, 0, 0, 0, (seqrt_real)0.5};
+    seqrt_gradcheck_options o = {0};
+    seqrt_error err;
+    ck_assert(seqrt_gradcheck(m, &d, w, &o, worst, checked, kinks, &err) == 0);
+    seqrt_dataset_free(&d);
+}
+
+START_TEST(test_gradcheck_kinks_apart)
+{
+    double worst[2];
+    int64_t checked[2], kinks[2];
+    gradcheck_at_kink(&kink, worst, checked, kinks);
+    ck_assert_int_eq(kinks[0], 1);   /* W[0, 0] */
+    ck_assert_int_eq(kinks[1], 1);   /* b[0] */
+    ck_assert(worst[0] <= seqrt_gradcheck_threshold());
+    ck_assert(worst[1] <= seqrt_gradcheck_threshold());
+    /* Wrong at the kink: not a kink but a failure. */
+    gradcheck_at_kink(&kinked, worst, checked, kinks);
+    ck_assert_int_eq(kinks[1], 0);
+    ck_assert(worst[1] > seqrt_gradcheck_threshold());
+    /* lin is smooth: no kinks, and broken's bias still fails. */
+    seqrt_dataset d;
+    seqrt_error err;
+    make_regression(5, "x.npy", "y.npy");
+    d = load_lin("x.npy", "y.npy");
+    seqrt_real w[10];
+    ck_assert(seqrt_init_params(&broken, w, 1, &err) == 0);
+    seqrt_gradcheck_options o = {0};
+    ck_assert(seqrt_gradcheck(&broken, &d, w, &o, worst, checked, kinks, &err) == 0);
+    ck_assert_int_eq(kinks[0] + kinks[1], 0);
+    ck_assert(worst[1] > seqrt_gradcheck_threshold());
+    seqrt_dataset_free(&d);
+}
+END_TEST
+
 START_TEST(test_gradcheck_subset_is_seeded)
 {
     seqrt_dataset d;
@@ -594,12 +679,12 @@ START_TEST(test_gradcheck_subset_is_seeded)
     seqrt_real w[V * V + 2 * V];
     ck_assert(seqrt_init_params(&tok, w, 1, &err) == 0);
     double worst[2], worst2[2];
-    int64_t checked[2];
+    int64_t checked[2], kinks[2];
     seqrt_gradcheck_options o = {0, 7, 5};
-    ck_assert(seqrt_gradcheck(&tok, &d, w, &o, worst, checked, &err) == 0);
+    ck_assert(seqrt_gradcheck(&tok, &d, w, &o, worst, checked, kinks, &err) == 0);
     ck_assert_int_eq(checked[0], 7);
     ck_assert_int_eq(checked[1], 7);
-    ck_assert(seqrt_gradcheck(&tok, &d, w, &o, worst2, checked, &err) == 0);
+    ck_assert(seqrt_gradcheck(&tok, &d, w, &o, worst2, checked, kinks, &err) == 0);
     ck_assert_mem_eq(worst, worst2, sizeof worst);
     ck_assert(worst[0] <= seqrt_gradcheck_threshold());
     seqrt_dataset_free(&d);
@@ -995,6 +1080,7 @@ static Suite *make_train_suite(void)
     tcase_add_test(core, test_gradcheck_passes);
     tcase_add_test(core, test_gradcheck_fails_on_wrong_backward);
     tcase_add_test(core, test_gradcheck_subset_is_seeded);
+    tcase_add_test(core, test_gradcheck_kinks_apart);
     tcase_add_test(core, test_grad_command);
     tcase_add_test(core, test_two_inputs_dynamic_axis);
     tcase_add_test(core, test_summary_and_help);

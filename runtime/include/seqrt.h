@@ -679,11 +679,13 @@ typedef struct {
 
 double seqrt_gradcheck_threshold(void);   /* 1e-6 float64, 2e-2 float32 */
 double seqrt_gradcheck_floor(void);       /* 1e-3 float64, 1e-2 float32 */
-/* worst[m->n_params] and checked[m->n_params] (elements compared). params
- * is perturbed and restored. */
+/* worst[m->n_params], checked[m->n_params] (elements compared) and
+ * kinks[m->n_params]: elements where a non-differentiable point lies within
+ * eps (the one-sided differences disagree and backward's value lies between
+ * them), left out of worst. params is perturbed and restored. */
 int seqrt_gradcheck(const seqrt_model *m, const seqrt_dataset *d, seqrt_real *params,
                     const seqrt_gradcheck_options *o, double *worst, int64_t *checked,
-                    seqrt_error *err);
+                    int64_t *kinks, seqrt_error *err);
 
 /* Greedy decoding (decode.c) for a model with a decode block: d holds every
  * input but the decoder's (its path NULL in seqrt_dataset_load). Writes
