@@ -274,12 +274,18 @@ def worker(name, threads):
             break
 
 
+def load_npy(path):
+    """A .npy file as a float32 tensor, through tools/seqio (no numpy needed)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
+    import seqio
+    a = seqio.load_npy(path)
+    return torch.tensor(list(a.data), dtype=torch.float32).reshape(a.shape)
+
+
 def fit(xpath, ypath, epochs, threads):
-    import numpy as np
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    x = torch.from_numpy(np.load(xpath).astype(np.float32))
-    y = torch.from_numpy(np.load(ypath).astype(np.float32))
+    x, y = load_npy(xpath), load_npy(ypath)
     model = W1()
     opt = adam(model)
     n, B = x.shape[0], W1.B
