@@ -558,7 +558,7 @@ END_TEST
 static Suite *make_diagnostics_suite(void)
 {
     Suite *s = suite_create("diagnostics");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_test(core, test_corpus_size);
     tcase_add_loop_test(core, test_corpus_file, 0, invalid.n);
     tcase_add_loop_test(core, test_warnings_file, 0, warnings.n);
@@ -568,9 +568,8 @@ static Suite *make_diagnostics_suite(void)
     tcase_add_test(core, test_every_attribute_used);
     tcase_add_test(core, test_attributes_reach_code);
     tcase_add_test(core, test_unsupported_values_refused);
-    tcase_set_timeout(core, 60);
     suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_tcase("Limits");
     tcase_add_test(limits, test_harness_rejects_no_expect);
     tcase_add_test(limits, test_harness_rejects_wrong_expect);
     tcase_add_test(limits, test_harness_rejects_order);

@@ -250,9 +250,8 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("hardening_data");
-    TCase *tc = tcase_create("cli");
+    TCase *tc = test_tcase("cli");
     tcase_add_unchecked_fixture(tc, setup, hd_teardown);
-    tcase_set_timeout(tc, 240);
     tcase_add_test(tc, npy_layouts_and_dtypes);
     tcase_add_test(tc, npy_lying_headers);
     tcase_add_test(tc, npy_zero_length_arrays);

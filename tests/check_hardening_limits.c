@@ -75,9 +75,8 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("hardening_limits");
-    TCase *tc = tcase_create("limits");
+    TCase *tc = test_tcase("limits");
     tcase_add_unchecked_fixture(tc, setup, hd_teardown);
-    tcase_set_timeout(tc, 240);
     tcase_add_test(tc, int_sizes_refused_at_build);
     tcase_add_test(tc, parameters_beyond_memory);
     suite_add_tcase(s, tc);

@@ -202,9 +202,8 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("hardening_numerics");
-    TCase *tc = tcase_create("numerics");
+    TCase *tc = test_tcase("numerics");
     tcase_add_unchecked_fixture(tc, setup, hd_teardown);
-    tcase_set_timeout(tc, 240);
     tcase_add_test(tc, cross_entropies_with_logits_of_1e4);
     tcase_add_test(tc, rnn_gradient_explosion_t1000);
     suite_add_tcase(s, tc);

@@ -279,7 +279,7 @@ END_TEST
 static Suite *make_lexer_suite(void)
 {
     Suite *s = suite_create("lexer");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_test(core, test_statement_tokens);
     tcase_add_test(core, test_keywords_and_names);
     tcase_add_test(core, test_numbers);
@@ -289,12 +289,12 @@ static Suite *make_lexer_suite(void)
     tcase_add_test(core, test_arrow_continuation);
     tcase_add_test(core, test_no_final_newline);
     suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_tcase("Limits");
     tcase_add_test(limits, test_int_limit);
     tcase_add_test(limits, test_float_limits);
     tcase_add_test(limits, test_name_length_limit);
     suite_add_tcase(s, limits);
-    TCase *hostile = tcase_create("Hostile");
+    TCase *hostile = test_tcase("Hostile");
     tcase_add_test(hostile, test_stray_bytes);
     tcase_add_test(hostile, test_utf8_is_one_error);
     tcase_add_test(hostile, test_unterminated);

@@ -311,7 +311,7 @@ END_TEST
 static Suite *make_parser_suite(void)
 {
     Suite *s = suite_create("parser");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_test(core, test_declarations);
     tcase_add_test(core, test_pipeline_ast);
     tcase_add_test(core, test_call_of_call_and_names);
@@ -323,13 +323,13 @@ static Suite *make_parser_suite(void)
     tcase_add_test(core, test_layer_and_output);
     tcase_add_test(core, test_spans);
     suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_tcase("Limits");
     tcase_add_test(limits, test_several_errors_one_run);
     tcase_add_test(limits, test_errors_in_train_block);
     tcase_add_test(limits, test_error_cap);
     tcase_add_test(limits, test_line_col_cache);
     suite_add_tcase(s, limits);
-    TCase *hostile = tcase_create("Hostile");
+    TCase *hostile = test_tcase("Hostile");
     tcase_add_test(hostile, test_nesting_too_deep);
     tcase_add_test(hostile, test_reserved_word_as_name);
     tcase_add_test(hostile, test_empty_and_blank);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_util.h"
 #include "seqrt.h"
 
 static char dir[] = "/tmp/seqrt_apps_XXXXXX";
@@ -214,14 +215,14 @@ END_TEST
 static Suite *make_apps_suite(void)
 {
     Suite *s = suite_create("runtime_apps");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_test(core, test_schedule_formulas);
     tcase_add_test(core, test_plateau_rule);
     tcase_add_test(core, test_history_csv_round_trip);
     tcase_add_test(core, test_plot_svg);
     tcase_add_test(core, test_csv_quotes_crlf_bom);
     suite_add_tcase(s, core);
-    TCase *hostile = tcase_create("Hostile");
+    TCase *hostile = test_tcase("Hostile");
     tcase_add_loop_test(hostile, test_schedule_bad_specs, 0, (int)(sizeof bad_specs / sizeof *bad_specs));
     tcase_add_loop_test(hostile, test_csv_errors, 0, (int)(sizeof bad_csv / sizeof *bad_csv));
     tcase_add_test(hostile, test_csv_missing_file);

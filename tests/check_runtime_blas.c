@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "check_util.h"
 #include "seqrt.h"
 
 #ifdef SEQRT_DOUBLE
@@ -140,7 +141,7 @@ END_TEST
 static Suite *make_blas_suite(void)
 {
     Suite *s = suite_create("runtime_blas");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_test(core, gemm_all_transposes);
     tcase_add_test(core, gemm_small_matches_loops);
     tcase_add_test(core, gemm_small_empty_k);

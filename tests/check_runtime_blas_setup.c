@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check_util.h"
 #include "seqrt.h"
 
 static const seqrt_model tiny = {.name = "tiny", .param_count = 10};
@@ -150,8 +151,7 @@ END_TEST
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("runtime_blas_setup");
-    TCase *c = tcase_create("Core");
-    tcase_set_timeout(c, 30);
+    TCase *c = test_tcase("Core");
     tcase_add_test(c, core_rank_table);
     tcase_add_test(c, blas_info_names_core);
     tcase_add_test(c, reexec_gives_stronger_core);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "seqrt.h"
 
 static seqrt_param P(const char *name, int64_t r, int64_t c, seqrt_init_kind k)
@@ -255,7 +256,7 @@ END_TEST
 static Suite *make_init_suite(void)
 {
     Suite *s = suite_create("runtime_init");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_test(core, glorot_bounds_and_moments);
     tcase_add_test(core, orthogonal_is_orthonormal);
     tcase_add_test(core, orthogonal_3d_uses_prod_of_leading_dims);
@@ -265,7 +266,7 @@ static Suite *make_init_suite(void)
     tcase_add_test(core, deterministic_and_independent_streams);
     tcase_add_test(core, fans_default_from_shape);
     suite_add_tcase(s, core);
-    TCase *hostile = tcase_create("Hostile");
+    TCase *hostile = test_tcase("Hostile");
     tcase_add_test(hostile, bad_tables_are_errors);
     suite_add_tcase(s, hostile);
     return s;

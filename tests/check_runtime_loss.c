@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "check_util.h"
 #include "seqrt.h"
 
 #ifndef SEQRT_DOUBLE
@@ -314,7 +315,7 @@ END_TEST
 static Suite *make_loss_suite(void)
 {
     Suite *s = suite_create("runtime_loss");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_test(core, mse_value_and_grad);
     tcase_add_test(core, mae_value_and_sign0);
     tcase_add_test(core, cce_prob_renormalises);
@@ -328,11 +329,11 @@ static Suite *make_loss_suite(void)
     tcase_add_test(core, mask_divides_by_valid);
     tcase_add_test(core, weight_scales_gradient_not_value);
     suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_tcase("Limits");
     tcase_add_test(limits, logits_pm_1e4_are_finite);
     tcase_add_test(limits, zero_probability_is_finite);
     suite_add_tcase(s, limits);
-    TCase *hostile = tcase_create("Hostile");
+    TCase *hostile = test_tcase("Hostile");
     tcase_add_test(hostile, bad_sparse_label_is_nan);
     suite_add_tcase(s, hostile);
     return s;

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "check_util.h"
 #include "seqrt.h"
 
 START_TEST(resolve_accuracy)
@@ -83,13 +84,13 @@ END_TEST
 static Suite *make_metrics_suite(void)
 {
     Suite *s = suite_create("runtime_metrics");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_test(core, resolve_accuracy);
     tcase_add_test(core, categorical_and_sparse);
     tcase_add_test(core, binary_threshold_and_running_mean);
     tcase_add_test(core, mae_mse);
     suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_tcase("Limits");
     tcase_add_test(limits, empty_and_unresolved);
     suite_add_tcase(s, limits);
     return s;

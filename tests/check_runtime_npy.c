@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_util.h"
 #include "seqrt.h"
 
 static char tmpdir[64];
@@ -305,14 +306,14 @@ END_TEST
 static Suite *make_npy_suite(void)
 {
     Suite *s = suite_create("runtime_npy");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_test(core, every_dtype_from_bytes);
     tcase_add_test(core, write_read_round_trip);
     tcase_add_test(core, written_header_layout);
     tcase_add_test(core, numpy_written_files);
     tcase_add_test(core, trailing_garbage_is_ok);
     suite_add_tcase(s, core);
-    TCase *hostile = tcase_create("Hostile");
+    TCase *hostile = test_tcase("Hostile");
     tcase_add_test(hostile, hostile_headers);
     tcase_add_test(hostile, hostile_sizes);
     tcase_add_test(hostile, hostile_values_and_paths);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_util.h"
 #include "seqrt.h"
 
 #ifndef SEQRT_DOUBLE
@@ -322,7 +323,7 @@ END_TEST
 static Suite *make_optim_suite(void)
 {
     Suite *s = suite_create("runtime_optim");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_test(core, sgd_variants);
     tcase_add_test(core, sgd_momentum_by_hand);
     tcase_add_test(core, adam_variants);
@@ -335,7 +336,7 @@ static Suite *make_optim_suite(void)
     tcase_add_test(core, learning_rate_override);
     tcase_add_test(core, state_save_restore);
     suite_add_tcase(s, core);
-    TCase *hostile = tcase_create("Hostile");
+    TCase *hostile = test_tcase("Hostile");
     tcase_add_test(hostile, unknown_kind_is_error);
     suite_add_tcase(s, hostile);
     return s;

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "check_util.h"
 #include "seqrt.h"
 
 START_TEST(same_seed_same_stream)
@@ -101,7 +102,7 @@ END_TEST
 static Suite *make_rng_suite(void)
 {
     Suite *s = suite_create("runtime_rng");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_test(core, same_seed_same_stream);
     tcase_add_test(core, pinned_values);
     tcase_add_test(core, streams_differ);

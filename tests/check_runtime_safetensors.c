@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check_util.h"
 #include "seqrt.h"
 
 static char tmpdir[64];
@@ -416,24 +417,23 @@ END_TEST
 static Suite *make_safetensors_suite(void)
 {
     Suite *s = suite_create("runtime_safetensors");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_test(core, round_trip_with_metadata);
     tcase_add_test(core, layout_and_dtype);
     tcase_add_test(core, reads_reference_layout);
     tcase_add_test(core, no_tensors_no_metadata);
     suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_tcase("Limits");
     tcase_add_test(limits, overwrite_replaces_atomically);
     tcase_add_test(limits, failed_write_keeps_old_file);
     tcase_add_test(limits, unwritable_targets);
     tcase_add_test(limits, bad_tensors_on_save);
     suite_add_tcase(s, limits);
-    TCase *hostile = tcase_create("Hostile");
+    TCase *hostile = test_tcase("Hostile");
     tcase_add_test(hostile, hostile_lengths);
     tcase_add_test(hostile, hostile_entries);
     tcase_add_test(hostile, hostile_json);
     tcase_add_test(hostile, truncations_and_flips);
-    tcase_set_timeout(hostile, 60);
     suite_add_tcase(s, hostile);
     return s;
 }

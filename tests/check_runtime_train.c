@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check_util.h"
 #include "seqrt.h"
 
 /* ---- the models ---- */
@@ -1068,9 +1069,8 @@ END_TEST
 static Suite *make_train_suite(void)
 {
     Suite *s = suite_create("runtime_train");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_checked_fixture(core, setup, teardown);
-    tcase_set_timeout(core, 60);
     tcase_add_test(core, test_train_reduces_loss);
     tcase_add_test(core, test_validation_split_and_partial_batch);
     tcase_add_test(core, test_same_seed_same_bytes);
@@ -1088,13 +1088,13 @@ static Suite *make_train_suite(void)
     tcase_add_test(core, test_dropout_keys_and_states);
     tcase_add_test(core, test_output_mask_counts_valid_positions);
     suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_tcase("Limits");
     tcase_add_checked_fixture(limits, setup, teardown);
     tcase_add_test(limits, test_nan_loss_keeps_last_good_epoch);
     tcase_add_test(limits, test_nan_data_leaves_file);
     tcase_add_test(limits, test_nan_gradient);
     suite_add_tcase(s, limits);
-    TCase *hostile = tcase_create("Hostile");
+    TCase *hostile = test_tcase("Hostile");
     tcase_add_checked_fixture(hostile, setup, teardown);
     tcase_add_loop_test(hostile, test_bad_input, 0, (int)(sizeof bad / sizeof *bad));
     suite_add_tcase(s, hostile);

@@ -457,7 +457,7 @@ END_TEST
 static Suite *make_shape_suite(void)
 {
     Suite *s = suite_create("shape");
-    TCase *core = tcase_create("Core");
+    TCase *core = test_tcase("Core");
     tcase_add_test(core, test_simple_rnn);
     tcase_add_test(core, test_lstm);
     tcase_add_test(core, test_gru);
@@ -474,12 +474,11 @@ static Suite *make_shape_suite(void)
     tcase_add_test(core, test_topological_order);
     tcase_add_test(core, test_train_block_read);
     tcase_add_loop_test(core, test_example_total, 0, (int)(sizeof examples / sizeof examples[0]));
-    tcase_set_timeout(core, 120);
     suite_add_tcase(s, core);
-    TCase *limits = tcase_create("Limits");
+    TCase *limits = test_tcase("Limits");
     tcase_add_test(limits, test_large_counts);
     suite_add_tcase(s, limits);
-    TCase *hostile = tcase_create("Hostile");
+    TCase *hostile = test_tcase("Hostile");
     tcase_add_test(hostile, test_errors_do_not_cascade);
     tcase_add_test(hostile, test_forward_reference_depth);
     suite_add_tcase(s, hostile);

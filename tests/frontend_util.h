@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check_util.h"
+
 typedef struct {
     int exited;      /* 1 if the process exited normally */
     int status;      /* its exit status */
@@ -40,8 +42,8 @@ static inline char *fe_read_fd(FILE *f, size_t *len)
     return buf;
 }
 
-/* Run argv with a time limit of `seconds` (an alarm survives exec, so a
- * hang ends as SIGALRM) and, if as_bytes > 0, that much address space
+/* Run argv with a time limit of `seconds` times CK_TIMEOUT_MULTIPLIER (an
+ * alarm survives exec, so a hang ends as SIGALRM) and, if as_bytes > 0, that much address space
  * (RLIMIT_AS: an allocation without limit fails instead of swapping). */
 static inline RunResult fe_run_limited(char *const argv[], unsigned seconds, uint64_t as_bytes)
 {
@@ -57,7 +59,7 @@ static inline RunResult fe_run_limited(char *const argv[], unsigned seconds, uin
             struct rlimit rl = {as_bytes, as_bytes};
             setrlimit(RLIMIT_AS, &rl);
         }
-        alarm(seconds);
+        alarm((unsigned)(seconds * test_time_scale() + 0.5));
         setenv("OPENBLAS_NUM_THREADS", "1", 1);
         execv(argv[0], argv);
         _exit(127);

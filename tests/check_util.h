@@ -1,0 +1,34 @@
+/*
+ * check_util.h: what every Check suite shares: one time limit for a test
+ * case, sized for the AddressSanitizer + UBSan build on a loaded machine
+ * (Check's own default, 4 s, is not). It only catches hangs: no test
+ * measures time. Check multiplies it by CK_TIMEOUT_MULTIPLIER from the
+ * environment (tests/run sets one for the sanitizer build); the time limits
+ * of the programs a test runs (frontend_util.h) scale by the same factor.
+ */
+#ifndef SEQ_CHECK_UTIL_H
+#define SEQ_CHECK_UTIL_H
+
+#include <check.h>
+#include <stdlib.h>
+
+enum { TEST_TCASE_SECONDS = 300 };
+
+/* CK_TIMEOUT_MULTIPLIER as Check reads it (a number >= 0), else 1. */
+static inline double test_time_scale(void)
+{
+    const char *s = getenv("CK_TIMEOUT_MULTIPLIER");
+    char *end = NULL;
+    double k = s ? strtod(s, &end) : 1;
+    return s && end != s && *end == '\0' && k >= 0 ? k : 1;
+}
+
+/* tcase_create with the shared time limit. */
+static inline TCase *test_tcase(const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, TEST_TCASE_SECONDS);
+    return tc;
+}
+
+#endif
