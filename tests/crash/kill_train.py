@@ -61,12 +61,13 @@ def main():
         if os.path.exists(w):
             cmd += ["--load", w]
         p = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.time() + 30
+        # The waits below are for events (a file appears; the run cannot end
+        # by itself), so they need no deadline however slow the machine is.
         if i == 0:   # the first run initialises (slow: orthogonal init): let it save once
-            while not os.path.exists(w) and p.poll() is None and time.time() < deadline:
+            while not os.path.exists(w) and p.poll() is None:
                 time.sleep(0.001)
         if i % 2 == 0:
-            while not glob.glob(w + ".tmp.*") and p.poll() is None and time.time() < deadline:
+            while not glob.glob(w + ".tmp.*") and p.poll() is None:
                 time.sleep(0.0002)
             time.sleep(rng.choice([0, rng.uniform(0, 0.005), rng.uniform(0, 0.1)]))
         else:

@@ -25,7 +25,9 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
            OPENBLAS_NUM_THREADS="1", OMPI_MCA_rmaps_base_oversubscribe="1")
 
 
-def run(cmd, expect_ok=True, timeout=300):
+def run(cmd, expect_ok=True, timeout=1800):
+    """cmd's result; the timeout only turns a hang (ranks waiting on each
+    other) into a failure, so it is sized for a sanitizer build under load."""
     r = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout)
     if expect_ok and r.returncode != 0:
         sys.exit(f"FAILED: {' '.join(cmd)}\n{r.stdout}{r.stderr}")
@@ -75,7 +77,7 @@ def main():
     np.save(other, rng.standard_normal((70, 12, 10)).astype(np.float32))
     bad = run(["mpirun", "--oversubscribe", "-np", "1"] + train + ["--epochs", "1"] +
               [":", "-np", "1", binary, "train", "--x", other, "--y", y, "--seed", "5", "--quiet",
-               "--epochs", "1"], expect_ok=False, timeout=60)
+               "--epochs", "1"], expect_ok=False, timeout=600)
     said = bad.stdout + bad.stderr
     if bad.returncode == 0 or "ranks disagree" not in said:
         sys.exit(f"FAILED: ranks with different data: exit {bad.returncode}\n{said}")
