@@ -64,13 +64,17 @@ extern "C" {
 #define SEQRT_FABS fabsf
 #endif
 
-/* Generated layer functions carry SEQRT_KERNEL: GCC compiles each twice, for
- * x86-64-v3 (AVX2, 8 floats a vector) and for the baseline the program was
- * built for, and the loader picks the first the CPU runs, so a binary built
- * without -march=native still runs its gate loops 8 wide. Both clones give
- * the same numbers: neither contracts to FMA (-std=c11 keeps fp-contract
- * off) nor reassociates. Define SEQRT_NO_CLONES to turn it off. */
+/* Generated layer functions carry SEQRT_KERNEL: GCC compiles each three
+ * times, for x86-64-v4 (AVX-512, 16 floats a vector; GCC 11 and later),
+ * x86-64-v3 (AVX2, 8) and the baseline the program was built for, and the
+ * loader picks the first the CPU runs, so a binary built without
+ * -march=native still runs its gate loops as wide as the CPU allows. All
+ * clones give the same numbers: none contracts to FMA (-std=c11 keeps
+ * fp-contract off) or reassociates. Define SEQRT_NO_CLONES to turn it off. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__AVX2__) && \
+    !defined(SEQRT_NO_CLONES) && __GNUC__ >= 11
+#define SEQRT_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__AVX2__) && \
     !defined(SEQRT_NO_CLONES)
 #define SEQRT_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
