@@ -351,16 +351,19 @@ static inline seqrt_real seqrt_tanh(seqrt_real x) { return tanh(x); }
  * gradient checks use. */
 static inline float seqrt_expf(float x)
 {
-    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
-    /* k = round(x / ln 2) by the 1.5 * 2^23 trick: floorf would need SSE4.1
+    /* NaN computes as 0 (its conversion to int below would be undefined)
+     * and comes back as NaN; +-Inf give +Inf and 0, selects that vectorise. */
+    float c = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x == x ? x : 0.0f;
+    /* k = round(c / ln 2) by the 1.5 * 2^23 trick: floorf would need SSE4.1
      * to vectorise, and the baseline x86-64 target has only SSE2. */
-    float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = x - k * 0.693359375f + k * 2.12194440e-4f;
+    float k = (c * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = c - k * 0.693359375f + k * 2.12194440e-4f;
     float y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
                 4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
     y = y * r * r + r + 1.0f;
     union { int32_t i; float f; } scale = {.i = ((int32_t)k + 127) << 23};
-    return y * scale.f;
+    y *= scale.f;
+    return x != x ? x : x == HUGE_VALF ? x : x == -HUGE_VALF ? 0.0f : y;
 }
 
 static inline float seqrt_sigmoid(float x) { return 1.0f / (1.0f + seqrt_expf(-x)); }
@@ -510,6 +513,13 @@ int seqrt_checkpoint_save_extra(const char *path, const seqrt_model *m, const se
  * shape, a bad checksum or a corrupt file is an error naming it. */
 int seqrt_checkpoint_load(const char *path, const seqrt_model *m, seqrt_real *params,
                           seqrt_optim *opt, seqrt_checkpoint_info *info, seqrt_error *err);
+/* The checks of seqrt_checkpoint_load (format, checksums, written for this
+ * model, every parameter with its shape) without loading. */
+int seqrt_checkpoint_check(const char *path, const seqrt_model *m, seqrt_error *err);
+/* Only the tensors whose names and shapes match a parameter (the rest keep
+ * their values), whatever model wrote the file; *n_loaded counts them. */
+int seqrt_checkpoint_load_partial(const char *path, const seqrt_model *m, seqrt_real *params,
+                                  int *n_loaded, seqrt_error *err);
 
 /* Keras's progress line for an epoch, as name/value pairs in print order:
  * loss, per-output losses (several losses only), metrics, then val_*. */
@@ -619,6 +629,8 @@ typedef struct {
                                  and backward, and stop on a bad gradient */
     const char *save_path;    /* saved after every epoch; NULL: never */
     const char *load_path;    /* start from these weights; NULL: init */
+    int load_partial;         /* load_path may come from another model: take
+                                 the tensors whose names and shapes match */
     void (*on_epoch)(const seqrt_epoch_log *log, void *ctx);
     void *ctx;
     /* Progress within an epoch: called after every step with the running

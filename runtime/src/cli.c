@@ -77,9 +77,11 @@ static const struct {
      "  continues exactly: weights, optimizer, epoch and step, the shuffle stream,\n"
      "  schedule and early-stopping state and history; the result is bit-identical\n"
      "  to an uninterrupted run. Give the same data; options that would change the\n"
-     "  run must match the checkpoint (--epochs may raise its total). Stateful\n"
-     "  states are not in checkpoints: --text runs zero them every epoch, so they\n"
-     "  resume exactly from epoch boundaries.\n"
+     "  run must match the checkpoint (--epochs may raise its total); --text runs'\n"
+     "  stateful states are in the checkpoint too, so they resume exactly mid-epoch.\n"
+     "  A weights file written for another model is refused; --load-partial W\n"
+     "  instead of --load takes the tensors whose names and shapes match (the rest\n"
+     "  start from the seed's initial values; epochs and optimizer start afresh).\n"
      "  --csv FILE --column NAME: a time series (header row, quoted fields, CRLF;\n"
      "  a missing value is an error naming line and column). Window i is input\n"
      "  [W, 1] (W = --window, or the model's fixed length) and its target is the\n"
@@ -145,7 +147,7 @@ typedef enum {
     OPT_LR_SCHEDULE, OPT_CHECKPOINT_EVERY, OPT_CHECKPOINT, OPT_RESUME, OPT_CSV, OPT_COLUMN,
     OPT_WINDOW, OPT_HORIZON, OPT_STEPS, OPT_TEXT, OPT_BPTT, OPT_PRIME, OPT_LENGTH,
     OPT_TEMPERATURE, OPT_TOP_K, OPT_DIMS, OPT_HELP, OPT_VERSION, OPT_THREADS, OPT_BLAS_INFO,
-    N_OPTS
+    OPT_LOAD_PARTIAL, N_OPTS
 } OptId;
 
 /* What an option's value is. Whole numbers and reals are decimal, the
@@ -178,6 +180,7 @@ static const struct {
     [OPT_LR] = {"lr", "F", V_REAL, TRAIN, 0, MILLION, LO_OPEN},
     [OPT_SAVE] = {"save", "W.safetensors", V_TEXT, TRAIN},
     [OPT_LOAD] = {"load", "W.safetensors", V_TEXT, TRAIN},
+    [OPT_LOAD_PARTIAL] = {"load-partial", "W.safetensors", V_TEXT, TRAIN},
     [OPT_NO_SHUFFLE] = {"no-shuffle", NULL, V_FLAG, TRAIN},
     [OPT_CHECK_NUMERICS] = {"check-numerics", NULL, V_FLAG, TRAIN},
     [OPT_QUIET] = {"quiet", NULL, V_FLAG, TRAIN | GRADCHECK},
@@ -824,6 +827,8 @@ static int check_plan(Cli *c, const seqrt_train_options *plan, const seqrt_train
     if (!rc) rc = plan_clash(c, OPT_PATIENCE, t->patience == plan->patience, v);
     if (!rc) rc = plan_clash(c, OPT_RESTORE_BEST, plan->restore_best, "no --restore-best");
     if (!rc && c->o.given[OPT_LOAD]) rc = bad_usage(c->m, c->prog, "--load and --resume exclude each other");
+    if (!rc && c->o.given[OPT_LOAD_PARTIAL])
+        rc = bad_usage(c->m, c->prog, "--load-partial and --resume exclude each other");
     return rc;
 }
 
@@ -865,6 +870,9 @@ static int train_options(Cli *c, seqrt_train_options *t, double dflt_split, char
     t->check_numerics = o->given[OPT_CHECK_NUMERICS];
     t->save_path = o->value[OPT_SAVE];
     t->load_path = o->value[OPT_LOAD];
+    if (o->given[OPT_LOAD_PARTIAL] && o->given[OPT_LOAD])
+        return bad_usage(m, c->prog, "--load and --load-partial exclude each other");
+    if (o->given[OPT_LOAD_PARTIAL]) t->load_path = o->value[OPT_LOAD_PARTIAL], t->load_partial = 1;
     if (o->value[OPT_CHECKPOINT]) snprintf(ckpt, ckpt_len, "%s", o->value[OPT_CHECKPOINT]);
     else default_checkpoint(ckpt, ckpt_len, t->save_path, m->name);
     t->checkpoint_path = ckpt;

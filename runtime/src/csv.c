@@ -4,8 +4,10 @@
  * fields separated by commas, optionally in double quotes (a doubled quote
  * inside is one quote; quoted fields may hold commas and newlines), lines
  * ending in LF or CRLF, a UTF-8 byte-order mark ignored. An empty,
- * "NA"/"NaN" or non-numeric value is an error naming the line and column;
- * blank lines are skipped.
+ * "NA"/"NaN", hexadecimal or non-numeric value is an error naming the line
+ * and column, quoting at most 60 bytes of it with control characters
+ * escaped; blank lines are skipped. A file whose lines end in CR alone is
+ * refused (it would read as one line).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -91,21 +93,36 @@ static int find_column(Reader *r, const char *column, int *which, char *names, s
                        const char *path, seqrt_error *err)
 {
     int last = 0, k = 0;
-    size_t used = 0;
+    size_t used = 0, shown = 0;
     *which = -1;
     names[0] = '\0';
     while (!last) {
         if (!read_field(r, &last, path, err)) return 0;
+        if (memchr(r->field, '\r', r->len))
+            return seqrt_errorf(err, SEQRT_EFORMAT, "%s:1: the header holds a carriage return: lines "
+                                "must end in LF or CRLF, not CR alone", path), 0;
         trim(r->field);
         if (strcmp(r->field, column) == 0 && *which < 0) *which = k;
-        if (used < cap) used += (size_t)snprintf(names + used, cap - used, "%s'%s'", k ? ", " : "", r->field);
+        /* At most ~60 bytes of the header, escaped: a file cannot fill the
+         * screen or drive the terminal through an error message. */
+        size_t n = strlen(r->field);
+        char q[256];
+        if (shown < 60 && used < cap)
+            used += (size_t)snprintf(names + used, cap - used, "%s'%s'", k ? ", " : "",
+                                     seqrt_quote(q, sizeof q, r->field, n, 60 - shown));
+        else if (shown != SIZE_MAX && used < cap)
+            used += (size_t)snprintf(names + used, cap - used, ", ..."), shown = SIZE_MAX;
+        if (shown != SIZE_MAX) shown += n;
         k++;
     }
     return 1;
 }
 
+/* A decimal number: strtod alone would also take hexadecimal ("0x1A" is
+ * 26), "inf" and "nan". */
 static int parse_value(const char *s, double *v)
 {
+    if (s[strspn(s, "0123456789+-.eE")]) return 0;
     char *end;
     errno = 0;
     *v = strtod(s, &end);
@@ -148,8 +165,10 @@ int seqrt_csv_column(const char *path, const char *column, double **values, int6
                     rc = seqrt_errorf(err, SEQRT_EINVAL, "%s:%lld: column '%s': %s", path, (long long)line,
                                       column, r.field[0] ? "not a finite number" : "missing value");
                 if (rc && r.field[0] && err) {
+                    char q[256];
                     size_t m = strlen(err->msg);
-                    snprintf(err->msg + m, sizeof err->msg - m, " ('%.40s')", r.field);
+                    snprintf(err->msg + m, sizeof err->msg - m, " ('%s')",
+                             seqrt_quote(q, sizeof q, r.field, strlen(r.field), 60));
                 }
             }
         }

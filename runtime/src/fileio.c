@@ -205,3 +205,25 @@ int seqrt_read_header(FILE *f, const char *path, uint64_t n, char **text, seqrt_
     (*text)[n] = '\0';
     return SEQRT_OK;
 }
+
+const char *seqrt_quote(char *dst, size_t cap, const char *src, size_t n, size_t max)
+{
+    size_t o = 0, i = 0;
+    if (!cap) return dst;
+    for (; i < n && i < max; i++) {
+        unsigned char c = (unsigned char)src[i];
+        char e[8];
+        size_t k;
+        if (c == '\n') k = (size_t)snprintf(e, sizeof e, "\\n");
+        else if (c == '\r') k = (size_t)snprintf(e, sizeof e, "\\r");
+        else if (c == '\t') k = (size_t)snprintf(e, sizeof e, "\\t");
+        else if (c < 0x20 || c == 0x7f) k = (size_t)snprintf(e, sizeof e, "\\x%02x", c);
+        else e[0] = (char)c, e[1] = '\0', k = 1;
+        if (o + k + 4 > cap) break;
+        memcpy(dst + o, e, k);
+        o += k;
+    }
+    if (i < n && o + 4 <= cap) memcpy(dst + o, "...", 3), o += 3;
+    dst[o] = '\0';
+    return dst;
+}

@@ -56,6 +56,16 @@ FILE *seqrt_fopen_read(const char *path);
 int seqrt_read_whole(const char *path, char **buf, size_t *len, seqrt_error *err);
 int seqrt_read_header(FILE *f, const char *path, uint64_t n, char **text, seqrt_error *err);
 
+/* checkpoint.c: a whole number from a file's metadata (decimal, no
+ * spaces, no exponent) in [lo, hi], or an error naming the key. */
+int seqrt_meta_count(const char *v, const char *path, const char *key, int64_t lo, int64_t hi,
+                     int64_t *out, seqrt_error *err);
+
+/* File content for a message: at most `max` bytes of src[0..n), control
+ * characters escaped (\r, \t, \x1b, ...), "..." when cut;
+ * NUL-terminated in dst[cap]. Never lets a file drive the terminal. */
+const char *seqrt_quote(char *dst, size_t cap, const char *src, size_t n, size_t max);
+
 /* An atomic save: write into `path.tmp.XXXXXX` in the target's directory,
  * then commit = fflush, fsync, rename over path, fsync the directory.
  * Any failure before commit leaves the old file untouched. */

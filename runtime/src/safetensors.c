@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "seqrt_checked.h"
 
 #define MAX_HEADER (100u * 1024 * 1024)
 
@@ -28,11 +29,35 @@ static int valid_name(const char *name)
     return name && *name && strcmp(name, "__metadata__") != 0;
 }
 
+static int by_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first name that occurs twice among names[0..n), or NULL: sorted, so
+ * a million keys take a second, not minutes. names is reordered. */
+static const char *first_duplicate(const char **names, size_t n)
+{
+    qsort(names, n, sizeof *names, by_str);
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(names[i - 1], names[i]) == 0) return names[i];
+    return NULL;
+}
+
 int seqrt_st_save(const char *path, const seqrt_st_tensor *t, int n, const char *const *meta,
                   int n_meta, seqrt_error *err)
 {
     seqrt_strbuf h = {0};
     uint64_t offset = 0;
+    const char **names = malloc(((size_t)(n > 0 ? n : 0) + 1) * sizeof *names);
+    if (!names) return seqrt_errorf(err, SEQRT_ENOMEM, "%s: out of memory building the header", path);
+    size_t n_valid = 0;
+    for (int i = 0; i < n; i++)
+        if (valid_name(t[i].name)) names[n_valid++] = t[i].name;   /* the rest: refused below */
+    const char *dup = first_duplicate(names, n_valid);
+    free(names);
+    if (dup)
+        return seqrt_errorf(err, SEQRT_EINVAL, "%s: tensor name '%s' given twice", path, dup);
     seqrt_strbuf_add(&h, "{", 1);
     if (n_meta > 0) {
         seqrt_strbuf_add(&h, "\"__metadata__\":{", 16);
@@ -46,12 +71,10 @@ int seqrt_st_save(const char *path, const seqrt_st_tensor *t, int n, const char 
     }
     for (int i = 0; i < n; i++) {
         int bad = !valid_name(t[i].name) || t[i].ndim < 0 || t[i].ndim > SEQRT_NPY_MAX_DIMS;
-        for (int j = 0; !bad && j < i; j++) bad = strcmp(t[i].name, t[j].name) == 0;
-        uint64_t count = 1;
-        for (int d = 0; !bad && d < t[i].ndim; d++) {
-            bad = t[i].shape[d] < 0;
-            count *= (uint64_t)t[i].shape[d];
-        }
+        int64_t count = 0;
+        bad = bad || seqrt_prod_i64(t[i].shape, t[i].ndim, &count) ||
+              seqrt_mul_i64(count, (int64_t)sizeof(seqrt_real), &count) ||
+              seqrt_add_i64((int64_t)offset, count, &count);
         if (bad) {
             free(h.s);
             return seqrt_errorf(err, SEQRT_EINVAL, "%s: tensor %d (%s): empty, reserved or duplicate "
@@ -63,7 +86,7 @@ int seqrt_st_save(const char *path, const seqrt_st_tensor *t, int n, const char 
         seqrt_strbuf_add(&h, open_entry, sizeof open_entry - 1);
         for (int d = 0; d < t[i].ndim; d++)
             seqrt_strbuf_printf(&h, d ? ",%lld" : "%lld", (long long)t[i].shape[d]);
-        uint64_t end = offset + count * sizeof(seqrt_real);
+        uint64_t end = (uint64_t)count;
         seqrt_strbuf_printf(&h, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)offset,
                             (unsigned long long)end);
         offset = end;
@@ -191,15 +214,16 @@ static int parse_metadata(seqrt_st_file *f, const seqrt_json *j, const char *pat
         return seqrt_errorf(err, SEQRT_EFORMAT, "%s: __metadata__ is not an object", path);
     f->meta = calloc((size_t)j->n * 2 + 1, sizeof *f->meta);
     if (!f->meta) return seqrt_errorf(err, SEQRT_ENOMEM, "%s: out of memory", path);
+    char q[128];
     for (int i = 0; i < j->n; i++) {
         const seqrt_json *v = j->items[i];
+        const char *key = seqrt_quote(q, sizeof q, j->keys[i], j->key_lens[i], 60);
         if (v->type != SEQRT_JSON_STRING)
             return seqrt_errorf(err, SEQRT_EFORMAT, "%s: __metadata__ value for '%s' is not a string",
-                                path, j->keys[i]);
-        for (int k = 0; k < i; k++)
-            if (strcmp(j->keys[k], j->keys[i]) == 0)
-                return seqrt_errorf(err, SEQRT_EFORMAT, "%s: duplicate __metadata__ key '%s'",
-                                    path, j->keys[i]);
+                                path, key);
+        if (strlen(j->keys[i]) != j->key_lens[i] || strlen(v->str) != v->len)
+            return seqrt_errorf(err, SEQRT_EFORMAT, "%s: __metadata__ '%s': NUL character in the key "
+                                "or value", path, key);
         size_t kl = strlen(j->keys[i]) + 1, vl = strlen(v->str) + 1;
         f->meta[2 * i] = malloc(kl);
         f->meta[2 * i + 1] = malloc(vl);
@@ -209,7 +233,15 @@ static int parse_metadata(seqrt_st_file *f, const seqrt_json *j, const char *pat
         memcpy(f->meta[2 * i], j->keys[i], kl);
         memcpy(f->meta[2 * i + 1], v->str, vl);
     }
-    return SEQRT_OK;
+    const char **keys = malloc(((size_t)j->n + 1) * sizeof *keys);
+    if (!keys) return seqrt_errorf(err, SEQRT_ENOMEM, "%s: out of memory", path);
+    for (int i = 0; i < j->n; i++) keys[i] = f->meta[2 * i];
+    const char *dup = first_duplicate(keys, (size_t)j->n);
+    int rc = dup ? seqrt_errorf(err, SEQRT_EFORMAT, "%s: duplicate __metadata__ key '%s'", path,
+                                seqrt_quote(q, sizeof q, dup, strlen(dup), 60))
+                 : SEQRT_OK;
+    free(keys);
+    return rc;
 }
 
 typedef struct {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "seqrt_checked.h"
 
 int seqrt_series_plan(seqrt_series *s, const seqrt_model *m, int64_t window, int64_t horizon,
                       seqrt_error *err)
@@ -46,14 +47,22 @@ int seqrt_series_plan(seqrt_series *s, const seqrt_model *m, int64_t window, int
     return SEQRT_OK;
 }
 
-static void fit_norm(seqrt_series *s, const double *v, int64_t n)
+/* Mean and standard deviation of the training part. Values near the
+ * double range (1e308) make the sums overflow: refused, naming the column,
+ * rather than training on NaN. */
+static int fit_norm(seqrt_series *s, const double *v, int64_t n, const char *label, seqrt_error *err)
 {
     double sum = 0, sq = 0;
     for (int64_t i = 0; i < n; i++) sum += v[i];
     s->mean = sum / (double)n;
     for (int64_t i = 0; i < n; i++) sq += (v[i] - s->mean) * (v[i] - s->mean);
     s->std = sqrt(sq / (double)n);
+    if (!isfinite(s->mean) || !isfinite(s->std))
+        return seqrt_errorf(err, SEQRT_ERANGE, "%s: column '%s': the values' mean or standard deviation "
+                            "is not finite (mean %g, std %g): values this large cannot be scaled; "
+                            "rescale the column", label, s->column, s->mean, s->std);
     if (!(s->std > 0)) s->std = 1;
+    return SEQRT_OK;
 }
 
 static int make_array(seqrt_array *a, int ndim, int64_t d0, int64_t d1, int64_t d2)
@@ -63,8 +72,11 @@ static int make_array(seqrt_array *a, int ndim, int64_t d0, int64_t d1, int64_t 
     a->shape[0] = d0;
     a->shape[1] = d1;
     a->shape[2] = d2;
-    a->count = d0 * d1 * (ndim == 3 ? d2 : 1);
-    a->data = malloc((size_t)a->count * sizeof(seqrt_real) + 1);
+    int64_t f[3] = {d0, d1, ndim == 3 ? d2 : 1};
+    size_t bytes;
+    if (seqrt_prod_i64(f, 3, &a->count) || seqrt_bytes_of(a->count, sizeof(seqrt_real), &bytes))
+        return 0;
+    a->data = malloc(bytes + 1);
     return a->data != NULL;
 }
 
@@ -86,9 +98,9 @@ int seqrt_series_dataset(seqrt_dataset *d, seqrt_series *s, const seqrt_model *m
                          int64_t n, double val_split, int fit, int with_targets, const char *label,
                          seqrt_error *err)
 {
-    int64_t W = s->window, K = s->horizon;
-    int64_t count = with_targets ? n - W - K + 1 : n - W + 1;
-    if (count < 2)
+    int64_t W = s->window, K = s->horizon, count;
+    int rc;
+    if (seqrt_add_i64(W, with_targets ? K : 0, &count) || (count = n - count + 1) < 2)
         return seqrt_errorf(err, SEQRT_EINVAL, "%s: %lld values make no windows of %lld steps plus %lld "
                             "to forecast", label, (long long)n, (long long)W, (long long)K);
     s->n_windows = count;
@@ -96,7 +108,7 @@ int seqrt_series_dataset(seqrt_dataset *d, seqrt_series *s, const seqrt_model *m
     if (val_split > 0 && (s->n_val < 1 || s->n_val >= count))
         return seqrt_errorf(err, SEQRT_EINVAL, "%s: validation split %g of %lld windows leaves none for "
                             "training or validation", label, val_split, (long long)count);
-    if (fit) fit_norm(s, v, count - s->n_val + W + K - 1);
+    if (fit && (rc = fit_norm(s, v, count - s->n_val + W + K - 1, label, err))) return rc;
     double *z = malloc((size_t)n * sizeof *z + 1);
     seqrt_array x[1], y[1];
     int ok = z && make_array(&x[0], 3, count, W, 1);
@@ -158,10 +170,15 @@ int seqrt_series_load(seqrt_series *s, const seqrt_model *m, const char *path, s
     if (!rc && !(w >= 1 && w <= 1e9 && w == floor(w)))
         rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: data.window is %g, not a whole number of steps from 1",
                           path, w);
+    if (!rc && !(k >= 1 && k <= 1e9 && k == floor(k)))
+        rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: data.horizon is %g, not a whole number of values "
+                          "from 1", path, k);
+    if (!rc && !(std > 0))
+        rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: data.std is %g, not a positive scale", path, std);
     if (!rc) rc = seqrt_series_plan(s, m, (int64_t)w, (int64_t)k, err);
     if (!rc) {
         s->mean = mean;
-        s->std = std > 0 ? std : 1;
+        s->std = std;
         snprintf(s->column, sizeof s->column, "%s", col ? col : "");
     }
     seqrt_st_free(&f);
@@ -176,7 +193,12 @@ int seqrt_series_predict(const seqrt_model *m, const seqrt_dataset *d, const seq
     int o = m->losses ? m->losses[0].output : 0;
     seqrt_real *outs[SEQRT_DECODE_MAX_IO] = {0};
     if (m->n_outputs > SEQRT_DECODE_MAX_IO) return seqrt_errorf(err, SEQRT_EINVAL, "too many outputs");
-    if (!(outs[o] = malloc((size_t)(n * row) * sizeof(seqrt_real) + 1)))
+    size_t bytes;
+    if (seqrt_mul_i64(n, row, &row) || seqrt_bytes_of(row, sizeof(seqrt_real), &bytes))
+        return seqrt_errorf(err, SEQRT_ERANGE, "%lld forecasts of %lld values overflow the address space",
+                            (long long)n, (long long)K);
+    row = s->seq2seq ? s->window * K : K;
+    if (!(outs[o] = malloc(bytes + 1)))
         return seqrt_errorf(err, SEQRT_ENOMEM, "out of memory for %lld forecasts", (long long)n);
     int rc = seqrt_predict(m, d, w, 256, outs, err);
     for (int64_t i = 0; !rc && i < n; i++)
@@ -200,8 +222,12 @@ int seqrt_series_score(const seqrt_model *m, const seqrt_dataset *d, const seqrt
                        const seqrt_real *w, int64_t first, int64_t n, seqrt_series_scores *sc,
                        seqrt_error *err)
 {
-    int64_t K = s->horizon;
-    double *pred = malloc((size_t)(d->n_samples * K) * sizeof *pred + 1), *want = malloc((size_t)K * sizeof *want + 1);
+    int64_t K = s->horizon, nk;
+    size_t bytes;
+    if (seqrt_mul_i64(d->n_samples, K, &nk) || seqrt_bytes_of(nk, sizeof(double), &bytes))
+        return seqrt_errorf(err, SEQRT_ERANGE, "%lld windows of %lld values overflow the address space",
+                            (long long)d->n_samples, (long long)K);
+    double *pred = malloc(bytes + 1), *want = malloc((size_t)K * sizeof *want + 1);
     int rc = pred && want ? seqrt_series_predict(m, d, s, w, pred, err)
                           : seqrt_errorf(err, SEQRT_ENOMEM, "out of memory");
     memset(sc, 0, sizeof *sc);
@@ -252,7 +278,13 @@ int seqrt_series_forecast(const seqrt_model *m, const seqrt_series *s, const seq
     if (n < W)
         return seqrt_errorf(err, SEQRT_EINVAL, "the series has %lld values; the model needs the last %lld",
                             (long long)n, (long long)W);
-    double *z = malloc((size_t)(W + steps + K) * sizeof *z + 1), *next = malloc((size_t)K * sizeof *next + 1);
+    int64_t zn;
+    size_t bytes;
+    if (steps < 0 || seqrt_add_i64(W, steps, &zn) || seqrt_add_i64(zn, K, &zn) ||
+        seqrt_bytes_of(zn, sizeof(double), &bytes))
+        return seqrt_errorf(err, SEQRT_ERANGE, "a forecast of %lld steps overflows the address space",
+                            (long long)steps);
+    double *z = malloc(bytes + 1), *next = malloc((size_t)K * sizeof *next + 1);
     int rc = z && next ? SEQRT_OK : seqrt_errorf(err, SEQRT_ENOMEM, "out of memory");
     for (int64_t t = 0; !rc && t < W; t++) z[t] = (v[n - W + t] - s->mean) / s->std;
     for (int64_t done = 0; !rc && done < steps;) {

@@ -46,8 +46,10 @@ static int64_t classes(const seqrt_model *m)
     return o->shape[o->ndim - 1];
 }
 
-/* One int input [T], one int target [T], and room for the vocabulary. */
-static int check_model(const seqrt_text *t, const seqrt_model *m, int64_t bptt, seqrt_error *err)
+/* One int input [T], one int target [T], and room for the vocabulary of
+ * `where` (the text or the weights file it came from). */
+static int check_model(const seqrt_text *t, const seqrt_model *m, int64_t bptt, const char *where,
+                       seqrt_error *err)
 {
     const seqrt_io *x = &m->inputs[0];
     if (m->n_inputs != 1 || !x->is_int || x->ndim != 1 || m->n_losses < 1 ||
@@ -59,9 +61,9 @@ static int check_model(const seqrt_text *t, const seqrt_model *m, int64_t bptt, 
                             m->name, x->name, (long long)x->shape[0], (long long)bptt);
     int64_t limit = x->int_limit > 0 && x->int_limit < classes(m) ? x->int_limit : classes(m);
     if (t->n_vocab > limit)
-        return seqrt_errorf(err, SEQRT_EINVAL, "model %s: the text has %d distinct bytes, but the model "
+        return seqrt_errorf(err, SEQRT_EINVAL, "%s: the vocabulary has %d distinct bytes, but model %s "
                             "takes %lld symbols (make its Embedding and output at least %d wide)",
-                            m->name, t->n_vocab, (long long)limit, t->n_vocab);
+                            where, t->n_vocab, m->name, (long long)limit, t->n_vocab);
     return SEQRT_OK;
 }
 
@@ -100,7 +102,7 @@ int seqrt_text_dataset(seqrt_dataset *d, seqrt_text *t, const seqrt_model *m, co
     for (int64_t i = 0; i < n; i++) seen[s[i]] = 1;
     vocab_from(t, seen);
     if (bptt < 1 && m->inputs[0].ndim == 1 && m->inputs[0].shape[0] > 0) bptt = m->inputs[0].shape[0];
-    int rc = check_model(t, m, bptt, err);
+    int rc = check_model(t, m, bptt, label, err);
     if (rc) return rc;
     t->streams = streams;
     t->bptt = bptt;
@@ -166,14 +168,23 @@ int seqrt_text_load(seqrt_text *t, const seqrt_model *m, const char *path, seqrt
         rc = seqrt_errorf(err, SEQRT_EINVAL, "%s: no vocabulary in the metadata (train with --text FILE)", path);
     for (size_t i = 0; !rc && hex[i]; i += 2) {
         int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]), c = hi * 16 + lo;
-        if (hi < 0 || lo < 0 || c <= last) rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: bad data.vocab", path);
+        if (hi < 0 || lo < 0 || c <= last)
+            rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: data.vocab: byte %zu is not part of increasing "
+                              "two-digit lower-case hex byte values", path, i);
         else seen[last = c] = 1;
     }
     if (!rc) {
+        char *end;
+        errno = 0;
+        long long k = strtoll(bptt, &end, 10);
+        if (errno || *end || end == bptt || k < 1 || k > 1000000000)
+            rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: data.bptt must be a whole number of steps from 1 "
+                              "to 1e9", path);
+        t->bptt = k;
+    }
+    if (!rc) {
         vocab_from(t, seen);
-        t->bptt = strtoll(bptt, NULL, 10);
-        if (t->bptt < 1) t->bptt = 1;
-        rc = check_model(t, m, 0, err);
+        rc = check_model(t, m, 0, path, err);
     }
     seqrt_st_free(&f);
     return rc;

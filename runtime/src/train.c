@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "seqrt_checked.h"
 
 #define STREAM_SHUFFLE UINT64_C(0x7368756600000000)   /* "shuf" + epoch */
 #define STREAM_PICK UINT64_C(0x7069636b00000000)      /* "pick" + param */
@@ -310,6 +311,9 @@ typedef struct {
     int64_t start_epoch, end_epoch;   /* epochs done before this run; the last to run */
     int64_t resume_step;         /* steps of epoch start_epoch + 1 done before (resume) */
     int64_t steps;               /* per epoch */
+    size_t state_bytes;          /* streams: the stateful layers' carried states,
+                                    the workspace's first bytes; 0: none */
+    seqrt_real *resume_states;   /* their values at the resumed step, or NULL */
     double lr0;
     seqrt_plateau plateau;
     EarlyStop es;
@@ -392,8 +396,11 @@ static void set_lr(Train *t, int64_t epoch)
     const seqrt_lr_schedule *s = &t->o.schedule;
     if (s->kind == SEQRT_LR_PLATEAU) t->opt.learning_rate = t->plateau.lr;
     else if (s->kind != SEQRT_LR_CONSTANT)
-        t->opt.learning_rate = seqrt_lr_at(s, t->lr0, epoch, t->opt.iterations, t->steps,
-                                           t->end_epoch * t->steps);
+    {
+        int64_t total;
+        if (seqrt_mul_i64(t->end_epoch, t->steps, &total)) total = INT64_MAX;
+        t->opt.learning_rate = seqrt_lr_at(s, t->lr0, epoch, t->opt.iterations, t->steps, total);
+    }
 }
 
 /* One optimizer step on the batch idx[s * B ...) of b samples. */
@@ -488,8 +495,10 @@ typedef struct {
     int n_num;
     seqrt_strbuf acc;
     char *history;
-    seqrt_st_tensor *best;
+    seqrt_st_tensor *best;       /* best.<param> tensors, then train.states */
+    int n_tensors;
     char **best_names;
+    int64_t states_shape[1];
 } State;
 
 static void put(State *s, const char *key, const char *value)
@@ -530,7 +539,7 @@ static void state_acc(State *s, const Run *r)
 static int state_best(State *s, const Train *t)
 {
     const seqrt_model *m = t->m;
-    s->best = calloc((size_t)m->n_params + 1, sizeof *s->best);
+    s->best = calloc((size_t)m->n_params + 2, sizeof *s->best);
     s->best_names = calloc((size_t)m->n_params + 1, sizeof *s->best_names);
     if (!s->best || !s->best_names) return SEQRT_ENOMEM;
     for (int i = 0; i < m->n_params; i++) {
@@ -540,6 +549,19 @@ static int state_best(State *s, const Train *t)
         s->best[i] = (seqrt_st_tensor){s->best_names[i], t->best + m->params[i].offset,
                                        m->params[i].ndim, m->params[i].shape};
     }
+    s->n_tensors = m->n_params;
+    return SEQRT_OK;
+}
+
+/* Mid-epoch with streams: the stateful layers' states, so the resumed run
+ * continues each stream where it stopped (bit-identical to no stop). */
+static int state_streams(State *s, const Train *t, int64_t step)
+{
+    if (!t->state_bytes || step == 0) return SEQRT_OK;
+    if (!s->best && !(s->best = calloc(2, sizeof *s->best))) return SEQRT_ENOMEM;
+    s->states_shape[0] = (int64_t)(t->state_bytes / sizeof(seqrt_real));
+    s->best[s->n_tensors++] = (seqrt_st_tensor){"train.states", (const seqrt_real *)t->run.ws, 1,
+                                                s->states_shape};
     return SEQRT_OK;
 }
 
@@ -574,7 +596,8 @@ static int state_build(State *s, const Train *t, int64_t done, int64_t step)
     s->history = seqrt_history_csv(&t->hist);
     put(s, "train.history", s->history);
     if (s->acc.failed || !s->history) return SEQRT_ENOMEM;
-    return t->best && t->es.best_epoch > 0 ? state_best(s, t) : SEQRT_OK;
+    int rc = t->best && t->es.best_epoch > 0 ? state_best(s, t) : SEQRT_OK;
+    return rc ? rc : state_streams(s, t, step);
 }
 
 /* Weights, optimizer state and everything a resumed run needs, after
@@ -588,7 +611,7 @@ static int save_state(const Train *t, const char *path, int64_t done, int64_t st
         state_free(&s, t->m->n_params);
         return seqrt_errorf(err, SEQRT_ENOMEM, "%s: out of memory", path);
     }
-    seqrt_checkpoint_extra x = {s.n, s.meta, s.best ? t->m->n_params : 0, s.best};
+    seqrt_checkpoint_extra x = {s.n, s.meta, s.n_tensors, s.best};
     rc = seqrt_checkpoint_save_extra(path, t->m, t->params, &t->opt, done, &x, err);
     state_free(&s, t->m->n_params);
     return rc;
@@ -604,16 +627,32 @@ static int save_weights(const Train *t, const char *path, int64_t done, seqrt_er
 
 /* ---- reading the state back ---- */
 
-static int meta_i64(const seqrt_st_file *f, const char *path, const char *key, int64_t *out, seqrt_error *err)
+/* Every number of the resume state is range-checked as strictly as the
+ * tensors: a count from a file never wraps, loops for ever or indexes out
+ * of bounds. */
+static int meta_i64(const seqrt_st_file *f, const char *path, const char *key, int64_t lo, int64_t hi,
+                    int64_t *out, seqrt_error *err)
 {
-    const char *v = seqrt_st_meta(f, key);
-    char *end;
-    errno = 0;
-    long long x = v ? strtoll(v, &end, 10) : 0;
-    if (!v || errno || *end || end == v)
-        return seqrt_errorf(err, SEQRT_EFORMAT, "%s: %s '%s' in the metadata", path,
-                            v ? "bad" : "no", key);
-    *out = x;
+    return seqrt_meta_count(seqrt_st_meta(f, key), path, key, lo, hi, out, err);
+}
+
+/* out[i] within [lo, hi]; infinities allowed only where inf_ok (an early
+ * stopping or plateau "best" that nothing has beaten yet). */
+static int meta_range(const char *path, const char *key, const double *v, int n, double lo, double hi,
+                      int inf_ok, seqrt_error *err)
+{
+    for (int i = 0; i < n; i++)
+        if (isnan(v[i]) || (!inf_ok && isinf(v[i])) || (isfinite(v[i]) && (v[i] < lo || v[i] > hi)))
+            return seqrt_errorf(err, SEQRT_EFORMAT, "%s: metadata '%s': %g is not in [%g, %g]", path, key,
+                                v[i], lo, hi);
+    return SEQRT_OK;
+}
+
+/* A whole number in [0, SEQRT_MAX_COUNT] held as a double. */
+static int meta_whole(const char *path, const char *key, double v, seqrt_error *err)
+{
+    if (!(v >= 0 && v <= (double)SEQRT_MAX_COUNT && v == floor(v)))
+        return seqrt_errorf(err, SEQRT_EFORMAT, "%s: metadata '%s': %g is not a whole count", path, key, v);
     return SEQRT_OK;
 }
 
@@ -640,6 +679,9 @@ static int meta_doubles(const seqrt_st_file *f, const char *path, const char *ke
     for (int i = 0; i < n; i++) {
         char *end;
         errno = 0;
+        while (*v == ' ') v++;
+        if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))   /* strtod's hexadecimal */
+            return seqrt_errorf(err, SEQRT_EFORMAT, "%s: '%s' holds a hexadecimal number", path, key);
         out[i] = strtod(v, &end);
         if (errno == EINVAL || end == v)
             return seqrt_errorf(err, SEQRT_EFORMAT, "%s: '%s' holds fewer than %d numbers", path, key, n);
@@ -662,18 +704,23 @@ int seqrt_train_resume_options(seqrt_train_options *o, const char *path, seqrt_e
     }
     int64_t shuffle = 1, streams = 0, best = 0;
     double split[1] = {0}, lr0[1] = {0};
-    rc = meta_i64(&f, path, "train.epochs_total", &o->epochs, err);
-    if (!rc) rc = meta_i64(&f, path, "train.batch_size", &o->batch_size, err);
+    const int64_t MAX = SEQRT_MAX_COUNT;
+    rc = meta_i64(&f, path, "train.epochs_total", 0, MAX, &o->epochs, err);
+    if (!rc) rc = meta_i64(&f, path, "train.batch_size", 1, INT32_MAX, &o->batch_size, err);
     if (!rc) rc = meta_u64(&f, path, "train.seed", &o->seed, 10, err);
     if (!rc) rc = meta_doubles(&f, path, "train.validation_split", split, 1, err);
-    if (!rc) rc = meta_i64(&f, path, "train.validation_samples", &o->validation_samples, err);
-    if (!rc) rc = meta_i64(&f, path, "train.shuffle", &shuffle, err);
-    if (!rc) rc = meta_i64(&f, path, "train.streams", &streams, err);
+    if (!rc) rc = meta_range(path, "train.validation_split", split, 1, 0, 0.999999, 0, err);
+    if (!rc) rc = meta_i64(&f, path, "train.validation_samples", 0, MAX, &o->validation_samples, err);
+    if (!rc) rc = meta_i64(&f, path, "train.shuffle", 0, 1, &shuffle, err);
+    if (!rc) rc = meta_i64(&f, path, "train.streams", 0, 1, &streams, err);
     if (!rc) rc = meta_doubles(&f, path, "train.lr0", lr0, 1, err);
+    if (!rc) rc = meta_range(path, "train.lr0", lr0, 1, 1e-300, 1e300, 0, err);
+    if (!rc && !(lr0[0] > 0))
+        rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: metadata 'train.lr0' must be positive", path);
     if (!rc) rc = seqrt_lr_parse(&o->schedule, seqrt_st_meta(&f, "train.schedule"), err);
-    if (!rc) rc = meta_i64(&f, path, "train.patience", &o->patience, err);
-    if (!rc) rc = meta_i64(&f, path, "train.restore_best", &best, err);
-    if (!rc) rc = meta_i64(&f, path, "train.checkpoint_every", &o->checkpoint_every, err);
+    if (!rc) rc = meta_i64(&f, path, "train.patience", 0, MAX, &o->patience, err);
+    if (!rc) rc = meta_i64(&f, path, "train.restore_best", 0, 1, &best, err);
+    if (!rc) rc = meta_i64(&f, path, "train.checkpoint_every", 0, MAX, &o->checkpoint_every, err);
     seqrt_st_free(&f);
     o->validation_split = split[0];
     o->learning_rate = lr0[0];
@@ -682,6 +729,24 @@ int seqrt_train_resume_options(seqrt_train_options *o, const char *path, seqrt_e
     o->restore_best = (int)best;
     o->resume_path = path;
     return rc;
+}
+
+/* The streams' carried states at the resumed step (train.states), kept
+ * until the resumed epoch has zeroed them. A checkpoint of an earlier
+ * version has none: the epoch then continues from zero states. */
+static int load_streams(Train *t, const seqrt_st_file *f, const char *path, seqrt_error *err)
+{
+    const seqrt_st_entry *e = seqrt_st_find(f, "train.states");
+    if (!e) return SEQRT_OK;
+    if (!t->state_bytes || t->resume_step == 0 || e->ndim != 1 ||
+        e->count != (int64_t)(t->state_bytes / sizeof(seqrt_real)))
+        return seqrt_errorf(err, SEQRT_EFORMAT, "%s: tensor 'train.states' holds %lld values; this model's "
+                            "streams carry %lld at step %lld", path, (long long)e->count,
+                            (long long)(t->state_bytes / sizeof(seqrt_real)), (long long)t->resume_step);
+    if (!(t->resume_states = malloc(t->state_bytes)))
+        return seqrt_errorf(err, SEQRT_ENOMEM, "out of memory");
+    memcpy(t->resume_states, e->data, t->state_bytes);
+    return SEQRT_OK;
 }
 
 /* The run's counters, schedule and early-stopping state, history, running
@@ -698,9 +763,9 @@ static int load_state(Train *t, const char *path, seqrt_error *err)
     int n_acc = 2 + t->m->n_losses + 2 * r->n_met;
     double *acc = calloc((size_t)n_acc, sizeof *acc);
     if (!acc) rc = seqrt_errorf(err, SEQRT_ENOMEM, "out of memory");
-    if (!rc) rc = meta_i64(&f, path, "train.epoch", &t->start_epoch, err);
-    if (!rc) rc = meta_i64(&f, path, "train.step", &t->resume_step, err);
-    if (!rc) rc = meta_i64(&f, path, "train.n_samples", &n_samples, err);
+    if (!rc) rc = meta_i64(&f, path, "train.epoch", 0, t->o.epochs, &t->start_epoch, err);
+    if (!rc) rc = meta_i64(&f, path, "train.step", 0, t->steps, &t->resume_step, err);
+    if (!rc) rc = meta_i64(&f, path, "train.n_samples", 0, SEQRT_MAX_COUNT, &n_samples, err);
     if (!rc) rc = meta_u64(&f, path, "train.data_hash", &hash, 16, err);
     if (!rc && (n_samples != t->d->n_samples || hash != t->data_hash))
         rc = seqrt_errorf(err, SEQRT_EINVAL, "%s: the run was trained on other data (%lld samples, "
@@ -711,6 +776,16 @@ static int load_state(Train *t, const char *path, seqrt_error *err)
     if (!rc) rc = meta_doubles(&f, path, "train.plateau", pl, 3, err);
     if (!rc) rc = meta_doubles(&f, path, "train.early_stopping", es, 3, err);
     if (!rc) rc = meta_doubles(&f, path, "train.acc", acc, n_acc, err);
+    if (!rc) rc = meta_range(path, "train.lr", lr, 1, 0, 1e300, 0, err);
+    if (!rc) rc = meta_range(path, "train.plateau", pl, 3, -1e300, 1e300, 1, err);
+    if (!rc) rc = meta_range(path, "train.early_stopping", es, 3, -1e300, 1e300, 1, err);
+    if (!rc) rc = meta_range(path, "train.acc", acc, n_acc, -1e300, 1e300, 0, err);
+    if (!rc) rc = meta_whole(path, "train.plateau", pl[1], err);
+    if (!rc) rc = meta_whole(path, "train.early_stopping", es[1], err);
+    if (!rc) rc = meta_whole(path, "train.early_stopping", es[2], err);
+    if (!rc && !(pl[2] > 0 && isfinite(pl[2])))
+        rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: metadata 'train.plateau': rate %g is not positive", path, pl[2]);
+    if (!rc) rc = load_streams(t, &f, path, err);
     if (!rc && seqrt_st_meta(&f, "train.history"))
         rc = seqrt_history_parse(&t->hist, seqrt_st_meta(&f, "train.history"), err);
     if (!rc) {
@@ -756,6 +831,24 @@ static void reset_states(Train *t)
     if (t->o.streams && t->m->reset_states) t->m->reset_states(t->run.ws, t->run.B, t->d->dims);
 }
 
+/* How many of the workspace's first bytes the carried states take: the
+ * generated layout puts them first, and reset_states zeroes exactly them,
+ * so on a workspace of 0xff bytes the last zero marks their end. Called
+ * before the first step (the workspace holds nothing yet). */
+static void measure_states(Train *t)
+{
+    if (!t->o.streams || !t->m->reset_states) return;
+    size_t n = t->m->workspace_size(t->run.B, t->d->dims);
+    unsigned char *ws = t->run.ws;
+    memset(ws, 0xff, n);
+    t->m->reset_states(ws, t->run.B, t->d->dims);
+    size_t end = n;
+    while (end > 0 && ws[end - 1] != 0) end--;
+    t->state_bytes = (end + sizeof(seqrt_real) - 1) / sizeof(seqrt_real) * sizeof(seqrt_real);
+    memset(ws, 0, n);   /* as run_open left it */
+    reset_states(t);
+}
+
 static void progress(Train *t, int64_t epoch, int64_t step, double t0)
 {
     seqrt_epoch_log log;
@@ -795,6 +888,11 @@ static int train_epoch(Train *t, int64_t epoch, int64_t first_step, seqrt_epoch_
     epoch_order(t, epoch);
     if (first_step == 0) accum_reset(r);
     reset_states(t);
+    if (first_step > 0 && t->resume_states) {   /* the streams where they stopped */
+        memcpy(r->ws, t->resume_states, t->state_bytes);
+        free(t->resume_states);
+        t->resume_states = NULL;
+    }
     double t0 = now();
     int64_t whole = r->B * t->ranks; /* samples per step, over all ranks */
     for (int64_t s = first_step + 1; s <= t->steps; s++) {
@@ -874,6 +972,12 @@ static int train_plan(Train *t, const seqrt_dataset *d, seqrt_error *err)
         return seqrt_errorf(err, SEQRT_EINVAL, "batch size must be >= 1 and epochs >= 0");
     /* Keras: split_at = int(n * (1 - validation_split)). */
     t->n_train = split > 0 ? (int64_t)((double)d->n_samples * (1 - split)) : d->n_samples;
+    if (t->o.validation_samples >= d->n_samples)
+        return seqrt_errorf(err, SEQRT_EINVAL, "%s%s%s%lld validation samples leave none of the %lld for "
+                            "training%s", t->o.resume_path ? "checkpoint " : "",
+                            t->o.resume_path ? t->o.resume_path : "", t->o.resume_path ? ": its " : "",
+                            (long long)t->o.validation_samples, (long long)d->n_samples,
+                            t->o.resume_path ? " (resume with the data it was trained on)" : "");
     if (t->o.validation_samples > 0) t->n_train = d->n_samples - t->o.validation_samples;
     t->n_val = d->n_samples - t->n_train;
     if (t->n_train < 1 || ((split > 0 || t->o.validation_samples > 0) && t->n_val < 1))
@@ -899,7 +1003,11 @@ static int train_start(Train *t, seqrt_error *err)
     if (t->o.restore_best && !(t->best = malloc(t->m->param_count * sizeof *t->best + 1)))
         return seqrt_errorf(err, SEQRT_ENOMEM, "out of memory for the best weights");
     const char *from = t->o.resume_path ? t->o.resume_path : t->o.load_path;
-    if (from) {
+    if (from && t->o.load_partial && !t->o.resume_path) {
+        int n_loaded;
+        rc = seqrt_init_params(t->m, t->params, t->o.seed, err);
+        if (!rc) rc = seqrt_checkpoint_load_partial(from, t->m, t->params, &n_loaded, err);
+    } else if (from) {
         seqrt_checkpoint_info info;
         rc = seqrt_checkpoint_load(from, t->m, t->params, &t->opt, &info, err);
         t->start_epoch = info.epoch;
@@ -907,7 +1015,9 @@ static int train_start(Train *t, seqrt_error *err)
         rc = seqrt_init_params(t->m, t->params, t->o.seed, err);
     }
     t->opt.learning_rate = t->lr0;
-    t->end_epoch = t->start_epoch + t->o.epochs;
+    if (!rc && seqrt_add_i64(t->start_epoch, t->o.epochs, &t->end_epoch))
+        rc = seqrt_errorf(err, SEQRT_ERANGE, "%lld epochs after epoch %lld overflow the epoch counter",
+                          (long long)t->o.epochs, (long long)t->start_epoch);
     if (!rc && t->o.resume_path) {
         rc = load_state(t, t->o.resume_path, err);
         t->end_epoch = t->o.epochs > t->start_epoch ? t->o.epochs : t->start_epoch;
@@ -959,7 +1069,10 @@ int seqrt_train(const seqrt_model *m, const seqrt_dataset *d, const seqrt_train_
     t.params = params;
     t.saved_epoch = -1;
     seqrt_history_init(&t.hist);
-    int rc = train_plan(&t, d, err), stop = 0;
+    /* A checkpoint of another model is refused before its plan (split,
+     * batch size) is measured against these data. */
+    int rc = o->resume_path ? seqrt_checkpoint_check(o->resume_path, m, err) : SEQRT_OK, stop = 0;
+    if (!rc) rc = train_plan(&t, d, err);
     if (rc) return rc;
     int64_t B = t.o.batch_size < d->n_samples ? t.o.batch_size : d->n_samples;
     int64_t sizes[] = {B, t.n_train % B, t.n_val % B};
@@ -981,6 +1094,7 @@ int seqrt_train(const seqrt_model *m, const seqrt_dataset *d, const seqrt_train_
                                 "only");
     }
     if ((rc = run_open(&t.run, m, d, B, sizes, 3, err))) return rc;
+    measure_states(&t);
     rc = train_start(&t, err);
     seqrt_epoch_log log;
     for (int64_t e = t.start_epoch + 1; !rc && !stop && e <= t.end_epoch; e++) {
@@ -995,6 +1109,7 @@ int seqrt_train(const seqrt_model *m, const seqrt_dataset *d, const seqrt_train_
     seqrt_optim_free(&t.opt);
     seqrt_history_free(&t.hist);
     free(t.best);
+    free(t.resume_states);
     run_close(&t.run);
     return rc;
 }
