@@ -132,7 +132,7 @@ def way_subdirectory(cmake, src, work):
     run([cmake, "-S", d, "-B", build])
     run([cmake, "--build", build, "-j2"])
     # seqc's tests are not part of a consumer's build, and seqc writes
-    # nothing of its own into the consumer's cache.
+    # none of its settings into the consumer's cache.
     if os.path.exists(os.path.join(build, "seqc", "tests")):
         fail("add_subdirectory(seqc) configured seqc's tests")
     cache = cache_entries(build)
@@ -141,6 +141,11 @@ def way_subdirectory(cmake, src, work):
     for k in cache:
         if k.startswith(("SEQC_BUILD_TESTS:", "SEQ_SANITIZE:")):
             fail(f"seqc put {k} into the consumer's cache")
+    # Nor does the consumer's install carry seqc (the consumer installs nothing).
+    prefix = os.path.join(work, "subdirectory-prefix")
+    run([cmake, "--install", build, "--prefix", prefix])
+    if os.path.exists(prefix) and any(files for _, _, files in os.walk(prefix)):
+        fail(f"the consumer's cmake --install installed seqc's files into {prefix}")
     exercise(os.path.join(build, "goodbye"), os.path.join(work, "subdirectory-run"))
 
 
