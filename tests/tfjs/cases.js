@@ -360,4 +360,51 @@ cases.bidi_none_mask = {
   },
 };
 
+// A whole training run of examples/goodbye.seq: `train --no-shuffle` for
+// several epochs of Adam steps on batches in order (the last one partial)
+// against the same loop in tfjs with Keras's Adam written out (deviation 8):
+//   m <- m + (g - m)(1 - b1);  v <- v + (g^2 - v)(1 - b2)
+//   w <- w - lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps), eps 1e-7
+// (tf.train.adam would instead take lr * m_hat / (sqrt(v_hat) + eps)).
+// Compared: the final weights and Adam's m and v as the program saves them.
+const ADAM = { b1: 0.9, b2: 0.999, eps: 1e-7 };
+const TRAIN = { epochs: 6, batchSize: 4, lr: 0.01 };
+const GOODBYE_N = 10;
+
+cases.goodbye_train = {
+  seq: path.join(ROOT, 'examples', 'goodbye.seq'),
+  build(tf) {
+    const L = {
+      rnn: tf.layers.simpleRNN({ units: 8, returnSequences: true, name: 'simple_rnn' }),
+      d: tf.layers.dense({ units: 7, activation: 'softmax', name: 'dense' }),
+    };
+    return { layers: L, forward: (x) => ({ p: L.d.apply(L.rnn.apply(x.x)) }) };
+  },
+  data: (r) => ({ x: { x: r.oneHot([GOODBYE_N, 3, 7]) }, y: { y: r.oneHot([GOODBYE_N, 3, 7]) }, n: GOODBYE_N }),
+  loss: (tf, o, y) => cce(tf, o.p, y.y),
+  // The tfjs side of the run; returns {weights, m, v} by variable.
+  fit(tf, built, xt, yt, vars) {
+    const m = vars.map((v) => tf.zerosLike(v)), s = vars.map((v) => tf.zerosLike(v));
+    let t = 0;
+    for (let e = 0; e < TRAIN.epochs; e++) {
+      for (let b = 0; b < GOODBYE_N; b += TRAIN.batchSize) {
+        const k = Math.min(TRAIN.batchSize, GOODBYE_N - b);
+        const batch = (d) => Object.fromEntries(Object.entries(d).map(([n, a]) => [n, tf.slice(a, b, k)]));
+        const xb = batch(xt), yb = batch(yt);
+        const { grads } = tf.variableGrads(() => this.loss(tf, built.forward(xb), yb), vars);
+        t += 1;
+        const alpha = TRAIN.lr * Math.sqrt(1 - ADAM.b2 ** t) / (1 - ADAM.b1 ** t);
+        vars.forEach((v, i) => {
+          const g = grads[v.name];
+          m[i] = tf.add(m[i], tf.mul(tf.sub(g, m[i]), 1 - ADAM.b1));
+          s[i] = tf.add(s[i], tf.mul(tf.sub(tf.square(g), s[i]), 1 - ADAM.b2));
+          v.assign(tf.sub(v, tf.mul(alpha, tf.div(m[i], tf.add(tf.sqrt(s[i]), ADAM.eps)))));
+        });
+      }
+    }
+    return { m, v: s };
+  },
+};
+
 module.exports = cases;
+module.exports.goodbye_train.TRAIN = TRAIN;

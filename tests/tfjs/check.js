@@ -123,6 +123,35 @@ async function checkCase(tf, c, a, rep) {
   rep.group('grad', pairs);
 }
 
+// goodbye_train (cases.js): the program's `train` against a hand-written
+// Keras Adam loop in tfjs, from the same weights.
+async function checkTraining(tf, c, a, rep) {
+  const dir = path.join(a.work, a.name);
+  fs.mkdirSync(dir, { recursive: true });
+  const r = lib.rng(c.seed || 1);
+  const { x, y } = c.data(r);
+  const xt = tensors(tf, x), yt = tensors(tf, y);
+  const built = c.build(tf);
+  built.forward(xt);
+  const wfile = lib.writeSafetensors(path.join(dir, 'W.safetensors'), drawWeights(tf, built, r));
+  const prog = new lib.Program(a.seqc, c.seq, dir);
+  const got = prog.train(wfile, x, y, c.TRAIN);
+  const ws = weightsOf(built);
+  const vars = ws.map((v) => v.read());
+  const { m, v } = c.fit(tf, built, xt, yt, vars);
+  const names = ws.map((w) => seqcName(w, built.rename));
+  const steps = c.TRAIN.epochs * Math.ceil(x.x.shape[0] / c.TRAIN.batchSize);
+  for (const [what, prefix, ref] of [[`adam*${steps}`, '', vars], ['adam.m', 'optimizer.momentum.', m],
+    ['adam.v', 'optimizer.velocity.', v]]) {
+    const pairs = {};
+    names.forEach((k, i) => {
+      if (!(prefix + k in got)) rep.fail(`train --save lacks ${prefix + k}`);
+      else pairs[k] = [got[prefix + k], host(ref[i])];
+    });
+    rep.group(what, pairs);
+  }
+}
+
 async function main() {
   const a = args();
   const cases = require('./cases');
@@ -136,7 +165,7 @@ async function main() {
   const rep = new lib.Report(a.name);
   console.log(`== ${a.name}: ${path.relative(path.join(__dirname, '../..'), c.seq)}`);
   try {
-    await (c.run ? c.run(tf, a, rep) : checkCase(tf, c, a, rep));
+    await (c.fit ? checkTraining(tf, c, a, rep) : checkCase(tf, c, a, rep));
   } catch (e) {
     rep.fail(process.env.SEQ_TFJS_DEBUG ? e.stack : e.message);
   }
