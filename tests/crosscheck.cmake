@@ -21,10 +21,10 @@ foreach(case ${SEQ_CROSSCHECK_CASES})
   add_test(NAME crosscheck_${case}
     COMMAND ${SEQ_CROSSCHECK_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/crosscheck/${case}.py
             --seqc $<TARGET_FILE:seqc> --work ${SEQ_CROSSCHECK_WORK})
-  set_tests_properties(crosscheck_${case} PROPERTIES LABELS crosscheck TIMEOUT 300)
+  set_tests_properties(crosscheck_${case} PROPERTIES LABELS crosscheck TIMEOUT 1800)
 endforeach()
 
 # The conversion module's own examples (its docstrings).
 add_test(NAME crosscheck_seqc_torch_doctest
   COMMAND ${SEQ_CROSSCHECK_PYTHON} ${PROJECT_SOURCE_DIR}/tools/seqc_torch.py)
-set_tests_properties(crosscheck_seqc_torch_doctest PROPERTIES LABELS crosscheck TIMEOUT 120)
+set_tests_properties(crosscheck_seqc_torch_doctest PROPERTIES LABELS crosscheck TIMEOUT 600)

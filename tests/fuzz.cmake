@@ -134,7 +134,7 @@ if(SEQ_VALGRIND AND NOT SEQ_SANITIZE AND NOT SEQ_FUZZ)
             ${CMAKE_CURRENT_BINARY_DIR}/valgrind ${PROJECT_SOURCE_DIR}/examples/goodbye.seq
             ${PROJECT_SOURCE_DIR}/examples/char_gru.seq ${PROJECT_SOURCE_DIR}/examples/lstm_stack.seq
             ${PROJECT_SOURCE_DIR}/examples/seq2seq.seq)
-  set_tests_properties(valgrind_examples PROPERTIES LABELS valgrind TIMEOUT 300)
+  set_tests_properties(valgrind_examples PROPERTIES LABELS valgrind TIMEOUT 1800)
 endif()
 
 # Crash-safe training: 50 SIGKILLs of a training run, half of them inside a
@@ -142,7 +142,7 @@ endif()
 add_test(NAME crash_kill_train
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/crash/kill_train.py $<TARGET_FILE:seqc>
           ${CMAKE_CURRENT_BINARY_DIR}/crash 50)
-set_tests_properties(crash_kill_train PROPERTIES LABELS crash TIMEOUT 180)
+set_tests_properties(crash_kill_train PROPERTIES LABELS crash TIMEOUT 1800)
 foreach(src ${SEQ_HARDENING_TESTS})
   get_filename_component(n ${src} NAME_WE)
   add_executable(${n} ${src})
@@ -153,6 +153,6 @@ foreach(src ${SEQ_HARDENING_TESTS})
                              SEQ_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   add_dependencies(${n} seqc)
   add_test(NAME ${n} COMMAND ${n})
-  set_tests_properties(${n} PROPERTIES LABELS hardening TIMEOUT 300
+  set_tests_properties(${n} PROPERTIES LABELS hardening TIMEOUT 1800
     ENVIRONMENT "TMPDIR=${CMAKE_CURRENT_BINARY_DIR};OPENBLAS_NUM_THREADS=1")
 endforeach()
