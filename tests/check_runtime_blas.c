@@ -100,6 +100,44 @@ START_TEST(gemm_small_empty_k)
 }
 END_TEST
 
+/* seqrt_conv1d_taps against the definition, y += sum_q x[t + q*dil - left] w[q]
+ * over the sources inside the sequence: taps fused in one tile (W5's
+ * sizes), edges, a sequence shorter than the span, the per-tap fallback
+ * (taps * Cin > 256) and Cout below one vector. */
+START_TEST(conv1d_taps_matches_loops)
+{
+    static const int cases[][7] = {/* B, Tin, taps, dil, left, Cin, Cout */
+        {3, 40, 2, 4, 4, 20, 20}, {2, 33, 3, 2, 4, 5, 17}, {2, 9, 2, 8, 8, 4, 8},
+        {1, 30, 5, 1, 2, 60, 9}, {2, 25, 1, 1, 0, 7, 3}, {2, 20, 3, 3, 0, 6, 10}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        const int B = cases[c][0], Tin = cases[c][1], K = cases[c][2], d = cases[c][3];
+        const int left = cases[c][4], Ci = cases[c][5], Co = cases[c][6];
+        const int Tout = left ? Tin : Tin - d * (K - 1); /* causal, or valid */
+        seqrt_real *x = malloc(sizeof *x * (size_t)B * Tin * Ci), *w = malloc(sizeof *w * (size_t)K * Ci * Co);
+        seqrt_real *y = malloc(sizeof *y * (size_t)B * Tout * Co);
+        ck_assert(x && w && y);
+        for (int i = 0; i < B * Tin * Ci; i++) x[i] = (seqrt_real)((i * 37 % 17) - 8) / 8;
+        for (int i = 0; i < K * Ci * Co; i++) w[i] = (seqrt_real)((i * 53 % 13) - 6) / 6;
+        for (int i = 0; i < B * Tout * Co; i++) y[i] = (seqrt_real)(i % 5);
+        seqrt_conv1d_taps(B, Tin, Tout, K, d, left, Ci, Co, x, w, y);
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < Tout; t++)
+                for (int f = 0; f < Co; f++) {
+                    double want = (double)(((b * Tout + t) * Co + f) % 5);
+                    for (int q = 0; q < K; q++) {
+                        const int src = t + q * d - left;
+                        for (int i = 0; src >= 0 && src < Tin && i < Ci; i++)
+                            want += (double)x[(b * Tin + src) * Ci + i] * w[(q * Ci + i) * Co + f];
+                    }
+                    const double got = y[(b * Tout + t) * Co + f];
+                    ck_assert_msg(fabs(got - want) <= TOL * (1 + fabs(want)) * (K * Ci + 1),
+                                  "case %zu [%d,%d,%d]: %g, want %g", c, b, t, f, got, want);
+                }
+        free(x), free(w), free(y);
+    }
+}
+END_TEST
+
 START_TEST(gemv_axpy)
 {
     seqrt_real A[] = {1, 2, 3, 4, 5, 6}, x[] = {1, 1, 1}, y[] = {0, 0}, xt[] = {1, 2}, yt[3] = {0};
@@ -145,6 +183,7 @@ static Suite *make_blas_suite(void)
     tcase_add_test(core, gemm_all_transposes);
     tcase_add_test(core, gemm_small_matches_loops);
     tcase_add_test(core, gemm_small_empty_k);
+    tcase_add_test(core, conv1d_taps_matches_loops);
     tcase_add_test(core, gemv_axpy);
     tcase_add_test(core, activations);
     suite_add_tcase(s, core);

@@ -131,8 +131,10 @@ static const char *conv_left(LowerOp *o, const ConvShape *c)
 /*
  * Stride 1 (every causal and dilated convolution): no im2col. Tap k adds
  * x[b, t + sh] W_k to y[b, t] with sh = k*d - left, over the output steps
- * [lo, hi) whose source is inside the sequence; one GEMM per sample (one
- * over all B*L rows for an unshifted tap covering every step). The weight
+ * whose source is inside the sequence. seqrt_conv1d_taps does all K taps of
+ * a sample's inner steps in one register tile of depth K*Cin (y read and
+ * written once), the few edge steps tap by tap; the input gradient is the
+ * same call on dy with the taps reversed and transposed. The weight
  * gradient of a shifted tap is one GEMM over all rows too when L == T:
  * the rows whose source lies outside their own sample are zeroed in dy
  * for that product (their values saved in `keep` and put back), so the
@@ -174,18 +176,10 @@ static void forward_direct(LowerOp *o, const ConvShape *c)
     } else {
         emit_line(p, "memset(y0, 0, sizeof(seqrt_real) * B * L * %lld);", c->F);
     }
-    emit_comment(p, "y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample");
-    open_taps(o, c);
-    emit_line(p, "const seqrt_real *w = kernel + k * %lld;", c->C * c->F);
-    emit_line(p, "if (sh == 0 && lo == 0 && hi == L && L == T)");
-    emit_line(p, "    seqrt_gemm(0, 0, (int)(B * L), %lld, %lld, 1, x0, %lld, w, %lld, 1, y0, %lld);",
-              c->F, c->C, c->C, c->F, c->F);
-    emit_line(p, "else");
-    emit_line(p, "    for (int64_t b = 0; b < B; b++)");
-    emit_line(p, "        seqrt_gemm(0, 0, (int)(hi - lo), %lld, %lld, 1, x0 + (b * T + lo + sh) * %lld, %lld, w, %lld, 1,",
-              c->F, c->C, c->C, c->C, c->F);
-    emit_line(p, "                   y0 + (b * L + lo) * %lld, %lld);", c->F, c->F);
-    emit_close(p, NULL);
+    emit_comment(p, "y[b, t] += sum_k x[b, t + k*%lld - left] kernel[k]: all %lld taps in one "
+                 "register tile", c->d, c->K);
+    emit_line(p, "seqrt_conv1d_taps((int)B, (int)T, (int)L, %lld, %lld, (int)left, %lld, %lld, x0, "
+              "kernel, y0);", c->K, c->d, c->C, c->F);
     lower_activation_forward(o, c->act, "y0", "B * L", c->F);
 }
 
@@ -239,17 +233,14 @@ static void backward_direct(LowerOp *o, const ConvShape *c)
     if (!o->need_dx[0])
         return;
     emit_open(p, "if (d_x0)");
-    emit_comment(p, "dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [%lld, %lld]", F, C);
+    emit_comment(p, "dx[b, s] += sum_k dy[b, s - (k*%lld - left)] kernel[k]^T: the forward "
+                 "product with wt[K-1-k] = kernel[k]^T [%lld, %lld]", c->d, F, C);
     emit_line(p, "for (int64_t k = 0; k < %lld; k++)", c->K);
     emit_line(p, "    for (int64_t i = 0; i < %lld; i++)", C);
-    emit_line(p, "        for (int64_t f = 0; f < %lld; f++) wt[(k * %lld + f) * %lld + i] = kernel[(k * %lld + i) * %lld + f];",
-              F, F, C, C, F);
-    open_taps(o, c);
-    emit_line(p, "for (int64_t b = 0; b < B; b++)");
-    emit_line(p, "    seqrt_gemm(0, 0, (int)(hi - lo), %lld, %lld, 1, d_y0 + (b * L + lo) * %lld, %lld, wt + k * %lld, %lld, 1,",
-              C, F, F, F, C * F, C);
-    emit_line(p, "               d_x0 + (b * T + lo + sh) * %lld, %lld);", C, C);
-    emit_close(p, NULL);
+    emit_line(p, "        for (int64_t f = 0; f < %lld; f++) wt[((%lld - k) * %lld + f) * %lld + i] = kernel[(k * %lld + i) * %lld + f];",
+              F, c->K - 1, F, C, C, F);
+    emit_line(p, "seqrt_conv1d_taps((int)B, (int)L, (int)T, %lld, %lld, (int)(%lld - left), %lld, %lld, "
+              "d_y0, wt, d_x0);", c->K, c->d, c->d * (c->K - 1), F, C);
     emit_close(p, NULL);
 }
 

@@ -325,6 +325,15 @@ void seqrt_gemm_small(int trans_a, int trans_b, int M, int N, int K, seqrt_real 
                       const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
                       seqrt_real beta, seqrt_real *C, int ldc);
 int seqrt_gemm_is_small(int trans_a, int trans_b, int M, int N, int K);
+
+/* A stride-1 Conv1D's products (runtime/src/gemm_small.c): y[b, t, :] +=
+ * sum_q x[b, t + q*dil - left, :] w[q] over the taps q < taps whose source
+ * step is in [0, Tin). x [B, Tin, Cin], w [taps, Cin, Cout], y [B, Tout,
+ * Cout] (holding the bias or zeros). The input gradient is the same
+ * product with the taps reversed and transposed, left' = (taps-1)*dil - left. */
+void seqrt_conv1d_taps(int B, int Tin, int Tout, int taps, int dil, int left, int Cin, int Cout,
+                       const seqrt_real *x, const seqrt_real *w, seqrt_real *y);
+
 /* y[M or N] = alpha * op(A) x + beta * y, A is [M, N]. */
 void seqrt_gemv(int trans_a, int M, int N, seqrt_real alpha, const seqrt_real *A,
                 int lda, const seqrt_real *x, seqrt_real beta, seqrt_real *y);

@@ -15,6 +15,10 @@
  * the first call picks the widest the CPU runs. This file is built with
  * -ffp-contract=fast so that a * b + c becomes one FMA. Results differ from
  * OpenBLAS's only in summation order and rounding of the fused products.
+ *
+ * The same kernels run a stride-1 Conv1D (seqrt_conv1d_taps): the depth
+ * loop goes over (tap, input channel), each tap reading A at its own row
+ * offset, so all taps of an output step accumulate in one register tile.
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -75,18 +79,23 @@ VTYPE(64);
         }                                                                  \
     }
 #define BLOCK_FN(name, V, MR, NV, attr)                                                      \
-    attr static void name(int K, seqrt_real alpha, const seqrt_real *A, int ars, int acs,  \
-                          const seqrt_real *B, int bstride, seqrt_real beta, seqrt_real *C, \
-                          int ldc)                                                         \
+    attr static void name(int K, int taps, const int64_t *off, seqrt_real alpha,           \
+                          const seqrt_real *A0, int ars, int acs, const seqrt_real *B,     \
+                          int bstride, seqrt_real beta, seqrt_real *C, int ldc)            \
     {                                                                                      \
         V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0},     \
           c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0}, c60 = {0}, c61 = {0},     \
           c70 = {0}, c71 = {0};                                                            \
-        for (int k = 0; k < K; k++) {                                                      \
-            const V *b = (const V *)(B + (size_t)k * bstride);                             \
-            const V b0 = b[0], b1 = NV > 1 ? b[1] : (V){0};                                \
-            ACC_STEP(0, MR, NV) ACC_STEP(1, MR, NV) ACC_STEP(2, MR, NV) ACC_STEP(3, MR, NV) \
-            ACC_STEP(4, MR, NV) ACC_STEP(5, MR, NV) ACC_STEP(6, MR, NV) ACC_STEP(7, MR, NV) \
+        for (int q = 0; q < taps; q++) {                                                   \
+            const seqrt_real *const A = A0 + off[q];                                       \
+            const seqrt_real *const Bq = B + (size_t)q * K * bstride;                      \
+            for (int k = 0; k < K; k++) {                                                  \
+                const V *b = (const V *)(Bq + (size_t)k * bstride);                        \
+                const V b0 = b[0], b1 = NV > 1 ? b[1] : (V){0};                            \
+                ACC_STEP(0, MR, NV) ACC_STEP(1, MR, NV) ACC_STEP(2, MR, NV)                \
+                ACC_STEP(3, MR, NV) ACC_STEP(4, MR, NV) ACC_STEP(5, MR, NV)                \
+                ACC_STEP(6, MR, NV) ACC_STEP(7, MR, NV)                                    \
+            }                                                                              \
         }                                                                                  \
         ACC_STORE(0, V, MR, NV) ACC_STORE(1, V, MR, NV) ACC_STORE(2, V, MR, NV)            \
         ACC_STORE(3, V, MR, NV) ACC_STORE(4, V, MR, NV) ACC_STORE(5, V, MR, NV)            \
@@ -99,26 +108,26 @@ VTYPE(64);
     BLOCK_FN(name##_rows4, V, 4, NV, attr)                                                   \
     BLOCK_FN(name##_rows2, V, 2, NV, attr)                                                   \
     BLOCK_FN(name##_rows1, V, 1, NV, attr)                                                   \
-    attr static void name(int M, int K, seqrt_real alpha, const seqrt_real *A, int ars,      \
-                          int acs, const seqrt_real *bp, int bs, seqrt_real beta,            \
-                          seqrt_real *C, int ldc)                                            \
+    attr static void name(int M, int K, int taps, const int64_t *off, seqrt_real alpha,      \
+                          const seqrt_real *A, int ars, int acs, const seqrt_real *bp,       \
+                          int bs, seqrt_real beta, seqrt_real *C, int ldc)                   \
     {                                                                                        \
         int i = 0;                                                                           \
         for (; i + MR <= M; i += MR)                                                         \
-            name##_rows(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,               \
+            name##_rows(K, taps, off, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,    \
                         C + (size_t)i * ldc, ldc);                                           \
         if (M - i >= 4) {                                                                    \
-            name##_rows4(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,              \
+            name##_rows4(K, taps, off, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,   \
                          C + (size_t)i * ldc, ldc);                                          \
             i += 4;                                                                          \
         }                                                                                    \
         if (M - i >= 2) {                                                                    \
-            name##_rows2(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,              \
+            name##_rows2(K, taps, off, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,   \
                          C + (size_t)i * ldc, ldc);                                          \
             i += 2;                                                                          \
         }                                                                                    \
         if (M - i >= 1)                                                                      \
-            name##_rows1(K, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,              \
+            name##_rows1(K, taps, off, alpha, A + (size_t)i * ars, ars, acs, bp, bs, beta,   \
                          C + (size_t)i * ldc, ldc);                                          \
     }
 
@@ -134,9 +143,10 @@ VTYPE(64);
 #define DRIVER_FN(name, V, MR, attr)                                                         \
     PANEL_FN(name##_panel, V, MR, 2, attr)                                                   \
     PANEL_FN(name##_half, V, MR, 1, attr)                                                    \
-    attr static void name(int ta, int tb, int M, int N, int K, seqrt_real alpha,             \
-                          const seqrt_real *A, int lda, const seqrt_real *B, int ldb,        \
-                          seqrt_real beta, seqrt_real *C, int ldc)                           \
+    attr static void name(int ta, int tb, int M, int N, int K, int taps, const int64_t *off, \
+                          seqrt_real alpha, const seqrt_real *A, int lda,                    \
+                          const seqrt_real *B, int ldb, seqrt_real beta, seqrt_real *C,      \
+                          int ldc)                                                           \
     {                                                                                        \
         enum { NR = 2 * (int)(sizeof(V) / sizeof(seqrt_real)) };                             \
         const int ars = ta ? 1 : lda, acs = ta ? lda : 1;                                    \
@@ -144,26 +154,28 @@ VTYPE(64);
         for (int j = 0; j < N; j += NR) {                                                    \
             const int nb = N - j < NR ? N - j : NR;                                          \
             if (nb == NR && !tb) { /* B's rows in place */                                   \
-                name##_panel(M, K, alpha, A, ars, acs, B + j, ldb, beta, C + j, ldc);        \
+                name##_panel(M, K, taps, off, alpha, A, ars, acs, B + j, ldb, beta, C + j, ldc); \
                 continue;                                                                    \
             }                                                                                \
             /* panel[k, c] = b[k, j + c], zero past nb, w columns a row */                   \
             const int w = nb <= NR / 2 ? NR / 2 : NR;                                        \
-            for (int k = 0; k < K; k++) {                                                    \
+            for (int k = 0; k < taps * K; k++) {                                             \
                 for (int c = 0; c < nb; c++)                                                 \
                     panel[k * w + c] = tb ? B[(size_t)(j + c) * ldb + k] : B[(size_t)k * ldb + j + c]; \
                 for (int c = nb; c < w; c++) panel[k * w + c] = 0;                           \
             }                                                                                \
             if (nb == NR) {                                                                  \
-                name##_panel(M, K, alpha, A, ars, acs, panel, NR, beta, C + j, ldc);         \
+                name##_panel(M, K, taps, off, alpha, A, ars, acs, panel, NR, beta, C + j, ldc); \
                 continue;                                                                    \
             }                                                                                \
             for (int i = 0; i < M; i += MR) {                                                \
                 const int mb = M - i < MR ? M - i : MR;                                      \
                 if (w == NR)                                                                 \
-                    name##_panel(mb, K, 1, A + (size_t)i * ars, ars, acs, panel, w, 0, tile, w); \
+                    name##_panel(mb, K, taps, off, 1, A + (size_t)i * ars, ars, acs, panel, w, 0, \
+                                 tile, w);                                                   \
                 else                                                                         \
-                    name##_half(mb, K, 1, A + (size_t)i * ars, ars, acs, panel, w, 0, tile, w); \
+                    name##_half(mb, K, taps, off, 1, A + (size_t)i * ars, ars, acs, panel, w, 0, \
+                                tile, w);                                                    \
                 for (int r = 0; r < mb; r++) {                                               \
                     seqrt_real *c = C + (size_t)(i + r) * ldc + j;                           \
                     for (int q = 0; q < nb; q++)                                             \
@@ -187,8 +199,9 @@ DRIVER_FN(gemm_base, v16, 4, )
  * (SEQRT_GEMM_KERNEL=wide); never picked otherwise. */
 DRIVER_FN(gemm_wide, v64, 8, )
 
-typedef void (*gemm_fn)(int, int, int, int, int, seqrt_real, const seqrt_real *, int,
-                        const seqrt_real *, int, seqrt_real, seqrt_real *, int);
+typedef void (*gemm_fn)(int, int, int, int, int, int, const int64_t *, seqrt_real,
+                        const seqrt_real *, int, const seqrt_real *, int, seqrt_real, seqrt_real *,
+                        int);
 
 /* The widest kernel the CPU runs; SEQRT_GEMM_KERNEL=base (or avx2) caps it,
  * so that the tests and bench/gemm_small can run the narrower ones too, and
@@ -207,9 +220,7 @@ static gemm_fn pick(void)
     return gemm_base;
 }
 
-void seqrt_gemm_small(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
-                      const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
-                      seqrt_real beta, seqrt_real *C, int ldc)
+static gemm_fn chosen_fn(void)
 {
     static _Atomic(gemm_fn) chosen;
     gemm_fn fn = atomic_load_explicit(&chosen, memory_order_relaxed);
@@ -217,11 +228,21 @@ void seqrt_gemm_small(int trans_a, int trans_b, int M, int N, int K, seqrt_real 
         fn = pick();
         atomic_store_explicit(&chosen, fn, memory_order_relaxed);
     }
+    return fn;
+}
+
+void seqrt_gemm_small(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
+                      const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
+                      seqrt_real beta, seqrt_real *C, int ldc)
+{
+    static const int64_t no_shift[1] = {0};
+    gemm_fn fn = chosen_fn();
     /* K in chunks: a transposed B's panel fits the stack, and a panel of
      * B stays in L1 either way. */
     for (int k0 = 0; k0 < K; k0 += KC) {
         const int kc = K - k0 < KC ? K - k0 : KC;
-        fn(trans_a, trans_b, M, N, kc, alpha, A + (trans_a ? (size_t)k0 * lda : (size_t)k0), lda,
+        fn(trans_a, trans_b, M, N, kc, 1, no_shift, alpha,
+           A + (trans_a ? (size_t)k0 * lda : (size_t)k0), lda,
            B + (trans_b ? (size_t)k0 : (size_t)k0 * ldb), ldb, k0 ? 1 : beta, C, ldc);
     }
     if (K == 0) /* C = beta C */
@@ -239,4 +260,46 @@ int seqrt_gemm_is_small(int trans_a, int trans_b, int M, int N, int K)
     if (trans_a || trans_b) /* packing a transposed panel costs more as sizes grow */
         return (int64_t)M * N * K <= SEQRT_SMALL_GEMM_MNK_T;
     return (int64_t)M * N * K <= SEQRT_SMALL_GEMM_MNK;
+}
+
+/* Tap by tap over output steps [r0, r1) of sample b, each tap on the steps
+ * whose source is inside the sequence: seqrt_gemm per tap. */
+static void conv_taps_rows(int b, int r0, int r1, int Tin, int Tout, int taps, int dil, int left,
+                           int Cin, int Cout, const seqrt_real *x, const seqrt_real *w,
+                           seqrt_real *y)
+{
+    for (int q = 0; q < taps; q++) {
+        const int sh = q * dil - left;
+        const int lo = r0 > -sh ? r0 : -sh, hi = r1 < Tin - sh ? r1 : Tin - sh;
+        if (hi > lo)
+            seqrt_gemm(0, 0, hi - lo, Cout, Cin, 1, x + ((size_t)b * Tin + lo + sh) * Cin, Cin,
+                       w + (size_t)q * Cin * Cout, Cout, 1, y + ((size_t)b * Tout + lo) * Cout, Cout);
+    }
+}
+
+#define CONV_MAX_TAPS 16
+
+void seqrt_conv1d_taps(int B, int Tin, int Tout, int taps, int dil, int left, int Cin, int Cout,
+                       const seqrt_real *x, const seqrt_real *w, seqrt_real *y)
+{
+    /* steps [tlo, thi) read every tap inside the sequence */
+    const int tlo = left > 0 ? (left < Tout ? left : Tout) : 0;
+    int thi = Tin - ((taps - 1) * dil - left);
+    thi = thi < Tout ? thi : Tout;
+    thi = thi > tlo ? thi : tlo;
+    const int fused = taps <= CONV_MAX_TAPS && taps * Cin <= KC && thi > tlo &&
+                      seqrt_gemm_is_small(0, 0, thi - tlo, Cout, taps * Cin);
+    int64_t off[CONV_MAX_TAPS];
+    for (int q = 0; fused && q < taps; q++) off[q] = (int64_t)(q * dil - left) * Cin;
+    gemm_fn fn = fused ? chosen_fn() : NULL;
+    for (int b = 0; b < B; b++) {
+        if (!fused) {
+            conv_taps_rows(b, 0, Tout, Tin, Tout, taps, dil, left, Cin, Cout, x, w, y);
+            continue;
+        }
+        conv_taps_rows(b, 0, tlo, Tin, Tout, taps, dil, left, Cin, Cout, x, w, y);
+        fn(0, 0, thi - tlo, Cout, Cin, taps, off, 1, x + ((size_t)b * Tin + tlo) * Cin, Cin, w,
+           Cout, 1, y + ((size_t)b * Tout + tlo) * Cout, Cout);
+        conv_taps_rows(b, thi, Tout, Tin, Tout, taps, dil, left, Cin, Cout, x, w, y);
+    }
 }
