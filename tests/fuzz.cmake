@@ -19,6 +19,9 @@ option(SEQ_FUZZ "Build the libFuzzer harnesses in tests/fuzz (needs clang)" OFF)
 
 set(SEQ_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR}/fuzz)
 set(SEQ_FUZZ_TARGETS seq npy safetensors)
+# Structure-aware harnesses: safetensors built from the input with hostile
+# values, the checkpoint resume path, the command-line parser.
+list(APPEND SEQ_FUZZ_TARGETS st_struct checkpoint cli)
 # The CSV and text readers have harnesses too (harness + source).
 foreach(r csv text)
   if(EXISTS ${SEQ_FUZZ_DIR}/fuzz_${r}.c AND EXISTS ${PROJECT_SOURCE_DIR}/runtime/src/${r}.c)

@@ -548,6 +548,17 @@ static int parse_args(Opts *o, const seqrt_model *m, const char *prog, int argc,
     return 0;
 }
 
+/* The command line checked without running anything: the command known,
+ * every option known, taken by the command and given a value, every number
+ * within its range. 0, or the usage exit status with the one-line message
+ * on stderr; seqrt_main parses the same way. For the command-line fuzzer. */
+int seqrt_cli_parse(const seqrt_model *m, int argc, char **argv)
+{
+    Opts o;
+    usage_command = NULL;
+    return parse_args(&o, m, "seqrt", argc, argv);
+}
+
 /* Match "path" / "name=path" specs to n named slots (inputs, targets or
  * outputs); paths[i] = NULL where none was given. */
 static int resolve(const char *const *spec, int ns, const seqrt_io *io, int n, const char *flag,

@@ -56,6 +56,10 @@ FILE *seqrt_fopen_read(const char *path);
 int seqrt_read_whole(const char *path, char **buf, size_t *len, seqrt_error *err);
 int seqrt_read_header(FILE *f, const char *path, uint64_t n, char **text, seqrt_error *err);
 
+/* cli.c: the command line parsed and its numbers range-checked, nothing
+ * run: 0, or the usage exit status (message on stderr). */
+int seqrt_cli_parse(const seqrt_model *m, int argc, char **argv);
+
 /* checkpoint.c: a whole number from a file's metadata (decimal, no
  * spaces, no exponent) in [lo, hi], or an error naming the key. */
 int seqrt_meta_count(const char *v, const char *path, const char *key, int64_t lo, int64_t hi,

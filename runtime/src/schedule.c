@@ -21,17 +21,20 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "seqrt_checked.h"
 
 #define PLATEAU_MIN_DELTA 1e-4
 #define PI 3.14159265358979323846
 
+/* A decimal number (no hex, no blanks, finite). */
 static int parse_num(const char *s, const char **end, double *v)
 {
     char *e;
+    size_t span = strspn(s, "0123456789+-.eE");
     errno = 0;
     *v = strtod(s, &e);
     *end = e;
-    return !errno && e != s && isfinite(*v);
+    return !errno && e != s && (size_t)(e - s) <= span && isfinite(*v);
 }
 
 /* One ":NUMBER" field, or the end of the spec if optional. */
@@ -58,8 +61,8 @@ int seqrt_lr_parse(seqrt_lr_schedule *s, const char *spec, seqrt_error *err)
     if (n == 4 && !strncmp(spec, "step", 4)) {
         s->kind = SEQRT_LR_STEP;
         ok = field(&p, &a, 0, &has_a) && field(&p, &b, 0, &has_b) && !*p && a >= 1 && a == floor(a) &&
-             b > 0;
-        s->every = (int64_t)a;
+             a <= (double)SEQRT_MAX_COUNT && b > 0;
+        s->every = ok ? (int64_t)a : 0;
         s->factor = b;
     } else if (n == 3 && !strncmp(spec, "exp", 3)) {
         s->kind = SEQRT_LR_EXP;
@@ -72,8 +75,8 @@ int seqrt_lr_parse(seqrt_lr_schedule *s, const char *spec, seqrt_error *err)
     } else if (n == 7 && !strncmp(spec, "plateau", 7)) {
         s->kind = SEQRT_LR_PLATEAU;
         ok = field(&p, &a, 0, &has_a) && field(&p, &b, 0, &has_b) && !*p && a >= 1 && a == floor(a) &&
-             b > 0 && b < 1;
-        s->every = (int64_t)a;
+             a <= (double)SEQRT_MAX_COUNT && b > 0 && b < 1;
+        s->every = ok ? (int64_t)a : 0;
         s->factor = b;
     } else {
         return seqrt_errorf(err, SEQRT_EINVAL, "learning-rate schedule '%s': unknown kind (step, exp, "
@@ -81,8 +84,8 @@ int seqrt_lr_parse(seqrt_lr_schedule *s, const char *spec, seqrt_error *err)
     }
     if (!ok)
         return seqrt_errorf(err, SEQRT_EINVAL, "learning-rate schedule '%s': expected step:EVERY:FACTOR "
-                            "(EVERY >= 1 epochs, FACTOR > 0), exp:DECAY (> 0), cosine[:MIN] (MIN >= 0) "
-                            "or plateau:PATIENCE:FACTOR (PATIENCE >= 1, 0 < FACTOR < 1)", spec);
+                            "(EVERY a whole number of epochs, 1 to 2^53; FACTOR > 0), exp:DECAY (> 0), cosine[:MIN] "
+                            "(MIN >= 0) or plateau:PATIENCE:FACTOR (PATIENCE 1 to 2^53, 0 < FACTOR < 1)", spec);
     return SEQRT_OK;
 }
 
