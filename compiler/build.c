@@ -89,6 +89,7 @@ int build_program(const IrGraph *g, Arena *a, LowerOptions *lo, const BuildOptio
     for (char *tok = strtok(blas, " "); tok && k < 60; tok = strtok(NULL, " "))
         argv[k++] = tok;
     argv[k++] = "-lm";
+    argv[k++] = "-pthread"; /* libseqrt's thread team */
     argv[k++] = "-o";
     argv[k++] = (char *)out;
     argv[k] = NULL;

@@ -1,0 +1,64 @@
+/*
+ * seqrt_rnn.h: fused recurrent steps (runtime/src/rnn_step.c).
+ *
+ * A whole sequence of a recurrent layer in one call, on the thread team
+ * (seqrt_team.h): each time step's product h_{t-1} [B, U] x recurrent_kernel
+ * [U, G*U] is computed one register tile at a time, and the tile's gate
+ * nonlinearities, cell update and the values BPTT keeps are applied before
+ * the next tile starts, while it is in L1. The recurrent kernel is packed
+ * once per call into column tiles of SEQRT_RNN_NU units that hold every
+ * gate of those units side by side, so one tile yields whole units. Each
+ * member of the team packs and keeps its own tiles (or, for small kernels,
+ * its own rows of the batch): one barrier per step at most.
+ *
+ * Results do not depend on the team's size: every element is computed by
+ * the same operations in the same order whichever member computes it.
+ * They differ from the unfused steps (seqrt_gemm, then a gate loop) only in
+ * rounding (fused multiply-adds, summation order).
+ *
+ * Buffers are time-major, as in the generated code: z [T, B, G*U], h and c
+ * [T + 1, B, U] with the initial state in slice 0.
+ */
+#ifndef SEQRT_RNN_H
+#define SEQRT_RNN_H
+
+#include <stdint.h>
+
+#include "seqrt_model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SEQRT_RNN_NU 8 /* units per column tile */
+
+/* Elements of the scratch a packed recurrent kernel of U units and G gates
+ * needs (whole tiles; the same for the forward and the transposed form). */
+#define SEQRT_RNN_PACK_SIZE(U, G) \
+    ((int64_t)(((U) + SEQRT_RNN_NU - 1) / SEQRT_RNN_NU) * SEQRT_RNN_NU * (G) * (U))
+
+/*
+ * LSTM with Keras's default activations (recurrent sigmoid, tanh), gates
+ * [i f c o] in that order in z, kernel rk [U, 4U]; pk: SEQRT_RNN_PACK_SIZE
+ * (U, 4) elements of scratch.
+ *
+ * forward: z[t] holds x_t kernel + bias on entry and the activated gates
+ * (i, f, g, o) on return; h[t + 1], c[t + 1] from h[t], c[t].
+ *
+ * backward: z[t] holds the activated gates on entry and dz_t (the gradient
+ * of the pre-activations) on return. dh, dc [B, U]: the gradients of the
+ * last step's h and c on entry, of the initial h and c on return. dy, when
+ * not NULL, is added to dh at each step: step t's row b at dy + b * dy_ld
+ * + t * U (a layer's return_sequences output gradient, [B, T, U]).
+ */
+void seqrt_lstm_forward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
+                        seqrt_real *z, seqrt_real *h, seqrt_real *c);
+void seqrt_lstm_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
+                         seqrt_real *z, const seqrt_real *c, const seqrt_real *dy, int64_t dy_ld,
+                         seqrt_real *dh, seqrt_real *dc);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,262 @@
+/*
+ * rnn_step.c: fused recurrent steps (seqrt_rnn.h) on the thread team.
+ *
+ * The design is the persistent-RNN one (Diamos et al., 2016) on a CPU: a
+ * whole sequence is one team job; each member owns a set of column tiles
+ * of the recurrent kernel (SEQRT_RNN_NU units, all gates of those units),
+ * packs them itself at the start, so they sit in its own cache for the
+ * whole sequence, and computes those units of every step; the members meet
+ * once per step, where step t + 1 needs all of h_t (forward) or of dz_t
+ * (backward). When the packed kernel is small (fits one core's L2 many
+ * times over) and the batch is large enough, the members split the batch
+ * instead: rows are independent through time, so there is no barrier at
+ * all. Within a member the per-step product is register-blocked (MRF rows
+ * x 4 gate vectors forward, MRB rows x 1 vector backward, vectors of
+ * SEQRT_RNN_NU reals) and the gate math runs on the finished tile.
+ *
+ * Built with -ffp-contract=fast (multiply-adds fuse) and
+ * -fno-trapping-math (the gate loops vectorise), like gemm_small.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "seqrt.h"
+#include "seqrt_rnn.h"
+#include "seqrt_team.h"
+
+enum { NU = SEQRT_RNN_NU };
+
+typedef seqrt_real vnu
+    __attribute__((vector_size(SEQRT_RNN_NU * sizeof(seqrt_real)), aligned(sizeof(seqrt_real)), may_alias));
+
+/* A member's share: column tiles [p0, p1) of rows [r0, r1). */
+typedef struct {
+    int p0, p1, r0, r1;
+} part;
+
+/* ---- LSTM gate math on one tile row (the generated code's arithmetic) ---- */
+
+/* acc: the tile's h_{t-1} U for n units, gate g at acc[g * NU]; z: x W + b
+ * in, activated gates out (gate g at z[g * U]). */
+static inline void lstm_fwd_units(const seqrt_real *restrict acc, seqrt_real *restrict z, int U,
+                                  const seqrt_real *restrict cp, seqrt_real *restrict ct,
+                                  seqrt_real *restrict ht, int n)
+{
+    for (int u = 0; u < n; u++) {
+        const seqrt_real ig = seqrt_sigmoid(acc[u] + z[u]);
+        const seqrt_real fg = seqrt_sigmoid(acc[NU + u] + z[U + u]);
+        const seqrt_real cg = SEQRT_TANH(acc[2 * NU + u] + z[2 * U + u]);
+        const seqrt_real og = seqrt_sigmoid(acc[3 * NU + u] + z[3 * U + u]);
+        const seqrt_real cn = fg * cp[u] + ig * cg;
+        ct[u] = cn;
+        ht[u] = og * SEQRT_TANH(cn);
+        z[u] = ig;
+        z[U + u] = fg;
+        z[2 * U + u] = cg;
+        z[3 * U + u] = og;
+    }
+}
+
+/* dhin (+ dy): dh_t for n units; z: gates in, dz out; dc: dc_t in,
+ * dc_{t-1} out. */
+static inline void lstm_bwd_units(const seqrt_real *restrict dhin, const seqrt_real *restrict dy,
+                                  seqrt_real *restrict z, int U, const seqrt_real *restrict cp,
+                                  const seqrt_real *restrict ct, seqrt_real *restrict dc, int n)
+{
+    for (int u = 0; u < n; u++) {
+        const seqrt_real dhv = dy ? dhin[u] + dy[u] : dhin[u];
+        const seqrt_real ig = z[u], fg = z[U + u], cg = z[2 * U + u], og = z[3 * U + u];
+        const seqrt_real a = SEQRT_TANH(ct[u]);
+        const seqrt_real dcv = dc[u] + dhv * og * (1 - a * a);
+        z[u] = dcv * cg * ig * (1 - ig);
+        z[U + u] = dcv * cp[u] * fg * (1 - fg);
+        z[2 * U + u] = dcv * ig * (1 - cg * cg);
+        z[3 * U + u] = dhv * a * og * (1 - og);
+        dc[u] = dcv * fg;
+    }
+}
+
+/* ---- the kernels, once per instruction set ---- */
+
+#define MRF 3
+#define MRB 6
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define HAVE_X86_CLONES 1
+#define ISA(name) name##_avx2
+#define ISA_ATTR __attribute__((target("avx2,fma")))
+#include "rnn_step_isa.h"
+#undef ISA
+#undef ISA_ATTR
+#endif
+#define ISA(name) name##_base
+#define ISA_ATTR
+#include "rnn_step_isa.h"
+#undef ISA
+#undef ISA_ATTR
+
+typedef struct {
+    void (*lstm_fwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
+                     const seqrt_real *, seqrt_real *, seqrt_real *);
+    void (*lstm_bwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
+                     const seqrt_real *, int64_t, seqrt_real *, const seqrt_real *,
+                     const seqrt_real *, seqrt_real *);
+} kernels;
+
+static const kernels k_base = {lstm_fwd_base, lstm_bwd_base};
+#ifdef HAVE_X86_CLONES
+static const kernels k_avx2 = {lstm_fwd_avx2, lstm_bwd_avx2};
+#endif
+
+/* The widest set the CPU runs; SEQRT_GEMM_KERNEL=base (as for seqrt_gemm's
+ * small kernels) forces the baseline, so that tests reach it. */
+static const kernels *pick(void)
+{
+    const char *cap = getenv("SEQRT_GEMM_KERNEL");
+    if (cap && strcmp(cap, "base") == 0)
+        return &k_base;
+#ifdef HAVE_X86_CLONES
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return &k_avx2;
+#endif
+    return &k_base;
+}
+
+/* ---- packing ---- */
+
+/* Tile p of the forward layout: [U][G][NU], tile p's units of every gate. */
+static void pack_tile(int U, int G, const seqrt_real *rk, seqrt_real *pk, int p)
+{
+    const int j0 = p * NU, nb = U - j0 < NU ? U - j0 : NU;
+    const size_t GU = (size_t)G * U;
+    seqrt_real *d = pk + (size_t)p * U * G * NU;
+    for (int k = 0; k < U; k++)
+        for (int g = 0; g < G; g++) {
+            seqrt_real *o = d + ((size_t)k * G + g) * NU;
+            const seqrt_real *s = rk + k * GU + (size_t)g * U + j0;
+            for (int u = 0; u < NU; u++) o[u] = u < nb ? s[u] : 0;
+        }
+}
+
+/* Tile p of the transposed layout: [G*U][NU], P[k, u] = rk[j0 + u, k]. */
+static void pack_tile_t(int U, int G, const seqrt_real *rk, seqrt_real *pk, int p)
+{
+    const int j0 = p * NU, nb = U - j0 < NU ? U - j0 : NU;
+    const size_t GU = (size_t)G * U;
+    seqrt_real *d = pk + (size_t)p * GU * NU;
+    for (int u = 0; u < NU; u++) {
+        const seqrt_real *s = rk + (size_t)(j0 + u) * GU;
+        for (size_t k = 0; k < GU; k++) d[k * NU + u] = u < nb ? s[k] : 0;
+    }
+}
+
+/* ---- sharing the work out ---- */
+
+/* Below this many bytes of packed kernel a member keeps the whole of it in
+ * its L2 anyway (Zen 3: 512 KiB, Skylake-SP and later: 1-2 MiB), so
+ * splitting the batch costs no cache and saves the per-step barrier. */
+#define ROWS_MAX_PACK (256 * 1024)
+
+typedef struct {
+    const kernels *k;
+    int T, B, U, G, P, by_cols;
+    const seqrt_real *rk;
+    seqrt_real *pk, *z, *h, *c, *dh, *dc;
+    const seqrt_real *dy;
+    int64_t dy_ld;
+} job;
+
+static void job_init(job *j, int T, int B, int U, int G, const seqrt_real *rk, seqrt_real *pk)
+{
+    static const kernels *chosen; /* the same for every call and member */
+    if (!chosen)
+        chosen = pick();
+    *j = (job){.k = chosen, .T = T, .B = B, .U = U, .G = G, .rk = rk, .pk = pk};
+    j->P = (U + NU - 1) / NU;
+    const int n = seqrt_team_threads();
+    const int64_t bytes = SEQRT_RNN_PACK_SIZE(U, G) * (int64_t)sizeof(seqrt_real);
+    const int rows_ok = B >= MRF * n; /* a whole register block each at least */
+    j->by_cols = j->P >= n && (!rows_ok || bytes > ROWS_MAX_PACK);
+}
+
+/* The member's share, and its tiles packed (by_cols: its own; by rows: a
+ * share of all, which every member then reads, hence the barrier). */
+static part job_start(const job *j, int tid, int n, int transposed)
+{
+    part w = {0, j->P, 0, j->B};
+    int q0 = 0, q1 = j->P;
+    if (n > 1 && j->by_cols) {
+        seqrt_team_split(j->P, tid, n, &w.p0, &w.p1);
+        q0 = w.p0, q1 = w.p1;
+    } else if (n > 1) {
+        seqrt_team_split(j->B, tid, n, &w.r0, &w.r1);
+        seqrt_team_split(j->P, tid, n, &q0, &q1);
+    }
+    for (int p = q0; p < q1; p++)
+        (transposed ? pack_tile_t : pack_tile)(j->U, j->G, j->rk, j->pk, p);
+    if (n > 1 && !j->by_cols)
+        seqrt_team_barrier();
+    return w;
+}
+
+/* One barrier per step, only where members share a step's result. */
+static void step_barrier(const job *j, int n)
+{
+    if (n > 1 && j->by_cols)
+        seqrt_team_barrier();
+}
+
+/* ---- LSTM ---- */
+
+static void lstm_fwd_job(void *ctx, int tid, int n)
+{
+    const job *j = ctx;
+    const part w = job_start(j, tid, n, 0);
+    const size_t BU = (size_t)j->B * j->U, BG = 4 * BU;
+    for (int t = 0; t < j->T; t++) {
+        if (t)
+            step_barrier(j, n);
+        j->k->lstm_fwd(&w, j->U, j->pk, j->h + t * BU, j->z + t * BG, j->c + t * BU,
+                       j->c + (t + 1) * BU, j->h + (t + 1) * BU);
+    }
+}
+
+void seqrt_lstm_forward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
+                        seqrt_real *z, seqrt_real *h, seqrt_real *c)
+{
+    if (T <= 0 || B <= 0 || U <= 0)
+        return;
+    job j;
+    job_init(&j, T, B, U, 4, rk, pk);
+    j.z = z, j.h = h, j.c = c;
+    seqrt_team_run(lstm_fwd_job, &j);
+}
+
+static void lstm_bwd_job(void *ctx, int tid, int n)
+{
+    const job *j = ctx;
+    const part w = job_start(j, tid, n, 1);
+    const size_t BU = (size_t)j->B * j->U, BG = 4 * BU;
+    const int64_t U = j->U;
+    for (int t = j->T - 1; t >= 0; t--) {
+        if (t < j->T - 1)
+            step_barrier(j, n);
+        j->k->lstm_bwd(&w, j->U, j->pk, t < j->T - 1 ? j->z + (t + 1) * BG : NULL, j->dh,
+                       j->dy ? j->dy + t * U : NULL, j->dy_ld, j->z + t * BG, j->c + t * BU,
+                       j->c + (t + 1) * BU, j->dc);
+    }
+    step_barrier(j, n);
+    j->k->lstm_bwd(&w, j->U, j->pk, j->z, j->dh, NULL, 0, NULL, NULL, NULL, NULL);
+}
+
+void seqrt_lstm_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
+                         seqrt_real *z, const seqrt_real *c, const seqrt_real *dy, int64_t dy_ld,
+                         seqrt_real *dh, seqrt_real *dc)
+{
+    if (T <= 0 || B <= 0 || U <= 0)
+        return;
+    job j;
+    job_init(&j, T, B, U, 4, rk, pk);
+    j.z = z, j.c = (seqrt_real *)c, j.dy = dy, j.dy_ld = dy_ld, j.dh = dh, j.dc = dc;
+    seqrt_team_run(lstm_bwd_job, &j);
+}

@@ -1,0 +1,131 @@
+/*
+ * rnn_step_isa.h: the tile kernels and per-step drivers of rnn_step.c for
+ * one instruction set. rnn_step.c includes this file once per set, with
+ * ISA(name) naming the functions, ISA_ATTR their target attribute and
+ * MRF / MRB the rows of a forward (4 gates) and backward (1 vector) tile.
+ */
+
+/* acc[r, g*NU + u] = sum_k A[r, k] P[k, g, u] for r < MR, g < G: MR x G
+ * vectors in registers for the whole k loop. */
+#define ACC(r, g) if (G > g) c##r##g += a * b##g;
+#define ROW(r)                                                       \
+    if (MR > r) {                                                    \
+        const seqrt_real a = A[(size_t)(r) * lda + k];               \
+        ACC(r, 0) ACC(r, 1) ACC(r, 2) ACC(r, 3)                      \
+    }
+#define OUT(r)                                                       \
+    if (MR > r) {                                                    \
+        vnu *o = (vnu *)(out + (size_t)(r) * G * NU);                \
+        o[0] = c##r##0;                                              \
+        if (G > 1) o[1] = c##r##1;                                   \
+        if (G > 2) o[2] = c##r##2;                                   \
+        if (G > 3) o[3] = c##r##3;                                   \
+    }
+#define TILE_FN(name, MR_, G_)                                                               \
+    ISA_ATTR static void name(int K, const seqrt_real *A, int lda, const seqrt_real *P,     \
+                              seqrt_real *out)                                               \
+    {                                                                                        \
+        enum { MR = MR_, G = G_ };                                                           \
+        vnu c00 = {0}, c01 = {0}, c02 = {0}, c03 = {0}, c10 = {0}, c11 = {0}, c12 = {0},     \
+            c13 = {0}, c20 = {0}, c21 = {0}, c22 = {0}, c23 = {0}, c30 = {0}, c31 = {0},     \
+            c32 = {0}, c33 = {0}, c40 = {0}, c41 = {0}, c42 = {0}, c43 = {0}, c50 = {0},     \
+            c51 = {0}, c52 = {0}, c53 = {0};                                                 \
+        for (int k = 0; k < K; k++) {                                                        \
+            const vnu *b = (const vnu *)(P + (size_t)k * G * NU);                            \
+            const vnu b0 = b[0], b1 = G > 1 ? b[1] : c00, b2 = G > 2 ? b[2] : c00,           \
+                      b3 = G > 3 ? b[3] : c00;                                               \
+            ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)                                        \
+        }                                                                                    \
+        OUT(0) OUT(1) OUT(2) OUT(3) OUT(4) OUT(5)                                            \
+    }
+
+TILE_FN(ISA(f1), 1, 4)
+TILE_FN(ISA(f2), 2, 4)
+TILE_FN(ISA(f3), 3, 4)
+TILE_FN(ISA(b1), 1, 1)
+TILE_FN(ISA(b2), 2, 1)
+TILE_FN(ISA(b3), 3, 1)
+TILE_FN(ISA(b4), 4, 1)
+TILE_FN(ISA(b5), 5, 1)
+TILE_FN(ISA(b6), 6, 1)
+
+#undef ACC
+#undef ROW
+#undef OUT
+#undef TILE_FN
+
+/* h_{t-1} [rows, U] times the member's column tiles of the packed kernel,
+ * each tile's gates finished at once (lstm_fwd_units). */
+ISA_ATTR static void ISA(lstm_fwd)(const part *w, int U, const seqrt_real *pk,
+                                   const seqrt_real *hp, seqrt_real *zt, const seqrt_real *cp,
+                                   seqrt_real *ct, seqrt_real *ht)
+{
+    seqrt_real acc[MRF * 4 * NU];
+    const size_t G4 = 4 * (size_t)U;
+    for (int p = w->p0; p < w->p1; p++) {
+        const int j0 = p * NU, nb = U - j0 < NU ? U - j0 : NU;
+        const seqrt_real *P = pk + (size_t)p * U * 4 * NU;
+        for (int b = w->r0; b < w->r1; b += MRF) {
+            const int mb = w->r1 - b < MRF ? w->r1 - b : MRF;
+            const seqrt_real *A = hp + (size_t)b * U;
+            if (mb == MRF) ISA(f3)(U, A, U, P, acc);
+            else if (mb == 2) ISA(f2)(U, A, U, P, acc);
+            else ISA(f1)(U, A, U, P, acc);
+            for (int r = 0; r < mb; r++) {
+                const size_t row = (size_t)(b + r);
+                if (nb == NU)
+                    lstm_fwd_units(acc + r * 4 * NU, zt + row * G4 + j0, U, cp + row * U + j0,
+                                   ct + row * U + j0, ht + row * U + j0, NU);
+                else
+                    lstm_fwd_units(acc + r * 4 * NU, zt + row * G4 + j0, U, cp + row * U + j0,
+                                   ct + row * U + j0, ht + row * U + j0, nb);
+            }
+        }
+    }
+}
+
+/* dz_{t+1} [rows, 4U] times the member's tiles of the transposed kernel:
+ * dh_t for those units, then (zt given) step t's gate gradients into zt
+ * and dc; (zt NULL) dh_t stored into dh. With dzn NULL, dh_t is dh. */
+ISA_ATTR static void ISA(lstm_bwd)(const part *w, int U, const seqrt_real *pkt,
+                                   const seqrt_real *dzn, seqrt_real *dh, const seqrt_real *dyt,
+                                   int64_t dy_ld, seqrt_real *zt, const seqrt_real *cp,
+                                   const seqrt_real *ct, seqrt_real *dc)
+{
+    seqrt_real acc[MRB * NU];
+    const size_t G4 = 4 * (size_t)U;
+    for (int p = w->p0; p < w->p1; p++) {
+        const int j0 = p * NU, nb = U - j0 < NU ? U - j0 : NU;
+        const seqrt_real *P = pkt + (size_t)p * G4 * NU;
+        for (int b = w->r0; b < w->r1; b += MRB) {
+            const int mb = w->r1 - b < MRB ? w->r1 - b : MRB;
+            if (dzn) {
+                const seqrt_real *A = dzn + (size_t)b * G4;
+                switch (mb) {
+                case 6: ISA(b6)((int)G4, A, (int)G4, P, acc); break;
+                case 5: ISA(b5)((int)G4, A, (int)G4, P, acc); break;
+                case 4: ISA(b4)((int)G4, A, (int)G4, P, acc); break;
+                case 3: ISA(b3)((int)G4, A, (int)G4, P, acc); break;
+                case 2: ISA(b2)((int)G4, A, (int)G4, P, acc); break;
+                default: ISA(b1)((int)G4, A, (int)G4, P, acc); break;
+                }
+            }
+            for (int r = 0; r < mb; r++) {
+                const size_t row = (size_t)(b + r);
+                seqrt_real *dhr = dh + row * U + j0;
+                if (!zt) {
+                    memcpy(dhr, acc + r * NU, sizeof(seqrt_real) * (size_t)nb);
+                    continue;
+                }
+                const seqrt_real *dhin = dzn ? acc + r * NU : dhr;
+                const seqrt_real *dyr = dyt ? dyt + (int64_t)row * dy_ld + j0 : NULL;
+                if (nb == NU)
+                    lstm_bwd_units(dhin, dyr, zt + row * G4 + j0, U, cp + row * U + j0,
+                                   ct + row * U + j0, dc + row * U + j0, NU);
+                else
+                    lstm_bwd_units(dhin, dyr, zt + row * G4 + j0, U, cp + row * U + j0,
+                                   ct + row * U + j0, dc + row * U + j0, nb);
+            }
+        }
+    }
+}

@@ -1,0 +1,317 @@
+/*
+ * check_runtime_rnn.c: the fused recurrent steps (seqrt_rnn.h) and the
+ * thread team (seqrt_team.h).
+ *
+ * Each fused sequence is checked against a plain loop with the generated
+ * code's arithmetic (the product in double, then the same gate formulas),
+ * at odd sizes (B = 1, 3, 7; U = 1, 5, 17, 64, 96: partial and whole column
+ * tiles, partial and whole register blocks); and for team sizes 1, 2 and 3
+ * the results must be bit-identical, whichever way the work is split. Built
+ * against both seqrt (float32) and seqrt_f64.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "seqrt.h"
+#include "seqrt_rnn.h"
+#include "seqrt_team.h"
+
+#ifdef SEQRT_DOUBLE
+#define TOL 1e-11
+#else
+#define TOL 2e-5
+#endif
+
+static const int Bs[] = {1, 3, 7};
+static const int Us[] = {1, 5, 17, 64, 96};
+enum { T = 5 };
+
+static uint64_t rng_state;
+static seqrt_real uni(double lo, double hi)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seqrt_real)(lo + (hi - lo) * (double)(rng_state >> 11) / 9007199254740992.0);
+}
+static seqrt_real *randv(size_t n, double lo, double hi)
+{
+    seqrt_real *v = malloc(n * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    for (size_t i = 0; i < n; i++) v[i] = uni(lo, hi);
+    return v;
+}
+static seqrt_real *dup(const seqrt_real *v, size_t n)
+{
+    seqrt_real *d = malloc(n * sizeof *d);
+    ck_assert_ptr_nonnull(d);
+    return memcpy(d, v, n * sizeof *d);
+}
+
+/* |a - b| <= TOL * (1 + max |b|) over n values */
+static void near(const char *what, const seqrt_real *a, const seqrt_real *b, size_t n, int B, int U)
+{
+    double scale = 1;
+    for (size_t i = 0; i < n; i++) scale = fabs((double)b[i]) > scale ? fabs((double)b[i]) : scale;
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(fabs((double)a[i] - (double)b[i]) <= TOL * scale,
+                      "%s B=%d U=%d [%zu]: fused %.9g, reference %.9g", what, B, U, i,
+                      (double)a[i], (double)b[i]);
+}
+
+/* out[B, N] = beta * out + a[B, K] w (w[K, N], or its transpose [N, K]),
+ * the sum in double */
+static void ref_product(int B, int N, int K, const seqrt_real *a, const seqrt_real *w, int wt,
+                        seqrt_real beta, seqrt_real *out)
+{
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < N; j++) {
+            double s = 0;
+            for (int k = 0; k < K; k++)
+                s += (double)a[b * K + k] * (double)(wt ? w[j * K + k] : w[k * N + j]);
+            out[b * N + j] = (seqrt_real)s + beta * out[b * N + j];
+        }
+}
+
+static void ref_lstm_forward(int B, int U, const seqrt_real *rk, seqrt_real *z, seqrt_real *h,
+                             seqrt_real *c)
+{
+    const int BU = B * U, BG = 4 * B * U;
+    for (int t = 0; t < T; t++) {
+        seqrt_real *zt = z + t * BG, *ht = h + (t + 1) * BU, *ct = c + (t + 1) * BU;
+        const seqrt_real *hp = h + t * BU, *cp = c + t * BU;
+        ref_product(B, 4 * U, U, hp, rk, 0, 1, zt);
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < U; j++) {
+                seqrt_real *g = zt + b * 4 * U;
+                const seqrt_real ig = seqrt_sigmoid(g[j]);
+                const seqrt_real fg = seqrt_sigmoid(g[U + j]);
+                const seqrt_real cg = SEQRT_TANH(g[2 * U + j]);
+                const seqrt_real og = seqrt_sigmoid(g[3 * U + j]);
+                const seqrt_real cn = fg * cp[b * U + j] + ig * cg;
+                ct[b * U + j] = cn;
+                ht[b * U + j] = og * SEQRT_TANH(cn);
+                g[j] = ig; g[U + j] = fg; g[2 * U + j] = cg; g[3 * U + j] = og;
+            }
+    }
+}
+
+static void ref_lstm_backward(int B, int U, const seqrt_real *rk, seqrt_real *z, const seqrt_real *c,
+                              const seqrt_real *dy, seqrt_real *dh, seqrt_real *dc)
+{
+    const int BU = B * U, BG = 4 * B * U;
+    for (int t = T - 1; t >= 0; t--) {
+        if (dy)
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < U; j++) dh[b * U + j] += dy[(b * T + t) * U + j];
+        seqrt_real *zt = z + t * BG;
+        const seqrt_real *cp = c + t * BU, *ct = c + (t + 1) * BU;
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < U; j++) {
+                seqrt_real *g = zt + b * 4 * U;
+                const seqrt_real ig = g[j], fg = g[U + j], cg = g[2 * U + j], og = g[3 * U + j];
+                const seqrt_real a = SEQRT_TANH(ct[b * U + j]);
+                const seqrt_real dhv = dh[b * U + j];
+                const seqrt_real dcv = dc[b * U + j] + dhv * og * (1 - a * a);
+                g[j] = dcv * cg * ig * (1 - ig);
+                g[U + j] = dcv * cp[b * U + j] * fg * (1 - fg);
+                g[2 * U + j] = dcv * ig * (1 - cg * cg);
+                g[3 * U + j] = dhv * a * og * (1 - og);
+                dc[b * U + j] = dcv * fg;
+                dh[b * U + j] = 0;
+            }
+        ref_product(B, U, 4 * U, zt, rk, 1, 1, dh);
+    }
+}
+
+typedef struct {
+    seqrt_real *z, *h, *c, *dh, *dc;
+} lstm_run;
+
+/* Forward then backward (with or without dy) through the fused steps on a
+ * team of n; the inputs are not changed. */
+static lstm_run fused_lstm(int n, int B, int U, const seqrt_real *rk, const seqrt_real *z0,
+                           const seqrt_real *h0, const seqrt_real *c0, const seqrt_real *dy,
+                           const seqrt_real *dh0, const seqrt_real *dc0)
+{
+    const size_t BU = (size_t)B * U;
+    lstm_run r = {dup(z0, T * 4 * BU), calloc((T + 1) * BU, sizeof(seqrt_real)),
+                  calloc((T + 1) * BU, sizeof(seqrt_real)), dup(dh0, BU), dup(dc0, BU)};
+    memcpy(r.h, h0, BU * sizeof(seqrt_real));
+    memcpy(r.c, c0, BU * sizeof(seqrt_real));
+    seqrt_real *pk = malloc((size_t)SEQRT_RNN_PACK_SIZE(U, 4) * sizeof *pk);
+    seqrt_team_set_threads(n);
+    seqrt_lstm_forward(T, B, U, rk, pk, r.z, r.h, r.c);
+    seqrt_real *zb = r.z; /* gates; the backward overwrites them with dz */
+    r.z = dup(zb, T * 4 * BU);
+    seqrt_lstm_backward(T, B, U, rk, pk, zb, r.c, dy, (int64_t)T * U, r.dh, r.dc);
+    /* keep both: gates after the forward in z[0..), dz after */
+    seqrt_real *both = malloc(2 * T * 4 * BU * sizeof *both);
+    memcpy(both, r.z, T * 4 * BU * sizeof *both);
+    memcpy(both + T * 4 * BU, zb, T * 4 * BU * sizeof *both);
+    free(r.z);
+    free(zb);
+    free(pk);
+    r.z = both;
+    seqrt_team_set_threads(1);
+    return r;
+}
+
+static void free_run(lstm_run *r)
+{
+    free(r->z), free(r->h), free(r->c), free(r->dh), free(r->dc);
+}
+
+static void lstm_case(int B, int U, int with_dy)
+{
+    const size_t BU = (size_t)B * U;
+    seqrt_real *rk = randv(4 * (size_t)U * U, -0.5, 0.5), *z0 = randv(T * 4 * BU, -1.5, 1.5);
+    seqrt_real *h0 = randv(BU, -1, 1), *c0 = randv(BU, -1, 1);
+    seqrt_real *dy = with_dy ? randv(T * BU, -1, 1) : NULL;
+    seqrt_real *dh0 = randv(BU, -1, 1), *dc0 = randv(BU, -1, 1);
+
+    lstm_run ref = {dup(z0, T * 4 * BU), calloc((T + 1) * BU, sizeof(seqrt_real)),
+                    calloc((T + 1) * BU, sizeof(seqrt_real)), dup(dh0, BU), dup(dc0, BU)};
+    memcpy(ref.h, h0, BU * sizeof(seqrt_real));
+    memcpy(ref.c, c0, BU * sizeof(seqrt_real));
+    ref_lstm_forward(B, U, rk, ref.z, ref.h, ref.c);
+    seqrt_real *gates = dup(ref.z, T * 4 * BU);
+    ref_lstm_backward(B, U, rk, ref.z, ref.c, dy, ref.dh, ref.dc);
+
+    lstm_run f1 = fused_lstm(1, B, U, rk, z0, h0, c0, dy, dh0, dc0);
+    near("gates", f1.z, gates, T * 4 * BU, B, U);
+    near("h", f1.h, ref.h, (T + 1) * BU, B, U);
+    near("c", f1.c, ref.c, (T + 1) * BU, B, U);
+    near("dz", f1.z + T * 4 * BU, ref.z, T * 4 * BU, B, U);
+    near("dh", f1.dh, ref.dh, BU, B, U);
+    near("dc", f1.dc, ref.dc, BU, B, U);
+    for (int n = 2; n <= 3; n++) {
+        lstm_run fn = fused_lstm(n, B, U, rk, z0, h0, c0, dy, dh0, dc0);
+        ck_assert_msg(!memcmp(fn.z, f1.z, 2 * T * 4 * BU * sizeof(seqrt_real)) &&
+                      !memcmp(fn.h, f1.h, (T + 1) * BU * sizeof(seqrt_real)) &&
+                      !memcmp(fn.c, f1.c, (T + 1) * BU * sizeof(seqrt_real)) &&
+                      !memcmp(fn.dh, f1.dh, BU * sizeof(seqrt_real)) &&
+                      !memcmp(fn.dc, f1.dc, BU * sizeof(seqrt_real)),
+                      "B=%d U=%d: a team of %d differs from a team of 1", B, U, n);
+        free_run(&fn);
+    }
+    free_run(&f1);
+    free_run(&ref);
+    free(gates), free(rk), free(z0), free(h0), free(c0), free(dy), free(dh0), free(dc0);
+}
+
+START_TEST(lstm_matches_reference)
+{
+    rng_state = 12345;
+    for (size_t i = 0; i < sizeof Bs / sizeof Bs[0]; i++)
+        for (size_t k = 0; k < sizeof Us / sizeof Us[0]; k++) {
+            lstm_case(Bs[i], Us[k], 1);
+            lstm_case(Bs[i], Us[k], 0);
+        }
+}
+END_TEST
+
+/* A batch big enough that a team splits it by rows (small kernel), and a
+ * kernel big enough that it splits by column tiles: both bit-identical to
+ * one thread, both near the reference. */
+START_TEST(lstm_both_splits)
+{
+    rng_state = 777;
+    lstm_case(32, 16, 1); /* rows */
+    lstm_case(5, 160, 1); /* column tiles: 400 KiB packed in float32 */
+}
+END_TEST
+
+/* The team: every member runs the job, barriers order the members' writes
+ * (each reads what all wrote before the barrier), sizes change between
+ * jobs, and a job started inside a job runs on its caller alone. */
+typedef struct {
+    int n_seen[SEQRT_TEAM_MAX];
+    int rounds, bad;
+    int slots[SEQRT_TEAM_MAX];
+} team_probe;
+
+static void probe_job(void *ctx, int tid, int n)
+{
+    team_probe *p = ctx;
+    p->n_seen[tid] = n;
+    for (int r = 1; r <= p->rounds; r++) {
+        p->slots[tid] = r;
+        seqrt_team_barrier();
+        for (int i = 0; i < n; i++)
+            if (p->slots[i] != r) p->bad = 1; /* racy writes of 1 only */
+        seqrt_team_barrier();
+    }
+}
+
+static void nested_job(void *ctx, int tid, int n)
+{
+    (void)n;
+    if (tid == 0) {
+        team_probe *p = ctx;
+        team_probe inner = {.rounds = 2};
+        seqrt_team_run(probe_job, &inner);
+        p->bad |= inner.bad || inner.n_seen[0] != 1;
+    }
+}
+
+START_TEST(team_runs_and_barriers)
+{
+    for (int n = 1; n <= 4; n++) {
+        team_probe p = {.rounds = 200};
+        seqrt_team_set_threads(n);
+        ck_assert_int_eq(seqrt_team_threads(), n);
+        seqrt_team_run(probe_job, &p);
+        ck_assert_int_eq(p.bad, 0);
+        for (int i = 0; i < n; i++) ck_assert_int_eq(p.n_seen[i], n);
+        team_probe q = {0};
+        seqrt_team_run(nested_job, &q);
+        ck_assert_int_eq(q.bad, 0);
+    }
+    seqrt_team_set_threads(0); /* OpenBLAS's count */
+    ck_assert_int_ge(seqrt_team_threads(), 1);
+    seqrt_team_set_threads(100000);
+    ck_assert_int_eq(seqrt_team_threads(), SEQRT_TEAM_MAX);
+    seqrt_team_set_threads(1);
+}
+END_TEST
+
+START_TEST(team_split_covers)
+{
+    for (int items = 0; items < 20; items++)
+        for (int n = 1; n <= 5; n++) {
+            int next = 0;
+            for (int tid = 0; tid < n; tid++) {
+                int lo, hi;
+                seqrt_team_split(items, tid, n, &lo, &hi);
+                ck_assert_int_eq(lo, next);
+                ck_assert_int_ge(hi, lo);
+                ck_assert_int_le(hi - lo, items / n + 1);
+                next = hi;
+            }
+            ck_assert_int_eq(next, items);
+        }
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+    Suite *s = suite_create("runtime_rnn");
+    TCase *core = test_tcase("Core");
+    tcase_add_test(core, team_split_covers);
+    tcase_add_test(core, team_runs_and_barriers);
+    tcase_add_test(core, lstm_matches_reference);
+    tcase_add_test(core, lstm_both_splits);
+    suite_add_tcase(s, core);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(make_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
