@@ -300,6 +300,37 @@ START_TEST(million_metadata_keys)
 }
 END_TEST
 
+/* Finding 1: random data (gradcheck without files) sized from counts that
+ * overflow int64 or size_t is refused, not allocated short and written. */
+START_TEST(random_data_sizes_are_checked)
+{
+    static const char *const dim_names[] = {"T"};
+    static const seqrt_io x[] = {{"x", 0, 2, {-1, 4}, {0, -1}, 0}};
+    seqrt_model m;
+    memset(&m, 0, sizeof m);
+    m.name = "sizes";
+    m.n_dims = 1;
+    m.dim_names = dim_names;
+    m.n_inputs = 1;
+    m.inputs = x;
+    static const int64_t bad[][2] = {{INT64_C(4611686018427387904), 1}, {2, INT64_C(1) << 62},
+                                     {INT64_C(1) << 40, INT64_C(1) << 40}, {-1, 5}, {4, -3}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        seqrt_dataset d;
+        seqrt_error err = {0};
+        int rc = seqrt_dataset_random(&d, &m, bad[i][0], bad[i][1], 0, 1, &err);
+        ck_assert_msg(rc == SEQRT_ERANGE || rc == SEQRT_ENOMEM, "n %lld, T %lld: rc %d",
+                      (long long)bad[i][0], (long long)bad[i][1], rc);
+        if (rc == SEQRT_ERANGE) ck_assert_msg(strstr(err.msg, "too large"), "%s", err.msg);
+    }
+    seqrt_dataset d;
+    seqrt_error err = {0};
+    ck_assert_int_eq(seqrt_dataset_random(&d, &m, 3, 5, 0, 1, &err), 0);
+    ck_assert_int_eq(d.x[0].count, 3 * 5 * 4);
+    seqrt_dataset_free(&d);
+}
+END_TEST
+
 /* Finding 3: seqrt_expf is defined for NaN and +-Inf (no shift of a
  * negative value under UBSan, no finite answer for +Inf). */
 START_TEST(expf_of_nan_and_inf)
@@ -325,6 +356,7 @@ static Suite *suite(void)
     tcase_add_test(unit, expf_of_nan_and_inf);
     tcase_add_test(unit, csv_messages_quote_escaped_content);
     tcase_add_test(unit, million_metadata_keys);
+    tcase_add_test(unit, random_data_sizes_are_checked);
     suite_add_tcase(s, unit);
     TCase *tc = tcase_create("files");
     tcase_set_timeout(tc, 600);

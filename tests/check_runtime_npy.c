@@ -25,13 +25,12 @@ static const char *tmp(const char *name)
     return path;
 }
 
-/* magic, version, header length, header text, then data bytes. */
-static const char *raw_npy(const char *name, int major, const char *header, const void *data,
-                           size_t n)
+/* magic, version, header length, header text (hl bytes), then data bytes. */
+static const char *raw_npy_n(const char *name, int major, const char *header, size_t hl,
+                             const void *data, size_t n)
 {
     const char *path = tmp(name);
     FILE *f = fopen(path, "wb");
-    size_t hl = strlen(header);
     unsigned char pre[12] = {0x93, 'N', 'U', 'M', 'P', 'Y', (unsigned char)major, 0};
     size_t pn = 8;
     pre[pn++] = (unsigned char)(hl & 0xFF);
@@ -42,6 +41,12 @@ static const char *raw_npy(const char *name, int major, const char *header, cons
     if (n) fwrite(data, 1, n, f);
     fclose(f);
     return path;
+}
+
+static const char *raw_npy(const char *name, int major, const char *header, const void *data,
+                           size_t n)
+{
+    return raw_npy_n(name, major, header, strlen(header), data, n);
 }
 
 static const char *data_file(const char *name)
@@ -235,6 +240,13 @@ START_TEST(hostile_headers)
                  "dimensions");
     expect_error(raw_npy("huge.npy", 1, HDR("<f4", "(99999999999999999999,)"), d, 4), 0, SEQRT_ERANGE,
                  "overflows");
+    /* a NUL (or any control byte) inside descr: '<f4\0junk' is not '<f4' */
+    static const char nul[] = "{'descr': '<f4\0junk', 'fortran_order': False, 'shape': (1,), }\n";
+    expect_error(raw_npy_n("nul.npy", 1, nul, sizeof nul - 1, d, 4), 0, SEQRT_EFORMAT, "control byte");
+    static const char nul_end[] = "{'descr': '<f4\0', 'fortran_order': False, 'shape': (1,), }\n";
+    expect_error(raw_npy_n("nul_end.npy", 1, nul_end, sizeof nul_end - 1, d, 4), 0, SEQRT_EFORMAT,
+                 "control byte");
+    expect_error(raw_npy("esc.npy", 1, HDR("<f4\x1b[2J", "(1,)"), d, 4), 0, SEQRT_EFORMAT, "control byte");
     expect_error(data_file("np_fortran.npy"), 0, SEQRT_EUNSUPPORTED, "fortran_order");
     expect_error(data_file("np_big_endian.npy"), 0, SEQRT_EUNSUPPORTED, "big-endian");
 }
@@ -246,6 +258,11 @@ START_TEST(hostile_sizes)
     /* shape product overflows int64 */
     expect_error(raw_npy("prod.npy", 1, HDR("<f8", "(4294967296, 4294967296, 4294967296)"), d, 8), 0,
                  SEQRT_ERANGE, "overflows");
+    /* the count fits int64, its bytes do not */
+    expect_error(raw_npy("bytes.npy", 1, HDR("<f8", "(2305843009213693952,)"), d, 8), 0, SEQRT_ERANGE,
+                 "overflows");
+    expect_error(raw_npy("bytes2.npy", 1, HDR("<i2", "(4611686018427387904, 2)"), d, 8), 0, SEQRT_ERANGE,
+                 "overflows");
     /* claims 8000 bytes, holds 8: refused before allocating */
     expect_error(raw_npy("trunc.npy", 1, HDR("<f8", "(1000,)"), d, 8), 0, SEQRT_EFORMAT, "truncated data");
     expect_error(raw_npy("big.npy", 1, HDR("<f4", "(1000000, 1000000)"), d, 8), 0, SEQRT_EFORMAT,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "seqrt_checked.h"
 
 enum { MAX_LABELS = 16 };
 
@@ -25,13 +26,13 @@ static int64_t dim_of(const seqrt_io *io, int k, const int64_t *dims)
     return io->shape[k] >= 0 ? io->shape[k] : dims[io->dim_index[k]];
 }
 
+/* -1 also when the product overflows int64: no array can have that row. */
 int64_t seqrt_io_row(const seqrt_io *io, const int64_t *dims)
 {
     int64_t n = 1;
     for (int k = 0; k < io->ndim; k++) {
         int64_t v = dim_of(io, k, dims);
-        if (v < 0) return -1;
-        n *= v;
+        if (v < 0 || seqrt_mul_i64(n, v, &n)) return -1;
     }
     return n;
 }
@@ -308,12 +309,16 @@ static int random_array(seqrt_array *a, const seqrt_io *io, int64_t n, const int
                         int64_t limit, int loss_kind, seqrt_rng *r)
 {
     int64_t row = seqrt_io_row(io, dims);
+    size_t bytes;
     a->ndim = io->ndim + 1;
     a->shape[0] = n;
     for (int k = 0; k < io->ndim; k++) a->shape[k + 1] = dim_of(io, k, dims);
-    a->count = n * row;
+    if (row < 0 || seqrt_mul_i64(n, row, &a->count) ||
+        seqrt_bytes_of(a->count, io->is_int ? sizeof(int32_t) : sizeof(seqrt_real), &bytes) ||
+        seqrt_add_size(bytes, 1, &bytes))
+        return SEQRT_ERANGE;
     a->is_int = io->is_int;
-    a->data = malloc((size_t)a->count * (io->is_int ? sizeof(int32_t) : sizeof(seqrt_real)) + 1);
+    a->data = malloc(bytes);
     if (!a->data) return SEQRT_ENOMEM;
     if (io->is_int) {
         int32_t *v = a->data;
@@ -358,6 +363,9 @@ int seqrt_dataset_random(seqrt_dataset *d, const seqrt_model *m, int64_t n, int6
     }
     if (rc) {
         seqrt_dataset_free(d);
+        if (rc == SEQRT_ERANGE)
+            return seqrt_errorf(err, rc, "random data of %lld samples with time axes of %lld: too large "
+                                "to address", (long long)n, (long long)time_len);
         return seqrt_errorf(err, SEQRT_ENOMEM, "out of memory for random data");
     }
     return SEQRT_OK;
@@ -365,6 +373,7 @@ int seqrt_dataset_random(seqrt_dataset *d, const seqrt_model *m, int64_t n, int6
 
 /* ---- batches ---- */
 
+/* row * element size and idx[s] * that fit: the array of n_samples rows exists. */
 static void gather_one(void *dst, const seqrt_array *a, int64_t row, const int64_t *idx, int64_t n)
 {
     size_t bytes = (size_t)row * (a->is_int ? sizeof(int32_t) : sizeof(seqrt_real));

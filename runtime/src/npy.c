@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "seqrt_checked.h"
 
 #define MAX_HEADER (1u << 20)
 
@@ -52,7 +53,9 @@ static int bad(Lex *x, const char *why)
                         x->path, why, x->pos);
 }
 
-/* string -> '\'' chars '\'' | '"' chars '"'  (no escapes in numpy's keys) */
+/* string -> '\'' chars '\'' | '"' chars '"'  (no escapes in numpy's keys,
+ * no control bytes: a NUL would end the C string early, so '<f4\0junk'
+ * would read as '<f4') */
 static int lex_string(Lex *x, char *out, size_t cap)
 {
     ws(x);
@@ -62,6 +65,7 @@ static int lex_string(Lex *x, char *out, size_t cap)
     size_t n = 0;
     while (x->pos < x->len && x->s[x->pos] != q) {
         if (x->s[x->pos] == '\\') return bad(x, "escape in string");
+        if ((unsigned char)x->s[x->pos] < 0x20) return bad(x, "control byte in string");
         if (n + 1 >= cap) return bad(x, "string too long");
         out[n++] = x->s[x->pos++];
     }
@@ -123,9 +127,8 @@ static int parse_shape(Lex *x, Header *h)
         size_t start = x->pos;
         while (x->pos < x->len && x->s[x->pos] >= '0' && x->s[x->pos] <= '9') {
             int digit = x->s[x->pos++] - '0';
-            if (v > (INT64_MAX - digit) / 10)
+            if (seqrt_mul_i64(v, 10, &v) || seqrt_add_i64(v, digit, &v))
                 return seqrt_errorf(x->err, SEQRT_ERANGE, "%s: shape dimension overflows int64", x->path);
-            v = v * 10 + digit;
         }
         if (x->pos == start) return bad(x, "expected a non-negative integer in shape");
         if (h->ndim == SEQRT_NPY_MAX_DIMS)
@@ -233,7 +236,7 @@ static int read_body(seqrt_array *out, FILE *f, const char *path, int as_int, se
     if (fread(pre + 8, 1, lenbytes, f) != lenbytes)
         return seqrt_errorf(err, SEQRT_EFORMAT, "%s: truncated header length", path);
     uint64_t hlen = major == 1 ? seqrt_le16(pre + 8) : seqrt_le32(pre + 8);
-    int64_t data_at = (int64_t)(8 + lenbytes + hlen);
+    int64_t data_at = (int64_t)(8 + lenbytes + hlen);   /* hlen < 2^32: no overflow */
     if (hlen > MAX_HEADER || data_at > fsize)
         return seqrt_errorf(err, SEQRT_EFORMAT, "%s: truncated header (claims %llu bytes, file has %lld)",
                             path, (unsigned long long)hlen, (long long)fsize);
@@ -245,23 +248,20 @@ static int read_body(seqrt_array *out, FILE *f, const char *path, int as_int, se
     free(text);
     if (rc) return rc;
 
-    int64_t count = 1;
-    for (int i = 0; i < h.ndim; i++) {
-        if (h.shape[i] != 0 && count > INT64_MAX / h.size / h.shape[i])
-            return seqrt_errorf(err, SEQRT_ERANGE, "%s: shape product overflows", path);
-        count *= h.shape[i];
-    }
-    if (count * h.size > fsize - data_at)
+    int64_t count, claimed;
+    if (seqrt_prod_i64(h.shape, h.ndim, &count) || seqrt_mul_i64(count, h.size, &claimed))
+        return seqrt_errorf(err, SEQRT_ERANGE, "%s: shape product overflows", path);
+    if (claimed > fsize - data_at)
         return seqrt_errorf(err, SEQRT_EFORMAT, "%s: truncated data: header claims %lld bytes, file holds %lld",
-                            path, (long long)(count * h.size), (long long)(fsize - data_at));
-    size_t elem = as_int ? sizeof(int32_t) : sizeof(seqrt_real);
-    if ((uint64_t)count > SIZE_MAX / elem)
+                            path, (long long)claimed, (long long)(fsize - data_at));
+    size_t elem = as_int ? sizeof(int32_t) : sizeof(seqrt_real), bytes;
+    if (seqrt_bytes_of(count, elem, &bytes) || seqrt_add_size(bytes, 1, &bytes))
         return seqrt_errorf(err, SEQRT_ERANGE, "%s: array too large for memory", path);
     out->ndim = h.ndim;
     memcpy(out->shape, h.shape, sizeof h.shape);
     out->count = count;
     out->is_int = as_int != 0;
-    out->data = malloc((size_t)count * elem + 1);
+    out->data = malloc(bytes);
     if (!out->data) return seqrt_errorf(err, SEQRT_ENOMEM, "%s: out of memory for %lld elements",
                                         path, (long long)count);
     unsigned char buf[1 << 15];   /* a multiple of every element size */
@@ -302,8 +302,8 @@ static int write_npy(const char *path, const void *data, const char *descr, int 
     int64_t count = 1;
     int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
     for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 0) return seqrt_errorf(err, SEQRT_EINVAL, "%s: negative dimension", path);
-        count *= shape[i];
+        if (shape[i] < 0 || seqrt_mul_i64(count, shape[i], &count))
+            return seqrt_errorf(err, SEQRT_EINVAL, "%s: negative or overflowing dimension", path);
         n += snprintf(dict + n, sizeof dict - (size_t)n, ndim == 1 ? "%lld," : i ? ", %lld" : "%lld",
                       (long long)shape[i]);
     }
