@@ -301,6 +301,9 @@ static bool same_signature(const IrNode *a, const IrNode *b)
 {
     if (a->n_in != b->n_in || a->n_state != b->n_state || a->n_out != b->n_out)
         return false;
+    for (int k = 0; k < a->n_out; k++) /* a call that computes a mask writes it */
+        if ((a->out[k]->mask == a->out[k]) != (b->out[k]->mask == b->out[k]))
+            return false;
     for (int k = 0; k < a->n_in; k++) {
         const Shape *x = &a->in[k]->shape, *y = &b->in[k]->shape;
         if (x->rank != y->rank || x->is_int != y->is_int || !a->in[k]->mask != !b->in[k]->mask)

@@ -638,7 +638,6 @@ static int apply_layer(Sema *S, IrLayer *l, AstNode *args, IrTensor *piped, Span
         c.in[k] = &t->shape;
         t->n_uses++;
     }
-    c.in_masked = node->n_in > 0 && node->in[0]->masked;
     for (int k = 0; k < node->n_state; k++) {
         c.state[k] = &node->state[k]->shape;
         node->state[k]->n_uses++;
@@ -659,14 +658,10 @@ static int apply_layer(Sema *S, IrLayer *l, AstNode *args, IrTensor *piped, Span
         if (k == 0) {
             t->from_softmax = c.out_softmax;
             t->from_sigmoid = c.out_sigmoid;
-            t->masked = c.out_masked;
-            if (c.makes_mask)
-                t->mask = t;
-            else if (c.out_masked)
-                t->mask = node->in[0]->mask;
         }
         node->out[k] = out[k] = t;
     }
+    op_set_masks(node);
     return c.n_out;
 }
 

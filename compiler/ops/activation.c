@@ -15,7 +15,6 @@ static bool infer(InferCtx *c)
     c->n_out = 1;
     c->out_softmax = strcmp(op_str(c, "activation"), "softmax") == 0;
     c->out_sigmoid = strcmp(op_str(c, "activation"), "sigmoid") == 0;
-    c->out_masked = c->in_masked;
     return true;
 }
 
@@ -59,4 +58,5 @@ const OpInfo op_activation = {
     .min_in = 1, .max_in = 1, .infer = infer,
     .forward = forward, .backward = backward,
     .step = step,
+    .mask = MASK_PROPAGATE,
 };

@@ -50,7 +50,6 @@ static bool infer_common(InferCtx *c)
         return op_error(c, "dropout must be in [0, 1)");
     c->out[0] = (Shape){.rank = 2, .d = {q->d[0], v->d[1]}};
     c->n_out = 1;
-    c->out_masked = c->in_masked; /* Keras: the output keeps the query's mask */
     if (op_bool(c, "return_attention_scores"))
         c->out[c->n_out++] = (Shape){.rank = 2, .d = {q->d[0], v->d[0]}};
     return true;
@@ -255,12 +254,15 @@ static void backward_dot(LowerOp *o) { backward_common(o, false); }
 static void forward_additive(LowerOp *o) { forward_common(o, true); }
 static void backward_additive(LowerOp *o) { backward_common(o, true); }
 
+/* Keras's BaseDenseAttention.compute_mask: the output keeps the query's
+ * mask; the value's mask hides keys (forward above); the scores carry none. */
 const OpInfo op_attention = {
     .name = "Attention", .keras_name = "attention",
     .attrs = dot_attrs, .n_attrs = sizeof dot_attrs / sizeof dot_attrs[0],
     .min_in = 2, .max_in = 3, .infer = infer_dot,
     .plan = plan_dot, .forward = forward_dot, .backward = backward_dot,
     .unsupported = unsupported,
+    .mask = MASK_PROPAGATE,
 };
 
 const OpInfo op_additive_attention = {
@@ -269,4 +271,5 @@ const OpInfo op_additive_attention = {
     .min_in = 2, .max_in = 3, .infer = infer_additive,
     .plan = plan_additive, .forward = forward_additive, .backward = backward_additive,
     .unsupported = unsupported,
+    .mask = MASK_PROPAGATE,
 };

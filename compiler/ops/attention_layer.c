@@ -158,4 +158,7 @@ const OpInfo op_attention_layer = {
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 2, .max_in = 2, .infer = infer,
     .plan = plan, .forward = forward, .backward = backward,
+    .mask = MASK_DROP,
+    .mask_note = "the tutorial's custom Keras layer does not support masking: padded steps of "
+                 "the values take part in the softmax (Attention and AdditiveAttention mask them)",
 };

@@ -373,4 +373,7 @@ const OpInfo op_conv1d = {
     .min_in = 1, .max_in = 1, .infer = infer,
     .plan = plan, .forward = forward, .backward = backward, .min_time = min_time,
     .step = step, .step_unsupported = step_unsupported,
+    .mask = MASK_DROP,
+    .mask_note = "Keras's Conv1D does not support masking and drops the mask: a kernel wider "
+                 "than one step mixes padding into valid steps",
 };

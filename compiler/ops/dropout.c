@@ -15,7 +15,6 @@ static bool infer(InferCtx *c)
         return op_error(c, "Dropout rate must be in [0, 1), got %g", r);
     c->out[0] = *c->in[0];
     c->n_out = 1;
-    c->out_masked = c->in_masked;
     return true;
 }
 
@@ -66,4 +65,5 @@ const OpInfo op_dropout = {
     .min_in = 1, .max_in = 1, .infer = infer,
     .plan = plan, .forward = forward, .backward = backward,
     .step = step,
+    .mask = MASK_PROPAGATE,
 };

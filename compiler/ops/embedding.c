@@ -33,7 +33,6 @@ static bool infer(InferCtx *c)
     op_param(c, "embeddings", 2, e, op_init(c, "embeddings_initializer"));
     c->out[0] = (Shape){.rank = 2, .d = {x->d[0], dim_fixed(D)}};
     c->n_out = 1;
-    c->out_masked = c->makes_mask = op_bool(c, "mask_zero");
     return true;
 }
 
@@ -71,10 +70,19 @@ static void step(InferOp *o)
     emit_line(o->p, "memcpy(y0, embeddings + (int64_t)x0[0] * %lld, sizeof(float) * %lld);", D, D);
 }
 
+/* mask_zero makes the mask (id != 0); without it there is none to pass on:
+ * token ids carry no mask. */
+static MaskRule mask_rule(const IrLayer *l, int out)
+{
+    return out == 0 && l->attrs[op_attr_index(l->op, "mask_zero")].i ? MASK_CREATE : MASK_DROP;
+}
+
 const OpInfo op_embedding = {
     .name = "Embedding", .keras_name = "embedding",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 1, .max_in = 1, .takes_ints = true, .infer = infer,
     .forward = forward, .backward = backward,
     .step = step, .step_unsupported = step_unsupported,
+    .mask = MASK_CREATE, .mask_rule = mask_rule,
+    .mask_note = "without mask_zero=true no mask is made: a padded batch's loss counts the padding",
 };

@@ -374,4 +374,5 @@ const OpInfo op_gru = {
     .plan = plan, .forward = forward, .backward = backward,
     .unsupported = op_rnn_unsupported,
     .step = step,
+    .mask = MASK_PROPAGATE, .mask_rule = op_rnn_mask_rule,
 };

@@ -4,6 +4,8 @@
  * 1 on the f block). Params 4u(D + u + 1). States: [h, c], h first.
  */
 
+#include <string.h>
+
 #include "lower.h"
 #include "infer.h"
 #include "ops.h"
@@ -39,6 +41,16 @@ static void shape(LowerOp *o, RnnShape *r)
 {
     op_rnn_shape(o, 4, r);
     r->seg = o->bptt_segment;
+}
+
+/* Keras's default activations without a mask or recurrent dropout run as
+ * whole sequences through the fused steps (seqrt_lstm_forward/backward,
+ * runtime/src/rnn_step.c: the recurrent product in register tiles with the
+ * gate math, on the thread team); anything else steps through seqrt_gemm
+ * and the gate loop below. */
+static bool fused(const RnnShape *r)
+{
+    return !strcmp(r->rec, "sigmoid") && !strcmp(r->act, "tanh") && !r->masked && r->rd <= 0;
 }
 
 static void plan(LowerOp *o)
@@ -111,6 +123,15 @@ static void forward(LowerOp *o)
         emit_line(p, "memcpy(cc, c, sizeof(seqrt_real) * B * %lld); /* checkpoint 0 */", U);
         op_rnn_open_segments(o, &r, false);
         op_rnn_emit_projection(o, &r, bias, "t0", "len");
+    }
+    if (fused(&r)) {
+        emit_comment(p, "every step, fused: the recurrent product tile by tile with the gates");
+        if (r.seg)
+            emit_line(p, "seqrt_lstm_forward((int)len, (int)B, %lld, recurrent_kernel, rt, z, h + t0 * B * %lld, c);",
+                      U, U);
+        else
+            emit_line(p, "seqrt_lstm_forward((int)T, (int)B, %lld, recurrent_kernel, rt, z, h, c);", U);
+    } else if (r.seg) {
         emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
         emit_line(p, "seqrt_real *zt = z + (t - t0) * B * %lld;", 4 * U);
         emit_line(p, "const seqrt_real *hp = h + t * B * %lld, *cp = c + (t - t0) * B * %lld;", U, U);
@@ -121,10 +142,12 @@ static void forward(LowerOp *o)
         emit_line(p, "const seqrt_real *hp = h + t * B * %lld, *cp = c + t * B * %lld;", U, U);
         emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld, *ct = c + (t + 1) * B * %lld;", U, U);
     }
-    emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, recurrent_kernel, %lld, 1, zt, %lld);",
-              4 * U, U, op_rnn_recurrent_in(o, &r, false), U, 4 * U, 4 * U);
-    emit_gates(o, &r, true);
-    emit_close(p, NULL);
+    if (!fused(&r)) {
+        emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, recurrent_kernel, %lld, 1, zt, %lld);",
+                  4 * U, U, op_rnn_recurrent_in(o, &r, false), U, 4 * U, 4 * U);
+        emit_gates(o, &r, true);
+        emit_close(p, NULL);
+    }
     if (r.seg) {
         emit_comment(p, "the segment's last c: the next checkpoint, and the next segment's start");
         emit_line(p, "memcpy(cc + (t0 / S + 1) * B * %lld, c + len * B * %lld, sizeof(seqrt_real) * B * %lld);",
@@ -143,6 +166,15 @@ static void emit_backward_steps(LowerOp *o, const RnnShape *r, const char *t0, c
 {
     Printer *p = o->p;
     long long U = r->U;
+    if (fused(r)) {
+        const bool all = !strcmp(t0, "0");
+        const char *dy = !r->seq ? "NULL" : all ? "d_y0" : arena_printf(o->a, "d_y0 + %s * %lld", t0, U);
+        emit_comment(p, "every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates");
+        const char *steps = all ? t1 : arena_printf(o->a, "%s - %s", t1, t0);
+        emit_line(p, "seqrt_lstm_backward((int)(%s), (int)B, %lld, recurrent_kernel, rt, z, c, %s, T * %lld, dh, dc);",
+                  steps, U, dy, U);
+        return;
+    }
     emit_open(p, "for (int64_t t = %s - 1; t >= %s; t--)", t1, t0);
     op_rnn_emit_grad_step(o, r);
     if (r->seg) {
@@ -183,7 +215,8 @@ static void backward(LowerOp *o)
     long long U = r.U;
     static const char *const dstates[] = {"dh", "dc"};
     op_rnn_emit_grad_init(o, &r, dstates, 2);
-    op_rnn_emit_rt(o, &r, "recurrent_kernel", 4 * U, 4 * U);
+    if (!fused(&r))
+        op_rnn_emit_rt(o, &r, "recurrent_kernel", 4 * U, 4 * U);
     emit_comment(p, "back through time: dc += dh o %s'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', "
                  "dh %s(c_t) o']", r.act, r.act);
     if (!r.seg) {
@@ -251,4 +284,5 @@ const OpInfo op_lstm = {
     .plan = plan, .forward = forward, .backward = backward,
     .unsupported = op_rnn_unsupported,
     .step = step,
+    .mask = MASK_PROPAGATE, .mask_rule = op_rnn_mask_rule,
 };

@@ -13,7 +13,6 @@ static bool infer(InferCtx *c)
         return false;
     c->out[0] = *c->in[0];
     c->n_out = 1;
-    c->out_masked = c->makes_mask = true;
     return true;
 }
 
@@ -49,4 +48,5 @@ const OpInfo op_masking = {
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 1, .max_in = 1, .infer = infer,
     .forward = forward, .backward = backward,
+    .mask = MASK_CREATE,
 };

@@ -1,6 +1,8 @@
 /*
  * Concatenate(axis=-1) and Add(): merge two or more tensors. Add needs equal
- * shapes; Concatenate needs equal shapes except on its axis.
+ * shapes; Concatenate needs equal shapes except on its axis. Masks combine
+ * as in Keras's _Merge and Concatenate compute_mask: the output's mask is
+ * the AND of the inputs' masks (an unmasked input counts as all valid).
  */
 #include <stdio.h>
 
@@ -97,7 +99,46 @@ static void concat_code(LowerOp *o, bool backward)
     emit_close(p, NULL);
 }
 
-static void concat_forward(LowerOp *o) { concat_code(o, false); }
+/* A new mask of the output (op_set_masks: the inputs have two different
+ * ones, or they are joined along time) is the AND of the inputs' masks,
+ * an unmasked input counting as all valid; along time the masks are
+ * joined like the values. Masks hold 0 or 1, so AND is a product. */
+static void emit_combined_mask(LowerOp *o, bool joined)
+{
+    const IrNode *n = o->node;
+    if (n->out[0]->mask != n->out[0])
+        return;
+    if (!joined) {
+        char prod[512];
+        size_t k = 0;
+        for (int j = 0; j < n->n_in && k < sizeof prod; j++)
+            if (n->in[j]->mask)
+                k += (size_t)snprintf(prod + k, sizeof prod - k, "%smask%d[i]", k ? " * " : "", j);
+        emit_line(o->p, "for (int64_t i = 0; i < B * T; i++) m0[i] = %s; /* the AND of the inputs' masks */",
+                  prod);
+        return;
+    }
+    long long total = lower_fixed(n->out[0]->shape.d[0]), at = 0;
+    emit_comment(o->p, "the inputs' masks joined along time; an unmasked input is all valid");
+    emit_open(o->p, "for (int64_t b = 0; b < B; b++)");
+    for (int j = 0; j < n->n_in; j++) {
+        long long t = lower_fixed(n->in[j]->shape.d[0]);
+        if (n->in[j]->mask)
+            emit_line(o->p, "memcpy(m0 + b * %lld + %lld, mask%d + b * %lld, sizeof(seqrt_real) * %lld);",
+                      total, at, j, t, t);
+        else
+            emit_line(o->p, "for (int64_t t = 0; t < %lld; t++) m0[b * %lld + %lld + t] = 1;", t, total, at);
+        at += t;
+    }
+    emit_close(o->p, NULL);
+}
+
+static void concat_forward(LowerOp *o)
+{
+    concat_code(o, false);
+    emit_combined_mask(o, concat_axis(o) == 0);
+}
+
 static void concat_backward(LowerOp *o) { concat_code(o, true); }
 
 static const char *elements(LowerOp *o)
@@ -117,6 +158,7 @@ static void add_forward(LowerOp *o)
         k += (size_t)snprintf(sum + k, sizeof sum - k, " + x%d[i]", j);
     emit_line(o->p, "y0[i] = %s;", sum);
     emit_close(o->p, NULL);
+    emit_combined_mask(o, false);
 }
 
 static void add_backward(LowerOp *o)
@@ -158,6 +200,7 @@ const OpInfo op_concatenate = {
     .min_in = 2, .max_in = IR_MAX_IO, .infer = infer_concat,
     .forward = concat_forward, .backward = concat_backward,
     .step = concat_step, .step_unsupported = concat_step_unsupported,
+    .mask = MASK_COMBINE,
 };
 
 const OpInfo op_add = {
@@ -166,4 +209,5 @@ const OpInfo op_add = {
     .min_in = 2, .max_in = IR_MAX_IO, .infer = infer_add,
     .forward = add_forward, .backward = add_backward,
     .step = add_step,
+    .mask = MASK_COMBINE,
 };

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "seqrt_checked.h"
 #include "util.h"
 
 extern const OpInfo op_dense, op_activation, op_simple_rnn, op_lstm, op_gru, op_embedding,
@@ -87,11 +88,24 @@ void op_param(InferCtx *c, const char *name, int ndim, const long long *shape, I
     IrParam *p = &l->params[l->n_params++];
     p->name = arena_printf(c->arena, "%s.%s%s", l->name, c->prefix ? c->prefix : "", name);
     p->ndim = ndim;
-    p->size = 1;
+    /* Counts from a .seq file are untrusted: LSTM(2000000000)'s recurrent
+     * kernel has 1.6e19 elements. Refused (size 0 keeps the rest defined). */
+    int64_t size = 1, receptive = 1, fan, total;
+    bool wraps = false;
     for (int i = 0; i < ndim; i++) {
         p->shape[i] = shape[i];
-        p->size *= shape[i];
+        wraps |= seqrt_mul_i64(size, shape[i], &size);
+        wraps |= i < ndim - 2 && seqrt_mul_i64(receptive, shape[i], &receptive);
     }
+    wraps |= ndim >= 2 && (seqrt_mul_i64(shape[ndim - 2], receptive, &fan) ||
+                           seqrt_mul_i64(shape[ndim - 1], receptive, &fan));
+    wraps |= seqrt_add_i64(l->n_weights, size, &total);
+    if (wraps) {
+        diag_error(c->diag, c->node->span, "layer '%s' (%s): parameter '%s' has more elements than a "
+                   "64-bit count holds", l->name, l->op->name, name);
+        size = 0, ndim = p->ndim = 0;
+    }
+    p->size = size;
     p->init = init;
     /* Keras's compute_fans: [a, b] -> (a, b); conv [K, Cin, F] -> (K*Cin, K*F). */
     if (ndim == 0) {
@@ -149,4 +163,59 @@ bool op_need_rank(InferCtx *c, int k, int rank, const char *what)
     char sb[96];
     return op_error_input(c, k, "%s expects %s, but got %s", c->layer->op->name, what,
                           shape_str(s, sb, sizeof sb));
+}
+
+/* ---- padding masks -------------------------------------------------------- */
+
+MaskRule op_mask_rule(const IrLayer *l, int out)
+{
+    if (l->op->mask_rule)
+        return l->op->mask_rule(l, out);
+    return out == 0 ? l->op->mask : MASK_CONSUME;
+}
+
+const char *op_mask_rule_name(MaskRule r)
+{
+    static const char *const names[] = {"unset", "propagate", "combine", "create", "consume",
+                                        "drop"};
+    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "unset";
+}
+
+/* Keras's _Merge.compute_mask: the AND of the masks the inputs have. One
+ * distinct mask is passed on as it is; two or more, or masks joined along
+ * the time axis (Concatenate(axis=1)), make a new one that the call
+ * computes. */
+static IrTensor *combined_mask(const IrNode *n, IrTensor *out)
+{
+    IrTensor *m = NULL;
+    bool joined = !dim_eq(out->shape.d[0], n->in[0]->shape.d[0]);
+    for (int k = 0; k < n->n_in; k++) {
+        IrTensor *mk = n->in[k]->mask;
+        if (!mk || mk == m)
+            continue;
+        if (m)
+            return out;
+        m = mk;
+    }
+    return m && joined ? out : m;
+}
+
+void op_set_masks(IrNode *node)
+{
+    for (int k = 0; k < node->n_out; k++) {
+        IrTensor *t = node->out[k], *m = NULL;
+        switch (op_mask_rule(node->layer, k)) {
+        case MASK_PROPAGATE: m = node->n_in ? node->in[0]->mask : NULL; break;
+        case MASK_COMBINE: m = combined_mask(node, t); break;
+        case MASK_CREATE: m = t; break;
+        case MASK_CONSUME:
+        case MASK_DROP: break;
+        case MASK_UNSET: seq_die("op %s declares no mask rule", node->layer->op->name);
+        }
+        /* A mask is [B, T] over the tensor's first axis. */
+        if (m && (t->shape.rank < 1 || !dim_eq(t->shape.d[0], m->shape.d[0])))
+            seq_die("op %s: output %d has no time axis matching its mask", node->layer->op->name, k);
+        t->mask = m;
+        t->masked = m != NULL;
+    }
 }

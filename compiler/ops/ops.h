@@ -37,14 +37,25 @@ typedef struct InferCtx {
     int n_out;
     bool out_softmax;               /* the first output is a softmax */
     bool out_sigmoid;
-    bool in_masked;                 /* the first input carries a padding mask */
-    bool out_masked;
-    bool makes_mask;                /* computes a new mask (Embedding, Masking) */
     const char *prefix;             /* param name prefix, "" or "bidirectional.forward_" */
 } InferCtx;
 
 struct LowerOp;
 struct InferOp;
+
+/* What a layer does with padding masks ([B, T]: 1 valid, 0 padded), after
+ * Keras's compute_mask. A rule is about one output; the others carry no
+ * mask unless the op's mask_rule says so. */
+typedef enum {
+    MASK_UNSET,      /* not declared: the op-table test fails on it */
+    MASK_PROPAGATE,  /* the output keeps input 0's mask (Dense, an RNN's sequence) */
+    MASK_COMBINE,    /* the AND of the inputs' masks, an unmasked input counting
+                        as all valid (Add; Concatenate, along time: joined) */
+    MASK_CREATE,     /* the layer computes a new mask (Embedding mask_zero, Masking) */
+    MASK_CONSUME,    /* the layer reads input masks; the output carries none
+                        (an RNN's last state, the weights of attention) */
+    MASK_DROP        /* the layer ignores masks; OpInfo.mask_note says why */
+} MaskRule;
 
 typedef struct OpInfo {
     const char *name;               /* as the user writes it: "LSTM" */
@@ -54,6 +65,14 @@ typedef struct OpInfo {
     int min_in, max_in;             /* tensor arguments; max -1: any number */
     bool recurrent;                 /* takes initial_state=, wraps in Bidirectional */
     bool takes_ints;                /* accepts integer (token) inputs */
+    /* Padding masks: the rule of output 0, and the rule of output `out` of
+     * one layer when it depends on the layer's options (NULL: `mask` for
+     * output 0, none for the others). mask_note: why a padded batch can
+     * differ from its samples run one by one (MASK_DROP, and any op the
+     * padding test cannot cover), or NULL. */
+    MaskRule mask;
+    MaskRule (*mask_rule)(const IrLayer *l, int out);
+    const char *mask_note;
     /* Check the inputs, set outputs (n_out and shapes) and, on the first
      * call, declare parameters with op_param(). false after a diagnostic. */
     bool (*infer)(InferCtx *c);
@@ -79,6 +98,13 @@ const OpInfo *op_find(const char *name);
 /* All op names, for "known layers are: ..." */
 const OpInfo *const *op_all(int *n);
 int op_attr_index(const OpInfo *op, const char *name);
+/* The mask rule of output `out` of layer l. */
+MaskRule op_mask_rule(const IrLayer *l, int out);
+const char *op_mask_rule_name(MaskRule r);
+/* Set the masks of a call's outputs from its inputs' by the op's rule:
+ * a tensor's mask is the tensor whose buffer holds it (itself when the
+ * call computes a new one). */
+void op_set_masks(IrNode *node);
 
 /* Helpers for shape rules. */
 const AttrVal *op_attr(const InferCtx *c, const char *name);
@@ -102,6 +128,9 @@ bool op_need_rank(InferCtx *c, int k, int rank, const char *what);
 bool op_rnn_infer(InferCtx *c, int gates, int n_states, const char *const *state_names);
 /* What recurrent layers cannot compile to C yet (dropout), or NULL. */
 const char *op_rnn_unsupported(const IrLayer *l);
+/* Keras's RNN.compute_mask: the sequence output keeps the mask; the last
+ * output and the states carry none. */
+MaskRule op_rnn_mask_rule(const IrLayer *l, int out);
 /* The attributes every recurrent layer has, in Keras's order after units. */
 #define OP_RNN_COMMON_ATTRS                                                            \
     {"use_bias", ATTR_BOOL, false, 1, 0, NULL, NULL},                                  \

@@ -126,6 +126,9 @@ const OpInfo op_flatten = {
     .name = "Flatten", .keras_name = "flatten",
     .min_in = 1, .max_in = 1, .infer = infer_flatten,
     .forward = flatten_forward, .backward = flatten_backward,
+    .mask = MASK_DROP,
+    .mask_note = "needs fixed axes and moves time into the features, so padding changes its "
+                 "output; Keras's Flatten drops the mask",
 };
 
 const OpInfo op_last_step = {
@@ -133,6 +136,10 @@ const OpInfo op_last_step = {
     .min_in = 1, .max_in = 1, .infer = infer_last_step,
     .forward = last_step_forward, .backward = last_step_backward,
     .step = last_step_step,
+    .mask = MASK_DROP,
+    .mask_note = "x[:, -1] reads the last step, padded or not, as Keras code does; after a "
+                 "masked recurrent layer with return_sequences that step repeats the last "
+                 "valid output",
 };
 
 const OpInfo op_repeat_vector = {
@@ -140,4 +147,6 @@ const OpInfo op_repeat_vector = {
     .attrs = repeat_attrs, .n_attrs = 1,
     .min_in = 1, .max_in = 1, .infer = infer_repeat,
     .forward = repeat_forward, .backward = repeat_backward,
+    .mask = MASK_DROP,
+    .mask_note = "takes a vector, which carries no mask; its sequence carries none",
 };

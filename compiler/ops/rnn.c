@@ -64,8 +64,13 @@ bool op_rnn_infer(InferCtx *c, int gates, int n_states, const char *const *state
     if (op_bool(c, "return_state"))
         for (int k = 0; k < n_states; k++)
             c->out[c->n_out++] = vec;
-    c->out_masked = c->in_masked && op_bool(c, "return_sequences");
     return true;
+}
+
+MaskRule op_rnn_mask_rule(const IrLayer *l, int out)
+{
+    bool seq = l->attrs[op_attr_index(l->op, "return_sequences")].i;
+    return out == 0 && seq ? MASK_PROPAGATE : MASK_CONSUME;
 }
 
 /* ---- code generation ---------------------------------------------------- */
@@ -117,7 +122,8 @@ void op_rnn_plan(LowerOp *o, const RnnShape *r)
         lower_scratch(o, "z", "T * B * %lld", r->G * r->U);
     lower_scratch(o, "h", "(T + 1) * B * %lld", r->U);
     lower_scratch(o, "dh", "B * %lld", r->U);
-    lower_scratch(o, "rt", "%lld", r->G * r->U * r->U);
+    /* the transposed recurrent kernel, or the fused steps' packed one (seqrt_rnn.h) */
+    lower_scratch(o, "rt", "SEQRT_RNN_PACK_SIZE(%lld, %d)", r->U, (int)r->G);
     if (r->stateful)
         lower_state(o, "carry_h", "B * %lld", r->U);
     if (r->xd > 0)

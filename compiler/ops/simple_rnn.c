@@ -161,4 +161,5 @@ const OpInfo op_simple_rnn = {
     .plan = plan, .forward = forward, .backward = backward,
     .unsupported = op_rnn_unsupported,
     .step = step,
+    .mask = MASK_PROPAGATE, .mask_rule = op_rnn_mask_rule,
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "seqrt_checked.h"
 #include "util.h"
 
 static const char *const merge_modes[] = {"concat", "sum", "mul", "ave", "none", NULL};
@@ -35,7 +36,11 @@ static void adopt_params(InferCtx *c, IrLayer *inner, const char *stem)
         IrParam p = inner->params[i];
         p.name = arena_printf(c->arena, "%s.%s.%s", w->name, stem, p.name + skip);
         w->params[w->n_params++] = p;
-        w->n_weights += p.size;
+        int64_t n;   /* two copies of a huge layer may not fit */
+        if (seqrt_add_i64(w->n_weights, p.size, &n))
+            diag_error(c->diag, c->node->span, "layer '%s' (%s): more parameters than a 64-bit count holds",
+                       w->name, w->op->name);
+        w->n_weights = n;
     }
 }
 
@@ -87,7 +92,6 @@ static bool infer_bidi(InferCtx *c)
     for (int dir = 0; dir < 2; dir++)
         for (int k = 1; k < s.n_out; k++)
             c->out[c->n_out++] = s.out[k];
-    c->out_masked = s.out_masked;
     return true;
 }
 
@@ -114,20 +118,32 @@ static bool infer_td(InferCtx *c)
     c->n_out = 1;
     c->out_softmax = s.out_softmax;
     c->out_sigmoid = s.out_sigmoid;
-    c->out_masked = c->in_masked;
     return true;
+}
+
+/* Keras's Bidirectional.compute_mask: with return_sequences the sequence
+ * output keeps the mask, both sequences with merge_mode=None; the last
+ * outputs and the states carry none. */
+static MaskRule bidi_mask_rule(const IrLayer *l, int out)
+{
+    const IrLayer *inner = l->attrs[0].layer;
+    bool seq = inner->attrs[op_attr_index(inner->op, "return_sequences")].i;
+    int n_seq = strcmp(l->attrs[1].s, "none") ? 1 : 2;
+    return out < n_seq && seq ? MASK_PROPAGATE : MASK_CONSUME;
 }
 
 const OpInfo op_bidirectional = {
     .name = "Bidirectional", .keras_name = "bidirectional",
     .attrs = bidi_attrs, .n_attrs = sizeof bidi_attrs / sizeof bidi_attrs[0],
     .min_in = 1, .max_in = 1, .recurrent = true, .infer = infer_bidi,
+    .mask = MASK_PROPAGATE, .mask_rule = bidi_mask_rule,
 };
 
 const OpInfo op_time_distributed = {
     .name = "TimeDistributed", .keras_name = "time_distributed",
     .attrs = td_attrs, .n_attrs = sizeof td_attrs / sizeof td_attrs[0],
     .min_in = 1, .max_in = 1, .takes_ints = true, .infer = infer_td,
+    .mask = MASK_PROPAGATE,
 };
 
 /* ---- internal ops that expand.c builds Bidirectional from --------------- */

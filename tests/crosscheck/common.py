@@ -425,3 +425,28 @@ def run_per_sample(rnn, x, lengths, fill):
     if lstm:
         return out, (torch.cat([a for a, _ in lasts], 1), torch.cat([b for _, b in lasts], 1))
     return out, torch.cat(lasts, 1)
+
+
+def masked_steps(rnn, x, mask, fill="repeat"):
+    """Keras's masked RNN written step by step (section 2), for a mask with
+    padding anywhere: the batch_first one-direction torch RNN ``rnn``
+    (RNN/LSTM/GRU) runs every step; where ``mask`` [B, T] is False the state
+    is kept and the output repeats the previous one (``fill="repeat"``,
+    out_{-1} = 0) or is 0 (``fill="zero"``). Returns ``(out [B, T, H],
+    last)`` with ``last`` the final state as torch gives it."""
+    B, T = mask.shape
+    lstm = isinstance(rnn, torch.nn.LSTM)
+    h = x.new_zeros(1, B, rnn.hidden_size)
+    state = (h, h.clone()) if lstm else h
+    out, outs = x.new_zeros(B, rnn.hidden_size), []
+    for s in range(T):
+        o, new = rnn(x[:, s:s + 1], state)
+        m = mask[:, s]
+        if lstm:
+            state = tuple(torch.where(m[None, :, None], a, b) for a, b in zip(new, state))
+        else:
+            state = torch.where(m[None, :, None], new, state)
+        keep = out if fill == "repeat" else torch.zeros_like(out)
+        out = torch.where(m[:, None], o[:, 0], keep)
+        outs.append(out)
+    return torch.stack(outs, 1), state
