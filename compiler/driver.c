@@ -68,6 +68,8 @@ bool driver_front(Compilation *c)
     if (c->diag.errors)
         return false;
     c->ir = sema_build(c->ast, &c->arena, &c->diag);
+    if (c->diag.errors == 0 && c->ir)
+        ir_check_sizes(c->ir, &c->diag);
     return c->diag.errors == 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "seqrt_checked.h"
 
 Dim dim_fixed(long long n) { return (Dim){NULL, n}; }
 
@@ -46,6 +47,22 @@ const char *shape_str(const Shape *s, char *buf, size_t len)
     if (k < len)
         snprintf(buf + k, len - k, ")%s", s->is_int ? " int" : "");
     return buf;
+}
+
+bool ir_check_sizes(const IrGraph *g, Diag *d)
+{
+    int64_t total = 0, bytes;
+    for (int i = 0; i < g->n_layers; i++) {
+        const IrLayer *l = g->layers[i];
+        if (l->owner)
+            continue;
+        if (seqrt_add_i64(total, l->n_weights, &total) || seqrt_mul_i64(total, 8, &bytes)) {
+            diag_error(d, l->span, "layer '%s' (%s): the model's parameters pass 2^60 here; their "
+                       "float64 bytes would not fit a 64-bit size", l->name, l->op->name);
+            return false;
+        }
+    }
+    return true;
 }
 
 long long ir_param_count(const IrGraph *g)

@@ -201,6 +201,9 @@ const char *shape_str(const Shape *s, char *buf, size_t len);
 const char *dim_str(Dim d, char *buf, size_t len);
 Dim dim_fixed(long long n);
 long long ir_param_count(const IrGraph *g);
+/* Every parameter count and the model's total (in float64 bytes) fit a
+ * 64-bit size; else an error at the layer where the total overflows. */
+bool ir_check_sizes(const IrGraph *g, Diag *d);
 /* Where a tensor came from, for notes: "output of 'lstm' (LSTM)". */
 const char *tensor_origin(const IrTensor *t, char *buf, size_t len);
 

@@ -90,15 +90,15 @@ void op_param(InferCtx *c, const char *name, int ndim, const long long *shape, I
     p->ndim = ndim;
     /* Counts from a .seq file are untrusted: LSTM(2000000000)'s recurrent
      * kernel has 1.6e19 elements. Refused (size 0 keeps the rest defined). */
-    int64_t size = 1, receptive = 1, fan, total;
+    int64_t size = 1, rf = 1, fan, total;
     bool wraps = false;
     for (int i = 0; i < ndim; i++) {
         p->shape[i] = shape[i];
         wraps |= seqrt_mul_i64(size, shape[i], &size);
-        wraps |= i < ndim - 2 && seqrt_mul_i64(receptive, shape[i], &receptive);
+        wraps |= i < ndim - 2 && seqrt_mul_i64(rf, shape[i], &rf);
     }
-    wraps |= ndim >= 2 && (seqrt_mul_i64(shape[ndim - 2], receptive, &fan) ||
-                           seqrt_mul_i64(shape[ndim - 1], receptive, &fan));
+    wraps |= ndim >= 2 && (seqrt_mul_i64(shape[ndim - 2], rf, &fan) ||
+                           seqrt_mul_i64(shape[ndim - 1], rf, &fan));
     wraps |= seqrt_add_i64(l->n_weights, size, &total);
     if (wraps) {
         diag_error(c->diag, c->node->span, "layer '%s' (%s): parameter '%s' has more elements than a "
