@@ -9,18 +9,25 @@ set(SEQ_CROSSCHECK_PYTHON /usr/bin/python3 CACHE FILEPATH
 set(SEQ_CROSSCHECK_CASES
     simple_rnn_stack lstm_stack seq2seq gru_stack gru_reset_before char_gru
     wavenet conv_same attention bidirectional)
-# Masked variable-length batches, padded batch = samples one by one (no
-# torch reference), Keras Attention/AdditiveAttention, go_backwards and
+# Masked variable-length batches, padded batch = samples one by one for
+# every layer kind of the op table (no torch reference), Keras Attention/AdditiveAttention, go_backwards and
 # Bidirectional merge modes / return_state, optimizers other than Adam and
 # gradient clipping.
 list(APPEND SEQ_CROSSCHECK_CASES
     masked padding_equivalence keras_attention directions optimizers)
 set(SEQ_CROSSCHECK_WORK ${CMAKE_CURRENT_BINARY_DIR}/crosscheck)
 
+# padding_equivalence walks the compiler's op table, which op_table prints.
+add_executable(seq_op_table ${CMAKE_CURRENT_SOURCE_DIR}/crosscheck/op_table.c)
+target_link_libraries(seq_op_table PRIVATE seqc_core)
+target_compile_options(seq_op_table PRIVATE ${SEQ_WARNINGS})
+set(SEQ_CROSSCHECK_ARGS_padding_equivalence --ops $<TARGET_FILE:seq_op_table>)
+
 foreach(case ${SEQ_CROSSCHECK_CASES})
   add_test(NAME crosscheck_${case}
     COMMAND ${SEQ_CROSSCHECK_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/crosscheck/${case}.py
-            --seqc $<TARGET_FILE:seqc> --work ${SEQ_CROSSCHECK_WORK})
+            --seqc $<TARGET_FILE:seqc> --work ${SEQ_CROSSCHECK_WORK}
+            ${SEQ_CROSSCHECK_ARGS_${case}})
   set_tests_properties(crosscheck_${case} PROPERTIES LABELS crosscheck TIMEOUT 1800)
 endforeach()
 
