@@ -34,7 +34,7 @@ typedef struct {
     seqrt_real *s_gru_z; /* [T * B * 96] */
     seqrt_real *s_gru_h; /* [(T + 1) * B * 32] */
     seqrt_real *s_gru_dh; /* [B * 32] */
-    seqrt_real *s_gru_rt; /* [3072] */
+    seqrt_real *s_gru_rt; /* [SEQRT_RNN_PACK_SIZE(32, 3)] */
     seqrt_real *s_gru_carry_h; /* [B * 32] */
     seqrt_real *s_gru_hh; /* [T * B * 96] */
     seqrt_real *g_t2;
@@ -65,7 +65,7 @@ static size_t model_layout(char_gru_buffers *b, char *base, int64_t B, const int
         b->s_gru_z = take(base, &off, T * B * 96);
         b->s_gru_h = take(base, &off, (T + 1) * B * 32);
         b->s_gru_dh = take(base, &off, B * 32);
-        b->s_gru_rt = take(base, &off, 3072);
+        b->s_gru_rt = take(base, &off, SEQRT_RNN_PACK_SIZE(32, 3));
         b->s_gru_hh = take(base, &off, T * B * 96);
     }
     b->grads_begin = base ? base + off : NULL;

@@ -32,7 +32,7 @@ typedef struct {
     seqrt_real *s_simple_rnn_z; /* [T * B * 8] */
     seqrt_real *s_simple_rnn_h; /* [(T + 1) * B * 8] */
     seqrt_real *s_simple_rnn_dh; /* [B * 8] */
-    seqrt_real *s_simple_rnn_rt; /* [64] */
+    seqrt_real *s_simple_rnn_rt; /* [SEQRT_RNN_PACK_SIZE(8, 1)] */
     seqrt_real *g_rnn;
     seqrt_real *g_probs;
     char *grads_begin, *grads_end; /* zeroed before each backward pass */
@@ -58,7 +58,7 @@ static size_t model_layout(hello_buffers *b, char *base, int64_t B, const int64_
         b->s_simple_rnn_z = take(base, &off, T * B * 8);
         b->s_simple_rnn_h = take(base, &off, (T + 1) * B * 8);
         b->s_simple_rnn_dh = take(base, &off, B * 8);
-        b->s_simple_rnn_rt = take(base, &off, 64);
+        b->s_simple_rnn_rt = take(base, &off, SEQRT_RNN_PACK_SIZE(8, 1));
     }
     b->grads_begin = base ? base + off : NULL;
     b->g_rnn = take(base, &off, B * 24);

@@ -32,7 +32,7 @@ typedef struct {
     seqrt_real *s_simple_rnn_z; /* [T * B * 32] */
     seqrt_real *s_simple_rnn_h; /* [(T + 1) * B * 32] */
     seqrt_real *s_simple_rnn_dh; /* [B * 32] */
-    seqrt_real *s_simple_rnn_rt; /* [1024] */
+    seqrt_real *s_simple_rnn_rt; /* [SEQRT_RNN_PACK_SIZE(32, 1)] */
     seqrt_real *g_t2;
     seqrt_real *g_y_hat;
     char *grads_begin, *grads_end; /* zeroed before each backward pass */
@@ -58,7 +58,7 @@ static size_t model_layout(simple_rnn_buffers *b, char *base, int64_t B, const i
         b->s_simple_rnn_z = take(base, &off, T * B * 32);
         b->s_simple_rnn_h = take(base, &off, (T + 1) * B * 32);
         b->s_simple_rnn_dh = take(base, &off, B * 32);
-        b->s_simple_rnn_rt = take(base, &off, 1024);
+        b->s_simple_rnn_rt = take(base, &off, SEQRT_RNN_PACK_SIZE(32, 1));
     }
     b->grads_begin = base ? base + off : NULL;
     b->g_t2 = take(base, &off, B * 32);

@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "seqrt_model.h"
+#include "seqrt_rnn.h" /* fused recurrent steps, for generated code */
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,138 @@
+/*
+ * rnn_step.c: the fused LSTM steps (runtime/src/rnn_step.c) against the
+ * unfused ones the generated code made before (seqrt_gemm per step, then a
+ * gate loop), and the thread team's barrier cost.
+ *
+ *   rnn_step [THREADS ...]        (default: 1 2)
+ *
+ * For each team size: the cost of one seqrt_team_barrier (median over 7
+ * jobs of 20,000 barriers each), then for the recurrent layers of W3
+ * (LSTM(64), LSTM(32), B=32, T=50) and W7 (LSTM(512), B=64, T=64) the
+ * milliseconds of one forward + backward pass over the sequence (median of
+ * 7), its GFLOP/s (the recurrent products only: 2 x 2 x T x B x U x 4U),
+ * fused and unfused. The unfused path runs on one thread plus OpenBLAS's
+ * threads (OPENBLAS_NUM_THREADS). Build (float32 libseqrt):
+ *
+ *   cc -O3 -fno-trapping-math -std=c11 -D_POSIX_C_SOURCE=200809L -Iruntime/include \
+ *      bench/rnn_step.c build/runtime/libseqrt.a $(pkg-config --cflags --libs openblas) \
+ *      -lm -pthread -o rnn_step
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seqrt.h"
+#include "seqrt_team.h"
+#include "timing.h"
+
+enum { REPS = 7, BARRIERS = 20000 };
+
+static void barrier_job(void *ctx, int tid, int n)
+{
+    (void)ctx, (void)tid, (void)n;
+    for (int i = 0; i < BARRIERS; i++) seqrt_team_barrier();
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
+    return v[n / 2];
+}
+
+/* The unfused steps, as the generated code wrote them. */
+static void unfused(int T, int B, int U, const float *rk, float *rt, float *z, float *h, float *c,
+                    float *dh, float *dc)
+{
+    const int G = 4 * U;
+    for (int t = 0; t < T; t++) {
+        float *zt = z + (size_t)t * B * G, *ht = h + (size_t)(t + 1) * B * U, *ct = c + (size_t)(t + 1) * B * U;
+        const float *hp = h + (size_t)t * B * U, *cp = c + (size_t)t * B * U;
+        seqrt_gemm(0, 0, B, G, U, 1, hp, U, rk, G, 1, zt, G);
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < U; j++) {
+                float *g = zt + (size_t)b * G;
+                const float ig = seqrt_sigmoid(g[j]), fg = seqrt_sigmoid(g[U + j]);
+                const float cg = seqrt_tanh(g[2 * U + j]), og = seqrt_sigmoid(g[3 * U + j]);
+                const float cn = fg * cp[b * U + j] + ig * cg;
+                ct[b * U + j] = cn;
+                ht[b * U + j] = og * seqrt_tanh(cn);
+                g[j] = ig, g[U + j] = fg, g[2 * U + j] = cg, g[3 * U + j] = og;
+            }
+    }
+    const int use_rt = seqrt_gemm_is_small(0, 0, B, U, G);
+    if (use_rt)
+        for (int i = 0; i < U; i++)
+            for (int k = 0; k < G; k++) rt[(size_t)k * U + i] = rk[(size_t)i * G + k];
+    for (int t = T - 1; t >= 0; t--) {
+        float *zt = z + (size_t)t * B * G;
+        const float *cp = c + (size_t)t * B * U, *ct = c + (size_t)(t + 1) * B * U;
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < U; j++) {
+                float *g = zt + (size_t)b * G;
+                const float ig = g[j], fg = g[U + j], cg = g[2 * U + j], og = g[3 * U + j];
+                const float a = seqrt_tanh(ct[b * U + j]), dhv = dh[b * U + j];
+                const float dcv = dc[b * U + j] + dhv * og * (1 - a * a);
+                g[j] = dcv * cg * ig * (1 - ig);
+                g[U + j] = dcv * cp[b * U + j] * fg * (1 - fg);
+                g[2 * U + j] = dcv * ig * (1 - cg * cg);
+                g[3 * U + j] = dhv * a * og * (1 - og);
+                dc[b * U + j] = dcv * fg;
+                dh[b * U + j] = 0;
+            }
+        if (use_rt)
+            seqrt_gemm(0, 0, B, U, G, 1, zt, G, rt, U, 1, dh, U);
+        else
+            seqrt_gemm(0, 1, B, U, G, 1, zt, G, rk, G, 1, dh, U);
+    }
+}
+
+static void layer(const char *name, int T, int B, int U)
+{
+    const size_t G = 4 * (size_t)U, nz = (size_t)T * B * G, nh = (size_t)(T + 1) * B * U;
+    float *rk = malloc(G * U * sizeof *rk), *pk = malloc((size_t)SEQRT_RNN_PACK_SIZE(U, 4) * sizeof *pk);
+    float *z0 = malloc(nz * sizeof *z0), *z = malloc(nz * sizeof *z);
+    float *h = calloc(nh, sizeof *h), *c = calloc(nh, sizeof *c);
+    float *dh = calloc((size_t)B * U, sizeof *dh), *dc = calloc((size_t)B * U, sizeof *dc);
+    for (size_t i = 0; i < G * U; i++) rk[i] = (float)((double)rand() / RAND_MAX - 0.5) * 0.2f;
+    for (size_t i = 0; i < nz; i++) z0[i] = (float)((double)rand() / RAND_MAX - 0.5);
+    const double gflop = 2.0 * 2.0 * T * B * U * (double)G * 1e-9;
+    double tf[REPS], tu[REPS];
+    for (int r = 0; r < REPS; r++) {
+        memcpy(z, z0, nz * sizeof *z);
+        for (int i = 0; i < B * U; i++) dh[i] = 0.01f, dc[i] = 0;
+        double t0 = bench_now();
+        seqrt_lstm_forward(T, B, U, rk, pk, z, h, c);
+        seqrt_lstm_backward(T, B, U, rk, pk, z, c, NULL, 0, dh, dc);
+        tf[r] = bench_now() - t0;
+        memcpy(z, z0, nz * sizeof *z);
+        for (int i = 0; i < B * U; i++) dh[i] = 0.01f, dc[i] = 0;
+        t0 = bench_now();
+        unfused(T, B, U, rk, pk, z, h, c, dh, dc);
+        tu[r] = bench_now() - t0;
+    }
+    const double f = median(tf, REPS), u = median(tu, REPS);
+    printf("  %-10s T=%d B=%d U=%d: fused %.3f ms (%.1f GFLOP/s), unfused %.3f ms (%.1f GFLOP/s), %.2fx\n",
+           name, T, B, U, f * 1e3, gflop / f, u * 1e3, gflop / u, u / f);
+    free(rk), free(pk), free(z0), free(z), free(h), free(c), free(dh), free(dc);
+}
+
+int main(int argc, char **argv)
+{
+    int counts[8] = {1, 2}, nc = 2;
+    if (argc > 1)
+        for (nc = 0; nc < argc - 1 && nc < 8; nc++) counts[nc] = atoi(argv[nc + 1]);
+    for (int i = 0; i < nc; i++) {
+        seqrt_team_set_threads(counts[i]);
+        double tb[REPS];
+        for (int r = 0; r < REPS; r++) {
+            const double t0 = bench_now();
+            seqrt_team_run(barrier_job, NULL);
+            tb[r] = (bench_now() - t0) / BARRIERS;
+        }
+        printf("team of %d: barrier %.3f us\n", counts[i], median(tb, REPS) * 1e6);
+        layer("W3 LSTM64", 50, 32, 64);
+        layer("W3 LSTM32", 50, 32, 32);
+        layer("W7", 64, 64, 512);
+    }
+    return 0;
+}
