@@ -20,7 +20,6 @@ import fcntl
 import json
 import os
 import pty
-import select
 import struct
 import subprocess
 import sys
@@ -134,11 +133,7 @@ def pty_run(cmd, cols, env=None):
                          stderr=subprocess.PIPE, env=env)
     os.close(slave)
     out = b""
-    while True:
-        ready, _, _ = select.select([master], [], [], 60)
-        if not ready:
-            p.kill()
-            sys.exit(f"FAILED: no output for 60 s from {cmd}")
+    while True:   # no deadline: a slow machine is not a failure (ctest catches hangs)
         try:
             chunk = os.read(master, 65536)
         except OSError:   # EIO: the program has closed the terminal
