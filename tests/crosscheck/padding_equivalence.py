@@ -39,7 +39,7 @@ CASES = [
     {"seq": "pad_recurrent.seq", "inputs": {"ids": ("ids", 9)}, "targets": {"y": ("T", 2)},
      "outputs": ["p"], "per_step": True},
     {"seq": "pad_merge.seq", "inputs": {"ids": ("ids", 9), "x": ("floats", 3)},
-     "targets": {"y": ("T", 2)}, "outputs": ["p"], "per_step": True},
+     "targets": {"y": ("T", 2), "z": ("T", 2)}, "outputs": ["p", "q"], "per_step": True},
     {"seq": "pad_attention.seq", "inputs": {"ids": ("ids", 9)}, "targets": {"y": ("T", 2)},
      "outputs": ["p"], "per_step": True},
     {"seq": "pad_vectors.seq", "inputs": {"ids": ("ids", 9)},
