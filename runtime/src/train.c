@@ -717,7 +717,9 @@ int seqrt_train_resume_options(seqrt_train_options *o, const char *path, seqrt_e
     if (!rc) rc = meta_range(path, "train.lr0", lr0, 1, 1e-300, 1e300, 0, err);
     if (!rc && !(lr0[0] > 0))
         rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: metadata 'train.lr0' must be positive", path);
-    if (!rc) rc = seqrt_lr_parse(&o->schedule, seqrt_st_meta(&f, "train.schedule"), err);
+    seqrt_error lr_err = {0};   /* the parser's message, with the file and key */
+    if (!rc && (rc = seqrt_lr_parse(&o->schedule, seqrt_st_meta(&f, "train.schedule"), &lr_err)))
+        rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: metadata 'train.schedule': %s", path, lr_err.msg);
     if (!rc) rc = meta_i64(&f, path, "train.patience", 0, MAX, &o->patience, err);
     if (!rc) rc = meta_i64(&f, path, "train.restore_best", 0, 1, &best, err);
     if (!rc) rc = meta_i64(&f, path, "train.checkpoint_every", 0, MAX, &o->checkpoint_every, err);
