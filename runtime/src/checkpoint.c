@@ -29,14 +29,6 @@
 #include "seqrt_checked.h"
 
 #define FORMAT "seqc-1"
-#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME UINT64_C(0x100000001b3)
-
-static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * FNV_PRIME;
-    return h;
-}
 
 /* The hash of reals as the writer lays them out: little-endian. */
 static uint64_t fnv1a_reals(uint64_t h, const seqrt_real *x, size_t n)
@@ -52,7 +44,7 @@ static uint64_t fnv1a_reals(uint64_t h, const seqrt_real *x, size_t n)
             memcpy(&w, &x[i], 8);
             seqrt_put_le64(b, w);
         }
-        h = fnv1a(h, b, sizeof(seqrt_real));
+        h = seqrt_fnv1a(h, b, sizeof(seqrt_real));
     }
     return h;
 }
@@ -60,16 +52,16 @@ static uint64_t fnv1a_reals(uint64_t h, const seqrt_real *x, size_t n)
 /* The model's parameter table: every name and shape, in table order. */
 static uint64_t structure_hash(const seqrt_model *m)
 {
-    uint64_t h = FNV_OFFSET;
+    uint64_t h = SEQRT_FNV_OFFSET;
     for (int i = 0; i < m->n_params; i++) {
         const seqrt_param *p = &m->params[i];
-        h = fnv1a(h, (const unsigned char *)p->name, strlen(p->name) + 1);
+        h = seqrt_fnv1a(h, (const unsigned char *)p->name, strlen(p->name) + 1);
         for (int k = 0; k < p->ndim; k++) {
             unsigned char b[8];
             seqrt_put_le64(b, (uint64_t)p->shape[k]);
-            h = fnv1a(h, b, 8);
+            h = seqrt_fnv1a(h, b, 8);
         }
-        h = fnv1a(h, (const unsigned char *)"", 1);
+        h = seqrt_fnv1a(h, (const unsigned char *)"", 1);
     }
     return h;
 }
@@ -78,12 +70,12 @@ static uint64_t structure_hash(const seqrt_model *m)
  * checksum.meta itself. */
 static uint64_t meta_hash(const char *const *meta, int n)
 {
-    uint64_t h = FNV_OFFSET;
+    uint64_t h = SEQRT_FNV_OFFSET;
     for (int i = 0; i < n; i++) {
         const char *k = meta[2 * i] ? meta[2 * i] : "", *v = meta[2 * i + 1] ? meta[2 * i + 1] : "";
         if (strcmp(k, "checksum.meta") == 0) continue;
-        h = fnv1a(h, (const unsigned char *)k, strlen(k) + 1);
-        h = fnv1a(h, (const unsigned char *)v, strlen(v) + 1);
+        h = seqrt_fnv1a(h, (const unsigned char *)k, strlen(k) + 1);
+        h = seqrt_fnv1a(h, (const unsigned char *)v, strlen(v) + 1);
     }
     return h;
 }
@@ -97,9 +89,9 @@ static int file_data_hash(const char *path, uint64_t *out, seqrt_error *err)
     int rc = SEQRT_OK;
     if (fread(buf, 1, 8, f) != 8 || fseeko(f, (off_t)(8 + seqrt_le64(buf)), SEEK_SET) != 0)
         rc = seqrt_errorf(err, SEQRT_EIO, "%s: cannot read the data section", path);
-    uint64_t h = FNV_OFFSET;
+    uint64_t h = SEQRT_FNV_OFFSET;
     size_t n;
-    while (!rc && (n = fread(buf, 1, sizeof buf, f)) > 0) h = fnv1a(h, buf, n);
+    while (!rc && (n = fread(buf, 1, sizeof buf, f)) > 0) h = seqrt_fnv1a(h, buf, n);
     if (!rc && ferror(f)) rc = seqrt_errorf(err, SEQRT_EIO, "%s: read failed", path);
     fclose(f);
     *out = h;
@@ -145,7 +137,7 @@ int seqrt_checkpoint_save_extra(const char *path, const seqrt_model *m, const se
     char **names = calloc((size_t)n + 1, sizeof *names);
     const char **meta = calloc(2 * (size_t)n_meta + 1, sizeof *meta);
     if (!t || !names || !meta) rc = seqrt_errorf(err, SEQRT_ENOMEM, "%s: out of memory", path);
-    uint64_t h = FNV_OFFSET;
+    uint64_t h = SEQRT_FNV_OFFSET;
     for (int i = 0; !rc && i < np; i++) {
         const seqrt_param *p = &m->params[i % m->n_params];
         int s = i / m->n_params;   /* 0: the weights, then slot s - 1 */

@@ -44,6 +44,15 @@ static inline void seqrt_put_le64(unsigned char *p, uint64_t v)
     for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
 
+/* ---- FNV-1a 64: the checksums of checkpoints and of resumed runs' data ---- */
+#define SEQRT_FNV_OFFSET UINT64_C(0xcbf29ce484222325)
+static inline uint64_t seqrt_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ c[i]) * UINT64_C(0x100000001b3);
+    return h;
+}
+
 /* ---- fileio.c: whole-file reads and atomic writes ---- */
 
 /* Size in bytes of an open file (seekable regular file), or -1. */

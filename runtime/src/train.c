@@ -4,8 +4,9 @@
  * Keras's fit semantics: the last validation_split of the samples validates,
  * the rest is reshuffled every epoch, the last partial batch is kept, the
  * objective is sum_i weight_i * loss_i, and the epoch's loss is the batch
- * losses' mean weighted by batch size. Also predict, one-batch gradients
- * and the finite-difference gradient check.
+ * losses' mean weighted by batch size. Also predict and one-batch
+ * gradients; the resumable state is in train_state.c, the finite-difference
+ * gradient check in gradcheck.c.
  *
  * Everything a step touches (batch buffers, outputs, their gradients and
  * padding masks, parameter gradients, optimizer state, the workspace) is
@@ -16,38 +17,13 @@
  * are zeroed once when the workspace is made and then carried, as Keras's
  * fit never resets them.
  */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "internal.h"
+#include "train_internal.h"
 #include "seqrt_checked.h"
 
 #define STREAM_SHUFFLE UINT64_C(0x7368756600000000)   /* "shuf" + epoch */
-#define STREAM_PICK UINT64_C(0x7069636b00000000)      /* "pick" + param */
-
-/* The buffers for batches of up to B samples of one dataset. */
-typedef struct {
-    const seqrt_model *m;
-    const seqrt_dataset *d;
-    int64_t B;
-    void **xb, **yb;             /* per input / target: B rows */
-    seqrt_real **out, **dout;    /* per output: B * out_row */
-    uint8_t **mask;              /* per output: B * positions, valid = 1 */
-    int *masked;                 /* per output: the last forward gave a mask */
-    int64_t *out_row;
-    int64_t *npos, *ncls;        /* per loss: positions per sample, classes */
-    double *loss_val;            /* per loss: last batch's mean */
-    seqrt_real *grads;
-    void *ws;
-    int64_t *idx;                /* [n_samples] sample order */
-    int n_met;
-    seqrt_metric *met;
-    int *met_loss;               /* the loss whose output and target it scores */
-    unsigned *met_bit;           /* as asked (for its name), before resolving */
-    double sum_total, sum_n, *sum_loss;   /* running epoch means */
-} Run;
 
 static double now(void)
 {
@@ -63,7 +39,7 @@ static void *alloc_array(size_t n, size_t size, int *failed)
     return p;
 }
 
-static void run_close(Run *r)
+void seqrt_run_close(Run *r)
 {
     for (int i = 0; r->xb && i < r->d->n_x; i++) free(r->xb[i]);
     for (int i = 0; r->yb && i < r->d->n_y; i++) free(r->yb[i]);
@@ -151,11 +127,11 @@ static int run_open(Run *r, const seqrt_model *m, const seqrt_dataset *d, int64_
     r->grads = alloc_array(m->param_count, sizeof *r->grads, &f);
     r->idx = alloc_array((size_t)d->n_samples, sizeof *r->idx, &f);
     if (f) {
-        run_close(r);
+        seqrt_run_close(r);
         return seqrt_errorf(err, SEQRT_ENOMEM, "out of memory");
     }
     if ((rc = run_shapes(r, err))) {
-        run_close(r);
+        seqrt_run_close(r);
         return rc;
     }
     run_metrics(r);
@@ -176,7 +152,7 @@ static int run_open(Run *r, const seqrt_model *m, const seqrt_dataset *d, int64_
     }
     for (int64_t s = 0; s < d->n_samples; s++) r->idx[s] = s;
     if (f) {
-        run_close(r);
+        seqrt_run_close(r);
         return seqrt_errorf(err, SEQRT_ENOMEM, "out of memory for batch buffers (batch %lld)",
                             (long long)B);
     }
@@ -211,7 +187,7 @@ static int step_key(uint64_t seed, int64_t iteration)
 
 /* sum_i weight_i * loss_i over a batch of b; with_grad also fills dout
  * (zeroed first: several losses may score one output). */
-static double batch_loss(Run *r, int64_t b, int with_grad)
+double seqrt_run_loss(Run *r, int64_t b, int with_grad)
 {
     const seqrt_model *m = r->m;
     if (with_grad)
@@ -228,7 +204,7 @@ static double batch_loss(Run *r, int64_t b, int with_grad)
     return total;
 }
 
-static void run_backward(Run *r, const seqrt_real *params, int64_t b)
+void seqrt_run_backward(Run *r, const seqrt_real *params, int64_t b)
 {
     memset(r->grads, 0, r->m->param_count * sizeof *r->grads);
     r->m->backward(r->grads, (const seqrt_real *const *)r->dout, params, (const void *const *)r->xb,
@@ -288,41 +264,11 @@ static void evaluate(Run *r, const seqrt_real *params, int64_t first, int64_t n)
         int64_t b = n - s < r->B ? n - s : r->B;
         seqrt_dataset_gather(r->d, r->idx + first + s, b, r->xb, r->yb);
         run_forward(r, params, b, 0);
-        accum_batch(r, batch_loss(r, b, 0), b);
+        accum_batch(r, seqrt_run_loss(r, b, 0), b);
     }
 }
 
 /* ---- training ---- */
-
-typedef struct {
-    double best;
-    int64_t wait, best_epoch;
-} EarlyStop;
-
-typedef struct {
-    Run run;
-    seqrt_optim opt;
-    seqrt_train_options o;
-    const seqrt_model *m;
-    const seqrt_dataset *d;
-    seqrt_real *params;
-    int64_t n_train, n_val;
-    int64_t saved_epoch;         /* last epoch written to save_path; -1: none */
-    int64_t start_epoch, end_epoch;   /* epochs done before this run; the last to run */
-    int64_t resume_step;         /* steps of epoch start_epoch + 1 done before (resume) */
-    int64_t steps;               /* per epoch */
-    size_t state_bytes;          /* streams: the stateful layers' carried states,
-                                    the workspace's first bytes; 0: none */
-    seqrt_real *resume_states;   /* their values at the resumed step, or NULL */
-    double lr0;
-    seqrt_plateau plateau;
-    EarlyStop es;
-    seqrt_real *best;            /* restore_best: the best epoch's weights */
-    seqrt_history hist;
-    uint64_t data_hash;
-    seqrt_train_result res;
-    int rank, ranks;             /* data-parallel: this process, all (dist.c) */
-} Train;
 
 seqrt_train_options seqrt_train_defaults(const seqrt_model *m)
 {
@@ -418,7 +364,7 @@ static int train_step(Train *t, int64_t epoch, int64_t step, int64_t first, int6
         seqrt_dataset_gather(r->d, r->idx + first, b, r->xb, r->yb);
         run_forward(r, t->params, b, step_key(t->o.seed, t->opt.iterations));
         if ((rc = model_numerics(t, 0, b, epoch, step, err))) return rc;
-        total = batch_loss(r, b, 1);
+        total = seqrt_run_loss(r, b, 1);
     }
     /* Every rank stops together, or none: a lone stop would leave the rest
      * waiting in the sum below. */
@@ -426,7 +372,7 @@ static int train_step(Train *t, int64_t epoch, int64_t step, int64_t first, int6
     if (seqrt_dist_any(bad)) return stop_value(t, "loss", bad ? total : NAN, epoch, step, err);
     if (b > 0) {
         accum_batch(r, total, b);
-        run_backward(r, t->params, b);
+        seqrt_run_backward(r, t->params, b);
         if ((rc = model_numerics(t, 1, b, epoch, step, err))) return rc;
     } else {
         memset(r->grads, 0, t->m->param_count * sizeof *r->grads);
@@ -459,360 +405,6 @@ static void accum_reduce(Run *r)
         seqrt_dist_sum(m, 2);
         r->met[k].total = m[0], r->met[k].count = m[1];
     }
-}
-
-/* ---- resumable state: "train.*" metadata ---- */
-
-#define FNV_OFFSET UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME UINT64_C(0x100000001b3)
-
-static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ c[i]) * FNV_PRIME;
-    return h;
-}
-
-/* What a resumed run must see again: every array's bytes. */
-static uint64_t data_hash(const seqrt_dataset *d)
-{
-    uint64_t h = FNV_OFFSET;
-    for (int i = 0; i < d->n_x + d->n_y; i++) {
-        const seqrt_array *a = i < d->n_x ? &d->x[i] : &d->y[i - d->n_x];
-        if (a->data)
-            h = fnv_bytes(h, a->data, (size_t)a->count * (a->is_int ? sizeof(int32_t) : sizeof(seqrt_real)));
-    }
-    return h;
-}
-
-enum { N_STATE = 24 };
-
-/* The keys and values of one checkpoint, with the storage they need. */
-typedef struct {
-    const char *meta[2 * (N_STATE + 64)];
-    int n;
-    char num[N_STATE][64];
-    int n_num;
-    seqrt_strbuf acc;
-    char *history;
-    seqrt_st_tensor *best;       /* best.<param> tensors, then train.states */
-    int n_tensors;
-    char **best_names;
-    int64_t states_shape[1];
-} State;
-
-static void put(State *s, const char *key, const char *value)
-{
-    s->meta[2 * s->n] = key;
-    s->meta[2 * s->n + 1] = value ? value : "";
-    s->n++;
-}
-
-static void put_num(State *s, const char *key, const char *fmt, ...) SEQRT_PRINTF(3, 4);
-static void put_num(State *s, const char *key, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->num[s->n_num], sizeof s->num[0], fmt, ap);
-    va_end(ap);
-    put(s, key, s->num[s->n_num++]);
-}
-
-static void state_free(State *s, int n_params)
-{
-    free(s->acc.s);
-    free(s->history);
-    for (int i = 0; s->best_names && i < n_params; i++) free(s->best_names[i]);
-    free(s->best_names);
-    free(s->best);
-}
-
-/* The epoch's running sums: loss totals, then each metric's total, count. */
-static void state_acc(State *s, const Run *r)
-{
-    seqrt_strbuf_printf(&s->acc, "%.17g %.17g", r->sum_total, r->sum_n);
-    for (int i = 0; i < r->m->n_losses; i++) seqrt_strbuf_printf(&s->acc, " %.17g", r->sum_loss[i]);
-    for (int k = 0; k < r->n_met; k++)
-        seqrt_strbuf_printf(&s->acc, " %.17g %.17g", r->met[k].total, r->met[k].count);
-}
-
-static int state_best(State *s, const Train *t)
-{
-    const seqrt_model *m = t->m;
-    s->best = calloc((size_t)m->n_params + 2, sizeof *s->best);
-    s->best_names = calloc((size_t)m->n_params + 1, sizeof *s->best_names);
-    if (!s->best || !s->best_names) return SEQRT_ENOMEM;
-    for (int i = 0; i < m->n_params; i++) {
-        size_t n = strlen(m->params[i].name) + 6;
-        if (!(s->best_names[i] = malloc(n))) return SEQRT_ENOMEM;
-        snprintf(s->best_names[i], n, "best.%s", m->params[i].name);
-        s->best[i] = (seqrt_st_tensor){s->best_names[i], t->best + m->params[i].offset,
-                                       m->params[i].ndim, m->params[i].shape};
-    }
-    s->n_tensors = m->n_params;
-    return SEQRT_OK;
-}
-
-/* Mid-epoch with streams: the stateful layers' states, so the resumed run
- * continues each stream where it stopped (bit-identical to no stop). */
-static int state_streams(State *s, const Train *t, int64_t step)
-{
-    if (!t->state_bytes || step == 0) return SEQRT_OK;
-    if (!s->best && !(s->best = calloc(2, sizeof *s->best))) return SEQRT_ENOMEM;
-    s->states_shape[0] = (int64_t)(t->state_bytes / sizeof(seqrt_real));
-    s->best[s->n_tensors++] = (seqrt_st_tensor){"train.states", (const seqrt_real *)t->run.ws, 1,
-                                                s->states_shape};
-    return SEQRT_OK;
-}
-
-static int state_build(State *s, const Train *t, int64_t done, int64_t step)
-{
-    const seqrt_train_options *o = &t->o;
-    char sched[96];
-    seqrt_lr_format(&o->schedule, sched, sizeof sched);
-    for (int i = 0; i < o->n_meta && s->n < 64; i++) put(s, o->meta[2 * i], o->meta[2 * i + 1]);
-    put_num(s, "train.epochs_total", "%lld", (long long)t->end_epoch);
-    put_num(s, "train.epoch", "%lld", (long long)done);
-    put_num(s, "train.step", "%lld", (long long)step);
-    put_num(s, "train.batch_size", "%lld", (long long)o->batch_size);
-    put_num(s, "train.seed", "%llu", (unsigned long long)o->seed);
-    put_num(s, "train.validation_split", "%.17g", o->validation_split);
-    put_num(s, "train.validation_samples", "%lld", (long long)o->validation_samples);
-    put_num(s, "train.shuffle", "%d", o->shuffle);
-    put_num(s, "train.streams", "%d", o->streams);
-    put_num(s, "train.lr0", "%.17g", t->lr0);
-    put_num(s, "train.lr", "%.17g", t->opt.learning_rate);
-    put_num(s, "train.schedule", "%s", sched);
-    put_num(s, "train.patience", "%lld", (long long)o->patience);
-    put_num(s, "train.restore_best", "%d", o->restore_best);
-    put_num(s, "train.checkpoint_every", "%lld", (long long)o->checkpoint_every);
-    put_num(s, "train.n_samples", "%lld", (long long)t->d->n_samples);
-    put_num(s, "train.data_hash", "%016llx", (unsigned long long)t->data_hash);
-    put_num(s, "train.plateau", "%.17g %lld %.17g", t->plateau.best, (long long)t->plateau.wait, t->plateau.lr);
-    put_num(s, "train.early_stopping", "%.17g %lld %lld", t->es.best, (long long)t->es.wait,
-            (long long)t->es.best_epoch);
-    state_acc(s, &t->run);
-    put(s, "train.acc", s->acc.s);
-    s->history = seqrt_history_csv(&t->hist);
-    put(s, "train.history", s->history);
-    if (s->acc.failed || !s->history) return SEQRT_ENOMEM;
-    int rc = t->best && t->es.best_epoch > 0 ? state_best(s, t) : SEQRT_OK;
-    return rc ? rc : state_streams(s, t, step);
-}
-
-/* Weights, optimizer state and everything a resumed run needs, after
- * `done` epochs and `step` steps of the next. */
-static int save_state(const Train *t, const char *path, int64_t done, int64_t step, seqrt_error *err)
-{
-    State s;
-    memset(&s, 0, sizeof s);
-    int rc = state_build(&s, t, done, step);
-    if (rc) {
-        state_free(&s, t->m->n_params);
-        return seqrt_errorf(err, SEQRT_ENOMEM, "%s: out of memory", path);
-    }
-    seqrt_checkpoint_extra x = {s.n, s.meta, s.n_tensors, s.best};
-    rc = seqrt_checkpoint_save_extra(path, t->m, t->params, &t->opt, done, &x, err);
-    state_free(&s, t->m->n_params);
-    return rc;
-}
-
-/* The --save file: weights, optimizer state and the caller's metadata
- * (the same bytes for the same run, however it was interrupted). */
-static int save_weights(const Train *t, const char *path, int64_t done, seqrt_error *err)
-{
-    seqrt_checkpoint_extra x = {t->o.n_meta, t->o.meta, 0, NULL};
-    return seqrt_checkpoint_save_extra(path, t->m, t->params, &t->opt, done, &x, err);
-}
-
-/* ---- reading the state back ---- */
-
-/* Every number of the resume state is range-checked as strictly as the
- * tensors: a count from a file never wraps, loops for ever or indexes out
- * of bounds. */
-static int meta_i64(const seqrt_st_file *f, const char *path, const char *key, int64_t lo, int64_t hi,
-                    int64_t *out, seqrt_error *err)
-{
-    return seqrt_meta_count(seqrt_st_meta(f, key), path, key, lo, hi, out, err);
-}
-
-/* out[i] within [lo, hi]; infinities allowed only where inf_ok (an early
- * stopping or plateau "best" that nothing has beaten yet). */
-static int meta_range(const char *path, const char *key, const double *v, int n, double lo, double hi,
-                      int inf_ok, seqrt_error *err)
-{
-    for (int i = 0; i < n; i++)
-        if (isnan(v[i]) || (!inf_ok && isinf(v[i])) || (isfinite(v[i]) && (v[i] < lo || v[i] > hi)))
-            return seqrt_errorf(err, SEQRT_EFORMAT, "%s: metadata '%s': %g is not in [%g, %g]", path, key,
-                                v[i], lo, hi);
-    return SEQRT_OK;
-}
-
-/* A whole number in [0, SEQRT_MAX_COUNT] held as a double. */
-static int meta_whole(const char *path, const char *key, double v, seqrt_error *err)
-{
-    if (!(v >= 0 && v <= (double)SEQRT_MAX_COUNT && v == floor(v)))
-        return seqrt_errorf(err, SEQRT_EFORMAT, "%s: metadata '%s': %g is not a whole count", path, key, v);
-    return SEQRT_OK;
-}
-
-static int meta_u64(const seqrt_st_file *f, const char *path, const char *key, uint64_t *out,
-                    int base, seqrt_error *err)
-{
-    const char *v = seqrt_st_meta(f, key);
-    char *end;
-    errno = 0;
-    unsigned long long x = v ? strtoull(v, &end, base) : 0;
-    if (!v || errno || *end || end == v)
-        return seqrt_errorf(err, SEQRT_EFORMAT, "%s: %s '%s' in the metadata", path,
-                            v ? "bad" : "no", key);
-    *out = x;
-    return SEQRT_OK;
-}
-
-/* n numbers separated by spaces. */
-static int meta_doubles(const seqrt_st_file *f, const char *path, const char *key, double *out, int n,
-                        seqrt_error *err)
-{
-    const char *v = seqrt_st_meta(f, key);
-    if (!v) return seqrt_errorf(err, SEQRT_EFORMAT, "%s: no '%s' in the metadata", path, key);
-    for (int i = 0; i < n; i++) {
-        char *end;
-        errno = 0;
-        while (*v == ' ') v++;
-        if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))   /* strtod's hexadecimal */
-            return seqrt_errorf(err, SEQRT_EFORMAT, "%s: '%s' holds a hexadecimal number", path, key);
-        out[i] = strtod(v, &end);
-        if (errno == EINVAL || end == v)
-            return seqrt_errorf(err, SEQRT_EFORMAT, "%s: '%s' holds fewer than %d numbers", path, key, n);
-        v = end;
-    }
-    while (*v == ' ') v++;
-    if (*v) return seqrt_errorf(err, SEQRT_EFORMAT, "%s: '%s' holds more than %d numbers", path, key, n);
-    return SEQRT_OK;
-}
-
-int seqrt_train_resume_options(seqrt_train_options *o, const char *path, seqrt_error *err)
-{
-    seqrt_st_file f;
-    int rc = seqrt_st_load(&f, path, err);
-    if (rc) return rc;
-    if (!seqrt_st_meta(&f, "train.epochs_total")) {
-        seqrt_st_free(&f);
-        return seqrt_errorf(err, SEQRT_EINVAL, "%s: not a resumable checkpoint (no training state; "
-                            "--load starts a new run from its weights)", path);
-    }
-    int64_t shuffle = 1, streams = 0, best = 0;
-    double split[1] = {0}, lr0[1] = {0};
-    const int64_t MAX = SEQRT_MAX_COUNT;
-    rc = meta_i64(&f, path, "train.epochs_total", 0, MAX, &o->epochs, err);
-    if (!rc) rc = meta_i64(&f, path, "train.batch_size", 1, INT32_MAX, &o->batch_size, err);
-    if (!rc) rc = meta_u64(&f, path, "train.seed", &o->seed, 10, err);
-    if (!rc) rc = meta_doubles(&f, path, "train.validation_split", split, 1, err);
-    if (!rc) rc = meta_range(path, "train.validation_split", split, 1, 0, 0.999999, 0, err);
-    if (!rc) rc = meta_i64(&f, path, "train.validation_samples", 0, MAX, &o->validation_samples, err);
-    if (!rc) rc = meta_i64(&f, path, "train.shuffle", 0, 1, &shuffle, err);
-    if (!rc) rc = meta_i64(&f, path, "train.streams", 0, 1, &streams, err);
-    if (!rc) rc = meta_doubles(&f, path, "train.lr0", lr0, 1, err);
-    if (!rc) rc = meta_range(path, "train.lr0", lr0, 1, 1e-300, 1e300, 0, err);
-    if (!rc && !(lr0[0] > 0))
-        rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: metadata 'train.lr0' must be positive", path);
-    seqrt_error lr_err = {0};   /* the parser's message, with the file and key */
-    if (!rc && (rc = seqrt_lr_parse(&o->schedule, seqrt_st_meta(&f, "train.schedule"), &lr_err)))
-        rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: metadata 'train.schedule': %s", path, lr_err.msg);
-    if (!rc) rc = meta_i64(&f, path, "train.patience", 0, MAX, &o->patience, err);
-    if (!rc) rc = meta_i64(&f, path, "train.restore_best", 0, 1, &best, err);
-    if (!rc) rc = meta_i64(&f, path, "train.checkpoint_every", 0, MAX, &o->checkpoint_every, err);
-    seqrt_st_free(&f);
-    o->validation_split = split[0];
-    o->learning_rate = lr0[0];
-    o->shuffle = (int)shuffle;
-    o->streams = (int)streams;
-    o->restore_best = (int)best;
-    o->resume_path = path;
-    return rc;
-}
-
-/* The streams' carried states at the resumed step (train.states), kept
- * until the resumed epoch has zeroed them. A checkpoint of an earlier
- * version has none: the epoch then continues from zero states. */
-static int load_streams(Train *t, const seqrt_st_file *f, const char *path, seqrt_error *err)
-{
-    const seqrt_st_entry *e = seqrt_st_find(f, "train.states");
-    if (!e) return SEQRT_OK;
-    if (!t->state_bytes || t->resume_step == 0 || e->ndim != 1 ||
-        e->count != (int64_t)(t->state_bytes / sizeof(seqrt_real)))
-        return seqrt_errorf(err, SEQRT_EFORMAT, "%s: tensor 'train.states' holds %lld values; this model's "
-                            "streams carry %lld at step %lld", path, (long long)e->count,
-                            (long long)(t->state_bytes / sizeof(seqrt_real)), (long long)t->resume_step);
-    if (!(t->resume_states = malloc(t->state_bytes)))
-        return seqrt_errorf(err, SEQRT_ENOMEM, "out of memory");
-    memcpy(t->resume_states, e->data, t->state_bytes);
-    return SEQRT_OK;
-}
-
-/* The run's counters, schedule and early-stopping state, history, running
- * sums and best weights, after weights and optimizer state are in. */
-static int load_state(Train *t, const char *path, seqrt_error *err)
-{
-    seqrt_st_file f;
-    int rc = seqrt_st_load(&f, path, err);
-    if (rc) return rc;
-    int64_t n_samples = 0;
-    uint64_t hash = 0;
-    double pl[3], es[3], lr[1];
-    Run *r = &t->run;
-    int n_acc = 2 + t->m->n_losses + 2 * r->n_met;
-    double *acc = calloc((size_t)n_acc, sizeof *acc);
-    if (!acc) rc = seqrt_errorf(err, SEQRT_ENOMEM, "out of memory");
-    if (!rc) rc = meta_i64(&f, path, "train.epoch", 0, t->o.epochs, &t->start_epoch, err);
-    if (!rc) rc = meta_i64(&f, path, "train.step", 0, t->steps, &t->resume_step, err);
-    if (!rc) rc = meta_i64(&f, path, "train.n_samples", 0, SEQRT_MAX_COUNT, &n_samples, err);
-    if (!rc) rc = meta_u64(&f, path, "train.data_hash", &hash, 16, err);
-    if (!rc && (n_samples != t->d->n_samples || hash != t->data_hash))
-        rc = seqrt_errorf(err, SEQRT_EINVAL, "%s: the run was trained on other data (%lld samples, "
-                          "hash %016llx; these are %lld samples, hash %016llx): give the same data",
-                          path, (long long)n_samples, (unsigned long long)hash,
-                          (long long)t->d->n_samples, (unsigned long long)t->data_hash);
-    if (!rc) rc = meta_doubles(&f, path, "train.lr", lr, 1, err);
-    if (!rc) rc = meta_doubles(&f, path, "train.plateau", pl, 3, err);
-    if (!rc) rc = meta_doubles(&f, path, "train.early_stopping", es, 3, err);
-    if (!rc) rc = meta_doubles(&f, path, "train.acc", acc, n_acc, err);
-    if (!rc) rc = meta_range(path, "train.lr", lr, 1, 0, 1e300, 0, err);
-    if (!rc) rc = meta_range(path, "train.plateau", pl, 3, -1e300, 1e300, 1, err);
-    if (!rc) rc = meta_range(path, "train.early_stopping", es, 3, -1e300, 1e300, 1, err);
-    if (!rc) rc = meta_range(path, "train.acc", acc, n_acc, -1e300, 1e300, 0, err);
-    if (!rc) rc = meta_whole(path, "train.plateau", pl[1], err);
-    if (!rc) rc = meta_whole(path, "train.early_stopping", es[1], err);
-    if (!rc) rc = meta_whole(path, "train.early_stopping", es[2], err);
-    if (!rc && !(pl[2] > 0 && isfinite(pl[2])))
-        rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: metadata 'train.plateau': rate %g is not positive", path, pl[2]);
-    if (!rc) rc = load_streams(t, &f, path, err);
-    if (!rc && seqrt_st_meta(&f, "train.history"))
-        rc = seqrt_history_parse(&t->hist, seqrt_st_meta(&f, "train.history"), err);
-    if (!rc) {
-        t->opt.learning_rate = lr[0];
-        t->plateau = (seqrt_plateau){pl[0], (int64_t)pl[1], pl[2]};
-        t->es = (EarlyStop){es[0], (int64_t)es[1], (int64_t)es[2]};
-        r->sum_total = acc[0];
-        r->sum_n = acc[1];
-        for (int i = 0; i < t->m->n_losses; i++) r->sum_loss[i] = acc[2 + i];
-        for (int k = 0; k < r->n_met; k++) {
-            r->met[k].total = acc[2 + t->m->n_losses + 2 * k];
-            r->met[k].count = acc[3 + t->m->n_losses + 2 * k];
-        }
-    }
-    for (int i = 0; !rc && t->best && t->es.best_epoch > 0 && i < t->m->n_params; i++) {
-        char name[300];
-        snprintf(name, sizeof name, "best.%s", t->m->params[i].name);
-        const seqrt_st_entry *e = seqrt_st_find(&f, name);
-        if (!e || e->count != (int64_t)t->m->params[i].size)
-            rc = seqrt_errorf(err, SEQRT_EFORMAT, "%s: missing or misshapen tensor '%s'", path, name);
-        else memcpy(t->best + t->m->params[i].offset, e->data, t->m->params[i].size * sizeof *t->best);
-    }
-    free(acc);
-    seqrt_st_free(&f);
-    return rc;
 }
 
 /* ---- epochs ---- */
@@ -872,7 +464,7 @@ static int interrupted(Train *t, int64_t epoch, int64_t step, seqrt_error *err)
     if (!path)
         return seqrt_errorf(err, SEQRT_EINTERRUPTED, "interrupted at epoch %lld, step %lld; no "
                             "checkpoint path, nothing saved", (long long)epoch, (long long)step);
-    int rc = save_state(t, path, epoch - 1, step, err);
+    int rc = seqrt_train_save_state(t, path, epoch - 1, step, err);
     if (rc) return rc;
     t->res.interrupted = 1;
     t->res.interrupted_step = step;
@@ -1021,7 +613,7 @@ static int train_start(Train *t, seqrt_error *err)
         rc = seqrt_errorf(err, SEQRT_ERANGE, "%lld epochs after epoch %lld overflow the epoch counter",
                           (long long)t->o.epochs, (long long)t->start_epoch);
     if (!rc && t->o.resume_path) {
-        rc = load_state(t, t->o.resume_path, err);
+        rc = seqrt_train_load_state(t, t->o.resume_path, err);
         t->end_epoch = t->o.epochs > t->start_epoch ? t->o.epochs : t->start_epoch;
     }
     return rc;
@@ -1035,11 +627,11 @@ static int epoch_end(Train *t, int64_t e, seqrt_epoch_log *log, int *stop, seqrt
     int rc = seqrt_history_add(&t->hist, log, err);
     *stop = rc ? 0 : epoch_callbacks(t, e, log, note, sizeof note);
     t->res.epochs_done = e;
-    if (!rc && t->o.save_path && t->rank == 0) rc = save_weights(t, t->o.save_path, e, err);
+    if (!rc && t->o.save_path && t->rank == 0) rc = seqrt_train_save_weights(t, t->o.save_path, e, err);
     if (!rc && t->o.save_path) t->saved_epoch = e;
     if (!rc && t->rank == 0 && t->o.checkpoint_path && t->o.checkpoint_every > 0 &&
         e % t->o.checkpoint_every == 0)
-        rc = save_state(t, t->o.checkpoint_path, e, 0, err);
+        rc = seqrt_train_save_state(t, t->o.checkpoint_path, e, 0, err);
     log->history = &t->hist;
     if (!rc && t->o.on_epoch) t->o.on_epoch(log, t->o.ctx);
     log->note = NULL;
@@ -1056,7 +648,7 @@ static int train_finish(Train *t, int stopped, seqrt_error *err)
     if (!stopped || !t->best || t->es.best_epoch < 1) return SEQRT_OK;
     memcpy(t->params, t->best, t->m->param_count * sizeof *t->params);
     t->res.restored_best = 1;
-    return t->o.save_path && t->rank == 0 ? save_weights(t, t->o.save_path, t->res.epochs_done, err)
+    return t->o.save_path && t->rank == 0 ? seqrt_train_save_weights(t, t->o.save_path, t->res.epochs_done, err)
                                           : SEQRT_OK;
 }
 
@@ -1081,13 +673,13 @@ int seqrt_train(const seqrt_model *m, const seqrt_dataset *d, const seqrt_train_
     t.rank = seqrt_dist_rank();
     t.ranks = seqrt_dist_size();
     t.steps = (t.n_train + B * t.ranks - 1) / (B * t.ranks);
-    t.data_hash = data_hash(d);
+    t.data_hash = seqrt_train_data_hash(d);
     if (t.ranks > 1) {
         /* Same model, same data, same settings everywhere, or nothing. */
-        uint64_t h = fnv_bytes(t.data_hash, m->name, strlen(m->name));
-        h = fnv_bytes(h, &m->param_count, sizeof m->param_count);
-        h = fnv_bytes(h, &B, sizeof B);
-        h = fnv_bytes(h, &t.o.seed, sizeof t.o.seed);
+        uint64_t h = seqrt_fnv1a(t.data_hash, m->name, strlen(m->name));
+        h = seqrt_fnv1a(h, &m->param_count, sizeof m->param_count);
+        h = seqrt_fnv1a(h, &B, sizeof B);
+        h = seqrt_fnv1a(h, &t.o.seed, sizeof t.o.seed);
         if (!seqrt_dist_same(h))
             return seqrt_errorf(err, SEQRT_EINVAL, "the %d ranks disagree: the model, the data, "
                                 "the batch size or the seed differ between them", t.ranks);
@@ -1106,13 +698,13 @@ int seqrt_train(const seqrt_model *m, const seqrt_dataset *d, const seqrt_train_
     if (!rc) rc = train_finish(&t, stop, err);
     /* epochs = 0 still leaves a weights file: the initial (or loaded) ones. */
     if (!rc && t.o.save_path && t.rank == 0 && t.start_epoch == t.end_epoch && t.resume_step == 0)
-        rc = save_weights(&t, t.o.save_path, t.start_epoch, err);
+        rc = seqrt_train_save_weights(&t, t.o.save_path, t.start_epoch, err);
     if (o->result) *o->result = t.res;
     seqrt_optim_free(&t.opt);
     seqrt_history_free(&t.hist);
     free(t.best);
     free(t.resume_states);
-    run_close(&t.run);
+    seqrt_run_close(&t.run);
     return rc;
 }
 
@@ -1135,7 +727,7 @@ int seqrt_predict(const seqrt_model *m, const seqrt_dataset *d, const seqrt_real
                 memcpy(outputs[o] + s * r.out_row[o], r.out[o],
                        (size_t)(b * r.out_row[o]) * sizeof(seqrt_real));
     }
-    run_close(&r);
+    seqrt_run_close(&r);
     return SEQRT_OK;
 }
 
@@ -1144,13 +736,13 @@ int seqrt_predict(const seqrt_model *m, const seqrt_dataset *d, const seqrt_real
  * stateful states, so each evaluation of the loss is the same function. */
 enum { WHOLE_KEY = 1 };
 
-static void whole_forward(Run *r, const seqrt_real *params)
+void seqrt_run_whole_forward(Run *r, const seqrt_real *params)
 {
     if (r->m->reset_states) r->m->reset_states(r->ws, r->B, r->d->dims);
     run_forward(r, params, r->B, WHOLE_KEY);
 }
 
-static int open_whole(Run *r, const seqrt_model *m, const seqrt_dataset *d, seqrt_error *err)
+int seqrt_run_open_whole(Run *r, const seqrt_model *m, const seqrt_dataset *d, seqrt_error *err)
 {
     if (m->n_losses < 1 || d->n_y != m->n_targets)
         return seqrt_errorf(err, SEQRT_EINVAL, "model %s: gradients need its losses and a target "
@@ -1165,132 +757,12 @@ int seqrt_grad(const seqrt_model *m, const seqrt_dataset *d, const seqrt_real *p
                seqrt_real *grads, double *loss, seqrt_error *err)
 {
     Run r;
-    int rc = open_whole(&r, m, d, err);
+    int rc = seqrt_run_open_whole(&r, m, d, err);
     if (rc) return rc;
-    whole_forward(&r, params);
-    *loss = batch_loss(&r, r.B, 1);
-    run_backward(&r, params, r.B);
+    seqrt_run_whole_forward(&r, params);
+    *loss = seqrt_run_loss(&r, r.B, 1);
+    seqrt_run_backward(&r, params, r.B);
     memcpy(grads, r.grads, m->param_count * sizeof *grads);
-    run_close(&r);
+    seqrt_run_close(&r);
     return SEQRT_OK;
-}
-
-/* ---- gradient check ---- */
-
-double seqrt_gradcheck_threshold(void) { return sizeof(seqrt_real) == 8 ? 1e-6 : 2e-2; }
-double seqrt_gradcheck_floor(void) { return sizeof(seqrt_real) == 8 ? 1e-3 : 1e-2; }
-
-static double loss_at(Run *r, const seqrt_real *params)
-{
-    whole_forward(r, params);
-    return batch_loss(r, r->B, 0);
-}
-
-/* Which elements of param p to check: all, or `want` distinct ones drawn
- * by a partial Fisher-Yates from the seed. Returns how many. */
-static int64_t pick_elements(int64_t *pick, size_t size, int64_t want, uint64_t seed, int p)
-{
-    for (size_t i = 0; i < size; i++) pick[i] = (int64_t)i;
-    if ((int64_t)size <= want) return (int64_t)size;
-    seqrt_rng rng;
-    seqrt_rng_seed_stream(&rng, seed, STREAM_PICK + (uint64_t)p);
-    for (int64_t i = 0; i < want; i++) {
-        int64_t j = i + (int64_t)seqrt_rng_below(&rng, (uint64_t)((int64_t)size - i));
-        int64_t tmp = pick[i];
-        pick[i] = pick[j];
-        pick[j] = tmp;
-    }
-    return want;
-}
-
-/* Central difference of the loss in element i with step h, against
- * backward's ana; also whether ana lies between the two one-sided slopes
- * (l0: the loss at the unperturbed params). Returns the relative error. */
-static double probe_element(Run *r, seqrt_real *params, size_t i, double h, double l0, double ana,
-                            int *between)
-{
-    seqrt_real keep = params[i], up = (seqrt_real)(keep + h), down = (seqrt_real)(keep - h);
-    params[i] = up;
-    double lu = loss_at(r, params);
-    params[i] = down;
-    double ld = loss_at(r, params);
-    params[i] = keep;
-    /* Divide by the step actually taken, after rounding to seqrt_real. */
-    double num = (lu - ld) / ((double)up - (double)down);
-    double fwd = (lu - l0) / ((double)up - keep), bwd = (l0 - ld) / ((double)keep - down);
-    double lo = fmin(fwd, bwd), hi = fmax(fwd, bwd);
-    double slack = seqrt_gradcheck_threshold() * fmax(fabs(lo) + fabs(hi), seqrt_gradcheck_floor());
-    *between = ana >= lo - slack && ana <= hi + slack;
-    return fabs(num - ana) / fmax(fabs(num) + fabs(ana), seqrt_gradcheck_floor());
-}
-
-/* A kink (ReLU at 0, a clip's edge, |x|, max) within the step breaks the
- * central difference, not the gradient. An element that fails at step eps
- * is a kink when, at eps or at a step 8 or 64 times smaller, backward's
- * value lies between the one-sided slopes (a correct backward gives one of
- * them at a kink) or the central difference agrees (the kink lay farther
- * away). On a smooth loss the one-sided slopes are O(eps) apart, so no
- * wrong gradient passes that the central test alone would catch. */
-static int at_kink(Run *r, seqrt_real *params, size_t i, double eps, double l0, double ana)
-{
-    for (double h = eps; h >= eps / 64; h /= 8) {
-        int between;
-        double rel = probe_element(r, params, i, h, l0, ana, &between);
-        if (between || (h < eps && rel <= seqrt_gradcheck_threshold())) return 1;
-    }
-    return 0;
-}
-
-/* Worst relative error of one parameter tensor over the elements away from
- * kinks (*kinks counts the others); grads hold backward's, l0 the loss at
- * the unperturbed params. */
-static double check_param(Run *r, seqrt_real *params, const seqrt_real *grads, int p,
-                          const int64_t *pick, int64_t n, double eps, double l0, int64_t *kinks)
-{
-    const seqrt_param *pp = &r->m->params[p];
-    double worst = 0;
-    *kinks = 0;
-    for (int64_t k = 0; k < n; k++) {
-        size_t i = pp->offset + (size_t)pick[k];
-        int between;
-        double rel = probe_element(r, params, i, eps, l0, grads[i], &between);
-        if (isnan(rel)) return INFINITY;
-        if (rel > seqrt_gradcheck_threshold() && at_kink(r, params, i, eps, l0, grads[i])) {
-            ++*kinks;
-            continue;
-        }
-        worst = fmax(worst, rel);
-    }
-    return worst;
-}
-
-int seqrt_gradcheck(const seqrt_model *m, const seqrt_dataset *d, seqrt_real *params,
-                    const seqrt_gradcheck_options *o, double *worst, int64_t *checked,
-                    int64_t *kinks, seqrt_error *err)
-{
-    double eps = o->eps > 0 ? o->eps : sizeof(seqrt_real) == 8 ? 1e-5 : 1e-3;
-    int64_t per = o->per_tensor > 0 ? o->per_tensor : 64;
-    size_t biggest = 1;
-    for (int p = 0; p < m->n_params; p++) biggest = m->params[p].size > biggest ? m->params[p].size : biggest;
-    Run r;
-    int rc = open_whole(&r, m, d, err);
-    if (rc) return rc;
-    int64_t *pick = malloc(biggest * sizeof *pick);
-    seqrt_real *grads = malloc(m->param_count * sizeof *grads + 1);
-    if (!pick || !grads) rc = seqrt_errorf(err, SEQRT_ENOMEM, "out of memory");
-    double l0 = 0;
-    if (!rc) {
-        whole_forward(&r, params);
-        l0 = batch_loss(&r, r.B, 1);
-        run_backward(&r, params, r.B);
-        memcpy(grads, r.grads, m->param_count * sizeof *grads);
-    }
-    for (int p = 0; !rc && p < m->n_params; p++) {
-        checked[p] = pick_elements(pick, m->params[p].size, per, o->seed, p);
-        worst[p] = check_param(&r, params, grads, p, pick, checked[p], eps, l0, &kinks[p]);
-    }
-    free(pick);
-    free(grads);
-    run_close(&r);
-    return rc;
 }
