@@ -16,11 +16,10 @@
 #include <strings.h>
 
 #include "ops.h"
+#include "sema_internal.h"
 #include "util.h"
 
 /* ---- symbols ----------------------------------------------------------- */
-
-typedef enum { SYM_PENDING, SYM_TENSOR, SYM_LAYER, SYM_POISON } SymKind;
 
 /* AstNode.mark of a definition while sema runs. */
 enum { EVAL_TODO, EVAL_BUSY, EVAL_DONE, EVAL_FAILED };
@@ -28,34 +27,6 @@ enum { EVAL_TODO, EVAL_BUSY, EVAL_DONE, EVAL_FAILED };
 /* `_` discards a result, as in Python: out, _, _ = LSTM(...)(x). */
 static bool is_discard(const char *name) { return name[0] == '_' && name[1] == '\0'; }
 
-typedef struct Sym Sym;
-struct Sym {
-    const char *name;
-    SymKind kind;
-    Span span;            /* the defining name */
-    AstNode *stmt;        /* defining statement (assign or layer) */
-    int index;            /* which name of a multi-name assignment */
-    IrTensor *tensor;
-    IrLayer *layer;
-    Sym *next;            /* hash chain */
-};
-
-typedef struct {
-    Sym **buckets;
-    int n_buckets, n;
-} SymTab;
-
-typedef struct {
-    Diag *d;
-    Arena *a;
-    IrGraph *g;
-    SymTab syms;
-    SymTab layer_names;   /* layer names in use (auto or name="...") */
-    PtrVec tensors, layers, nodes, inputs, targets, outputs, dims;
-    PtrVec eval_stack;    /* definitions being evaluated, for cycle messages */
-    struct { const char *stem; int next; } counters[64];
-    int n_counters;
-} Sema;
 
 enum { SEMA_MAX_DEPTH = 1000 };
 
@@ -67,7 +38,7 @@ static unsigned hash_str(const char *s)
     return h;
 }
 
-static Sym *sym_find(SymTab *t, const char *name)
+Sym *seq_sym_find(SymTab *t, const char *name)
 {
     if (!t->n_buckets)
         return NULL;
@@ -102,7 +73,7 @@ static void sym_insert(SymTab *t, Sym *s)
 }
 
 /* The known names (for "did you mean"): every symbol of the table. */
-static const char **sym_names(Sema *S, SymTab *t, int *n)
+const char **seq_sym_names(Sema *S, SymTab *t, int *n)
 {
     const char **v = ARENA_ARRAY(S->a, const char *, t->n + 1);
     int k = 0;
@@ -129,7 +100,7 @@ static IrTensor *new_tensor(Sema *S, const char *name, Shape shape, TensorRole r
 
 static bool define(Sema *S, const char *name, Span at, Sym **out)
 {
-    Sym *old = sym_find(&S->syms, name);
+    Sym *old = seq_sym_find(&S->syms, name);
     if (old) {
         diag_error(S->d, at, "'%s' is already defined", name);
         diag_note(S->d, old->span, "'%s' was first defined here", name);
@@ -150,7 +121,7 @@ static void suggest(Sema *S, Span at, const char *what, const char *const *cands
         diag_note(S->d, at, "did you mean '%s'?", best);
 }
 
-static void list_known(Sema *S, const char *intro, const char *const *cands, int n)
+void seq_sema_list_known(Sema *S, const char *intro, const char *const *cands, int n)
 {
     char buf[1024];
     size_t k = (size_t)snprintf(buf, sizeof buf, "%s", intro);
@@ -172,8 +143,8 @@ static const struct { const char *typed, *meant; } keras_names[] = {
 
 /* An unknown attribute or key: "did you mean" when one is close, then the
  * names that do exist. */
-static void suggest_key(Sema *S, Span at, const char *key, const char *intro,
-                        const char *const *names, int n)
+void seq_sema_suggest_key(Sema *S, Span at, const char *key, const char *intro,
+                          const char *const *names, int n)
 {
     const char *best = NULL;
     for (size_t i = 0; i < sizeof keras_names / sizeof keras_names[0] && !best; i++)
@@ -185,11 +156,11 @@ static void suggest_key(Sema *S, Span at, const char *key, const char *intro,
         best = seq_closest(key, names, n);
     if (best)
         diag_note(S->d, at, "did you mean '%s'?", best);
-    list_known(S, intro, names, n);
+    seq_sema_list_known(S, intro, names, n);
 }
 
 /* A shape as a declaration writes it: "[T, 2]", "int[T]". */
-static const char *decl_shape(const Shape *s, char *buf, size_t len)
+const char *seq_sema_decl_shape(const Shape *s, char *buf, size_t len)
 {
     size_t k = (size_t)snprintf(buf, len, "%s[", s->is_int ? "int" : "");
     for (int i = 0; i < s->rank && k < len; i++) {
@@ -237,7 +208,7 @@ static bool input_shape_hint(Sema *S, const OpInfo *op, AstNode *arg)
     return true;
 }
 
-static const char *expr_kind_word(const AstNode *e)
+const char *seq_sema_expr_kind_word(const AstNode *e)
 {
     switch (e->kind) {
     case AST_INT: return "an integer";
@@ -268,7 +239,7 @@ static const char *auto_name(Sema *S, const char *stem)
     for (;;) {
         int i = S->counters[k].next++;
         const char *name = i == 0 ? stem : arena_printf(S->a, "%s_%d", stem, i);
-        if (!sym_find(&S->layer_names, name))
+        if (!seq_sym_find(&S->layer_names, name))
             return name;
     }
 }
@@ -334,7 +305,7 @@ static bool set_attr(Sema *S, const OpInfo *op, const AttrSpec *spec, AttrVal *v
         if (best)
             diag_note(S->d, e->span, "did you mean '%s'?", best);
         else
-            list_known(S, "it may be one of:", spec->choices, n);
+            seq_sema_list_known(S, "it may be one of:", spec->choices, n);
         return false;
     }
     case ATTR_INTS:
@@ -354,7 +325,7 @@ static bool set_attr(Sema *S, const OpInfo *op, const AttrSpec *spec, AttrVal *v
         return true;
     case ATTR_LAYER:
         if (e->kind == AST_NAME) {
-            Sym *s = sym_find(&S->syms, e->str);
+            Sym *s = seq_sym_find(&S->syms, e->str);
             if (s && s->kind == SYM_PENDING && s->stmt->kind == AST_LAYER)
                 eval_stmt(S, s->stmt); /* `layer` defined further down */
             if (s && s->kind == SYM_LAYER) {
@@ -374,7 +345,7 @@ type_error:;
         [ATTR_INTS] = "an integer or a list of integers",
     };
     diag_error(S->d, e->span, "%s's '%s' must be %s, not %s", op->name, spec->name,
-               words[spec->type], expr_kind_word(e));
+               words[spec->type], seq_sema_expr_kind_word(e));
     return false;
 }
 
@@ -394,7 +365,7 @@ static IrLayer *build_layer(Sema *S, AstNode *call)
         if (best)
             diag_note(S->d, call->b->span, "did you mean '%s'?", best);
         else
-            list_known(S, "known layers:", names, n);
+            seq_sema_list_known(S, "known layers:", names, n);
         return NULL;
     }
     IrLayer *l = ARENA_NEW(S->a, IrLayer);
@@ -451,7 +422,7 @@ static IrLayer *build_layer(Sema *S, AstNode *call)
                 for (int i = 0; i < op->n_attrs && n < 63; i++)
                     names[n++] = op->attrs[i].name;
                 names[n++] = "name";
-                suggest_key(S, at, arg->str, "its attributes are:", names, n);
+                seq_sema_suggest_key(S, at, arg->str, "its attributes are:", names, n);
                 ok = false;
                 continue;
             }
@@ -472,9 +443,9 @@ static IrLayer *build_layer(Sema *S, AstNode *call)
     if (!ok)
         return NULL;
     if (user_name) {
-        if (sym_find(&S->layer_names, user_name)) {
+        if (seq_sym_find(&S->layer_names, user_name)) {
             diag_error(S->d, name_span, "a layer named '%s' already exists", user_name);
-            diag_note(S->d, sym_find(&S->layer_names, user_name)->span, "it is defined here");
+            diag_note(S->d, seq_sym_find(&S->layer_names, user_name)->span, "it is defined here");
             return NULL;
         }
         l->name = user_name;
@@ -492,7 +463,6 @@ static IrLayer *build_layer(Sema *S, AstNode *call)
 
 /* ---- expressions ------------------------------------------------------- */
 
-static int eval_expr(Sema *S, AstNode *e, IrTensor **out, int max);
 static bool eval_stmt(Sema *S, AstNode *stmt);
 
 /* A name used as a tensor; evaluates its definition first if needed. */
@@ -506,14 +476,14 @@ static const char *stmt_name(const AstNode *st)
     return "_";
 }
 
-static IrTensor *resolve(Sema *S, AstNode *e, bool *poisoned)
+IrTensor *seq_sema_resolve(Sema *S, AstNode *e, bool *poisoned)
 {
-    Sym *s = sym_find(&S->syms, e->str);
+    Sym *s = seq_sym_find(&S->syms, e->str);
     *poisoned = false;
     if (!s) {
         diag_error(S->d, e->span, "'%s' is not defined", e->str);
         int n;
-        const char **names = sym_names(S, &S->syms, &n);
+        const char **names = seq_sym_names(S, &S->syms, &n);
         suggest(S, e->span, e->str, names, n);
         return NULL;
     }
@@ -565,7 +535,7 @@ static bool eval_inputs(Sema *S, AstNode *e, IrTensor **in, int *n, bool *quiet)
         return false;
     }
     IrTensor *t[IR_MAX_IO];
-    int k = eval_expr(S, e, t, IR_MAX_IO);
+    int k = seq_sema_eval_expr(S, e, t, IR_MAX_IO);
     if (k < 0) {
         *quiet = true;
         return false;
@@ -672,7 +642,7 @@ static IrLayer *layer_of(Sema *S, AstNode *e, bool *handled)
     if (e->kind == AST_CALL && e->b->kind == AST_NAME && op_find(e->b->str))
         return build_layer(S, e);
     if (e->kind == AST_NAME) {
-        Sym *s = sym_find(&S->syms, e->str);
+        Sym *s = seq_sym_find(&S->syms, e->str);
         if (s && s->kind == SYM_PENDING && s->stmt->kind == AST_LAYER)
             eval_stmt(S, s->stmt);
         if (s && s->kind == SYM_LAYER)
@@ -685,19 +655,19 @@ static IrLayer *layer_of(Sema *S, AstNode *e, bool *handled)
             return NULL;
         }
     }
-    if (e->kind == AST_CALL && e->b->kind == AST_NAME && !sym_find(&S->syms, e->b->str))
+    if (e->kind == AST_CALL && e->b->kind == AST_NAME && !seq_sym_find(&S->syms, e->b->str))
         return build_layer(S, e); /* reports the unknown layer */
     *handled = false;
     return NULL;
 }
 
 /* Evaluate to tensors; returns how many, or -1 after an error. */
-static int eval_expr(Sema *S, AstNode *e, IrTensor **out, int max)
+int seq_sema_eval_expr(Sema *S, AstNode *e, IrTensor **out, int max)
 {
     switch (e->kind) {
     case AST_NAME: {
         bool poisoned;
-        IrTensor *t = resolve(S, e, &poisoned);
+        IrTensor *t = seq_sema_resolve(S, e, &poisoned);
         if (!t)
             return -1;
         out[0] = t;
@@ -711,7 +681,7 @@ static int eval_expr(Sema *S, AstNode *e, IrTensor **out, int max)
         for (; head->kind == AST_PIPE; head = head->a)
             ptrvec_push(&stages, head);
         IrTensor *in[IR_MAX_IO];
-        int n = eval_expr(S, head, in, IR_MAX_IO);
+        int n = seq_sema_eval_expr(S, head, in, IR_MAX_IO);
         for (int i = stages.n - 1; i >= 0 && n >= 0; i--) {
             AstNode *st = stages.items[i];
             if (n != 1) {
@@ -738,7 +708,7 @@ static int eval_expr(Sema *S, AstNode *e, IrTensor **out, int max)
     case AST_CALL: {
         AstNode *callee = e->b;
         if (callee->kind == AST_NAME) {
-            Sym *s = sym_find(&S->syms, callee->str);
+            Sym *s = seq_sym_find(&S->syms, callee->str);
             if (s && s->kind == SYM_PENDING && s->stmt->kind == AST_LAYER)
                 eval_stmt(S, s->stmt);
             if (s && s->kind == SYM_LAYER)
@@ -767,7 +737,7 @@ static int eval_expr(Sema *S, AstNode *e, IrTensor **out, int max)
         return -1;
     }
     default:
-        diag_error(S->d, e->span, "expected a tensor, got %s", expr_kind_word(e));
+        diag_error(S->d, e->span, "expected a tensor, got %s", seq_sema_expr_kind_word(e));
         return -1;
     }
 }
@@ -777,13 +747,13 @@ static int eval_expr(Sema *S, AstNode *e, IrTensor **out, int max)
 static void poison_names(AstNode *stmt, SymTab *t)
 {
     if (stmt->kind == AST_LAYER) {
-        Sym *s = sym_find(t, stmt->str);
+        Sym *s = seq_sym_find(t, stmt->str);
         if (s && s->stmt == stmt)
             s->kind = SYM_POISON;
         return;
     }
     for (AstNode *n = stmt->a; n; n = n->next) {
-        Sym *s = is_discard(n->str) ? NULL : sym_find(t, n->str);
+        Sym *s = is_discard(n->str) ? NULL : seq_sym_find(t, n->str);
         if (s && s->stmt == stmt)
             s->kind = SYM_POISON;
     }
@@ -797,7 +767,7 @@ static bool eval_layer_stmt(Sema *S, AstNode *stmt)
         return false;
     }
     IrLayer *l = build_layer(S, stmt->b);
-    Sym *s = sym_find(&S->syms, stmt->str);
+    Sym *s = seq_sym_find(&S->syms, stmt->str);
     if (!l || !s || s->stmt != stmt)
         return false;
     s->kind = SYM_LAYER;
@@ -808,7 +778,7 @@ static bool eval_layer_stmt(Sema *S, AstNode *stmt)
 static bool eval_assign_stmt(Sema *S, AstNode *stmt)
 {
     IrTensor *out[IR_MAX_IO];
-    int n = eval_expr(S, stmt->b, out, IR_MAX_IO);
+    int n = seq_sema_eval_expr(S, stmt->b, out, IR_MAX_IO);
     if (n < 0)
         return false;
     int want = ast_count(stmt->a);
@@ -829,7 +799,7 @@ static bool eval_assign_stmt(Sema *S, AstNode *stmt)
     for (AstNode *nm = stmt->a; nm; nm = nm->next, k++) {
         if (is_discard(nm->str))
             continue;
-        Sym *s = sym_find(&S->syms, nm->str);
+        Sym *s = seq_sym_find(&S->syms, nm->str);
         if (!s || s->stmt != stmt)
             continue; /* a duplicate definition, already reported */
         IrTensor *t = out[k];
@@ -908,493 +878,6 @@ static void declare_io(Sema *S, AstNode *st)
     s->kind = SYM_TENSOR;
     s->tensor = t;
     ptrvec_push(is_input ? &S->inputs : &S->targets, t);
-}
-
-/* ---- the train block --------------------------------------------------- */
-
-static const struct { const char *name; LossKind kind; } loss_names[] = {
-    {"mse", LOSS_MSE},
-    {"mean_squared_error", LOSS_MSE},
-    {"mae", LOSS_MAE},
-    {"mean_absolute_error", LOSS_MAE},
-    {"categorical_crossentropy", LOSS_CATEGORICAL_CROSSENTROPY},
-    {"sparse_categorical_crossentropy", LOSS_SPARSE_CATEGORICAL_CROSSENTROPY},
-    {"binary_crossentropy", LOSS_BINARY_CROSSENTROPY},
-};
-
-static bool num_arg(Sema *S, AstNode *v, const char *what, double *out)
-{
-    if (v->kind == AST_INT)
-        *out = (double)v->ival;
-    else if (v->kind == AST_FLOAT)
-        *out = v->fval;
-    else {
-        diag_error(S->d, v->span, "'%s' must be a number, not %s", what, expr_kind_word(v));
-        return false;
-    }
-    return true;
-}
-
-static bool bool_arg(Sema *S, AstNode *v, const char *what, bool *out)
-{
-    if (v->kind != AST_BOOL) {
-        diag_error(S->d, v->span, "'%s' must be true or false, not %s", what, expr_kind_word(v));
-        return false;
-    }
-    *out = v->ival != 0;
-    return true;
-}
-
-static void unknown_key(Sema *S, Span at, const char *key, const char *what,
-                        const char *const *names, int n)
-{
-    diag_error(S->d, at, "%s has no '%s'", what, key);
-    suggest_key(S, at, key, "it takes:", names, n);
-}
-
-/* Does the prediction fit the target for this loss? Both shapes and where
- * each came from are named when not. */
-static bool check_loss_shapes(Sema *S, const IrLoss *L, const char *fn)
-{
-    const Shape *p = &L->pred->shape, *y = &L->target->shape;
-    char ps[96], ys[96], po[160], yo[160];
-    bool ok;
-    const char *why = "";
-    if (p->is_int) {
-        diag_error(S->d, L->span, "%s needs a float prediction, but '%s' holds integers", fn,
-                   L->pred->name ? L->pred->name : "it");
-        return false;
-    }
-    if (L->kind == LOSS_SPARSE_CATEGORICAL_CROSSENTROPY) {
-        /* labels [..., ] int against probabilities [..., C] */
-        ok = y->is_int && y->rank == p->rank - 1;
-        for (int i = 0; ok && i < y->rank; i++)
-            ok = dim_eq(p->d[i], y->d[i]);
-        if (!ok && y->is_int && y->rank == p->rank && !y->d[y->rank - 1].sym &&
-            y->d[y->rank - 1].n == 1) {
-            ok = true;
-            for (int i = 0; ok && i < y->rank - 1; i++)
-                ok = dim_eq(p->d[i], y->d[i]);
-        }
-        if (!y->is_int)
-            why = " (sparse labels are integers: declare the target as int[...])";
-    } else {
-        ok = !y->is_int && shape_eq(p, y);
-        if (y->is_int)
-            why = " (integer labels need sparse_categorical_crossentropy)";
-    }
-    if (ok)
-        return true;
-    diag_error(S->d, L->span, "%s compares '%s' %s with '%s' %s, which do not fit%s", fn,
-               L->pred->name ? L->pred->name : "the prediction", shape_str(p, ps, sizeof ps),
-               L->target->name, shape_str(y, ys, sizeof ys), why);
-    diag_note(S->d, L->pred->span, "the prediction is the %s",
-              tensor_origin(L->pred, po, sizeof po));
-    diag_note(S->d, L->target->span, "the target is declared here as %s",
-              tensor_origin(L->target, yo, sizeof yo));
-    return false;
-}
-
-/* The declaration of the target a loss would compare `pred` with. */
-static void target_hint(Sema *S, LossKind kind, const IrTensor *pred, const char *name)
-{
-    Shape y = pred->shape;
-    y.is_int = kind == LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
-    if (y.is_int && --y.rank == 0)
-        y = (Shape){.rank = 1, .is_int = true, .d = {dim_fixed(1)}};
-    char b[160];
-    diag_note(S->d, SPAN_NONE, "a loss compares a prediction with a target; declare one, like "
-              "'target %s : %s'", name, decl_shape(&y, b, sizeof b));
-}
-
-/* A loss lacks its target: name one the model has, or say how to declare one. */
-static void target_note(Sema *S, const char *fn, LossKind kind, const IrTensor *pred)
-{
-    if (S->targets.n)
-        diag_note(S->d, SPAN_NONE, "a loss compares a prediction with a target, like %s(%s, %s)",
-                  fn, pred->name ? pred->name : "p", ((IrTensor *)S->targets.items[0])->name);
-    else
-        target_hint(S, kind, pred, "y");
-}
-
-/* A loss's second argument names nothing (and no name is close): the
- * target is missing. true after saying so. */
-static bool undeclared_target(Sema *S, AstNode *e, LossKind kind, const IrTensor *pred)
-{
-    if (e->kind != AST_NAME || sym_find(&S->syms, e->str))
-        return false;
-    int n;
-    const char **names = sym_names(S, &S->syms, &n);
-    if (seq_closest(e->str, names, n))
-        return false; /* a typo: resolve() says "did you mean" */
-    diag_error(S->d, e->span, "'%s' is not defined", e->str);
-    target_hint(S, kind, pred, e->str);
-    return true;
-}
-
-static void read_loss(Sema *S, AstNode *v, PtrVec *losses)
-{
-    if (v->kind != AST_CALL || v->b->kind != AST_NAME) {
-        diag_error(S->d, v->span, "a loss is written fn(prediction, target), like "
-                   "mse(p, y)");
-        return;
-    }
-    const char *fn = v->b->str;
-    IrLoss *L = ARENA_NEW(S->a, IrLoss);
-    L->span = v->span;
-    L->weight = 1.0;
-    size_t k = 0, nl = sizeof loss_names / sizeof loss_names[0];
-    while (k < nl && strcmp(loss_names[k].name, fn))
-        k++;
-    if (k == nl) {
-        const char *names[16];
-        for (size_t i = 0; i < nl; i++)
-            names[i] = loss_names[i].name;
-        diag_error(S->d, v->b->span, "unknown loss '%s'", fn);
-        const char *best = seq_closest(fn, names, (int)nl);
-        if (best)
-            diag_note(S->d, v->b->span, "did you mean '%s'?", best);
-        else
-            list_known(S, "known losses:", names, (int)nl);
-        return;
-    }
-    L->kind = loss_names[k].kind;
-    /* Keras's arguments for each loss (weight is loss_weights, per loss):
-     * mse and mae take no other; label_smoothing is not sparse CE's. */
-    static const char *const keys[] = {"weight", "from_logits", "label_smoothing"};
-    int n_keys = L->kind == LOSS_MSE || L->kind == LOSS_MAE ? 1
-                 : L->kind == LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? 2 : 3;
-    IrTensor *pos[2];
-    int n_pos = 0;
-    bool ok = true;
-    for (AstNode *arg = v->a; arg; arg = arg->next) {
-        if (!arg->str) {
-            IrTensor *t[IR_MAX_IO];
-            if (n_pos == 2) {
-                diag_error(S->d, arg->span, "a loss takes two tensors: prediction, target");
-                return;
-            }
-            if (n_pos == 1 && undeclared_target(S, arg->b, L->kind, pos[0]))
-                return;
-            int n = eval_expr(S, arg->b, t, IR_MAX_IO);
-            if (n < 0)
-                return;
-            if (n != 1) {
-                diag_error(S->d, arg->span, "this gives %d tensors where one is expected", n);
-                return;
-            }
-            pos[n_pos++] = t[0];
-            continue;
-        }
-        int j = 0;
-        while (j < n_keys && strcmp(keys[j], arg->str))
-            j++;
-        if (j == n_keys) {
-            Span key = {arg->span.start, arg->span.start + (uint32_t)strlen(arg->str)};
-            unknown_key(S, key, arg->str, fn, keys, n_keys);
-            if (!strcmp(arg->str, "label_smoothing"))
-                diag_note(S->d, SPAN_NONE, "Keras smooths one-hot targets only: use "
-                          "categorical_crossentropy with a one-hot target to smooth labels");
-            ok = false;
-        } else if (j == 0) {
-            ok &= num_arg(S, arg->b, "weight", &L->weight);
-        } else if (j == 1) {
-            ok &= bool_arg(S, arg->b, "from_logits", &L->from_logits);
-        } else if (num_arg(S, arg->b, "label_smoothing", &L->label_smoothing)) {
-            if (L->label_smoothing < 0 || L->label_smoothing > 1) {
-                diag_error(S->d, arg->b->span, "label_smoothing must be in [0, 1]");
-                ok = false;
-            }
-        } else {
-            ok = false;
-        }
-    }
-    if (!ok)
-        return;
-    if (n_pos != 2) {
-        diag_error(S->d, v->span, "%s takes two tensors: prediction, target", fn);
-        if (n_pos == 1)
-            target_note(S, fn, L->kind, pos[0]);
-        return;
-    }
-    L->pred = pos[0];
-    L->target = pos[1];
-    if (L->target->role != TENSOR_TARGET) {
-        char ob[160];
-        diag_error(S->d, v->a->next->span, "the second argument of %s must be a target, "
-                   "but '%s' is the %s", fn, L->target->name ? L->target->name : "it",
-                   tensor_origin(L->target, ob, sizeof ob));
-        target_note(S, fn, L->kind, L->pred);
-        return;
-    }
-    if (L->pred->role == TENSOR_TARGET) {
-        diag_error(S->d, v->a->span, "the first argument of %s must be a prediction, not the "
-                   "target '%s'", fn, L->pred->name);
-        return;
-    }
-    if (L->from_logits && (L->pred->from_softmax || L->pred->from_sigmoid))
-        diag_error(S->d, v->span, "from_logits=true, but '%s' is already a probability "
-                   "(it comes from a softmax or sigmoid activation)", L->pred->name);
-    else if (check_loss_shapes(S, L, fn))
-        ptrvec_push(losses, L);
-}
-
-/* optimizer = adam | adam(learning_rate=0.01, ...): Keras defaults first. */
-static void read_optimizer(Sema *S, AstNode *v, IrOptim *o)
-{
-    AstNode *name = v->kind == AST_CALL ? v->b : v;
-    if (name->kind != AST_NAME && name->kind != AST_STRING) {
-        diag_error(S->d, v->span, "an optimizer is written like adam or "
-                   "adam(learning_rate=0.001)");
-        return;
-    }
-    static const char *const names[] = {"sgd", "adam", "adamw", "rmsprop", "adagrad"};
-    static const OptKind kinds[] = {OPT_SGD, OPT_ADAM, OPT_ADAMW, OPT_RMSPROP, OPT_ADAGRAD};
-    int k = 0;
-    while (k < 5 && strcasecmp(names[k], name->str))
-        k++;
-    if (k == 5) {
-        diag_error(S->d, name->span, "unknown optimizer '%s'", name->str);
-        const char *best = seq_closest(name->str, names, 5);
-        if (best)
-            diag_note(S->d, name->span, "did you mean '%s'?", best);
-        else
-            list_known(S, "known optimizers:", names, 5);
-        return;
-    }
-    *o = (IrOptim){.kind = kinds[k], .learning_rate = 0.001, .beta_1 = 0.9, .beta_2 = 0.999,
-                   .epsilon = 1e-7, .rho = 0.9, .initial_accumulator_value = 0.1};
-    if (o->kind == OPT_SGD)
-        o->learning_rate = 0.01;
-    if (o->kind == OPT_ADAMW)
-        o->weight_decay = 0.004;
-    if (v->kind != AST_CALL)
-        return;
-    static const char *const keys[] = {
-        "learning_rate", "beta_1", "beta_2", "epsilon", "momentum", "rho", "weight_decay",
-        "initial_accumulator_value", "nesterov", "amsgrad", "centered", "clipnorm",
-        "clipvalue", "global_clipnorm",
-    };
-    double *nums[] = {&o->learning_rate, &o->beta_1, &o->beta_2, &o->epsilon, &o->momentum,
-                      &o->rho, &o->weight_decay, &o->initial_accumulator_value};
-    bool *bools[] = {&o->nesterov, &o->amsgrad, &o->centered};
-    /* Which keys each optimizer takes (Keras's signatures), by bit of keys[]. */
-    enum { COMMON = 1u << 0 | 1u << 6 | 1u << 11 | 1u << 12 | 1u << 13 };
-    static const unsigned allowed[] = {
-        COMMON | 1u << 4 | 1u << 8,                     /* sgd */
-        COMMON | 1u << 1 | 1u << 2 | 1u << 3 | 1u << 9, /* adam */
-        COMMON | 1u << 1 | 1u << 2 | 1u << 3 | 1u << 9, /* adamw */
-        COMMON | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 10, /* rmsprop */
-        COMMON | 1u << 3 | 1u << 7,                     /* adagrad */
-    };
-    double *clips[] = {&o->clipnorm, &o->clipvalue, &o->global_clipnorm};
-    int n_clips = 0;
-    for (AstNode *arg = v->a; arg; arg = arg->next) {
-        if (!arg->str) {
-            if (arg != v->a) {
-                diag_error(S->d, arg->span, "only the learning rate may be given by position");
-                continue;
-            }
-            num_arg(S, arg->b, "learning_rate", &o->learning_rate);
-            continue;
-        }
-        int j = 0;
-        while (j < 14 && strcmp(keys[j], arg->str))
-            j++;
-        if (j == 14 || !(allowed[k] & (1u << j))) {
-            const char *mine[14];
-            int n = 0;
-            for (int q = 0; q < 14; q++)
-                if (allowed[k] & (1u << q))
-                    mine[n++] = keys[q];
-            Span key = {arg->span.start, arg->span.start + (uint32_t)strlen(arg->str)};
-            unknown_key(S, key, arg->str, names[k], mine, n);
-        } else if (j < 8)
-            num_arg(S, arg->b, keys[j], nums[j]);
-        else if (j < 11)
-            bool_arg(S, arg->b, keys[j], bools[j - 8]);
-        else {
-            num_arg(S, arg->b, keys[j], clips[j - 11]);
-            if (++n_clips > 1)
-                diag_error(S->d, arg->span, "set at most one of clipnorm, clipvalue and "
-                           "global_clipnorm (as in Keras)");
-        }
-    }
-    if (o->learning_rate <= 0)
-        diag_error(S->d, v->span, "the learning rate must be > 0");
-}
-
-static void read_metrics(Sema *S, AstNode *v, unsigned *metrics)
-{
-    static const char *const names[] = {
-        "accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-        "binary_accuracy", "mae", "mse",
-    };
-    AstNode *items = v->kind == AST_LIST ? v->a : v;
-    for (AstNode *it = items; it; it = v->kind == AST_LIST ? it->next : NULL) {
-        if (it->kind != AST_NAME && it->kind != AST_STRING) {
-            diag_error(S->d, it->span, "metrics are names, like [accuracy]");
-            continue;
-        }
-        int k = 0;
-        while (k < 6 && strcmp(names[k], it->str))
-            k++;
-        if (k == 6) {
-            diag_error(S->d, it->span, "unknown metric '%s'", it->str);
-            const char *best = seq_closest(it->str, names, 6);
-            if (best)
-                diag_note(S->d, it->span, "did you mean '%s'?", best);
-            else
-                list_known(S, "known metrics:", names, 6);
-        } else {
-            *metrics |= 1u << k;
-        }
-    }
-}
-
-static void read_train(Sema *S, AstNode *st)
-{
-    IrTrain *t = &S->g->train;
-    if (t->present) {
-        diag_error(S->d, st->span, "a model has one train block");
-        diag_note(S->d, t->span, "the first is here");
-        return;
-    }
-    t->present = true;
-    t->span = st->span;
-    t->batch_size = 32;
-    t->epochs = 1;
-    read_optimizer(S, &(AstNode){.kind = AST_NAME, .str = "rmsprop"}, &t->optim);
-    PtrVec losses = {0};
-    static const char *const keys[] = {
-        "loss", "optimizer", "batch_size", "epochs", "metrics", "validation_split",
-    };
-    bool seen[6] = {false};
-    for (AstNode *e = st->a; e; e = e->next) {
-        int k = 0;
-        while (k < 6 && strcmp(keys[k], e->str))
-            k++;
-        Span key = {e->span.start, e->span.start + (uint32_t)strlen(e->str)};
-        if (k == 6) {
-            unknown_key(S, key, e->str, "the train block", keys, 6);
-            continue;
-        }
-        if (seen[k] && k != 0)
-            diag_error(S->d, key, "'%s' is set twice", e->str);
-        seen[k] = true;
-        AstNode *v = e->b;
-        double x;
-        switch (k) {
-        case 0: read_loss(S, v, &losses); break;
-        case 1: read_optimizer(S, v, &t->optim); break;
-        case 2:
-        case 3:
-            if (v->kind != AST_INT || v->ival <= 0)
-                diag_error(S->d, v->span, "'%s' must be an integer > 0", e->str);
-            else if (k == 2)
-                t->batch_size = v->ival;
-            else
-                t->epochs = v->ival;
-            break;
-        case 4: read_metrics(S, v, &t->metrics); break;
-        case 5:
-            if (num_arg(S, v, "validation_split", &x)) {
-                if (x < 0 || x >= 1)
-                    diag_error(S->d, v->span, "validation_split must be in [0, 1)");
-                t->validation_split = x;
-            }
-            break;
-        }
-    }
-    if (!seen[0])
-        diag_error(S->d, st->span, "the train block has no loss; add one, like "
-                   "loss = mse(prediction, target)");
-    t->n_losses = losses.n;
-    t->losses = ARENA_ARRAY(S->a, IrLoss, losses.n + 1);
-    for (int i = 0; i < losses.n; i++)
-        t->losses[i] = *(IrLoss *)losses.items[i];
-    ptrvec_free(&losses);
-}
-
-/* ---- the decode block ---------------------------------------------------- */
-
-static IrTensor *decode_tensor(Sema *S, AstNode *v, const char *key)
-{
-    IrTensor *t[IR_MAX_IO];
-    if (v->kind != AST_NAME) {
-        diag_error(S->d, v->span, "decode's '%s' must name a tensor", key);
-        return NULL;
-    }
-    return eval_expr(S, v, t, IR_MAX_IO) == 1 ? t[0] : NULL;
-}
-
-/* decode { decoder_input = d  prediction = probs  start = 6  [attention = w] } */
-static void read_decode(Sema *S, AstNode *st)
-{
-    IrDecode *dc = &S->g->decode;
-    if (dc->present) {
-        diag_error(S->d, st->span, "a model has one decode block");
-        return;
-    }
-    dc->present = true;
-    dc->span = st->span;
-    static const char *const keys[] = {"decoder_input", "prediction", "start", "attention"};
-    bool seen[4] = {false};
-    for (AstNode *e = st->a; e; e = e->next) {
-        int k = 0;
-        while (k < 4 && strcmp(keys[k], e->str))
-            k++;
-        Span key = {e->span.start, e->span.start + (uint32_t)strlen(e->str)};
-        if (k == 4) {
-            unknown_key(S, key, e->str, "the decode block", keys, 4);
-            continue;
-        }
-        seen[k] = true;
-        if (k == 2) {
-            if (e->b->kind != AST_INT || e->b->ival < 0)
-                diag_error(S->d, e->b->span, "decode's 'start' must be a token id >= 0");
-            else
-                dc->start = e->b->ival;
-        } else {
-            IrTensor *t = decode_tensor(S, e->b, keys[k]);
-            if (k == 0)
-                dc->input = t;
-            else if (k == 1)
-                dc->output = t;
-            else
-                dc->attention = t;
-        }
-    }
-    for (int k = 0; k < 3; k++)
-        if (!seen[k]) {
-            diag_error(S->d, st->span, "the decode block needs '%s'", keys[k]);
-            return;
-        }
-    IrTensor *in = dc->input, *out = dc->output;
-    if (!in || !out)
-        return;
-    char a[96], b[96];
-    const Shape *si = &in->shape, *so = &out->shape;
-    if (in->role != TENSOR_INPUT) {
-        diag_error(S->d, st->span, "decode's decoder_input '%s' must be a model input", in->name);
-        return;
-    }
-    bool time_ok = si->d[0].sym && so->rank == 2 && dim_eq(si->d[0], so->d[0]);
-    bool feat_ok = si->is_int ? si->rank == 1 : si->rank == 2 && dim_eq(si->d[1], so->d[1]);
-    if (!time_ok || !feat_ok) {
-        diag_error(S->d, st->span, "decode feeds '%s' %s back into '%s' %s: they need the same "
-                   "named time axis, and one-hot inputs the same width (or int[T] token ids)",
-                   out->name ? out->name : "the output", shape_str(so, a, sizeof a), in->name,
-                   shape_str(si, b, sizeof b));
-        return;
-    }
-    if (!so->d[1].sym && dc->start >= so->d[1].n)
-        diag_error(S->d, st->span, "decode's start token %lld is not below the %lld classes of '%s'",
-                   dc->start, so->d[1].n, out->name ? out->name : "the output");
-    if (dc->attention && (dc->attention->shape.rank != 2 ||
-                          !dim_eq(dc->attention->shape.d[0], si->d[0])))
-        diag_error(S->d, st->span, "decode's attention must be [%s, steps attended], one row per "
-                   "decoder step", si->d[0].sym);
 }
 
 /* ---- warnings: likely mistakes in a model that compiles --------------- */
@@ -1592,17 +1075,17 @@ IrGraph *sema_build(AstNode *stmts, Arena *a, Diag *d)
             eval_stmt(&S, st);
 
     for (int i = 0; i < train.n && !diag_full(d); i++)
-        read_train(&S, train.items[i]);
+        seq_sema_read_train(&S, train.items[i]);
 
     /* Outputs: those named by `output`, then each loss's prediction. */
     for (int i = 0; i < output_stmts.n; i++)
         for (AstNode *n = ((AstNode *)output_stmts.items[i])->a; n; n = n->next) {
             IrTensor *t[IR_MAX_IO];
-            if (eval_expr(&S, n, t, IR_MAX_IO) == 1)
+            if (seq_sema_eval_expr(&S, n, t, IR_MAX_IO) == 1)
                 ptrvec_push(&S.outputs, t[0]);
         }
     for (int i = 0; i < decode.n && !diag_full(d); i++)
-        read_decode(&S, decode.items[i]);
+        seq_sema_read_decode(&S, decode.items[i]);
     PtrVec extra = {0}; /* predictions and what decode writes are outputs too */
     for (int i = 0; i < g->train.n_losses; i++)
         ptrvec_push(&extra, g->train.losses[i].pred);
