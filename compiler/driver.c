@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "expand.h"
+#include "infer.h"
 #include "parse.h"
 #include "sema.h"
 #include "util.h"
@@ -71,6 +73,25 @@ bool driver_front(Compilation *c)
     if (c->diag.errors == 0 && c->ir)
         ir_check_sizes(c->ir, &c->diag);
     return c->diag.errors == 0;
+}
+
+bool driver_plan(Compilation *c, const LowerOptions *lo)
+{
+    LowerOptions o = *lo;
+    o.diag = &c->diag;
+    c->expanded = expand_wrappers(c->ir, &c->arena, lo->source_label);
+    if (c->expanded)
+        c->plan = plan_model(c->expanded, c->ir, &c->arena, &o, &c->diag);
+    return c->plan != NULL;
+}
+
+bool driver_emit(Compilation *c, const LowerOptions *lo, bool inference)
+{
+    LowerOptions o = *lo;
+    o.diag = &c->diag;
+    if (inference)
+        return infer_emit(c->ir, &c->arena, &o);
+    return c->plan && lower_emit(c->plan, &c->arena, &o);
 }
 
 void driver_free(Compilation *c) { arena_free(&c->arena); }

@@ -1,6 +1,10 @@
 /*
  * driver.h: the pipeline, one call per stage, as main.c and the tests run
- * it: read the file, parse, build the IR (names, attributes, shapes).
+ * it:
+ *   load -> parse (parse.c) -> sema (sema.c: names, attributes, shapes)
+ *        -> expand (expand.c: wrappers into plain nodes)
+ *        -> plan (plan.c: names, parameter layout, functions, buffers)
+ *        -> emit (lower.c: training code; infer.c: --inference)
  */
 #ifndef SEQ_DRIVER_H
 #define SEQ_DRIVER_H
@@ -11,6 +15,8 @@
 #include "ast.h"
 #include "diag.h"
 #include "ir.h"
+#include "lower.h"
+#include "plan.h"
 
 typedef struct {
     Arena arena;
@@ -19,6 +25,8 @@ typedef struct {
     size_t len;
     AstNode *ast;
     IrGraph *ir;
+    const IrGraph *expanded;     /* after driver_plan */
+    const Plan *plan;
 } Compilation;
 
 enum { SEQ_MAX_SOURCE = 64 << 20 }; /* byte offsets are 32-bit; be generous below */
@@ -30,6 +38,12 @@ bool driver_load(Compilation *c, const char *path, FILE *err);
 void driver_load_buffer(Compilation *c, const char *name, const char *buf, size_t len, FILE *err);
 /* Parse and check. true when the model has no errors. */
 bool driver_front(Compilation *c);
+/* Expand and plan the checked model for training code. true when the
+ * plan is made (c->plan); errors go to c->diag. */
+bool driver_plan(Compilation *c, const LowerOptions *lo);
+/* Write the code: the training files from c->plan (driver_plan first), or
+ * with `inference` the streaming library from the checked model. */
+bool driver_emit(Compilation *c, const LowerOptions *lo, bool inference);
 void driver_free(Compilation *c);
 
 #endif

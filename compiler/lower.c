@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "expand.h"
+#include "plan.h"
 #include "ops.h"
 #include "summary.h"
 #include "util.h"
@@ -142,22 +143,11 @@ void lower_activation_backward(LowerOp *o, const char *act, const char *dy, cons
 /* ---- naming ------------------------------------------------------------ */
 
 typedef struct {
-    const IrGraph *g;            /* the expanded graph (expand.h) */
-    const IrGraph *src;          /* as checked, for the summary */
+    const Plan *P;
+    const IrGraph *g;            /* P->g */
     Arena *a;
     const LowerOptions *opt;
     const char *M;               /* model name: prefix of every global symbol */
-    const char **tname;          /* per tensor id: member stem */
-    const char **pname;          /* per layer param: enum name, by flat index */
-    long long *poff;
-    const IrParam **params;      /* flat, in order */
-    int n_params;
-    long long param_count;
-    LowerOp *ops;                /* one per generated layer function */
-    const char **fn_name;        /* its name stem: "lstm", "shared_1" */
-    int n_fns;
-    int *fn;                     /* per node id: its function */
-    PtrVec used_names;
 } Lower;
 
 static char *c_ident(Arena *a, const char *s)
@@ -167,23 +157,6 @@ static char *c_ident(Arena *a, const char *s)
         if (!isalnum((unsigned char)*p))
             *p = '_';
     return r;
-}
-
-static bool name_used(Lower *L, const char *s)
-{
-    for (int i = 0; i < L->used_names.n; i++)
-        if (!strcmp(L->used_names.items[i], s))
-            return true;
-    return false;
-}
-
-static const char *unique(Lower *L, const char *stem)
-{
-    const char *s = stem;
-    for (int k = 1; name_used(L, s); k++)
-        s = arena_printf(L->a, "%s_%d", stem, k);
-    ptrvec_push(&L->used_names, (void *)s);
-    return s;
 }
 
 /* How often `body` mentions identifier `id` as a whole word, outside
@@ -240,36 +213,16 @@ static const char *sample_size(Lower *L, const Shape *s)
     return fixed == 1 ? e : arena_printf(L->a, "%s * %lld", e, fixed);
 }
 
-static bool has_grad(const IrTensor *t)
-{
-    return t->role == TENSOR_VALUE && !t->shape.is_int;
-}
-
 static const char *val_expr(Lower *L, const IrTensor *t)
 {
     if (t->role == TENSOR_INPUT)
-        return arena_printf(L->a, "in_%s", L->tname[t->id]);
-    return arena_printf(L->a, "w.v_%s", L->tname[t->id]);
+        return arena_printf(L->a, "in_%s", L->P->tname[t->id]);
+    return arena_printf(L->a, "w.v_%s", L->P->tname[t->id]);
 }
 
 static const char *grad_expr(Lower *L, const IrTensor *t)
 {
-    return has_grad(t) ? arena_printf(L->a, "w.g_%s", L->tname[t->id]) : "NULL";
-}
-
-static int call_index(const Lower *L, const IrNode *n)
-{
-    int k = 0;
-    for (int i = 0; i < L->g->n_nodes && L->g->nodes[i] != n; i++)
-        k += L->g->nodes[i]->layer == n->layer;
-    return k;
-}
-
-static const char *scratch_member(Lower *L, const IrNode *n, const char *name)
-{
-    int k = call_index(L, n);
-    const char *l = c_ident(L->a, n->layer->name);
-    return k ? arena_printf(L->a, "s_%s_%s_%d", l, name, k) : arena_printf(L->a, "s_%s_%s", l, name);
+    return plan_has_grad(t) ? arena_printf(L->a, "w.g_%s", L->P->tname[t->id]) : "NULL";
 }
 
 /* The short name of a param inside its layer: "lstm.kernel" -> "kernel",
@@ -279,41 +232,12 @@ static const char *param_short(Lower *L, const IrLayer *l, const IrParam *p)
     return c_ident(L->a, p->name + strlen(l->name) + 1);
 }
 
-/* A layer's functions are <layer>_forward/_backward; the model's own are
- * model_*, so a layer named "model" steps aside. */
-static const char *fn_stem(Lower *L, const IrLayer *l)
-{
-    const char *s = c_ident(L->a, l->name);
-    return strcmp(s, "model") ? s : "model_layer";
-}
-
 static bool mentions_dim(Lower *L, const char *body)
 {
     for (int i = 0; i < L->g->n_dims; i++)
         if (body && mentions(body, arena_printf(L->a, "dim_%s", c_ident(L->a, L->g->dims[i]))))
             return true;
     return false;
-}
-
-/* Can two calls of a layer share one function? Same inputs and states,
- * same shapes up to the time axis (passed as T). */
-static bool same_signature(const IrNode *a, const IrNode *b)
-{
-    if (a->n_in != b->n_in || a->n_state != b->n_state || a->n_out != b->n_out)
-        return false;
-    for (int k = 0; k < a->n_out; k++) /* a call that computes a mask writes it */
-        if ((a->out[k]->mask == a->out[k]) != (b->out[k]->mask == b->out[k]))
-            return false;
-    for (int k = 0; k < a->n_in; k++) {
-        const Shape *x = &a->in[k]->shape, *y = &b->in[k]->shape;
-        if (x->rank != y->rank || x->is_int != y->is_int || !a->in[k]->mask != !b->in[k]->mask)
-            return false;
-        int from = x->rank == 2 || (x->rank == 1 && x->is_int) ? 1 : 0;
-        for (int i = from; i < x->rank; i++)
-            if (!dim_eq(x->d[i], y->d[i]))
-                return false;
-    }
-    return true;
 }
 
 /* ---- one layer's functions ---------------------------------------------- */
@@ -393,8 +317,8 @@ static int layer_args(Lower *L, const IrLayer *l, const LowerOp *o, bool backwar
 /* By name: expanded wrappers hold copies of their wrapper's params. */
 static int flat_param(const Lower *L, const IrLayer *l, int i)
 {
-    for (int k = 0; k < L->n_params; k++)
-        if (!strcmp(L->params[k]->name, l->params[i].name))
+    for (int k = 0; k < L->P->n_params; k++)
+        if (!strcmp(L->P->params[k]->name, l->params[i].name))
             return k;
     SEQ_UNREACHABLE();
 }
@@ -410,17 +334,17 @@ static const char *arg_value(Lower *L, const Arg *a, const IrNode *n)
     case ARG_DX: return grad_expr(L, n->in[a->index]);
     case ARG_DS: return grad_expr(L, n->state[a->index]);
     case ARG_PARAM:
-        return arena_printf(L->a, "params + %s", L->pname[flat_param(L, n->layer, a->index)]);
+        return arena_printf(L->a, "params + %s", L->P->pname[flat_param(L, n->layer, a->index)]);
     case ARG_DPARAM:
-        return arena_printf(L->a, "grads + %s", L->pname[flat_param(L, n->layer, a->index)]);
+        return arena_printf(L->a, "grads + %s", L->P->pname[flat_param(L, n->layer, a->index)]);
     case ARG_SCRATCH:
         return arena_printf(L->a, "w.%s",
-                            scratch_member(L, n, L->ops[L->fn[n->id]]
+                            plan_scratch_member(L->P, L->a, n, L->P->ops[L->P->fn[n->id]]
                                                      .scratch[a->index].name));
     case ARG_B: return "B";
     case ARG_TRAINING: return "training";
-    case ARG_MOUT: return arena_printf(L->a, "w.m_%s", L->tname[n->out[a->index]->id]);
-    case ARG_MIN: return arena_printf(L->a, "w.m_%s", L->tname[n->in[a->index]->mask->id]);
+    case ARG_MOUT: return arena_printf(L->a, "w.m_%s", L->P->tname[n->out[a->index]->id]);
+    case ARG_MIN: return arena_printf(L->a, "w.m_%s", L->P->tname[n->in[a->index]->mask->id]);
     case ARG_STREAM: return arena_printf(L->a, "%d", n->id);
     case ARG_T: return dim_c(L, n->in[a->index]->shape.d[0]);
     }
@@ -640,14 +564,12 @@ static bool emit_check_dims(Lower *L, Printer *p)
     return any;
 }
 
-static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
+static void emit_prologue(Lower *L, Printer *p)
 {
-    const IrGraph *g = L->g;
-    const char *M = L->M;
-    emit_comment(p, "%s.c: generated by seqc %s from %s; do not edit", M, SEQC_VERSION,
+    emit_comment(p, "%s.c: generated by seqc %s from %s; do not edit", L->M, SEQC_VERSION,
                  L->opt->source_label);
     emit_comment(p, "Forward and backprop-through-time backward passes for model '%s'.",
-                 g->name);
+                 L->g->name);
     emit_comment(p, "GCC vectorises the gate loops' selects only when it may evaluate both");
     emit_comment(p, "sides (a division that could raise a floating-point flag nobody reads).");
     emit_line(p, "#if defined(__GNUC__) && !defined(__clang__)");
@@ -660,26 +582,31 @@ static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
     emit_line(p, "#include <string.h>");
     emit_blank(p);
     emit_line(p, "#include \"seqrt.h\"");
-    emit_line(p, "#include \"%s.h\"", M);
+    emit_line(p, "#include \"%s.h\"", L->M);
     emit_blank(p);
+}
 
-    /* Parameter offsets. */
+static void emit_param_offsets(Lower *L, Printer *p)
+{
     emit_comment(p, "Offsets of each parameter in the flat buffer (Keras names and layouts).");
     emit_open(p, "enum");
-    for (int i = 0; i < L->n_params; i++) {
-        const IrParam *q = L->params[i];
+    for (int i = 0; i < L->P->n_params; i++) {
+        const IrParam *q = L->P->params[i];
         char shape[96];
         size_t k = 0;
         for (int j = 0; j < q->ndim; j++)
             k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%lld", j ? ", " : "", q->shape[j]);
         shape[k] = '\0';
-        emit_line(p, "%s = %lld, /* %s [%s] */", L->pname[i], L->poff[i], q->name, shape);
+        emit_line(p, "%s = %lld, /* %s [%s] */", L->P->pname[i], L->P->poff[i], q->name, shape);
     }
-    emit_line(p, "%s_PARAM_COUNT = %lld", M, L->param_count);
+    emit_line(p, "%s_PARAM_COUNT = %lld", L->M, L->P->param_count);
     emit_close(p, ";");
     emit_blank(p);
+}
 
-    /* The buffer plan. */
+static void emit_buffer_struct(Lower *L, Printer *p)
+{
+    const IrGraph *g = L->g;
     emit_comment(p, "Every buffer a step uses: v_ values, s_ what backward needs, g_ gradients.");
     emit_open(p, "typedef struct");
     for (int i = 0; i < g->n_tensors; i++) {
@@ -687,26 +614,94 @@ static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
         if (t->role != TENSOR_VALUE)
             continue;
         char sb[96];
-        emit_line(p, "seqrt_real *v_%s; /* %s */", L->tname[t->id], shape_str(&t->shape, sb, sizeof sb));
+        emit_line(p, "seqrt_real *v_%s; /* %s */", L->P->tname[t->id], shape_str(&t->shape, sb, sizeof sb));
     }
     for (int i = 0; i < g->n_nodes; i++) {
         const IrNode *n = g->nodes[i];
-        const LowerOp *o = &L->ops[L->fn[n->id]];
+        const LowerOp *o = &L->P->ops[L->P->fn[n->id]];
         for (int k = 0; k < o->n_scratch; k++)
-            emit_line(p, "seqrt_real *%s; /* [%s] */", scratch_member(L, n, o->scratch[k].name),
-                      o->scratch[k].size);
+            emit_line(p, "seqrt_real *%s; /* [%s] */",
+                      plan_scratch_member(L->P, L->a, n, o->scratch[k].name), o->scratch[k].size);
     }
     for (int i = 0; i < g->n_tensors; i++)
         if (g->tensors[i]->mask == g->tensors[i])
             emit_line(p, "seqrt_real *m_%s; /* padding mask [B, T]: 1 valid, 0 padded */",
-                      L->tname[g->tensors[i]->id]);
+                      L->P->tname[g->tensors[i]->id]);
     for (int i = 0; i < g->n_tensors; i++)
-        if (has_grad(g->tensors[i]))
-            emit_line(p, "seqrt_real *g_%s;", L->tname[g->tensors[i]->id]);
+        if (plan_has_grad(g->tensors[i]))
+            emit_line(p, "seqrt_real *g_%s;", L->P->tname[g->tensors[i]->id]);
     emit_line(p, "char *grads_begin, *grads_end; /* zeroed before each backward pass */");
-    emit_close(p, arena_printf(L->a, " %s_buffers;", M));
+    emit_close(p, arena_printf(L->a, " %s_buffers;", L->M));
     emit_blank(p);
+}
 
+/* One layer call's scratch buffers in model_layout (carried ones are
+ * placed before everything else). */
+static void emit_layout_scratch(Lower *L, Printer *body, const IrNode *n)
+{
+    const LowerOp *o = &L->P->ops[L->P->fn[n->id]];
+    if (!o->n_scratch)
+        return;
+    emit_line(body, "{ /* %s */", n->layer->name);
+    body->indent++;
+    char sizes[1024];
+    size_t sk = 0;
+    for (int k = 0; k < o->n_scratch && sk < sizeof sizes; k++)
+        sk += (size_t)snprintf(sizes + sk, sizeof sizes - sk, "%s ", o->scratch[k].size);
+    if (lower_has_time(n) && mentions(sizes, "T"))
+        emit_line(body, "const int64_t T = %s;", dim_c(L, n->in[0]->shape.d[0]));
+    for (int k = 1; k < n->n_in; k++)
+        if (n->in[k]->shape.rank == 2 && mentions(sizes, arena_printf(L->a, "T%d", k)))
+            emit_line(body, "const int64_t T%d = %s;", k, dim_c(L, n->in[k]->shape.d[0]));
+    for (int k = 0; k < o->n_scratch; k++)
+        if (!o->scratch[k].persistent)
+            emit_line(body, "b->%s = take(base, &off, %s);",
+                      plan_scratch_member(L->P, L->a, n, o->scratch[k].name), o->scratch[k].size);
+    emit_close(body, NULL);
+}
+
+static void emit_layout_body(Lower *L, Printer *body)
+{
+    const IrGraph *g = L->g;
+    emit_line(body, "size_t off = 0;");
+    /* Carried states first: their place then depends on B alone, so they
+     * survive a change of sequence length between calls. */
+    for (int i = 0; i < g->n_nodes; i++) {
+        const IrNode *n = g->nodes[i];
+        const LowerOp *o = &L->P->ops[L->P->fn[n->id]];
+        for (int k = 0; k < o->n_scratch; k++)
+            if (o->scratch[k].persistent)
+                emit_line(body, "b->%s = take(base, &off, %s); /* carried between batches */",
+                          plan_scratch_member(L->P, L->a, n, o->scratch[k].name), o->scratch[k].size);
+    }
+    for (int i = 0; i < g->n_tensors; i++) {
+        const IrTensor *t = g->tensors[i];
+        if (t->role == TENSOR_VALUE)
+            emit_line(body, "b->v_%s = take(base, &off, B * %s);", L->P->tname[t->id],
+                      sample_size(L, &t->shape));
+    }
+    for (int i = 0; i < g->n_tensors; i++) {
+        const IrTensor *t = g->tensors[i];
+        if (t->mask == t)
+            emit_line(body, "b->m_%s = take(base, &off, B * %s);", L->P->tname[t->id],
+                      dim_c(L, t->shape.d[0]));
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        emit_layout_scratch(L, body, g->nodes[i]);
+    emit_line(body, "b->grads_begin = base ? base + off : NULL;");
+    for (int i = 0; i < g->n_tensors; i++) {
+        const IrTensor *t = g->tensors[i];
+        if (plan_has_grad(t))
+            emit_line(body, "b->g_%s = take(base, &off, B * %s);", L->P->tname[t->id],
+                      sample_size(L, &t->shape));
+    }
+    emit_line(body, "b->grads_end = base ? base + off : NULL;");
+    emit_line(body, "return off;");
+}
+
+/* take(), model_layout and model_workspace_size: the workspace. */
+static void emit_layout(Lower *L, Printer *p)
+{
     emit_fn_open(p, "static seqrt_real *take(char *base, size_t *off, int64_t n)");
     emit_line(p, "seqrt_real *ptr = base ? (seqrt_real *)(base + *off) : NULL;");
     emit_line(p, "*off += ((size_t)n * sizeof(seqrt_real) + 63) / 64 * 64;");
@@ -715,64 +710,11 @@ static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
     emit_blank(p);
 
     emit_comment(p, "Lay the buffers out in one workspace for batch B; returns its size.");
-    emit_fn_open(p, "static size_t model_layout(%s_buffers *b, char *base, int64_t B, const int64_t *dims)", M);
+    emit_fn_open(p, "static size_t model_layout(%s_buffers *b, char *base, int64_t B, const int64_t *dims)", L->M);
     Printer body;
     emit_init(&body);
     body.indent = 1;
-    emit_line(&body, "size_t off = 0;");
-    /* Carried states first: their place then depends on B alone, so they
-     * survive a change of sequence length between calls. */
-    for (int i = 0; i < g->n_nodes; i++) {
-        const IrNode *n = g->nodes[i];
-        const LowerOp *o = &L->ops[L->fn[n->id]];
-        for (int k = 0; k < o->n_scratch; k++)
-            if (o->scratch[k].persistent)
-                emit_line(&body, "b->%s = take(base, &off, %s); /* carried between batches */",
-                          scratch_member(L, n, o->scratch[k].name), o->scratch[k].size);
-    }
-    for (int i = 0; i < g->n_tensors; i++) {
-        const IrTensor *t = g->tensors[i];
-        if (t->role == TENSOR_VALUE)
-            emit_line(&body, "b->v_%s = take(base, &off, B * %s);", L->tname[t->id],
-                      sample_size(L, &t->shape));
-    }
-    for (int i = 0; i < g->n_tensors; i++) {
-        const IrTensor *t = g->tensors[i];
-        if (t->mask == t)
-            emit_line(&body, "b->m_%s = take(base, &off, B * %s);", L->tname[t->id],
-                      dim_c(L, t->shape.d[0]));
-    }
-    for (int i = 0; i < g->n_nodes; i++) {
-        const IrNode *n = g->nodes[i];
-        const LowerOp *o = &L->ops[L->fn[n->id]];
-        if (!o->n_scratch)
-            continue;
-        emit_line(&body, "{ /* %s */", n->layer->name);
-        body.indent++;
-        char sizes[1024];
-        size_t sk = 0;
-        for (int k = 0; k < o->n_scratch && sk < sizeof sizes; k++)
-            sk += (size_t)snprintf(sizes + sk, sizeof sizes - sk, "%s ", o->scratch[k].size);
-        if (lower_has_time(n) && mentions(sizes, "T"))
-            emit_line(&body, "const int64_t T = %s;", dim_c(L, n->in[0]->shape.d[0]));
-        for (int k = 1; k < n->n_in; k++)
-            if (n->in[k]->shape.rank == 2 && mentions(sizes, arena_printf(L->a, "T%d", k)))
-                emit_line(&body, "const int64_t T%d = %s;", k, dim_c(L, n->in[k]->shape.d[0]));
-        for (int k = 0; k < o->n_scratch; k++)
-            if (!o->scratch[k].persistent)
-                emit_line(&body, "b->%s = take(base, &off, %s);", scratch_member(L, n, o->scratch[k].name),
-                          o->scratch[k].size);
-        emit_close(&body, NULL);
-    }
-    emit_line(&body, "b->grads_begin = base ? base + off : NULL;");
-    for (int i = 0; i < g->n_tensors; i++) {
-        const IrTensor *t = g->tensors[i];
-        if (has_grad(t))
-            emit_line(&body, "b->g_%s = take(base, &off, B * %s);", L->tname[t->id],
-                      sample_size(L, &t->shape));
-    }
-    emit_line(&body, "b->grads_end = base ? base + off : NULL;");
-    emit_line(&body, "return off;");
+    emit_layout_body(L, &body);
     if (!mentions_dim(L, body.buf))
         emit_line(p, "(void)dims;");
     emit_with_dims(L, p, &body);
@@ -781,132 +723,137 @@ static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
     emit_blank(p);
 
     emit_fn_open(p, "static size_t model_workspace_size(int64_t B, const int64_t *dims)");
-    emit_line(p, "%s_buffers b;", M);
+    emit_line(p, "%s_buffers b;", L->M);
     emit_line(p, "return model_layout(&b, NULL, B, dims);");
     emit_close(p, NULL);
     emit_blank(p);
+}
 
-    /* Stateful layers' carried states: zeroed on request only. */
-    bool any_state = false;
+/* Stateful layers' carried states: zeroed on request only. */
+static void emit_reset_states(Lower *L, Printer *p)
+{
+    const IrGraph *g = L->g;
+    if (!L->P->any_state)
+        return;
+    emit_comment(p, "Zero the states that stateful layers carry between batches.");
+    emit_fn_open(p, "static void model_reset_states(void *ws, int64_t B, const int64_t *dims)");
+    emit_line(p, "%s_buffers w;", L->M);
+    emit_line(p, "model_layout(&w, ws, B, dims);");
     for (int i = 0; i < g->n_nodes; i++) {
-        const LowerOp *o = &L->ops[L->fn[g->nodes[i]->id]];
+        const IrNode *n = g->nodes[i];
+        const LowerOp *o = &L->P->ops[L->P->fn[n->id]];
         for (int k = 0; k < o->n_scratch; k++)
-            any_state |= o->scratch[k].persistent;
-    }
-    if (any_state) {
-        emit_comment(p, "Zero the states that stateful layers carry between batches.");
-        emit_fn_open(p, "static void model_reset_states(void *ws, int64_t B, const int64_t *dims)");
-        emit_line(p, "%s_buffers w;", M);
-        emit_line(p, "model_layout(&w, ws, B, dims);");
-        for (int i = 0; i < g->n_nodes; i++) {
-            const IrNode *n = g->nodes[i];
-            const LowerOp *o = &L->ops[L->fn[n->id]];
-            for (int k = 0; k < o->n_scratch; k++)
-                if (o->scratch[k].persistent)
-                    emit_line(p, "memset(w.%s, 0, sizeof(seqrt_real) * (size_t)(%s));",
-                              scratch_member(L, n, o->scratch[k].name),
-                              arena_printf(L->a, "%s", o->scratch[k].size));
-        }
-        emit_close(p, NULL);
-        emit_blank(p);
-    }
-
-    /* Which outputs carry a padding mask, for the losses. */
-    bool any_mask = false;
-    for (int i = 0; i < g->n_outputs; i++)
-        any_mask |= g->outputs[i]->mask != NULL;
-    if (any_mask) {
-        emit_comment(p, "The padding mask of an output (1 valid, 0 padded), for masked losses.");
-        emit_fn_open(p, "static int model_output_mask(uint8_t *dst, int output, void *ws, int64_t B, "
-                     "const int64_t *dims)");
-        Printer mb;
-        emit_init(&mb);
-        mb.indent = p->indent;
-        emit_line(&mb, "%s_buffers w;", M);
-        emit_line(&mb, "model_layout(&w, ws, B, dims);");
-        emit_open(&mb, "switch (output)");
-        for (int i = 0; i < g->n_outputs; i++) {
-            const IrTensor *t = g->outputs[i];
-            if (!t->mask)
-                continue;
-            emit_line(&mb, "case %d:", i);
-            emit_line(&mb, "    for (int64_t i = 0; i < B * %s; i++) dst[i] = w.m_%s[i] != 0;",
-                      dim_c(L, t->mask->shape.d[0]), L->tname[t->mask->id]);
-            emit_line(&mb, "    return 1;");
-        }
-        emit_line(&mb, "default:");
-        emit_line(&mb, "    return 0;");
-        emit_close(&mb, NULL);
-        emit_with_dims(L, p, &mb);
-        emit_free(&mb);
-        emit_close(p, NULL);
-        emit_blank(p);
-    }
-
-    bool any_min_time = emit_check_dims(L, p);
-
-    /* --check-numerics: find the first layer output (or gradient) that is
-     * not finite, and say where it is. */
-    emit_comment(p, "The first NaN or Inf in the layers' outputs (or their gradients).");
-    emit_fn_open(p, "static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, "
-                 "const int64_t *dims, int backward)");
-    {
-        Printer nb;
-        emit_init(&nb);
-        nb.indent = p->indent;
-        emit_line(&nb, "%s_buffers w;", M);
-        emit_line(&nb, "model_layout(&w, ws, B, dims);");
-        emit_line(&nb, "int64_t at;");
-        for (int pass = 0; pass < 2; pass++) {
-            emit_open(&nb, "if (%sbackward)", pass ? "" : "!");
-            for (int k = 0; k < g->n_nodes; k++) {
-                const IrNode *n = g->nodes[pass ? g->n_nodes - 1 - k : k];
-                for (int j = 0; j < n->n_out; j++) {
-                    const IrTensor *t = n->out[j];
-                    if (pass && !has_grad(t))
-                        continue;
-                    const char *size = sample_size(L, &t->shape);
-                    const char *F = t->shape.rank ? dim_c(L, t->shape.d[t->shape.rank - 1]) : "1";
-                    const char *Tn = t->shape.rank == 2 ? dim_c(L, t->shape.d[0]) : "1";
-                    char sb[96];
-                    emit_open(&nb, "if ((at = seqrt_find_nonfinite(w.%c_%s, B * %s)) >= 0)", pass ? 'g' : 'v',
-                              L->tname[t->id], size);
-                    emit_line(&nb, "snprintf(msg, len, \"%s%s of layer '%s' (%s, %s:%d) %s: %%s at sample %%lld, "
-                              "time step %%lld, feature %%lld\",", pass ? "the gradient of " : "",
-                              t->name ? arena_printf(L->a, "'%s'", t->name) : "the output",
-                              n->layer->name, n->layer->op->name, L->opt->source_label, n->line,
-                              shape_str(&t->shape, sb, sizeof sb));
-                    emit_line(&nb, "         isnan(w.%c_%s[at]) ? \"NaN\" : \"Inf\", (long long)(at / (%s)), "
-                              "(long long)(at / %s %% %s), (long long)(at %% %s));", pass ? 'g' : 'v',
-                              L->tname[t->id], size, F, Tn, F);
-                    emit_line(&nb, "return 1;");
-                    emit_close(&nb, NULL);
-                }
-            }
-            emit_close(&nb, NULL);
-        }
-        emit_line(&nb, "return 0;");
-        emit_with_dims(L, p, &nb);
-        if (!mentions_dim(L, nb.buf))
-            emit_line(p, "(void)dims;");
-        emit_free(&nb);
+            if (o->scratch[k].persistent)
+                emit_line(p, "memset(w.%s, 0, sizeof(seqrt_real) * (size_t)(%s));",
+                          plan_scratch_member(L->P, L->a, n, o->scratch[k].name),
+                          o->scratch[k].size);
     }
     emit_close(p, NULL);
     emit_blank(p);
+}
 
-    /* Per-layer functions. */
-    for (int i = 0; i < L->n_fns; i++) {
-        const IrLayer *l = L->ops[i].layer;
+/* Which outputs carry a padding mask, for the losses. */
+static void emit_output_mask(Lower *L, Printer *p)
+{
+    const IrGraph *g = L->g;
+    if (!L->P->any_mask)
+        return;
+    emit_comment(p, "The padding mask of an output (1 valid, 0 padded), for masked losses.");
+    emit_fn_open(p, "static int model_output_mask(uint8_t *dst, int output, void *ws, int64_t B, "
+                 "const int64_t *dims)");
+    Printer mb;
+    emit_init(&mb);
+    mb.indent = p->indent;
+    emit_line(&mb, "%s_buffers w;", L->M);
+    emit_line(&mb, "model_layout(&w, ws, B, dims);");
+    emit_open(&mb, "switch (output)");
+    for (int i = 0; i < g->n_outputs; i++) {
+        const IrTensor *t = g->outputs[i];
+        if (!t->mask)
+            continue;
+        emit_line(&mb, "case %d:", i);
+        emit_line(&mb, "    for (int64_t i = 0; i < B * %s; i++) dst[i] = w.m_%s[i] != 0;",
+                  dim_c(L, t->mask->shape.d[0]), L->P->tname[t->mask->id]);
+        emit_line(&mb, "    return 1;");
+    }
+    emit_line(&mb, "default:");
+    emit_line(&mb, "    return 0;");
+    emit_close(&mb, NULL);
+    emit_with_dims(L, p, &mb);
+    emit_free(&mb);
+    emit_close(p, NULL);
+    emit_blank(p);
+}
+
+/* One check of --check-numerics: output j of node n (or its gradient). */
+static void emit_numerics_check(Lower *L, Printer *nb, const IrNode *n, const IrTensor *t, bool grad)
+{
+    const char *size = sample_size(L, &t->shape);
+    const char *F = t->shape.rank ? dim_c(L, t->shape.d[t->shape.rank - 1]) : "1";
+    const char *Tn = t->shape.rank == 2 ? dim_c(L, t->shape.d[0]) : "1";
+    char sb[96];
+    emit_open(nb, "if ((at = seqrt_find_nonfinite(w.%c_%s, B * %s)) >= 0)", grad ? 'g' : 'v',
+              L->P->tname[t->id], size);
+    emit_line(nb, "snprintf(msg, len, \"%s%s of layer '%s' (%s, %s:%d) %s: %%s at sample %%lld, "
+              "time step %%lld, feature %%lld\",", grad ? "the gradient of " : "",
+              t->name ? arena_printf(L->a, "'%s'", t->name) : "the output",
+              n->layer->name, n->layer->op->name, L->opt->source_label, n->line,
+              shape_str(&t->shape, sb, sizeof sb));
+    emit_line(nb, "         isnan(w.%c_%s[at]) ? \"NaN\" : \"Inf\", (long long)(at / (%s)), "
+              "(long long)(at / %s %% %s), (long long)(at %% %s));", grad ? 'g' : 'v',
+              L->P->tname[t->id], size, F, Tn, F);
+    emit_line(nb, "return 1;");
+    emit_close(nb, NULL);
+}
+
+/* --check-numerics: find the first layer output (or gradient) that is
+ * not finite, and say where it is. */
+static void emit_check_numerics(Lower *L, Printer *p)
+{
+    const IrGraph *g = L->g;
+    emit_comment(p, "The first NaN or Inf in the layers' outputs (or their gradients).");
+    emit_fn_open(p, "static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, "
+                 "const int64_t *dims, int backward)");
+    Printer nb;
+    emit_init(&nb);
+    nb.indent = p->indent;
+    emit_line(&nb, "%s_buffers w;", L->M);
+    emit_line(&nb, "model_layout(&w, ws, B, dims);");
+    emit_line(&nb, "int64_t at;");
+    for (int pass = 0; pass < 2; pass++) {
+        emit_open(&nb, "if (%sbackward)", pass ? "" : "!");
+        for (int k = 0; k < g->n_nodes; k++) {
+            const IrNode *n = g->nodes[pass ? g->n_nodes - 1 - k : k];
+            for (int j = 0; j < n->n_out; j++)
+                if (!pass || plan_has_grad(n->out[j]))
+                    emit_numerics_check(L, &nb, n, n->out[j], pass);
+        }
+        emit_close(&nb, NULL);
+    }
+    emit_line(&nb, "return 0;");
+    emit_with_dims(L, p, &nb);
+    if (!mentions_dim(L, nb.buf))
+        emit_line(p, "(void)dims;");
+    emit_free(&nb);
+    emit_close(p, NULL);
+    emit_blank(p);
+}
+
+/* Per-layer functions, each under the source line it came from. */
+static void emit_layer_fns(Lower *L, Printer *p, const LayerFn *fwd, const LayerFn *bwd)
+{
+    for (int i = 0; i < L->P->n_fns; i++) {
+        const IrLayer *l = L->P->ops[i].layer;
         char sb[96];
-        const IrNode *n = L->ops[i].node;
+        const IrNode *n = L->P->ops[i].node;
         emit_comment(p, "%s", source_comment(L, n));
         emit_comment(p, "%s '%s': %s -> %s", l->op->name, l->name,
                      n->n_in ? shape_str(&n->in[0]->shape, sb, sizeof sb) : "()",
                      shape_str(&n->out[0]->shape, (char[96]){0}, 96));
         if (L->opt->line_directives) /* gdb shows the .seq line for the layer's code */
             emit_line(p, "#line %d \"%s\"", n->line, L->opt->source_label);
-        print_fn(p, arena_printf(L->a, "%s_forward", L->fn_name[i]), &fwd[i]);
-        print_fn(p, arena_printf(L->a, "%s_backward", L->fn_name[i]), &bwd[i]);
+        print_fn(p, arena_printf(L->a, "%s_forward", L->P->fn_name[i]), &fwd[i]);
+        print_fn(p, arena_printf(L->a, "%s_backward", L->P->fn_name[i]), &bwd[i]);
         if (L->opt->line_directives) { /* and the C file's own lines again after it */
             int line = 2;
             for (size_t k = 0; k < p->len; k++)
@@ -914,25 +861,42 @@ static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
             emit_line(p, "#line %d \"%s.c\"", line, L->M);
         }
     }
+}
 
-    /* The model's forward. */
+/* The prologue of model_forward and model_backward: the workspace and the
+ * inputs by name. */
+static void emit_pass_prologue(Lower *L, Printer *body)
+{
+    emit_line(body, "%s_buffers w;", L->M);
+    emit_line(body, "model_layout(&w, ws, B, dims);");
+}
+
+static void emit_input_locals(Lower *L, Printer *body)
+{
+    for (int i = 0; i < L->g->n_inputs; i++) {
+        const IrTensor *t = L->g->inputs[i];
+        const char *ty = t->shape.is_int ? "int32_t" : "seqrt_real";
+        emit_line(body, "const %s *in_%s = (const %s *)inputs[%d];", ty, L->P->tname[t->id], ty, i);
+    }
+}
+
+/* The model's forward: layers in graph order. */
+static void emit_model_forward(Lower *L, Printer *p, const LayerFn *fwd)
+{
+    const IrGraph *g = L->g;
     emit_comment(p, "The whole model, forward: layers in graph order.");
     emit_fn_open(p, "static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, "
                  "const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)");
+    Printer body;
     emit_init(&body);
     body.indent = 1;
-    emit_line(&body, "%s_buffers w;", M);
-    emit_line(&body, "model_layout(&w, ws, B, dims);");
-    for (int i = 0; i < g->n_inputs; i++) {
-        const IrTensor *t = g->inputs[i];
-        const char *ty = t->shape.is_int ? "int32_t" : "seqrt_real";
-        emit_line(&body, "const %s *in_%s = (const %s *)inputs[%d];", ty, L->tname[t->id], ty, i);
-    }
+    emit_pass_prologue(L, &body);
+    emit_input_locals(L, &body);
     for (int i = 0; i < g->n_nodes; i++) {
         const IrNode *n = g->nodes[i];
         emit_comment(&body, "%s", source_comment(L, n));
-        print_call(L, &body, arena_printf(L->a, "%s_forward", L->fn_name[L->fn[n->id]]),
-                   &fwd[L->fn[n->id]], n);
+        print_call(L, &body, arena_printf(L->a, "%s_forward", L->P->fn_name[L->P->fn[n->id]]),
+                   &fwd[L->P->fn[n->id]], n);
     }
     for (int i = 0; i < g->n_outputs; i++) {
         const IrTensor *t = g->outputs[i];
@@ -945,25 +909,25 @@ static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
     emit_free(&body);
     emit_close(p, NULL);
     emit_blank(p);
+}
 
-    /* The model's backward. */
+/* The model's backward: layers in reverse, gradients accumulated. */
+static void emit_model_backward(Lower *L, Printer *p, const LayerFn *bwd)
+{
+    const IrGraph *g = L->g;
     emit_comment(p, "The whole model, backward: layers in reverse, gradients accumulated with +=.");
     emit_fn_open(p, "static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, "
                  "const seqrt_real *params, const void *const *inputs, int64_t B, "
                  "const int64_t *dims, void *ws)");
+    Printer body;
     emit_init(&body);
     body.indent = 1;
-    emit_line(&body, "%s_buffers w;", M);
-    emit_line(&body, "model_layout(&w, ws, B, dims);");
+    emit_pass_prologue(L, &body);
     emit_line(&body, "memset(w.grads_begin, 0, (size_t)(w.grads_end - w.grads_begin));");
-    for (int i = 0; i < g->n_inputs; i++) {
-        const IrTensor *t = g->inputs[i];
-        const char *ty = t->shape.is_int ? "int32_t" : "seqrt_real";
-        emit_line(&body, "const %s *in_%s = (const %s *)inputs[%d];", ty, L->tname[t->id], ty, i);
-    }
+    emit_input_locals(L, &body);
     for (int i = 0; i < g->n_outputs; i++) {
         const IrTensor *t = g->outputs[i];
-        if (!has_grad(t))
+        if (!plan_has_grad(t))
             continue;
         emit_open(&body, "for (int64_t i = 0; i < B * %s; i++)", sample_size(L, &t->shape));
         emit_line(&body, "%s[i] += d_outputs[%d][i];", grad_expr(L, t), i);
@@ -972,12 +936,12 @@ static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
     for (int i = g->n_nodes - 1; i >= 0; i--) {
         const IrNode *n = g->nodes[i];
         emit_comment(&body, "%s", source_comment(L, n));
-        print_call(L, &body, arena_printf(L->a, "%s_backward", L->fn_name[L->fn[n->id]]),
-                   &bwd[L->fn[n->id]], n);
+        print_call(L, &body, arena_printf(L->a, "%s_backward", L->P->fn_name[L->P->fn[n->id]]),
+                   &bwd[L->P->fn[n->id]], n);
     }
     for (int i = 0; i < g->n_inputs; i++)
-        if (count_mentions(body.buf, arena_printf(L->a, "in_%s", L->tname[g->inputs[i]->id])) < 2)
-            emit_line(&body, "(void)in_%s;", L->tname[g->inputs[i]->id]);
+        if (count_mentions(body.buf, arena_printf(L->a, "in_%s", L->P->tname[g->inputs[i]->id])) < 2)
+            emit_line(&body, "(void)in_%s;", L->P->tname[g->inputs[i]->id]);
     if (!mentions(body.buf, "grads"))
         emit_line(&body, "(void)grads;");
     if (!mentions(body.buf, "params"))
@@ -986,80 +950,131 @@ static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
     emit_free(&body);
     emit_close(p, NULL);
     emit_blank(p);
+}
 
-    /* The descriptor. */
+static void emit_param_table(Lower *L, Printer *p)
+{
     emit_comment(p, "What the runtime's trainer sees of this model.");
-    emit_open(p, "static const seqrt_param %s_params[] =", M);
-    for (int i = 0; i < L->n_params; i++) {
-        const IrParam *q = L->params[i];
+    emit_open(p, "static const seqrt_param %s_params[] =", L->M);
+    for (int i = 0; i < L->P->n_params; i++) {
+        const IrParam *q = L->P->params[i];
         long long s[4] = {0, 0, 0, 0};
         for (int j = 0; j < q->ndim; j++)
             s[j] = q->shape[j];
         emit_line(p, "{%s, %d, {%lld, %lld, %lld, %lld}, %s, %lld, %s, %lld, %lld},",
-                  c_string(L, q->name), q->ndim, s[0], s[1], s[2], s[3], L->pname[i], q->size,
+                  c_string(L, q->name), q->ndim, s[0], s[1], s[2], s[3], L->P->pname[i], q->size,
                   init_name(q->init), q->fan_in, q->fan_out);
     }
     emit_close(p, ";");
     emit_blank(p);
-    if (g->n_dims) {
-        emit_raw(p, arena_printf(L->a, "static const char *const %s_dim_names[] = {", M));
-        for (int i = 0; i < g->n_dims; i++)
-            emit_raw(p, arena_printf(L->a, "%s%s", i ? ", " : "", c_string(L, g->dims[i])));
-        emit_raw(p, "};\n\n");
-    }
-    emit_io_table(L, p, "inputs", g->inputs, g->n_inputs);
-    emit_io_table(L, p, "targets", g->targets, g->n_targets);
-    emit_io_table(L, p, "outputs", g->outputs, g->n_outputs);
-    if (g->train.n_losses) {
-        static const char *const kinds[] = {
-            "SEQRT_LOSS_MSE", "SEQRT_LOSS_MAE", "SEQRT_LOSS_CATEGORICAL_CROSSENTROPY",
-            "SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY", "SEQRT_LOSS_BINARY_CROSSENTROPY",
-        };
-        emit_open(p, "static const seqrt_loss_spec %s_losses[] =", M);
-        for (int i = 0; i < g->train.n_losses; i++) {
-            const IrLoss *ls = &g->train.losses[i];
-            int out = 0, tgt = 0;
-            for (int k = 0; k < g->n_outputs; k++)
-                if (g->outputs[k] == ls->pred)
-                    out = k;
-            for (int k = 0; k < g->n_targets; k++)
-                if (g->targets[k] == ls->target)
-                    tgt = k;
-            bool from_act = ls->kind == LOSS_BINARY_CROSSENTROPY ? ls->pred->from_sigmoid
-                                                                 : ls->pred->from_softmax;
-            emit_line(p, "{%d, %d, %s, %d, %d, %.17g, %.17g},", out, tgt, kinds[ls->kind],
-                      ls->from_logits, from_act, ls->weight, ls->label_smoothing);
-        }
-        emit_close(p, ";");
-        emit_blank(p);
-    }
-    const IrOptim *op = &g->train.optim;
-    static const char *const opt_kinds[] = {
-        "SEQRT_OPT_SGD", "SEQRT_OPT_ADAM", "SEQRT_OPT_ADAMW", "SEQRT_OPT_RMSPROP", "SEQRT_OPT_ADAGRAD",
+}
+
+static void emit_dim_names(Lower *L, Printer *p)
+{
+    const IrGraph *g = L->g;
+    if (!g->n_dims)
+        return;
+    emit_raw(p, arena_printf(L->a, "static const char *const %s_dim_names[] = {", L->M));
+    for (int i = 0; i < g->n_dims; i++)
+        emit_raw(p, arena_printf(L->a, "%s%s", i ? ", " : "", c_string(L, g->dims[i])));
+    emit_raw(p, "};\n\n");
+}
+
+static void emit_losses(Lower *L, Printer *p)
+{
+    const IrGraph *g = L->g;
+    if (!g->train.n_losses)
+        return;
+    static const char *const kinds[] = {
+        "SEQRT_LOSS_MSE", "SEQRT_LOSS_MAE", "SEQRT_LOSS_CATEGORICAL_CROSSENTROPY",
+        "SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY", "SEQRT_LOSS_BINARY_CROSSENTROPY",
     };
-    /* The summary, as seqc prints it. */
+    emit_open(p, "static const seqrt_loss_spec %s_losses[] =", L->M);
+    for (int i = 0; i < g->train.n_losses; i++) {
+        const IrLoss *ls = &g->train.losses[i];
+        int out = 0, tgt = 0;
+        for (int k = 0; k < g->n_outputs; k++)
+            if (g->outputs[k] == ls->pred)
+                out = k;
+        for (int k = 0; k < g->n_targets; k++)
+            if (g->targets[k] == ls->target)
+                tgt = k;
+        bool from_act = ls->kind == LOSS_BINARY_CROSSENTROPY ? ls->pred->from_sigmoid
+                                                             : ls->pred->from_softmax;
+        emit_line(p, "{%d, %d, %s, %d, %d, %.17g, %.17g},", out, tgt, kinds[ls->kind],
+                  ls->from_logits, from_act, ls->weight, ls->label_smoothing);
+    }
+    emit_close(p, ";");
+    emit_blank(p);
+}
+
+/* .summary: the model's summary as seqc prints it, one string per line. */
+static void emit_summary(Lower *L, Printer *p)
+{
     char *sum = NULL;
     size_t sum_len = 0;
     FILE *sf = open_memstream(&sum, &sum_len);
     if (!sf)
         seq_die("out of memory");
-    summary_print(L->src, sf);
+    summary_print(L->P->src, sf);
     fclose(sf);
+    emit_line(p, ".summary =");
+    char *line = sum, *nl;
+    while (line && *line && (nl = strchr(line, '\n'))) {
+        *nl = '\0';
+        emit_line(p, "    %s", c_string(L, arena_printf(L->a, "%s\n", line)));
+        line = nl + 1;
+    }
+    emit_line(p, "    ,");
+    free(sum);
+}
+
+static void emit_optim(Lower *L, Printer *p)
+{
+    const IrOptim *op = &L->g->train.optim;
+    static const char *const opt_kinds[] = {
+        "SEQRT_OPT_SGD", "SEQRT_OPT_ADAM", "SEQRT_OPT_ADAMW", "SEQRT_OPT_RMSPROP", "SEQRT_OPT_ADAGRAD",
+    };
+    emit_line(p, ".optim = {%s, %.17g, %.17g, %.17g, %.17g, %.17g, %.17g, %.17g, %.17g, %d, %d, %d, "
+              "%.17g, %.17g, %.17g},", opt_kinds[op->kind], op->learning_rate, op->beta_1,
+              op->beta_2, op->epsilon, op->momentum, op->rho, op->weight_decay,
+              op->initial_accumulator_value, op->nesterov, op->amsgrad, op->centered,
+              op->clipnorm, op->clipvalue, op->global_clipnorm);
+}
+
+static void emit_decode(Lower *L, Printer *p)
+{
+    const IrGraph *g = L->g;
+    int di = -1, dout = -1, da = -1;
+    for (int i = 0; g->decode.present && i < g->n_inputs; i++)
+        if (g->inputs[i] == g->decode.input)
+            di = i;
+    for (int i = 0; g->decode.present && i < g->n_outputs; i++) {
+        if (g->outputs[i] == g->decode.output)
+            dout = i;
+        if (g->outputs[i] == g->decode.attention)
+            da = i;
+    }
+    emit_line(p, ".decode_input = %d, .decode_output = %d, .decode_attention = %d, "
+              ".decode_start = %lld,", di, dout, da, g->decode.start);
+}
+
+/* The seqrt_model descriptor: all the trainer sees. */
+static void emit_descriptor(Lower *L, Printer *p, bool any_min_time)
+{
+    const IrGraph *g = L->g;
+    const char *M = L->M;
+    emit_param_table(L, p);
+    emit_dim_names(L, p);
+    emit_io_table(L, p, "inputs", g->inputs, g->n_inputs);
+    emit_io_table(L, p, "targets", g->targets, g->n_targets);
+    emit_io_table(L, p, "outputs", g->outputs, g->n_outputs);
+    emit_losses(L, p);
     emit_open(p, "const seqrt_model %s_model =", M);
     emit_line(p, ".name = %s,", c_string(L, g->name));
     emit_line(p, ".source = %s,", c_string(L, L->opt->source_label));
-    emit_line(p, ".summary =");
-    {
-        char *line = sum, *nl;
-        while (line && *line && (nl = strchr(line, '\n'))) {
-            *nl = '\0';
-            emit_line(p, "    %s", c_string(L, arena_printf(L->a, "%s\n", line)));
-            line = nl + 1;
-        }
-        emit_line(p, "    ,");
-    }
-    free(sum);
-    emit_line(p, ".n_params = %d,", L->n_params);
+    emit_summary(L, p);
+    emit_line(p, ".n_params = %d,", L->P->n_params);
     emit_line(p, ".params = %s_params,", M);
     emit_line(p, ".param_count = %s_PARAM_COUNT,", M);
     emit_line(p, ".n_dims = %d,", g->n_dims);
@@ -1072,40 +1087,41 @@ static void emit_source(Lower *L, Printer *p, LayerFn *fwd, LayerFn *bwd)
               g->n_outputs ? arena_printf(L->a, "%s_outputs", M) : "NULL");
     emit_line(p, ".n_losses = %d, .losses = %s,", g->train.n_losses,
               g->train.n_losses ? arena_printf(L->a, "%s_losses", M) : "NULL");
-    emit_line(p, ".optim = {%s, %.17g, %.17g, %.17g, %.17g, %.17g, %.17g, %.17g, %.17g, %d, %d, %d, "
-              "%.17g, %.17g, %.17g},", opt_kinds[op->kind], op->learning_rate, op->beta_1,
-              op->beta_2, op->epsilon, op->momentum, op->rho, op->weight_decay,
-              op->initial_accumulator_value, op->nesterov, op->amsgrad, op->centered,
-              op->clipnorm, op->clipvalue, op->global_clipnorm);
+    emit_optim(L, p);
     emit_line(p, ".batch_size = %lld, .epochs = %lld,", g->train.batch_size, g->train.epochs);
     emit_line(p, ".metrics = %uu,", g->train.metrics);
     emit_line(p, ".workspace_size = model_workspace_size,");
     emit_line(p, ".forward = model_forward,");
     emit_line(p, ".backward = model_backward,");
-    if (any_state)
+    if (L->P->any_state)
         emit_line(p, ".reset_states = model_reset_states,");
-    if (any_mask)
+    if (L->P->any_mask)
         emit_line(p, ".output_mask = model_output_mask,");
     emit_line(p, ".check_numerics = model_check_numerics,");
     if (any_min_time)
         emit_line(p, ".check_dims = model_check_dims,");
-    {
-        int di = -1, dout = -1, da = -1;
-        for (int i = 0; g->decode.present && i < g->n_inputs; i++)
-            if (g->inputs[i] == g->decode.input)
-                di = i;
-        for (int i = 0; g->decode.present && i < g->n_outputs; i++) {
-            if (g->outputs[i] == g->decode.output)
-                dout = i;
-            if (g->outputs[i] == g->decode.attention)
-                da = i;
-        }
-        emit_line(p, ".decode_input = %d, .decode_output = %d, .decode_attention = %d, "
-                  ".decode_start = %lld,", di, dout, da, g->decode.start);
-    }
+    emit_decode(L, p);
     emit_close(p, ";");
 }
 
+/* NAME.c, one function per section of the file. */
+static void emit_source(Lower *L, Printer *p, const LayerFn *fwd, const LayerFn *bwd)
+{
+    emit_prologue(L, p);
+    emit_param_offsets(L, p);
+    emit_buffer_struct(L, p);
+    emit_layout(L, p);
+    emit_reset_states(L, p);
+    emit_output_mask(L, p);
+    bool any_min_time = emit_check_dims(L, p);
+    emit_check_numerics(L, p);
+    emit_layer_fns(L, p, fwd, bwd);
+    emit_model_forward(L, p, fwd);
+    emit_model_backward(L, p, bwd);
+    emit_descriptor(L, p, any_min_time);
+}
+
+/* NAME.h: the descriptor's declaration. */
 static void emit_header(Lower *L, Printer *p)
 {
     const char *M = L->M;
@@ -1146,163 +1162,18 @@ static bool write_out(Lower *L, Printer *p, const char *file)
     return true;
 }
 
-/* The emitted kernels pass widths, leading dimensions and fixed row counts
- * to BLAS as int: a size the checker accepts can still be too large for
- * that (Flatten of [65536, 65536], LSTM(600000000)'s 4u gates). Refuse it
- * here instead of letting the C compiler wrap it silently. */
-static bool size_fits(long long n, const char *label, int line, const char *layer, const char *what)
+bool lower_emit(const Plan *P, Arena *a, const LowerOptions *opt)
 {
-    if (n >= 0 && n <= INT_MAX)
-        return true;
-    fprintf(stderr, "%s:%d: error: layer '%s': %s %lld is larger than %d, the largest size "
-            "the generated BLAS calls take\n", label, line, layer, what, n, INT_MAX);
-    return false;
-}
-
-static bool sizes_fit_int(const IrGraph *g, const char *label)
-{
-    for (int i = 0; i < g->n_nodes; i++) {
-        const IrNode *n = g->nodes[i];
-        const IrLayer *l = n->layer;
-        for (int o = 0; o < n->n_out; o++) {
-            long long prod = 1;
-            for (int k = 0; k < n->out[o]->shape.rank; k++) {
-                Dim d = n->out[o]->shape.d[k];
-                if (d.sym)
-                    continue;
-                if (!size_fits(d.n, label, n->line, l->name, "an output dimension"))
-                    return false;
-                prod = prod > INT_MAX ? prod : prod * d.n;
-            }
-            if (!size_fits(prod, label, n->line, l->name, "the per-sample size"))
-                return false;
-        }
-        for (const IrLayer *pl = l; pl; pl = pl->inner)
-            for (int k = 0; k < pl->n_params; k++) {
-                const IrParam *p = &pl->params[k];
-                long long row = p->ndim > 0 && p->shape[0] > 0 ? p->size / p->shape[0] : p->size;
-                for (int d = 0; d < p->ndim; d++)
-                    if (!size_fits(p->shape[d], label, n->line, pl->name, "a weight dimension"))
-                        return false;
-                if (!size_fits(row, label, n->line, pl->name, "a weight row") ||
-                    !size_fits(p->fan_in, label, n->line, pl->name, "the fan-in") ||
-                    !size_fits(p->fan_out, label, n->line, pl->name, "the fan-out"))
-                    return false;
-            }
-    }
-    return true;
-}
-
-bool lower_model(const IrGraph *src, Arena *a, const LowerOptions *opt)
-{
-    const IrGraph *g = expand_wrappers(src, a, opt->source_label);
-    if (!g)
-        return false;
-    Lower L = {.g = g, .src = src, .a = a, .opt = opt, .M = c_ident(a, g->name)};
-    bool ok = true;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const OpInfo *op = g->nodes[i]->layer->op;
-        const char *why = op->unsupported ? op->unsupported(g->nodes[i]->layer) : NULL;
-        if (!op->forward || !op->backward) {
-            fprintf(stderr, "%s:%d: error: code generation for %s is not available yet; "
-                    "'seqc check' and 'seqc summary' accept it\n", opt->source_label,
-                    g->nodes[i]->line, op->name);
-            ok = false;
-        } else if (why) {
-            fprintf(stderr, "%s:%d: error: code generation for %s with %s is not available yet\n",
-                    opt->source_label, g->nodes[i]->line, op->name, why);
-            ok = false;
-        }
-    }
-    if (!ok)
-        return false;
-    if (!sizes_fit_int(g, opt->source_label))
-        return false;
-
-    /* Names: tensors, then params with their offsets. */
-    L.tname = ARENA_ARRAY(a, const char *, g->n_tensors + 1);
-    for (int i = 0; i < g->n_tensors; i++) {
-        const IrTensor *t = g->tensors[i];
-        L.tname[t->id] = unique(&L, t->name ? c_ident(a, t->name) : arena_printf(a, "t%d", t->id));
-    }
-    int np = 0;
-    for (int i = 0; i < g->n_layers; i++)
-        if (!g->layers[i]->owner)
-            np += g->layers[i]->n_params;
-    L.params = ARENA_ARRAY(a, const IrParam *, np + 1);
-    L.pname = ARENA_ARRAY(a, const char *, np + 1);
-    L.poff = ARENA_ARRAY(a, long long, np + 1);
-    for (int i = 0; i < g->n_layers; i++) {
-        const IrLayer *l = g->layers[i];
-        if (l->owner)
-            continue;
-        for (int k = 0; k < l->n_params; k++) {
-            L.params[L.n_params] = &l->params[k];
-            L.pname[L.n_params] = arena_printf(a, "P_%s", c_ident(a, l->params[k].name));
-            L.poff[L.n_params] = L.param_count;
-            L.param_count += l->params[k].size;
-            L.n_params++;
-        }
-    }
-
-    for (int i = 0; i < g->n_nodes; i++)
-        unique(&L, fn_stem(&L, g->nodes[i]->layer)); /* layer names are unique already */
-    /* One function pair per layer, or per call signature of a shared layer
-     * whose calls differ in more than their time lengths. */
-    L.ops = ARENA_ARRAY(a, LowerOp, g->n_nodes + 1);
-    L.fn_name = ARENA_ARRAY(a, const char *, g->n_nodes + 1);
-    int max_id = 0;
-    for (int i = 0; i < g->n_nodes; i++)
-        max_id = g->nodes[i]->id > max_id ? g->nodes[i]->id : max_id;
-    L.fn = ARENA_ARRAY(a, int, max_id + 1);
-    for (int i = 0; i < g->n_nodes; i++) {
-        const IrNode *n = g->nodes[i];
-        int f = -1, same_layer = 0;
-        for (int k = 0; k < L.n_fns && f < 0; k++) {
-            if (L.ops[k].layer != n->layer)
-                continue;
-            same_layer++;
-            if (same_signature(L.ops[k].node, n))
-                f = k;
-        }
-        if (f < 0) {
-            f = L.n_fns++;
-            LowerOp *o = &L.ops[f];
-            o->node = n;
-            o->layer = n->layer;
-            o->a = a;
-            o->bptt_segment = opt->bptt_segment;
-            L.fn_name[f] = same_layer ? unique(&L, arena_printf(a, "%s_call%d", fn_stem(&L, n->layer),
-                                                                same_layer + 1))
-                                      : fn_stem(&L, n->layer);
-        }
-        L.fn[n->id] = f;
-        LowerOp *o = &L.ops[f];
-        for (int k = 0; k < n->n_in; k++)
-            o->need_dx[k] |= has_grad(n->in[k]);
-        for (int k = 0; k < n->n_state; k++)
-            o->need_ds[k] |= has_grad(n->state[k]);
-    }
-    if (opt->bptt_segment)
-        for (int i = 0; i < L.n_fns; i++)
-            if (!strcmp(L.ops[i].layer->op->name, "GRU") &&
-                !L.ops[i].layer->attrs[op_attr_index(L.ops[i].layer->op, "reset_after")].i) {
-                fprintf(stderr, "seqc: note: --bptt-checkpoint does not cover GRU(reset_after=false); "
-                        "'%s' keeps every step\n", L.ops[i].layer->name);
-                break;
-            }
-    LayerFn *fwd = calloc((size_t)L.n_fns + 1, sizeof *fwd);
-    LayerFn *bwd = calloc((size_t)L.n_fns + 1, sizeof *bwd);
+    Lower L = {.P = P, .g = P->g, .a = a, .opt = opt, .M = P->M};
+    LayerFn *fwd = calloc((size_t)P->n_fns + 1, sizeof *fwd);
+    LayerFn *bwd = calloc((size_t)P->n_fns + 1, sizeof *bwd);
     if (!fwd || !bwd)
         seq_die("out of memory");
-    for (int i = 0; i < L.n_fns; i++) {
-        LowerOp *o = &L.ops[i];
-        if (o->layer->op->plan)
-            o->layer->op->plan(o);
+    for (int i = 0; i < P->n_fns; i++) {
+        LowerOp *o = &P->ops[i];
         build_fn(&L, o->layer, o, false, &fwd[i]);
         build_fn(&L, o->layer, o, true, &bwd[i]);
     }
-
     Printer c, h, m;
     emit_init(&c);
     emit_init(&h);
@@ -1310,10 +1181,10 @@ bool lower_model(const IrGraph *src, Arena *a, const LowerOptions *opt)
     emit_source(&L, &c, fwd, bwd);
     emit_header(&L, &h);
     emit_main(&L, &m);
-    ok = write_out(&L, &h, arena_printf(a, "%s.h", L.M)) &&
-         write_out(&L, &c, arena_printf(a, "%s.c", L.M)) &&
-         write_out(&L, &m, arena_printf(a, "%s_main.c", L.M));
-    for (int i = 0; i < L.n_fns; i++) {
+    bool ok = write_out(&L, &h, arena_printf(a, "%s.h", L.M)) &&
+              write_out(&L, &c, arena_printf(a, "%s.c", L.M)) &&
+              write_out(&L, &m, arena_printf(a, "%s_main.c", L.M));
+    for (int i = 0; i < P->n_fns; i++) {
         emit_free(&fwd[i].body);
         emit_free(&bwd[i].body);
     }
@@ -1322,6 +1193,18 @@ bool lower_model(const IrGraph *src, Arena *a, const LowerOptions *opt)
     emit_free(&c);
     emit_free(&h);
     emit_free(&m);
-    ptrvec_free(&L.used_names);
     return ok;
+}
+
+bool lower_model(const IrGraph *src, Arena *a, const LowerOptions *opt)
+{
+    Diag local;
+    Diag *d = opt->diag;
+    if (!d) {
+        diag_init(&local, opt->source_label, opt->src, opt->src_len, stderr);
+        d = &local;
+    }
+    const IrGraph *g = expand_wrappers(src, a, opt->source_label);
+    const Plan *P = g ? plan_model(g, src, a, opt, d) : NULL;
+    return P && lower_emit(P, a, opt);
 }

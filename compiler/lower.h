@@ -85,10 +85,15 @@ typedef struct {
      * and recomputes each K-step segment inside the backward pass; -1 is
      * K = ceil(sqrt(T)), chosen at run time. */
     long long bptt_segment;
+    Diag *diag;                   /* where errors go; NULL: stderr, quoting src */
 } LowerOptions;
 
 /* Returns false (after printing to stderr) if a layer has no code
  * generator yet or a file cannot be written. */
 bool lower_model(const IrGraph *g, Arena *a, const LowerOptions *opt);
+
+struct Plan;
+/* The emit stage alone: write the three files of a plan (plan.h). */
+bool lower_emit(const struct Plan *P, Arena *a, const LowerOptions *opt);
 
 #endif

@@ -66,7 +66,10 @@ static const struct {
     [OPT_INFERENCE] = {"inference", 0, NULL, EMIT,
                        "a forward-only, streaming C library instead\n"
                        "(NAME_infer.h, NAME_infer.c; no BLAS, no allocation)"},
-    [OPT_DUMP] = {"dump", 0, "ast|ir", ALL, "print the syntax tree or the IR (after check)"},
+    [OPT_DUMP] = {"dump", 0, "ast|ir|plan", ALL,
+                  "print the syntax tree, the IR (after check) or the\n"
+                  "code plan (names, parameter layout, layer functions,\n"
+                  "scratch buffers)"},
     [OPT_HELP] = {"help", 'h', NULL, ALL, "show this help (seqc COMMAND --help: that command's)"},
     [OPT_VERSION] = {"version", 0, NULL, ALL, "show the version"},
 };
@@ -309,8 +312,8 @@ static bool bptt_segment(CommandLine *cl, long long *out)
 static void check_values(CommandLine *cl)
 {
     const char *dump = cl->value[OPT_DUMP];
-    if (dump && strcmp(dump, "ast") && strcmp(dump, "ir"))
-        usage_error(cl, "--dump takes ast or ir, not '%s'", dump);
+    if (dump && strcmp(dump, "ast") && strcmp(dump, "ir") && strcmp(dump, "plan"))
+        usage_error(cl, "--dump takes ast, ir or plan, not '%s'", dump);
     if (cl->value[OPT_INFERENCE] && cl->value[OPT_BPTT_CHECKPOINT])
         usage_error(cl, "--bptt-checkpoint is for training code; --inference emits none");
     if (cl->value[OPT_INFERENCE] && cl->value[OPT_LINE_DIRECTIVES])
@@ -342,18 +345,25 @@ static int run(const CommandLine *cl, long long bptt)
     if (ok && !strcmp(cmd, "summary"))
         summary_print(c.ir, stdout);
     int status = ok ? 0 : 1;
+    LowerOptions lo = {.source_label = file, .src = c.src, .src_len = c.len,
+                       .line_directives = cl->value[OPT_LINE_DIRECTIVES] != NULL,
+                       .bptt_segment = bptt};
+    bool inference = cl->value[OPT_INFERENCE] != NULL;
+    if (ok && dump && !strcmp(dump, "plan")) {
+        ok = driver_plan(&c, &lo);
+        if (ok)
+            plan_dump(c.plan, stdout);
+        status = ok ? 0 : 1;
+    }
     if (ok && (emit || build)) {
-        LowerOptions lo = {.source_label = file, .src = c.src, .src_len = c.len,
-                           .line_directives = cl->value[OPT_LINE_DIRECTIVES] != NULL,
-                           .bptt_segment = bptt};
         if (emit) {
             if (mkdir(out, 0755) != 0 && errno != EEXIST) {
                 fprintf(stderr, "seqc: cannot create '%s': %s\n", out, strerror(errno));
                 status = 2;
             } else {
                 lo.out_dir = out;
-                status = (cl->value[OPT_INFERENCE] ? infer_emit(c.ir, &c.arena, &lo)
-                                                   : lower_model(c.ir, &c.arena, &lo)) ? 0 : 1;
+                ok = inference || c.plan || driver_plan(&c, &lo);
+                status = ok && driver_emit(&c, &lo, inference) ? 0 : 1;
             }
         } else {
             BuildOptions bo = {.float64 = cl->value[OPT_FLOAT64] != NULL,
