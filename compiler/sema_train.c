@@ -1,5 +1,7 @@
 /*
- * sema_train.c
+ * sema_train.c: the train block (losses and their targets, optimizer,
+ * metrics, batch size and epochs; Keras's defaults and argument names) and
+ * the decode block (which input greedy decoding feeds, from which output).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,32 @@ static void unknown_key(Sema *S, Span at, const char *key, const char *what,
 {
     diag_error(S->d, at, "%s has no '%s'", what, key);
     seq_sema_suggest_key(S, at, key, "it takes:", names, n);
+}
+
+/* The index of s among names[n], or -1. */
+static int index_of(const char *s, const char *const *names, int n, bool nocase)
+{
+    for (int k = 0; k < n; k++)
+        if (!(nocase ? strcasecmp(names[k], s) : strcmp(names[k], s)))
+            return k;
+    return -1;
+}
+
+/* The index of s among names[n]; else "unknown WHAT" with the closest name
+ * or the list of them, and -1. */
+static int find_name(Sema *S, Span at, const char *s, const char *what, const char *intro,
+                     const char *const *names, int n, bool nocase)
+{
+    int k = index_of(s, names, n, nocase);
+    if (k >= 0)
+        return k;
+    diag_error(S->d, at, "unknown %s '%s'", what, s);
+    const char *best = seq_closest(s, names, n);
+    if (best)
+        diag_note(S->d, at, "did you mean '%s'?", best);
+    else
+        seq_sema_list_known(S, intro, names, n);
+    return -1;
 }
 
 /* Does the prediction fit the target for this loss? Both shapes and where
@@ -142,21 +170,12 @@ static void read_loss(Sema *S, AstNode *v, PtrVec *losses)
     IrLoss *L = ARENA_NEW(S->a, IrLoss);
     L->span = v->span;
     L->weight = 1.0;
-    size_t k = 0, nl = sizeof loss_names / sizeof loss_names[0];
-    while (k < nl && strcmp(loss_names[k].name, fn))
-        k++;
-    if (k == nl) {
-        const char *names[16];
-        for (size_t i = 0; i < nl; i++)
-            names[i] = loss_names[i].name;
-        diag_error(S->d, v->b->span, "unknown loss '%s'", fn);
-        const char *best = seq_closest(fn, names, (int)nl);
-        if (best)
-            diag_note(S->d, v->b->span, "did you mean '%s'?", best);
-        else
-            seq_sema_list_known(S, "known losses:", names, (int)nl);
+    const char *names[ARRAY_LEN(loss_names)];
+    for (int i = 0; i < ARRAY_LEN(loss_names); i++)
+        names[i] = loss_names[i].name;
+    int k = find_name(S, v->b->span, fn, "loss", "known losses:", names, ARRAY_LEN(names), false);
+    if (k < 0)
         return;
-    }
     L->kind = loss_names[k].kind;
     /* Keras's arguments for each loss (weight is loss_weights, per loss):
      * mse and mae take no other; label_smoothing is not sparse CE's. */
@@ -185,10 +204,8 @@ static void read_loss(Sema *S, AstNode *v, PtrVec *losses)
             pos[n_pos++] = t[0];
             continue;
         }
-        int j = 0;
-        while (j < n_keys && strcmp(keys[j], arg->str))
-            j++;
-        if (j == n_keys) {
+        int j = index_of(arg->str, keys, n_keys, false);
+        if (j < 0) {
             Span key = {arg->span.start, arg->span.start + (uint32_t)strlen(arg->str)};
             unknown_key(S, key, arg->str, fn, keys, n_keys);
             if (!strcmp(arg->str, "label_smoothing"))
@@ -249,18 +266,11 @@ static void read_optimizer(Sema *S, AstNode *v, IrOptim *o)
     }
     static const char *const names[] = {"sgd", "adam", "adamw", "rmsprop", "adagrad"};
     static const OptKind kinds[] = {OPT_SGD, OPT_ADAM, OPT_ADAMW, OPT_RMSPROP, OPT_ADAGRAD};
-    int k = 0;
-    while (k < 5 && strcasecmp(names[k], name->str))
-        k++;
-    if (k == 5) {
-        diag_error(S->d, name->span, "unknown optimizer '%s'", name->str);
-        const char *best = seq_closest(name->str, names, 5);
-        if (best)
-            diag_note(S->d, name->span, "did you mean '%s'?", best);
-        else
-            seq_sema_list_known(S, "known optimizers:", names, 5);
+    _Static_assert(ARRAY_LEN(names) == ARRAY_LEN(kinds), "an OptKind for each optimizer name");
+    int k = find_name(S, name->span, name->str, "optimizer", "known optimizers:", names,
+                      ARRAY_LEN(names), true);
+    if (k < 0)
         return;
-    }
     *o = (IrOptim){.kind = kinds[k], .learning_rate = 0.001, .beta_1 = 0.9, .beta_2 = 0.999,
                    .epsilon = 1e-7, .rho = 0.9, .initial_accumulator_value = 0.1};
     if (o->kind == OPT_SGD)
@@ -287,6 +297,9 @@ static void read_optimizer(Sema *S, AstNode *v, IrOptim *o)
         COMMON | 1u << 3 | 1u << 7,                     /* adagrad */
     };
     double *clips[] = {&o->clipnorm, &o->clipvalue, &o->global_clipnorm};
+    _Static_assert(ARRAY_LEN(allowed) == ARRAY_LEN(names), "a key mask for each optimizer");
+    _Static_assert(ARRAY_LEN(nums) + ARRAY_LEN(bools) + ARRAY_LEN(clips) == ARRAY_LEN(keys),
+                   "keys[] is the numbers, then the flags, then the clips");
     int n_clips = 0;
     for (AstNode *arg = v->a; arg; arg = arg->next) {
         if (!arg->str) {
@@ -297,23 +310,22 @@ static void read_optimizer(Sema *S, AstNode *v, IrOptim *o)
             num_arg(S, arg->b, "learning_rate", &o->learning_rate);
             continue;
         }
-        int j = 0;
-        while (j < 14 && strcmp(keys[j], arg->str))
-            j++;
-        if (j == 14 || !(allowed[k] & (1u << j))) {
-            const char *mine[14];
+        const int n_nums = ARRAY_LEN(nums), n_flags = n_nums + ARRAY_LEN(bools);
+        int j = index_of(arg->str, keys, ARRAY_LEN(keys), false);
+        if (j < 0 || !(allowed[k] & (1u << j))) {
+            const char *mine[ARRAY_LEN(keys)];
             int n = 0;
-            for (int q = 0; q < 14; q++)
+            for (int q = 0; q < ARRAY_LEN(keys); q++)
                 if (allowed[k] & (1u << q))
                     mine[n++] = keys[q];
             Span key = {arg->span.start, arg->span.start + (uint32_t)strlen(arg->str)};
             unknown_key(S, key, arg->str, names[k], mine, n);
-        } else if (j < 8)
+        } else if (j < n_nums)
             num_arg(S, arg->b, keys[j], nums[j]);
-        else if (j < 11)
-            bool_arg(S, arg->b, keys[j], bools[j - 8]);
+        else if (j < n_flags)
+            bool_arg(S, arg->b, keys[j], bools[j - n_nums]);
         else {
-            num_arg(S, arg->b, keys[j], clips[j - 11]);
+            num_arg(S, arg->b, keys[j], clips[j - n_flags]);
             if (++n_clips > 1)
                 diag_error(S->d, arg->span, "set at most one of clipnorm, clipvalue and "
                            "global_clipnorm (as in Keras)");
@@ -329,25 +341,17 @@ static void read_metrics(Sema *S, AstNode *v, unsigned *metrics)
         "accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
         "binary_accuracy", "mae", "mse",
     };
+    _Static_assert(1u << (ARRAY_LEN(names) - 1) == METRIC_MSE, "names[k] is the metric 1 << k");
     AstNode *items = v->kind == AST_LIST ? v->a : v;
     for (AstNode *it = items; it; it = v->kind == AST_LIST ? it->next : NULL) {
         if (it->kind != AST_NAME && it->kind != AST_STRING) {
             diag_error(S->d, it->span, "metrics are names, like [accuracy]");
             continue;
         }
-        int k = 0;
-        while (k < 6 && strcmp(names[k], it->str))
-            k++;
-        if (k == 6) {
-            diag_error(S->d, it->span, "unknown metric '%s'", it->str);
-            const char *best = seq_closest(it->str, names, 6);
-            if (best)
-                diag_note(S->d, it->span, "did you mean '%s'?", best);
-            else
-                seq_sema_list_known(S, "known metrics:", names, 6);
-        } else {
+        int k = find_name(S, it->span, it->str, "metric", "known metrics:", names,
+                          ARRAY_LEN(names), false);
+        if (k >= 0)
             *metrics |= 1u << k;
-        }
     }
 }
 
@@ -368,14 +372,12 @@ void seq_sema_read_train(Sema *S, AstNode *st)
     static const char *const keys[] = {
         "loss", "optimizer", "batch_size", "epochs", "metrics", "validation_split",
     };
-    bool seen[6] = {false};
+    bool seen[ARRAY_LEN(keys)] = {false};
     for (AstNode *e = st->a; e; e = e->next) {
-        int k = 0;
-        while (k < 6 && strcmp(keys[k], e->str))
-            k++;
+        int k = index_of(e->str, keys, ARRAY_LEN(keys), false);
         Span key = {e->span.start, e->span.start + (uint32_t)strlen(e->str)};
-        if (k == 6) {
-            unknown_key(S, key, e->str, "the train block", keys, 6);
+        if (k < 0) {
+            unknown_key(S, key, e->str, "the train block", keys, ARRAY_LEN(keys));
             continue;
         }
         if (seen[k] && k != 0)
@@ -438,14 +440,12 @@ void seq_sema_read_decode(Sema *S, AstNode *st)
     dc->present = true;
     dc->span = st->span;
     static const char *const keys[] = {"decoder_input", "prediction", "start", "attention"};
-    bool seen[4] = {false};
+    bool seen[ARRAY_LEN(keys)] = {false};
     for (AstNode *e = st->a; e; e = e->next) {
-        int k = 0;
-        while (k < 4 && strcmp(keys[k], e->str))
-            k++;
+        int k = index_of(e->str, keys, ARRAY_LEN(keys), false);
         Span key = {e->span.start, e->span.start + (uint32_t)strlen(e->str)};
-        if (k == 4) {
-            unknown_key(S, key, e->str, "the decode block", keys, 4);
+        if (k < 0) {
+            unknown_key(S, key, e->str, "the decode block", keys, ARRAY_LEN(keys));
             continue;
         }
         seen[k] = true;

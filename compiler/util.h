@@ -23,7 +23,8 @@ typedef struct {
 void ptrvec_push(PtrVec *v, void *p);
 void ptrvec_free(PtrVec *v);
 
-
+/* The number of elements of an array (not a pointer). */
+#define ARRAY_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* The candidate closest to `s` by edit distance, if close enough to be a
  * likely typo ("did you mean"); NULL otherwise. */
