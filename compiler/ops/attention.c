@@ -149,7 +149,7 @@ static void forward_common(LowerOp *o, bool additive)
     if (a.causal)
         snprintf(cond, sizeof cond, "j > i");
     if (o->node->in[1]->mask)
-        snprintf(cond + strlen(cond), sizeof cond - strlen(cond), "%s!mask1[b * T1 + j]",
+        snprintf(cond + strlen(cond), sizeof cond - strlen(cond), "%smask1[b * T1 + j] == 0",
                  a.causal ? " || " : "");
     if (cond[0])
         emit_line(p, "w_b[i * T1 + j] = %s ? (seqrt_real)-1e9 : %s * raw_b[i * T1 + j];", cond, scale);
@@ -165,7 +165,7 @@ static void forward_common(LowerOp *o, bool additive)
         emit_line(p, "memcpy(y1 + b * T * T1, w_b, sizeof(seqrt_real) * T * T1);");
     if (o->node->in[0]->mask) { /* Keras: a padded query step outputs zeros */
         emit_line(p, "for (int64_t i = 0; i < T; i++)");
-        emit_line(p, "    if (!mask0[b * T + i]) memset(y0 + (b * T + i) * %lld, 0, sizeof(seqrt_real) * %lld);",
+        emit_line(p, "    if (mask0[b * T + i] == 0) memset(y0 + (b * T + i) * %lld, 0, sizeof(seqrt_real) * %lld);",
                   a.dv, a.dv);
     }
     emit_close(p, NULL);
@@ -187,7 +187,7 @@ static void backward_common(LowerOp *o, bool additive)
     emit_line(p, "%sseqrt_real *dout = d_y0 + b * T * %lld;", o->node->in[0]->mask ? "" : "const ", a.dv);
     emit_line(p, "const seqrt_real *v = x1 + b * T1 * %lld;", a.dv);
     if (o->node->in[0]->mask) /* the output of a padded query step was zeroed */
-        emit_line(p, "for (int64_t i = 0; i < T; i++) if (!mask0[b * T + i]) memset(dout + i * %lld, 0, sizeof(seqrt_real) * %lld);",
+        emit_line(p, "for (int64_t i = 0; i < T; i++) if (mask0[b * T + i] == 0) memset(dout + i * %lld, 0, sizeof(seqrt_real) * %lld);",
                   a.dv, a.dv);
     if (o->need_dx[1]) {
         emit_comment(p, "dv += weights^T dout");

@@ -146,8 +146,8 @@ static void emit_backward_after_steps(LowerOp *o, const RnnShape *r, const char 
     emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
     emit_line(p, "seqrt_real *g = zt + b * %lld, *q = hht + b * %lld;", 3 * U, 3 * U);
     if (r->masked)
-        emit_line(p, "if (!%s) { g[j] = g[%lld + j] = g[%lld + j] = q[j] = q[%lld + j] = q[%lld + j] = 0; continue; }",
-                  r->mt, U, 2 * U, U, 2 * U);
+        emit_line(p, "if (%s) { g[j] = g[%lld + j] = g[%lld + j] = q[j] = q[%lld + j] = q[%lld + j] = 0; continue; }",
+                  r->mf, U, 2 * U, U, 2 * U);
     emit_line(p, "const seqrt_real zg = g[j], rg = g[%lld + j], ng = g[%lld + j], hn = q[%lld + j];",
               U, 2 * U, 2 * U);
     emit_line(p, "const seqrt_real dhv = dh[b * %lld + j];", U);
@@ -266,7 +266,7 @@ static void backward_before(LowerOp *o, const RnnShape *r)
     emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
     emit_line(p, "seqrt_real *g = zt + b * %lld;", 3 * U);
     if (r->masked)
-        emit_line(p, "if (!%s) { g[j] = g[%lld + j] = 0; continue; }", r->mt, 2 * U);
+        emit_line(p, "if (%s) { g[j] = g[%lld + j] = 0; continue; }", r->mf, 2 * U);
     emit_line(p, "const seqrt_real zg = g[j], ng = g[%lld + j], dhv = dh[b * %lld + j];", 2 * U, U);
     emit_line(p, "g[j] = dhv * (hp[b * %lld + j] - ng) * %s;", U, lower_dact_expr(o, r->rec, "zg"));
     emit_line(p, "g[%lld + j] = dhv * (1 - zg) * %s;", 2 * U, lower_dact_expr(o, r->act, "ng"));

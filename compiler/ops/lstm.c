@@ -86,7 +86,7 @@ static void emit_gates(LowerOp *o, const RnnShape *r, bool write_h)
     emit_line(p, "const seqrt_real og = %s;", lower_act_expr(o, r->rec, arena_printf(o->a, "g[%lld + j]", 3 * U)));
     emit_line(p, "const seqrt_real cn = fg * cp[b * %lld + j] + ig * cg;", U);
     if (r->masked) {
-        emit_line(p, "const int valid = %s != 0; /* a padded step keeps h and c */", r->mt);
+        emit_line(p, "const int valid = %s; /* a padded step keeps h and c */", r->mt);
         emit_line(p, "ct[b * %lld + j] = valid ? cn : cp[b * %lld + j];", U, U);
         if (write_h)
             emit_line(p, "ht[b * %lld + j] = valid ? og * %s : hp[b * %lld + j];", U,
@@ -188,8 +188,8 @@ static void emit_backward_steps(LowerOp *o, const RnnShape *r, const char *t0, c
     emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
     emit_line(p, "seqrt_real *g = zt + b * %lld;", 4 * U);
     if (r->masked)
-        emit_line(p, "if (!%s) { g[j] = g[%lld + j] = g[%lld + j] = g[%lld + j] = 0; continue; }",
-                  r->mt, U, 2 * U, 3 * U);
+        emit_line(p, "if (%s) { g[j] = g[%lld + j] = g[%lld + j] = g[%lld + j] = 0; continue; }",
+                  r->mf, U, 2 * U, 3 * U);
     emit_line(p, "const seqrt_real ig = g[j], fg = g[%lld + j], cg = g[%lld + j], og = g[%lld + j];",
               U, 2 * U, 3 * U);
     emit_line(p, "const seqrt_real a = %s;", lower_act_expr(o, r->act, arena_printf(o->a, "ct[b * %lld + j]", U)));

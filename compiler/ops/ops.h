@@ -154,7 +154,8 @@ typedef struct {
     bool seq, state, backwards, bias, stateful;
     bool masked;             /* input 0 carries a padding mask: mask0[b, t] */
     bool zero_masked;        /* masked steps output 0 (inside Bidirectional) */
-    const char *mt;          /* the mask index of processing step t */
+    const char *mt, *mf;     /* step t is kept / masked: comparisons, as the
+                                mask is seqrt_real (clang -Wfloat-conversion) */
     double xd, rd;           /* dropout on the inputs, on the recurrent state */
     const char *act, *rec;   /* activation, recurrent_activation */
     long long seg;           /* checkpointed BPTT: 0 off, else LowerOp's bptt_segment */

@@ -89,7 +89,8 @@ void op_rnn_shape(LowerOp *o, int gates, RnnShape *r)
     r->stateful = l->attrs[op_attr_index(op, "stateful")].i;
     r->masked = o->node->in[0]->mask != NULL;
     r->zero_masked = r->masked && l->zero_output_for_mask;
-    r->mt = r->backwards ? "mask0[b * T + T - 1 - t]" : "mask0[b * T + t]";
+    r->mt = r->backwards ? "mask0[b * T + T - 1 - t] != 0" : "mask0[b * T + t] != 0";
+    r->mf = r->backwards ? "mask0[b * T + T - 1 - t] == 0" : "mask0[b * T + t] == 0";
     r->xd = l->attrs[op_attr_index(op, "dropout")].f;
     r->rd = l->attrs[op_attr_index(op, "recurrent_dropout")].f;
     r->act = l->attrs[op_attr_index(op, "activation")].s;

@@ -109,7 +109,7 @@ static void backward(LowerOp *o)
         emit_open(p, "for (int64_t b = 0; b < B; b++)");
         emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
         emit_line(p, "const int64_t i = b * %lld + j;", U);
-        emit_line(p, "if (!%s) { dz[i] = 0; continue; }", r.mt);
+        emit_line(p, "if (%s) { dz[i] = 0; continue; }", r.mf);
         emit_line(p, "dz[i] = dh[i] * %s;", lower_dact_expr(o, r.act, "ht[i]"));
         emit_line(p, "dh[i] = 0;");
         emit_close(p, NULL);
