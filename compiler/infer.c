@@ -168,184 +168,233 @@ static void io_params(Infer *I, Printer *p, bool sequence)
         emit_raw(p, arena_printf(I->a, ", float *out_%s", I->tname[g->outputs[i]->id]));
 }
 
-bool infer_emit(const IrGraph *g, Arena *a, const LowerOptions *opt)
+/* Every node can run step by step, and every input has a fixed width. */
+static bool streamable(const IrGraph *g, Diag *d)
 {
-    Infer *I = calloc(1, sizeof *I);
-    if (!I)
-        seq_die("out of memory");
-    I->g = g;
-    I->a = a;
-    I->opt = opt;
-    I->M = lower_c_ident(a, g->name);
     bool ok = true;
     for (int i = 0; i < g->n_nodes; i++) {
-        const char *why = why_not_streamable(g->nodes[i]);
+        const IrNode *n = g->nodes[i];
+        const char *why = why_not_streamable(n);
         if (why) {
-            fprintf(stderr, "%s:%d: error: %s '%s' cannot run step by step for --inference: %s\n",
-                    opt->source_label, g->nodes[i]->line, g->nodes[i]->layer->op->name,
-                    g->nodes[i]->layer->name, why);
+            diag_error(d, n->span, "%s '%s' cannot run step by step for --inference: %s",
+                       n->layer->op->name, n->layer->name, why);
             ok = false;
         }
     }
     for (int i = 0; i < g->n_inputs && ok; i++)
         if (g->inputs[i]->shape.rank == 2 && g->inputs[i]->shape.d[1].sym)
             ok = false;
-    if (!ok) {
-        free(I);
-        return false;
-    }
-    I->tname = ARENA_ARRAY(a, const char *, g->n_tensors + 1);
-    for (int i = 0; i < g->n_tensors; i++)
-        I->tname[g->tensors[i]->id] = arena_printf(a, "t%d_%s", g->tensors[i]->id,
-                                                   g->tensors[i]->name ? lower_c_ident(a, g->tensors[i]->name) : "v");
+    return ok;
+}
 
-    /* Parameter offsets, in the training program's order. */
-    long long *base = ARENA_ARRAY(a, long long, g->n_layers + 1), total = 0;
+/* Node i's step function: <layer>, or <layer>_callK for a later call. */
+static const char *node_stem(Infer *I, int i)
+{
+    const IrGraph *g = I->g;
+    const IrLayer *l = g->nodes[i]->layer;
+    int call = 0;
+    for (int k = 0; k < i; k++)
+        call += g->nodes[k]->layer == l;
+    return lower_c_ident(I->a, call ? arena_printf(I->a, "%s_call%d", l->name, call + 1) : l->name);
+}
+
+/* Step functions first: they declare the states the struct needs.
+ * Parameters are at their offsets in the training program's order. */
+static long long emit_steps(Infer *I, Printer *steps)
+{
+    const IrGraph *g = I->g;
+    long long *base = ARENA_ARRAY(I->a, long long, g->n_layers + 1), total = 0;
     for (int i = 0; i < g->n_layers; i++) {
         base[i] = total;
         if (!g->layers[i]->owner)
             total += g->layers[i]->n_weights;
     }
-
-    /* Step functions first: they declare the states the struct needs. */
-    Printer steps;
-    emit_init(&steps);
     for (int i = 0; i < g->n_nodes; i++) {
         const IrNode *n = g->nodes[i];
         const IrLayer *l = n->layer;
-        int call = 0;
-        for (int k = 0; k < i; k++)
-            call += g->nodes[k]->layer == l;
-        const char *stem = lower_c_ident(a, call ? arena_printf(a, "%s_call%d", l->name, call + 1) : l->name);
         long long poff[IR_MAX_PARAMS], off = base[l->id];
         for (int k = 0; k < l->n_params; k++) {
             poff[k] = off;
             off += l->params[k].size;
         }
-        emit_comment(&steps, "%s:%d: %s '%s'", opt->source_label, n->line, l->op->name, l->name);
-        emit_node(I, &steps, n, stem, poff);
+        emit_comment(steps, "%s:%d: %s '%s'", I->opt->source_label, n->line, l->op->name, l->name);
+        emit_node(I, steps, n, node_stem(I, i), poff);
     }
+    return total;
+}
 
+static void emit_infer_struct(Infer *I, Printer *h)
+{
+    const IrGraph *g = I->g;
+    emit_comment(h, "Everything the model keeps between steps; one per stream.");
+    emit_open(h, "typedef struct");
+    emit_line(h, "const float *params;");
+    for (int i = 0; i < I->n_states; i++)
+        emit_line(h, "float %s[%lld]; /* %s */", I->states[i].member, I->states[i].size,
+                  I->states[i].comment);
+    for (int i = 0; i < g->n_tensors; i++) {
+        const IrTensor *t = g->tensors[i];
+        emit_line(h, "%s %s[%lld]; /* this step of %s */", t->shape.is_int ? "int32_t" : "float",
+                  I->tname[t->id], step_size(t), t->name ? t->name : "an intermediate");
+    }
+    emit_close(h, arena_printf(I->a, " %s_infer;", I->M));
+    emit_blank(h);
+}
+
+/* NAME_infer.h: sizes, the state struct and the four entry points. */
+static void emit_infer_header(Infer *I, Printer *h, long long total)
+{
+    const IrGraph *g = I->g;
+    Arena *a = I->a;
     const char *M = I->M;
     char *guard = lower_c_ident(a, arena_printf(a, "%s_INFER_H", M));
     for (char *c = guard; *c; c++)
         *c = (char)toupper((unsigned char)*c);
-    Printer h, c;
-    emit_init(&h);
-    emit_init(&c);
-    emit_comment(&h, "%s_infer.h: generated by seqc %s from %s; do not edit", M, SEQC_VERSION,
-                 opt->source_label);
-    emit_comment(&h, "Forward-only, batch 1, step by step: no BLAS, no allocation, no I/O.");
-    emit_line(&h, "#ifndef %s", guard);
-    emit_line(&h, "#define %s", guard);
-    emit_blank(&h);
-    emit_line(&h, "#include <stdint.h>");
-    emit_blank(&h);
-    emit_comment(&h, "Weights: the training program's parameters, flat, in its order (a");
-    emit_comment(&h, "safetensors file's tensors in file order; tools/weights_to_c.py converts).");
-    emit_line(&h, "#define %s_INFER_PARAMS %lld", M, total);
+    emit_comment(h, "%s_infer.h: generated by seqc %s from %s; do not edit", M, SEQC_VERSION,
+                 I->opt->source_label);
+    emit_comment(h, "Forward-only, batch 1, step by step: no BLAS, no allocation, no I/O.");
+    emit_line(h, "#ifndef %s", guard);
+    emit_line(h, "#define %s", guard);
+    emit_blank(h);
+    emit_line(h, "#include <stdint.h>");
+    emit_blank(h);
+    emit_comment(h, "Weights: the training program's parameters, flat, in its order (a");
+    emit_comment(h, "safetensors file's tensors in file order; tools/weights_to_c.py converts).");
+    emit_line(h, "#define %s_INFER_PARAMS %lld", M, total);
     for (int i = 0; i < g->n_inputs; i++)
-        emit_line(&h, "#define %s_INFER_IN_%s %lld /* values per step of input '%s' */", M,
+        emit_line(h, "#define %s_INFER_IN_%s %lld /* values per step of input '%s' */", M,
                   lower_c_ident(a, g->inputs[i]->name), step_size(g->inputs[i]), g->inputs[i]->name);
     for (int i = 0; i < g->n_outputs; i++)
-        emit_line(&h, "#define %s_INFER_OUT_%d %lld /* values per step of output %d '%s' */", M, i,
+        emit_line(h, "#define %s_INFER_OUT_%d %lld /* values per step of output %d '%s' */", M, i,
                   step_size(g->outputs[i]), i, g->outputs[i]->name ? g->outputs[i]->name : "");
-    emit_blank(&h);
-    emit_comment(&h, "Everything the model keeps between steps; one per stream.");
-    emit_open(&h, "typedef struct");
-    emit_line(&h, "const float *params;");
-    for (int i = 0; i < I->n_states; i++)
-        emit_line(&h, "float %s[%lld]; /* %s */", I->states[i].member, I->states[i].size,
-                  I->states[i].comment);
-    for (int i = 0; i < g->n_tensors; i++) {
-        const IrTensor *t = g->tensors[i];
-        emit_line(&h, "%s %s[%lld]; /* this step of %s */", t->shape.is_int ? "int32_t" : "float",
-                  I->tname[t->id], step_size(t), t->name ? t->name : "an intermediate");
-    }
-    emit_close(&h, arena_printf(a, " %s_infer;", M));
-    emit_blank(&h);
-    emit_comment(&h, "Keep the weights pointer and start a new sequence.");
-    emit_line(&h, "void %s_infer_init(%s_infer *s, const float *params);", M, M);
-    emit_comment(&h, "Forget the sequence so far (states and ring buffers to zero).");
-    emit_line(&h, "void %s_infer_reset(%s_infer *s);", M, M);
-    emit_comment(&h, "One time step: each input's values at this step in, each output's out.");
-    emit_raw(&h, arena_printf(a, "void %s_infer_step(%s_infer *s", M, M));
-    io_params(I, &h, false);
-    emit_raw(&h, ");\n");
-    emit_comment(&h, "A whole sequence from a fresh state: inputs [T, ...]; a sequence output");
-    emit_comment(&h, "gets [T, ...], any other output its value after the last step.");
-    emit_raw(&h, arena_printf(a, "void %s_infer_sequence(%s_infer *s", M, M));
-    io_params(I, &h, true);
-    emit_raw(&h, ");\n\n");
-    emit_line(&h, "#endif");
+    emit_blank(h);
+    emit_infer_struct(I, h);
+    emit_comment(h, "Keep the weights pointer and start a new sequence.");
+    emit_line(h, "void %s_infer_init(%s_infer *s, const float *params);", M, M);
+    emit_comment(h, "Forget the sequence so far (states and ring buffers to zero).");
+    emit_line(h, "void %s_infer_reset(%s_infer *s);", M, M);
+    emit_comment(h, "One time step: each input's values at this step in, each output's out.");
+    emit_raw(h, arena_printf(a, "void %s_infer_step(%s_infer *s", M, M));
+    io_params(I, h, false);
+    emit_raw(h, ");\n");
+    emit_comment(h, "A whole sequence from a fresh state: inputs [T, ...]; a sequence output");
+    emit_comment(h, "gets [T, ...], any other output its value after the last step.");
+    emit_raw(h, arena_printf(a, "void %s_infer_sequence(%s_infer *s", M, M));
+    io_params(I, h, true);
+    emit_raw(h, ");\n\n");
+    emit_line(h, "#endif");
+}
 
-    emit_comment(&c, "%s_infer.c: generated by seqc %s from %s; do not edit", M, SEQC_VERSION,
-                 opt->source_label);
-    emit_line(&c, "#include <math.h>");
-    emit_line(&c, "#include <string.h>");
-    emit_blank(&c);
-    emit_line(&c, "#include \"%s_infer.h\"", M);
-    emit_blank(&c);
-    emit_helpers(&c);
-    emit_raw(&c, steps.buf ? steps.buf : "");
-    emit_fn_open(&c, "void %s_infer_reset(%s_infer *s)", M, M);
-    emit_line(&c, "const float *params = s->params;");
-    emit_line(&c, "memset(s, 0, sizeof *s);");
-    emit_line(&c, "s->params = params;");
-    emit_close(&c, NULL);
-    emit_blank(&c);
-    emit_fn_open(&c, "void %s_infer_init(%s_infer *s, const float *params)", M, M);
-    emit_line(&c, "s->params = params;");
-    emit_line(&c, "%s_infer_reset(s);", M);
-    emit_close(&c, NULL);
-    emit_blank(&c);
-    emit_raw(&c, arena_printf(a, "void %s_infer_step(%s_infer *s", M, M));
-    io_params(I, &c, false);
-    emit_raw(&c, ")\n{\n");
-    c.indent = 1;
+static void emit_reset_init(Infer *I, Printer *c)
+{
+    const char *M = I->M;
+    emit_fn_open(c, "void %s_infer_reset(%s_infer *s)", M, M);
+    emit_line(c, "const float *params = s->params;");
+    emit_line(c, "memset(s, 0, sizeof *s);");
+    emit_line(c, "s->params = params;");
+    emit_close(c, NULL);
+    emit_blank(c);
+    emit_fn_open(c, "void %s_infer_init(%s_infer *s, const float *params)", M, M);
+    emit_line(c, "s->params = params;");
+    emit_line(c, "%s_infer_reset(s);", M);
+    emit_close(c, NULL);
+    emit_blank(c);
+}
+
+/* NAME_infer_step: inputs in, every node's step in graph order, outputs out. */
+static void emit_step_fn(Infer *I, Printer *c)
+{
+    const IrGraph *g = I->g;
+    emit_raw(c, arena_printf(I->a, "void %s_infer_step(%s_infer *s", I->M, I->M));
+    io_params(I, c, false);
+    emit_raw(c, ")\n{\n");
+    c->indent = 1;
     for (int i = 0; i < g->n_inputs; i++) {
-        const IrTensor *t = g->inputs[i];
-        emit_line(&c, "memcpy(s->%s, %s, sizeof s->%s);", I->tname[t->id], I->tname[t->id],
-                  I->tname[t->id]);
+        const char *v = I->tname[g->inputs[i]->id];
+        emit_line(c, "memcpy(s->%s, %s, sizeof s->%s);", v, v, v);
     }
-    for (int i = 0; i < g->n_nodes; i++) {
-        const IrNode *n = g->nodes[i];
-        int call = 0;
-        for (int k = 0; k < i; k++)
-            call += g->nodes[k]->layer == n->layer;
-        emit_line(&c, "%s_step(s);", lower_c_ident(a, call ? arena_printf(a, "%s_call%d", n->layer->name, call + 1)
-                                                           : n->layer->name));
-    }
+    for (int i = 0; i < g->n_nodes; i++)
+        emit_line(c, "%s_step(s);", node_stem(I, i));
     for (int i = 0; i < g->n_outputs; i++) {
-        const IrTensor *t = g->outputs[i];
-        emit_line(&c, "memcpy(out_%s, s->%s, sizeof s->%s);", I->tname[t->id], I->tname[t->id],
-                  I->tname[t->id]);
+        const char *v = I->tname[g->outputs[i]->id];
+        emit_line(c, "memcpy(out_%s, s->%s, sizeof s->%s);", v, v, v);
     }
-    emit_close(&c, NULL);
-    emit_blank(&c);
-    emit_raw(&c, arena_printf(a, "void %s_infer_sequence(%s_infer *s", M, M));
-    io_params(I, &c, true);
-    emit_raw(&c, ")\n{\n");
-    c.indent = 1;
-    emit_line(&c, "%s_infer_reset(s);", M);
-    emit_open(&c, "for (int64_t t = 0; t < T; t++)");
-    emit_raw(&c, arena_printf(a, "        %s_infer_step(s", M));
+    emit_close(c, NULL);
+    emit_blank(c);
+}
+
+/* NAME_infer_sequence: reset, then one step per time step. */
+static void emit_sequence_fn(Infer *I, Printer *c)
+{
+    const IrGraph *g = I->g;
+    Arena *a = I->a;
+    emit_raw(c, arena_printf(a, "void %s_infer_sequence(%s_infer *s", I->M, I->M));
+    io_params(I, c, true);
+    emit_raw(c, ")\n{\n");
+    c->indent = 1;
+    emit_line(c, "%s_infer_reset(s);", I->M);
+    emit_open(c, "for (int64_t t = 0; t < T; t++)");
+    emit_raw(c, arena_printf(a, "        %s_infer_step(s", I->M));
     for (int i = 0; i < g->n_inputs; i++) {
         const IrTensor *t = g->inputs[i];
         bool seq = t->shape.rank == 2 || t->shape.is_int;
-        emit_raw(&c, arena_printf(a, ", %s%s", I->tname[t->id],
-                                  seq ? arena_printf(a, " + t * %lld", step_size(t)) : ""));
+        emit_raw(c, arena_printf(a, ", %s%s", I->tname[t->id],
+                                 seq ? arena_printf(a, " + t * %lld", step_size(t)) : ""));
     }
     for (int i = 0; i < g->n_outputs; i++) {
         const IrTensor *t = g->outputs[i];
-        emit_raw(&c, arena_printf(a, ", out_%s%s", I->tname[t->id],
-                                  t->shape.rank == 2 ? arena_printf(a, " + t * %lld", step_size(t)) : ""));
+        emit_raw(c, arena_printf(a, ", out_%s%s", I->tname[t->id],
+                                 t->shape.rank == 2 ? arena_printf(a, " + t * %lld", step_size(t)) : ""));
     }
-    emit_raw(&c, ");\n");
-    emit_close(&c, NULL);
-    emit_close(&c, NULL);
+    emit_raw(c, ");\n");
+    emit_close(c, NULL);
+    emit_close(c, NULL);
+}
 
-    ok = write(I, &h, arena_printf(a, "%s_infer.h", M)) && write(I, &c, arena_printf(a, "%s_infer.c", M));
+static void emit_infer_source(Infer *I, Printer *c, const Printer *steps)
+{
+    emit_comment(c, "%s_infer.c: generated by seqc %s from %s; do not edit", I->M, SEQC_VERSION,
+                 I->opt->source_label);
+    emit_line(c, "#include <math.h>");
+    emit_line(c, "#include <string.h>");
+    emit_blank(c);
+    emit_line(c, "#include \"%s_infer.h\"", I->M);
+    emit_blank(c);
+    emit_helpers(c);
+    emit_raw(c, steps->buf ? steps->buf : "");
+    emit_reset_init(I, c);
+    emit_step_fn(I, c);
+    emit_sequence_fn(I, c);
+}
+
+bool infer_emit(const IrGraph *g, Arena *a, const LowerOptions *opt)
+{
+    Diag local;
+    Diag *d = opt->diag;
+    if (!d) {
+        diag_init(&local, opt->source_label, opt->src, opt->src_len, stderr);
+        d = &local;
+    }
+    if (!streamable(g, d))
+        return false;
+    Infer *I = calloc(1, sizeof *I);
+    if (!I)
+        seq_die("out of memory");
+    *I = (Infer){.g = g, .a = a, .opt = opt, .M = lower_c_ident(a, g->name)};
+    I->tname = ARENA_ARRAY(a, const char *, g->n_tensors + 1);
+    for (int i = 0; i < g->n_tensors; i++)
+        I->tname[g->tensors[i]->id] = arena_printf(a, "t%d_%s", g->tensors[i]->id,
+                                                   g->tensors[i]->name ? lower_c_ident(a, g->tensors[i]->name) : "v");
+    Printer steps, h, c;
+    emit_init(&steps);
+    emit_init(&h);
+    emit_init(&c);
+    long long total = emit_steps(I, &steps);
+    emit_infer_header(I, &h, total);
+    emit_infer_source(I, &c, &steps);
+    const char *M = I->M;
+    bool ok = write(I, &h, arena_printf(a, "%s_infer.h", M)) &&
+              write(I, &c, arena_printf(a, "%s_infer.c", M));
     emit_free(&h);
     emit_free(&c);
     emit_free(&steps);
