@@ -79,7 +79,7 @@ bool driver_plan(Compilation *c, const LowerOptions *lo)
 {
     LowerOptions o = *lo;
     o.diag = &c->diag;
-    c->expanded = expand_wrappers(c->ir, &c->arena, lo->source_label);
+    c->expanded = expand_wrappers(c->ir, &c->arena, &c->diag);
     if (c->expanded)
         c->plan = plan_model(c->expanded, c->ir, &c->arena, &o, &c->diag);
     return c->plan != NULL;

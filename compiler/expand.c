@@ -133,7 +133,7 @@ static bool row_wise(const OpInfo *op)
     return !strcmp(op->name, "Dense") || !strcmp(op->name, "Activation");
 }
 
-IrGraph *expand_wrappers(const IrGraph *g, Arena *a, const char *source_label)
+IrGraph *expand_wrappers(const IrGraph *g, Arena *a, Diag *d)
 {
     Expand E = {.a = a, .next_id = g->n_tensors, .next_node_id = g->n_nodes};
     bool ok = true;
@@ -147,9 +147,8 @@ IrGraph *expand_wrappers(const IrGraph *g, Arena *a, const char *source_label)
         } else if (!strcmp(kind, "TimeDistributed")) {
             const IrLayer *inner = n->layer->attrs[0].layer;
             if (!row_wise(inner->op)) {
-                fprintf(stderr, "%s:%d: error: code generation for TimeDistributed(%s) is not "
-                        "available yet (Dense and Activation are)\n", source_label, n->line,
-                        inner->op->name);
+                diag_error(d, n->span, "code generation for TimeDistributed(%s) is not "
+                           "available yet (Dense and Activation are)", inner->op->name);
                 ok = false;
                 continue;
             }

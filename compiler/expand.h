@@ -12,8 +12,8 @@
 #include "arena.h"
 #include "ir.h"
 
-/* A new graph sharing g's tensors and layers; NULL after printing an error
- * to stderr when a wrapper cannot be expanded. */
-IrGraph *expand_wrappers(const IrGraph *g, Arena *a, const char *source_label);
+/* A new graph sharing g's tensors and layers; NULL after an error through
+ * d when a wrapper cannot be expanded. */
+IrGraph *expand_wrappers(const IrGraph *g, Arena *a, Diag *d);
 
 #endif

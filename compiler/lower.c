@@ -1204,7 +1204,7 @@ bool lower_model(const IrGraph *src, Arena *a, const LowerOptions *opt)
         diag_init(&local, opt->source_label, opt->src, opt->src_len, stderr);
         d = &local;
     }
-    const IrGraph *g = expand_wrappers(src, a, opt->source_label);
+    const IrGraph *g = expand_wrappers(src, a, d);
     const Plan *P = g ? plan_model(g, src, a, opt, d) : NULL;
     return P && lower_emit(P, a, opt);
 }
