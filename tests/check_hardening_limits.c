@@ -2,8 +2,10 @@
  * check_hardening_limits.c: sizes past what the generated code and the
  * runtime can take end in clear errors (docs/limits.md):
  *  - `seqc build` refuses a model whose widths do not fit the int sizes the
- *    BLAS calls take (Flatten of [65536, 65536]; LSTM(600000000)'s 4u gates),
- *    instead of wrapping them silently in the emitted C;
+ *    BLAS calls take (Flatten of [65536, 65536]; Concatenate of two
+ *    [2000000000]), instead of wrapping them silently in the emitted C;
+ *    LSTM(600000000), whose 4u gates pass 2^31, has more than 2^60
+ *    parameters and is refused for that first;
  *  - a model that builds but whose parameters do not fit in memory
  *    (Dense(100000) on [100000]: 10^10 parameters) stops with
  *    "out of memory for N parameters" before training.
@@ -27,7 +29,7 @@ static void setup(void) { hd_setup(); }
     "model " name "\ninput x : " in "\ntarget y : [1]\np = x -> " body " -> Dense(1)\n" \
     "train {\n    loss = mse(p, y)\n    optimizer = adam\n}\n"
 
-static void build_rejects(const char *name, const char *src, const char *why)
+static void build_rejects_with(const char *name, const char *src, const char *why, const char *what)
 {
     char seq[64];
     snprintf(seq, sizeof seq, "%s.seq", name);
@@ -37,14 +39,21 @@ static void build_rejects(const char *name, const char *src, const char *why)
     RunResult r = hd_run_limited(argv, 120, 0);
     ck_assert_msg(r.exited && r.status == 1, "%s: status %d, signal %d: %s", name, r.status, r.signal, r.err);
     ck_assert_msg(strstr(r.err, why), "%s: stderr lacks '%s': %s", name, why, r.err);
-    ck_assert_msg(strstr(r.err, "larger than 2147483647"), "%s: %s", name, r.err);
+    ck_assert_msg(strstr(r.err, what), "%s: stderr lacks '%s': %s", name, what, r.err);
     fe_free(&r);
+}
+
+static void build_rejects(const char *name, const char *src, const char *why)
+{
+    build_rejects_with(name, src, why, "larger than 2147483647");
 }
 
 START_TEST(int_sizes_refused_at_build)
 {
     build_rejects("flat", MODEL("flat", "[65536, 65536]", "Flatten()"), "layer 'flatten'");
-    build_rejects("gates", MODEL("gates", "[T, 1]", "LSTM(600000000)"), "layer 'lstm'");
+    /* 4u gates past 2^31 means 4u^2 > 2^60 parameters: refused for that first. */
+    build_rejects_with("gates", MODEL("gates", "[T, 1]", "LSTM(600000000)"), "layer 'lstm'",
+                       "parameters pass 2^60");
     build_rejects("concat", "model concat\ninput a : [2000000000]\ninput b : [2000000000]\n"
                   "target y : [1]\np = Concatenate()(a, b) -> Dense(1)\n"
                   "train {\n    loss = mse(p, y)\n    optimizer = adam\n}\n", "layer 'concatenate'");
