@@ -55,7 +55,14 @@ int build_program(const IrGraph *g, Arena *a, LowerOptions *lo, const BuildOptio
      *    libseqrt.a <openblas> -lm -o out */
     char *argv[64];
     int k = 0;
-    argv[k++] = (char *)SEQC_CC;
+    /* $CC, as make does (words split on spaces: "ccache clang"); else the
+     * compiler seqc was configured with. */
+    const char *env_cc = getenv("CC");
+    const char *cc = env_cc && *env_cc ? env_cc : SEQC_CC;
+    for (char *tok = strtok(arena_strdup(a, cc), " "); tok && k < 8; tok = strtok(NULL, " "))
+        argv[k++] = tok;
+    if (k == 0)
+        argv[k++] = (char *)SEQC_CC;
     argv[k++] = "-std=c11";
     argv[k++] = "-O3"; /* -O3 vectorises the gate loops (measured: W2 868 -> 732 us/step) */
     if (bo->native)
@@ -63,7 +70,7 @@ int build_program(const IrGraph *g, Arena *a, LowerOptions *lo, const BuildOptio
     if (bo->float64)
         argv[k++] = "-DSEQRT_DOUBLE";
     char *extra = arena_strdup(a, SEQC_EXTRA_FLAGS);
-    for (char *tok = strtok(extra, " "); tok && k < 20; tok = strtok(NULL, " "))
+    for (char *tok = strtok(extra, " "); tok && k < 24; tok = strtok(NULL, " "))
         argv[k++] = tok;
     argv[k++] = arena_printf(a, "-I%s", SEQC_RUNTIME_INCLUDE);
     argv[k++] = arena_printf(a, "-I%s", dir);
@@ -96,7 +103,7 @@ int build_program(const IrGraph *g, Arena *a, LowerOptions *lo, const BuildOptio
     int st = run(argv);
     remove_dir(a, dir, name);
     if (st != 0) {
-        fprintf(stderr, "seqc: the C compiler (%s) failed%s\n", SEQC_CC,
+        fprintf(stderr, "seqc: the C compiler (%s) failed%s\n", cc,
                 st < 0 ? " to run" : "");
         return 1;
     }

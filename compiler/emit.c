@@ -1,6 +1,7 @@
 /* emit.c: an indenting printer into memory, written out atomically. */
 #include "emit.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,5 +135,19 @@ bool emit_write_file(const Printer *p, const char *path)
     if (!ok)
         unlink(tmp);
     free(tmp);
+    return ok;
+}
+
+bool emit_write_out(const Printer *p, const char *dir, const char *file)
+{
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *path = malloc(n);
+    if (!path)
+        seq_die("out of memory");
+    snprintf(path, n, "%s/%s", dir, file);
+    bool ok = emit_write_file(p, path);
+    if (!ok)
+        fprintf(stderr, "seqc: cannot write '%s': %s\n", path, strerror(errno));
+    free(path);
     return ok;
 }

@@ -34,5 +34,8 @@ void emit_comment(Printer *p, const char *fmt, ...) __attribute__((format(printf
 void emit_raw(Printer *p, const char *s);
 /* Write the collected text to `path` atomically. false with errno set. */
 bool emit_write_file(const Printer *p, const char *path);
+/* Write the collected text to DIR/FILE atomically; on failure say so on
+ * stderr ("seqc: cannot write 'PATH': why") and return false. */
+bool emit_write_out(const Printer *p, const char *dir, const char *file);
 
 #endif

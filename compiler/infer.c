@@ -10,7 +10,6 @@
 #include "infer.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,16 +140,6 @@ static void emit_node(Infer *I, Printer *p, const IrNode *n, const char *stem, l
     emit_close(p, NULL);
     emit_blank(p);
     emit_free(&body);
-}
-
-static bool write(Infer *I, Printer *p, const char *file)
-{
-    const char *path = arena_printf(I->a, "%s/%s", I->opt->out_dir, file);
-    if (!emit_write_file(p, path)) {
-        fprintf(stderr, "seqc: cannot write '%s': %s\n", path, strerror(errno));
-        return false;
-    }
-    return true;
 }
 
 /* The public signature: inputs, then outputs, by the model's names. */
@@ -393,8 +382,8 @@ bool infer_emit(const IrGraph *g, Arena *a, const LowerOptions *opt)
     emit_infer_header(I, &h, total);
     emit_infer_source(I, &c, &steps);
     const char *M = I->M;
-    bool ok = write(I, &h, arena_printf(a, "%s_infer.h", M)) &&
-              write(I, &c, arena_printf(a, "%s_infer.c", M));
+    bool ok = emit_write_out(&h, I->opt->out_dir, arena_printf(a, "%s_infer.h", M)) &&
+              emit_write_out(&c, I->opt->out_dir, arena_printf(a, "%s_infer.c", M));
     emit_free(&h);
     emit_free(&c);
     emit_free(&steps);

@@ -11,7 +11,6 @@
 #include "lower.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1152,16 +1151,6 @@ static void emit_main(Lower *L, Printer *p)
     emit_line(p, "int main(int argc, char **argv) { return seqrt_main(&%s_model, argc, argv); }", L->M);
 }
 
-static bool write_out(Lower *L, Printer *p, const char *file)
-{
-    const char *path = arena_printf(L->a, "%s/%s", L->opt->out_dir, file);
-    if (!emit_write_file(p, path)) {
-        fprintf(stderr, "seqc: cannot write '%s': %s\n", path, strerror(errno));
-        return false;
-    }
-    return true;
-}
-
 bool lower_emit(const Plan *P, Arena *a, const LowerOptions *opt)
 {
     Lower L = {.P = P, .g = P->g, .a = a, .opt = opt, .M = P->M};
@@ -1181,9 +1170,10 @@ bool lower_emit(const Plan *P, Arena *a, const LowerOptions *opt)
     emit_source(&L, &c, fwd, bwd);
     emit_header(&L, &h);
     emit_main(&L, &m);
-    bool ok = write_out(&L, &h, arena_printf(a, "%s.h", L.M)) &&
-              write_out(&L, &c, arena_printf(a, "%s.c", L.M)) &&
-              write_out(&L, &m, arena_printf(a, "%s_main.c", L.M));
+    const char *dir = opt->out_dir;
+    bool ok = emit_write_out(&h, dir, arena_printf(a, "%s.h", L.M)) &&
+              emit_write_out(&c, dir, arena_printf(a, "%s.c", L.M)) &&
+              emit_write_out(&m, dir, arena_printf(a, "%s_main.c", L.M));
     for (int i = 0; i < P->n_fns; i++) {
         emit_free(&fwd[i].body);
         emit_free(&bwd[i].body);
