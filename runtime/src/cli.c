@@ -149,52 +149,74 @@ static const struct {
     const char *name, *arg;
     ValueKind kind;
     unsigned cmds;
-    double lo, hi;
-    int open;
 } options[N_OPTS] = {
     [OPT_X] = {"x", "[NAME=]X.npy", V_TEXT, TRAIN | PREDICT | GRAD | GRADCHECK | DECODE},
     [OPT_Y] = {"y", "[NAME=]Y.npy", V_TEXT, TRAIN | GRAD | GRADCHECK},
     [OPT_OUT] = {"out", "PATH", V_TEXT, PREDICT | GRAD | DECODE | FORECAST},
     [OPT_WEIGHTS] = {"weights", "W.safetensors", V_TEXT, PREDICT | GRAD | GRADCHECK | DECODE | FORECAST | GENERATE},
-    [OPT_EPOCHS] = {"epochs", "N", V_INT, TRAIN, 0, MILLION},
-    [OPT_BATCH] = {"batch-size", "N", V_INT, TRAIN | PREDICT | DECODE | SUMMARY, 1, MILLION},
-    [OPT_SPLIT] = {"validation-split", "F", V_REAL, TRAIN, 0, 1, HI_OPEN},
+    [OPT_EPOCHS] = {"epochs", "N", V_INT, TRAIN},
+    [OPT_BATCH] = {"batch-size", "N", V_INT, TRAIN | PREDICT | DECODE | SUMMARY},
+    [OPT_SPLIT] = {"validation-split", "F", V_REAL, TRAIN},
     [OPT_SEED] = {"seed", "N", V_SEED, TRAIN | GRADCHECK | GENERATE},
-    [OPT_LR] = {"lr", "F", V_REAL, TRAIN, 0, MILLION, LO_OPEN},
+    [OPT_LR] = {"lr", "F", V_REAL, TRAIN},
     [OPT_SAVE] = {"save", "W.safetensors", V_TEXT, TRAIN},
     [OPT_LOAD] = {"load", "W.safetensors", V_TEXT, TRAIN},
     [OPT_LOAD_PARTIAL] = {"load-partial", "W.safetensors", V_TEXT, TRAIN},
     [OPT_NO_SHUFFLE] = {"no-shuffle", NULL, V_FLAG, TRAIN},
     [OPT_CHECK_NUMERICS] = {"check-numerics", NULL, V_FLAG, TRAIN},
     [OPT_QUIET] = {"quiet", NULL, V_FLAG, TRAIN | GRADCHECK},
-    [OPT_SAMPLES] = {"samples", "N", V_INT, GRADCHECK, 1, MILLION},
-    [OPT_EPS] = {"eps", "F", V_REAL, GRADCHECK, 0, 1, LO_OPEN | HI_OPEN},
-    [OPT_MAX_LEN] = {"max-len", "N", V_INT, DECODE, 1, 100000},
+    [OPT_SAMPLES] = {"samples", "N", V_INT, GRADCHECK},
+    [OPT_EPS] = {"eps", "F", V_REAL, GRADCHECK},
+    [OPT_MAX_LEN] = {"max-len", "N", V_INT, DECODE},
     [OPT_ATTENTION_OUT] = {"attention-out", "A.npy", V_TEXT, DECODE},
     [OPT_LOG] = {"log", "H.csv", V_TEXT, TRAIN},
     [OPT_PLOT] = {"plot", "H.svg", V_TEXT, TRAIN},
-    [OPT_PATIENCE] = {"patience", "N", V_INT, TRAIN, 1, MILLION},
+    [OPT_PATIENCE] = {"patience", "N", V_INT, TRAIN},
     [OPT_RESTORE_BEST] = {"restore-best", NULL, V_FLAG, TRAIN},
     [OPT_LR_SCHEDULE] = {"lr-schedule", "SCHEDULE", V_TEXT, TRAIN},
-    [OPT_CHECKPOINT_EVERY] = {"checkpoint-every", "N", V_INT, TRAIN, 1, MILLION},
+    [OPT_CHECKPOINT_EVERY] = {"checkpoint-every", "N", V_INT, TRAIN},
     [OPT_CHECKPOINT] = {"checkpoint", "C.safetensors", V_TEXT, TRAIN},
     [OPT_RESUME] = {"resume", "C.safetensors", V_TEXT, TRAIN},
     [OPT_CSV] = {"csv", "FILE", V_TEXT, TRAIN | PREDICT | FORECAST},
     [OPT_COLUMN] = {"column", "NAME", V_TEXT, TRAIN | PREDICT | FORECAST},
-    [OPT_WINDOW] = {"window", "N", V_INT, TRAIN, 1, MILLION},
-    [OPT_HORIZON] = {"horizon", "K", V_INT, TRAIN, 1, MILLION},
-    [OPT_STEPS] = {"steps", "N", V_INT, FORECAST, 1, MILLION},
+    [OPT_WINDOW] = {"window", "N", V_INT, TRAIN},
+    [OPT_HORIZON] = {"horizon", "K", V_INT, TRAIN},
+    [OPT_STEPS] = {"steps", "N", V_INT, FORECAST},
     [OPT_TEXT] = {"text", "FILE", V_TEXT, TRAIN},
-    [OPT_BPTT] = {"bptt", "K", V_INT, TRAIN, 1, MILLION},
+    [OPT_BPTT] = {"bptt", "K", V_INT, TRAIN},
     [OPT_PRIME] = {"prime", "TEXT", V_TEXT, GENERATE},
-    [OPT_LENGTH] = {"length", "N", V_INT, GENERATE, 0, 10 * MILLION},
-    [OPT_TEMPERATURE] = {"temperature", "T", V_REAL, GENERATE, 0, 1000},
-    [OPT_TOP_K] = {"top-k", "K", V_INT, GENERATE, 0, MILLION},
+    [OPT_LENGTH] = {"length", "N", V_INT, GENERATE},
+    [OPT_TEMPERATURE] = {"temperature", "T", V_REAL, GENERATE},
+    [OPT_TOP_K] = {"top-k", "K", V_INT, GENERATE},
     [OPT_DIMS] = {"dims", "NAME=LEN,...", V_TEXT, SUMMARY},
     [OPT_HELP] = {"help", NULL, V_FLAG, ALL},
     [OPT_VERSION] = {"version", NULL, V_FLAG, ALL},
-    [OPT_THREADS] = {"threads", "N", V_INT, ALL, 1, 1024},
+    [OPT_THREADS] = {"threads", "N", V_INT, ALL},
     [OPT_BLAS_INFO] = {"blas-info", NULL, V_FLAG, ALL},
+};
+
+/* The range of each number option (V_SEED: all of uint64). */
+static const struct {
+    double lo, hi;
+    int open;
+} ranges[N_OPTS] = {
+    [OPT_EPOCHS] = {0, MILLION, 0},
+    [OPT_BATCH] = {1, MILLION, 0},
+    [OPT_SPLIT] = {0, 1, HI_OPEN},
+    [OPT_LR] = {0, MILLION, LO_OPEN},
+    [OPT_SAMPLES] = {1, MILLION, 0},
+    [OPT_EPS] = {0, 1, LO_OPEN | HI_OPEN},
+    [OPT_MAX_LEN] = {1, 100000, 0},
+    [OPT_PATIENCE] = {1, MILLION, 0},
+    [OPT_CHECKPOINT_EVERY] = {1, MILLION, 0},
+    [OPT_WINDOW] = {1, MILLION, 0},
+    [OPT_HORIZON] = {1, MILLION, 0},
+    [OPT_STEPS] = {1, MILLION, 0},
+    [OPT_BPTT] = {1, MILLION, 0},
+    [OPT_LENGTH] = {0, 10 * MILLION, 0},
+    [OPT_TEMPERATURE] = {0, 1000, 0},
+    [OPT_TOP_K] = {0, MILLION, 0},
+    [OPT_THREADS] = {1, 1024, 0},
 };
 
 /* The command of usage errors' "see PROG COMMAND --help" (NULL: none yet). */
@@ -225,12 +247,12 @@ static void print_io(FILE *f, const seqrt_model *m, const char *what, const seqr
 /* A number option's range in words: "1 to 1000000", "at least 0 and below 1". */
 static void range_text(OptId id, char *buf, size_t n)
 {
-    double lo = options[id].lo, hi = options[id].hi;
+    double lo = ranges[id].lo, hi = ranges[id].hi;
     if (options[id].kind == V_SEED) snprintf(buf, n, "0 to %llu", (unsigned long long)UINT64_MAX);
     else if (options[id].kind == V_INT) snprintf(buf, n, "%.0f to %.0f", lo, hi);
     else
-        snprintf(buf, n, "%s %g and %s %g", options[id].open & LO_OPEN ? "above" : "at least", lo,
-                 options[id].open & HI_OPEN ? "below" : "at most", hi);
+        snprintf(buf, n, "%s %g and %s %g", ranges[id].open & LO_OPEN ? "above" : "at least", lo,
+                 ranges[id].open & HI_OPEN ? "below" : "at most", hi);
 }
 
 /* The commands and their options. */
@@ -379,7 +401,7 @@ int seqrt_cli_i64(const Opts *o, OptId id, int64_t dflt, int64_t *out, const seq
 {
     *out = dflt;
     if (!o->given[id]) return 0;
-    int rc = seqrt_cli_whole(o->value[id], options[id].lo, options[id].hi, out);
+    int rc = seqrt_cli_whole(o->value[id], ranges[id].lo, ranges[id].hi, out);
     if (rc == 1) return seqrt_cli_bad_usage(m, prog, "--%s: '%s' is not a whole number", options[id].name, o->value[id]);
     return rc ? out_of_range(o, id, m, prog) : 0;
 }
@@ -394,8 +416,8 @@ int seqrt_cli_double(const Opts *o, OptId id, double dflt, double *out, const se
     double v = decimal_chars(s, 1) ? strtod(s, &end) : 0;
     if (!decimal_chars(s, 1) || end == s || *end)
         return seqrt_cli_bad_usage(m, prog, "--%s: '%s' is not a number", options[id].name, s);
-    double lo = options[id].lo, hi = options[id].hi;
-    int open = options[id].open;
+    double lo = ranges[id].lo, hi = ranges[id].hi;
+    int open = ranges[id].open;
     if (!isfinite(v) || v < lo || v > hi || ((open & LO_OPEN) && v == lo) || ((open & HI_OPEN) && v == hi))
         return out_of_range(o, id, m, prog);
     *out = v;
