@@ -128,9 +128,21 @@ static void expand_bidi(Expand *E, const IrNode *n)
     m->out[m->n_out++] = n->out[0];
 }
 
-static bool row_wise(const OpInfo *op)
+/* "A, B and C": the layer kinds an OP_WRAP_EACH_STEP wrapper can wrap. */
+static const char *row_wise_names(Arena *a)
 {
-    return !strcmp(op->name, "Dense") || !strcmp(op->name, "Activation");
+    int n, k = 0, n_row = 0;
+    const OpInfo *const *ops = op_all(&n);
+    for (int i = 0; i < n; i++)
+        n_row += ops[i]->row_wise;
+    const char *s = "";
+    for (int i = 0; i < n; i++)
+        if (ops[i]->row_wise) {
+            k++;
+            s = arena_printf(a, "%s%s%s", s, k == 1 ? "" : k == n_row ? " and " : ", ",
+                             ops[i]->name);
+        }
+    return s;
 }
 
 IrGraph *expand_wrappers(const IrGraph *g, Arena *a, Diag *d)
@@ -141,14 +153,14 @@ IrGraph *expand_wrappers(const IrGraph *g, Arena *a, Diag *d)
         ptrvec_push(&E.tensors, g->tensors[i]);
     for (int i = 0; i < g->n_nodes; i++) {
         const IrNode *n = g->nodes[i];
-        const char *kind = n->layer->op->name;
-        if (!strcmp(kind, "Bidirectional")) {
+        OpWrap wrap = n->layer->op->wrap;
+        if (wrap == OP_WRAP_BOTH_DIRECTIONS) {
             expand_bidi(&E, n);
-        } else if (!strcmp(kind, "TimeDistributed")) {
+        } else if (wrap == OP_WRAP_EACH_STEP) {
             const IrLayer *inner = n->layer->attrs[0].layer;
-            if (!row_wise(inner->op)) {
-                diag_error(d, n->span, "code generation for TimeDistributed(%s) is not "
-                           "available yet (Dense and Activation are)", inner->op->name);
+            if (!inner->op->row_wise) {
+                diag_error(d, n->span, "code generation for %s(%s) is not available yet "
+                           "(%s are)", n->layer->op->name, inner->op->name, row_wise_names(a));
                 ok = false;
                 continue;
             }

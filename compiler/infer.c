@@ -85,9 +85,6 @@ static const char *why_not_streamable(const IrNode *n)
         return "it needs the whole sequence at once";
     if (n->n_state)
         return "its initial state comes from another part of the model";
-    int gb = op_attr_index(op, "go_backwards");
-    if (gb >= 0 && n->layer->attrs[gb].i)
-        return "go_backwards reads the sequence from its end";
     if (op->step_unsupported)
         return op->step_unsupported(n->layer);
     return NULL;

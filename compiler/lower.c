@@ -483,16 +483,17 @@ static void emit_io_table(Lower *L, Printer *p, const char *what, IrTensor *cons
                 if (!strcmp(L->g->dims[j], d.sym))
                     di[k] = j;
         }
-        /* The integer range: Embedding's vocabulary, or the class count of
-         * a sparse loss. */
+        /* The integer range: the smallest bound of the layers reading t (a
+         * vocabulary, OpInfo.int_limit), or the class count of a sparse loss. */
         long long limit = 0;
         for (int j = 0; t->shape.is_int && j < L->g->n_nodes; j++) {
             const IrNode *nd = L->g->nodes[j];
-            for (int k = 0; k < nd->n_in; k++)
-                if (nd->in[k] == t && !strcmp(nd->layer->op->name, "Embedding")) {
-                    long long v = nd->layer->params[0].shape[0];
+            for (int k = 0; k < nd->n_in; k++) {
+                long long v = nd->in[k] == t && nd->layer->op->int_limit
+                                  ? nd->layer->op->int_limit(nd->layer, k) : 0;
+                if (v > 0)
                     limit = limit && limit < v ? limit : v;
-                }
+            }
         }
         for (int j = 0; t->shape.is_int && j < L->g->train.n_losses; j++) {
             const IrLoss *ls = &L->g->train.losses[j];

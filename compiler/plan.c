@@ -264,13 +264,15 @@ static void note_bptt(const Plan *P, const LowerOptions *opt)
 {
     if (!opt->bptt_segment)
         return;
-    for (int i = 0; i < P->n_fns; i++)
-        if (!strcmp(P->ops[i].layer->op->name, "GRU") &&
-            !P->ops[i].layer->attrs[op_attr_index(P->ops[i].layer->op, "reset_after")].i) {
-            fprintf(stderr, "seqc: note: --bptt-checkpoint does not cover GRU(reset_after=false); "
-                    "'%s' keeps every step\n", P->ops[i].layer->name);
+    for (int i = 0; i < P->n_fns; i++) {
+        const IrLayer *l = P->ops[i].layer;
+        const char *why = l->op->bptt_unsupported ? l->op->bptt_unsupported(l) : NULL;
+        if (why) {
+            fprintf(stderr, "seqc: note: --bptt-checkpoint does not cover %s; "
+                    "'%s' keeps every step\n", why, l->name);
             break;
         }
+    }
 }
 
 Plan *plan_model(const IrGraph *g, const IrGraph *src, Arena *a, const LowerOptions *opt,

@@ -55,7 +55,7 @@ static void step(InferOp *o)
 const OpInfo op_activation = {
     .name = "Activation", .keras_name = "activation",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
-    .min_in = 1, .max_in = 1, .infer = infer,
+    .min_in = 1, .max_in = 1, .row_wise = true, .infer = infer,
     .forward = forward, .backward = backward,
     .step = step,
     .mask = MASK_PROPAGATE,

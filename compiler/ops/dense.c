@@ -102,7 +102,7 @@ static void step(InferOp *o)
 const OpInfo op_dense = {
     .name = "Dense", .keras_name = "dense",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
-    .min_in = 1, .max_in = 1, .infer = infer,
+    .min_in = 1, .max_in = 1, .row_wise = true, .infer = infer,
     .forward = forward, .backward = backward,
     .step = step,
     .mask = MASK_PROPAGATE,

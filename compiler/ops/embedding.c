@@ -70,6 +70,13 @@ static void step(InferOp *o)
     emit_line(o->p, "memcpy(y0, embeddings + (int64_t)x0[0] * %lld, sizeof(float) * %lld);", D, D);
 }
 
+/* Token ids index the embeddings' rows. */
+static long long int_limit(const IrLayer *l, int k)
+{
+    (void)k;
+    return l->params[0].shape[0];
+}
+
 /* mask_zero makes the mask (id != 0); without it there is none to pass on:
  * token ids carry no mask. */
 static MaskRule mask_rule(const IrLayer *l, int out)
@@ -81,7 +88,7 @@ const OpInfo op_embedding = {
     .name = "Embedding", .keras_name = "embedding",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 1, .max_in = 1, .takes_ints = true, .infer = infer,
-    .forward = forward, .backward = backward,
+    .forward = forward, .backward = backward, .int_limit = int_limit,
     .step = step, .step_unsupported = step_unsupported,
     .mask = MASK_CREATE, .mask_rule = mask_rule,
     .mask_note = "without mask_zero=true no mask is made: a padded batch's loss counts the padding",

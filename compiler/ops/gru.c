@@ -7,6 +7,7 @@
 #include "lower.h"
 #include "infer.h"
 #include "ops.h"
+#include "rnn.h"
 
 static const AttrSpec attrs[] = {
     {"units", ATTR_INT, true, 0, 0, NULL, NULL},
@@ -43,7 +44,12 @@ static bool reset_after(const LowerOp *o)
  * hold one segment of S steps. h is kept whole, so a segment's gates are
  * recomputed without a sequential pass: its input projection, and
  * hh = h_{t-1} recurrent_kernel + b_h for all its steps in one GEMM.
- * reset_after=false keeps every step (lower.c prints a note). */
+ * reset_after=false keeps every step (plan.c prints a note). */
+static const char *bptt_unsupported(const IrLayer *l)
+{
+    return l->attrs[op_attr_index(l->op, "reset_after")].i ? NULL : "GRU(reset_after=false)";
+}
+
 static void shape(LowerOp *o, RnnShape *r)
 {
     op_rnn_shape(o, 3, r);
@@ -372,7 +378,7 @@ const OpInfo op_gru = {
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 1, .max_in = 1, .recurrent = true, .infer = infer,
     .plan = plan, .forward = forward, .backward = backward,
-    .unsupported = op_rnn_unsupported,
-    .step = step,
+    .unsupported = op_rnn_unsupported, .bptt_unsupported = bptt_unsupported,
+    .step = step, .step_unsupported = op_rnn_step_unsupported,
     .mask = MASK_PROPAGATE, .mask_rule = op_rnn_mask_rule,
 };

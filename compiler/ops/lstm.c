@@ -9,6 +9,7 @@
 #include "lower.h"
 #include "infer.h"
 #include "ops.h"
+#include "rnn.h"
 
 static const AttrSpec attrs[] = {
     {"units", ATTR_INT, true, 0, 0, NULL, NULL},
@@ -283,6 +284,6 @@ const OpInfo op_lstm = {
     .min_in = 1, .max_in = 1, .recurrent = true, .infer = infer,
     .plan = plan, .forward = forward, .backward = backward,
     .unsupported = op_rnn_unsupported,
-    .step = step,
+    .step = step, .step_unsupported = op_rnn_step_unsupported,
     .mask = MASK_PROPAGATE, .mask_rule = op_rnn_mask_rule,
 };

@@ -7,6 +7,7 @@
 
 #include "lower.h"
 #include "ops.h"
+#include "rnn.h"
 
 bool op_rnn_infer(InferCtx *c, int gates, int n_states, const char *const *state_names)
 {
@@ -71,6 +72,12 @@ MaskRule op_rnn_mask_rule(const IrLayer *l, int out)
 {
     bool seq = l->attrs[op_attr_index(l->op, "return_sequences")].i;
     return out == 0 && seq ? MASK_PROPAGATE : MASK_CONSUME;
+}
+
+const char *op_rnn_step_unsupported(const IrLayer *l)
+{
+    return l->attrs[op_attr_index(l->op, "go_backwards")].i
+               ? "go_backwards reads the sequence from its end" : NULL;
 }
 
 /* ---- code generation ---------------------------------------------------- */

@@ -135,14 +135,15 @@ static MaskRule bidi_mask_rule(const IrLayer *l, int out)
 const OpInfo op_bidirectional = {
     .name = "Bidirectional", .keras_name = "bidirectional",
     .attrs = bidi_attrs, .n_attrs = sizeof bidi_attrs / sizeof bidi_attrs[0],
-    .min_in = 1, .max_in = 1, .recurrent = true, .infer = infer_bidi,
+    .min_in = 1, .max_in = 1, .recurrent = true, .wrap = OP_WRAP_BOTH_DIRECTIONS,
+    .infer = infer_bidi,
     .mask = MASK_PROPAGATE, .mask_rule = bidi_mask_rule,
 };
 
 const OpInfo op_time_distributed = {
     .name = "TimeDistributed", .keras_name = "time_distributed",
     .attrs = td_attrs, .n_attrs = sizeof td_attrs / sizeof td_attrs[0],
-    .min_in = 1, .max_in = 1, .takes_ints = true, .infer = infer_td,
+    .min_in = 1, .max_in = 1, .takes_ints = true, .wrap = OP_WRAP_EACH_STEP, .infer = infer_td,
     .mask = MASK_PROPAGATE,
 };
 
