@@ -18,6 +18,7 @@ install(TARGETS seqc_installed ${SEQC_RUNTIME_TARGETS} EXPORT seqcTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/runtime/include/seqrt.h
               ${PROJECT_SOURCE_DIR}/runtime/include/seqrt_model.h
+              ${PROJECT_SOURCE_DIR}/runtime/include/seqrt_kernel.h
               ${PROJECT_SOURCE_DIR}/runtime/include/seqrt_rnn.h
               ${PROJECT_SOURCE_DIR}/runtime/include/seqrt_team.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -581,7 +581,7 @@ static void emit_prologue(Lower *L, Printer *p)
     emit_line(p, "#include <stdint.h>");
     emit_line(p, "#include <string.h>");
     emit_blank(p);
-    emit_line(p, "#include \"seqrt.h\"");
+    emit_line(p, "#include \"seqrt_kernel.h\"");
     emit_line(p, "#include \"%s.h\"", L->M);
     emit_blank(p);
 }

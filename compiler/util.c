@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "seqrt.h" /* seqrt_closest */
+
 void seq_die_at(const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
@@ -35,8 +37,6 @@ void ptrvec_free(PtrVec *v)
     v->items = NULL;
     v->n = v->cap = 0;
 }
-
-#include "seqrt.h"
 
 /* The runtime's did-you-mean (runtime/src/closest.c, built into seqc_core
  * too), so seqc and every training program suggest alike. */

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "seqrt.h"
+#include "seqrt_kernel.h"
 #include "attention.h"
 
 /* Offsets of each parameter in the flat buffer (Keras names and layouts). */

@@ -40,56 +40,14 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h> /* FILE, for seqrt_blas_info */
 
 #include "seqrt_model.h"
-#include "seqrt_rnn.h" /* fused recurrent steps, for generated code */
+#include "seqrt_kernel.h" /* the kernels of generated code */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Scalar math matching seqrt_real, for generated code too. In float32
- * builds exp and tanh are seqrt's own branch-free versions (below), which
- * GCC vectorises; libm's expf is a call per element. */
-#ifdef SEQRT_DOUBLE
-#define SEQRT_EXP exp
-#define SEQRT_LOG log
-#define SEQRT_TANH seqrt_tanh
-#define SEQRT_SQRT sqrt
-#define SEQRT_FABS fabs
-#else
-#define SEQRT_EXP seqrt_expf
-#define SEQRT_LOG logf
-#define SEQRT_TANH seqrt_tanh
-#define SEQRT_SQRT sqrtf
-#define SEQRT_FABS fabsf
-#endif
-
-/* Generated layer functions carry SEQRT_KERNEL: GCC compiles each three
- * times, for x86-64-v4 (AVX-512, 16 floats a vector; GCC 11 and later),
- * x86-64-v3 (AVX2, 8) and the baseline the program was built for, and the
- * loader picks the first the CPU runs, so a binary built without
- * -march=native still runs its gate loops as wide as the CPU allows. All
- * clones give the same numbers: none contracts to FMA (-std=c11 keeps
- * fp-contract off) or reassociates. Define SEQRT_NO_CLONES to turn it off. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__AVX2__) && \
-    !defined(SEQRT_NO_CLONES) && __GNUC__ >= 11
-#define SEQRT_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__AVX2__) && \
-    !defined(SEQRT_NO_CLONES)
-#define SEQRT_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define SEQRT_KERNEL
-#endif
-
-/* The segment length of checkpointed BPTT (seqc --bptt-checkpoint): K steps,
- * or ceil(sqrt(T)) when K is -1; at least 1, at most T. */
-static inline int64_t seqrt_bptt_segment(int64_t T, int64_t K)
-{
-    if (K < 0)
-        for (K = 1; K * K < T; K++) {}
-    return K < T ? K : T > 1 ? T : 1;
-}
 
 /* ======================================================== error.c ===== */
 
@@ -139,28 +97,6 @@ double seqrt_rng_double(seqrt_rng *r);                /* [0, 1), 53 bits */
 float seqrt_rng_float(seqrt_rng *r);                  /* [0, 1), 24 bits */
 double seqrt_rng_normal(seqrt_rng *r);                /* N(0, 1) */
 void seqrt_rng_shuffle(seqrt_rng *r, int64_t *idx, int64_t n); /* Fisher-Yates */
-
-/* The index of the first NaN or Inf in p[0..n), or -1 (--check-numerics). */
-static inline int64_t seqrt_find_nonfinite(const seqrt_real *p, int64_t n)
-{
-    for (int64_t i = 0; i < n; i++)
-        if (!(p[i] - p[i] == 0)) /* false for NaN and for +-Inf */
-            return i;
-    return -1;
-}
-
-/* A uniform in [0, 1) that depends only on (key, stream, i): dropout masks
- * in generated code need no RNG state, and forward passes with the same key
- * draw the same mask (splitmix64's finaliser over the mixed inputs). */
-static inline double seqrt_hash_uniform(uint64_t key, uint64_t stream, uint64_t i)
-{
-    uint64_t z = key * 0x9E3779B97F4A7C15ull ^ (stream + 1) * 0xBF58476D1CE4E5B9ull ^
-                 (i + 1) * 0x94D049BB133111EBull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return (double)(z >> 11) * (1.0 / 9007199254740992.0);
-}
 
 /* ========================================================= init.c ===== */
 
@@ -311,127 +247,7 @@ const seqrt_st_entry *seqrt_st_find(const seqrt_st_file *f, const char *name);
 const char *seqrt_st_meta(const seqrt_st_file *f, const char *key);
 void seqrt_st_free(seqrt_st_file *f);
 
-/* ========================================================= blas.c ===== */
-
-/* Row-major BLAS for seqrt_real (cblas_s* or cblas_d*). trans = 0 or 1.
- * C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C. */
-void seqrt_gemm(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
-                const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
-                seqrt_real beta, seqrt_real *C, int ldc);
-/* The same product by seqrt's own register-blocked kernel (gemm_small.c),
- * which seqrt_gemm uses when seqrt_gemm_is_small says so: no packing, no
- * threading, faster than OpenBLAS for the per-step products of recurrent
- * layers. Any size works. */
-void seqrt_gemm_small(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
-                      const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
-                      seqrt_real beta, seqrt_real *C, int ldc);
-int seqrt_gemm_is_small(int trans_a, int trans_b, int M, int N, int K);
-
-/* A stride-1 Conv1D's products (runtime/src/gemm_small.c): y[b, t, :] +=
- * sum_q x[b, t + q*dil - left, :] w[q] over the taps q < taps whose source
- * step is in [0, Tin). x [B, Tin, Cin], w [taps, Cin, Cout], y [B, Tout,
- * Cout] (holding the bias or zeros). The input gradient is the same
- * product with the taps reversed and transposed, left' = (taps-1)*dil - left. */
-void seqrt_conv1d_taps(int B, int Tin, int Tout, int taps, int dil, int left, int Cin, int Cout,
-                       const seqrt_real *x, const seqrt_real *w, seqrt_real *y);
-
-/* y[M or N] = alpha * op(A) x + beta * y, A is [M, N]. */
-void seqrt_gemv(int trans_a, int M, int N, seqrt_real alpha, const seqrt_real *A,
-                int lda, const seqrt_real *x, seqrt_real beta, seqrt_real *y);
-/* y += alpha * x */
-void seqrt_axpy(int n, seqrt_real alpha, const seqrt_real *x, seqrt_real *y);
-
-/* ========================================== activations (inline) ===== */
-
-/* The exact logistic, without overflow for large |x|. */
-#ifdef SEQRT_DOUBLE
-static inline seqrt_real seqrt_sigmoid(seqrt_real x)
-{
-    if (x >= 0) return (seqrt_real)1 / ((seqrt_real)1 + SEQRT_EXP(-x));
-    seqrt_real e = SEQRT_EXP(x);
-    return e / ((seqrt_real)1 + e);
-}
-
-static inline seqrt_real seqrt_tanh(seqrt_real x) { return tanh(x); }
-#else
-/* float32 gate math without branches or libm calls, so the compiler can
- * vectorise the generated gate loops (libm's scalar tanhf/expf were most of
- * a small RNN's step). exp: Cephes's expf polynomial after reducing by ln 2
- * (about 1 ulp on the clamped range); the float64 build keeps libm, which the
- * gradient checks use. */
-static inline float seqrt_expf(float x)
-{
-    /* NaN computes as 0 (its conversion to int below would be undefined)
-     * and comes back as NaN; +-Inf give +Inf and 0, selects that vectorise. */
-    float c = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x == x ? x : 0.0f;
-    /* k = round(c / ln 2) by the 1.5 * 2^23 trick: floorf would need SSE4.1
-     * to vectorise, and the baseline x86-64 target has only SSE2. */
-    float k = (c * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = c - k * 0.693359375f + k * 2.12194440e-4f;
-    float y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
-                4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
-    y = y * r * r + r + 1.0f;
-    union { int32_t i; float f; } scale = {.i = ((int32_t)k + 127) << 23};
-    y *= scale.f;
-    return x != x ? x : x == HUGE_VALF ? x : x == -HUGE_VALF ? 0.0f : y;
-}
-
-static inline float seqrt_sigmoid(float x) { return 1.0f / (1.0f + seqrt_expf(-x)); }
-
-/* tanh(x) = sign(x) (1 - e) / (1 + e) with e = exp(-2|x|); near 0 the
- * series x - x^3/3 + 2x^5/15 keeps the relative precision that 1 - e loses. */
-static inline float seqrt_tanh(float x)
-{
-    float a = x < 0 ? -x : x, e = seqrt_expf(-2.0f * a);
-    float t = (1.0f - e) / (1.0f + e), x2 = x * x;
-    float small = x * (1.0f + x2 * (-0.333333333f + x2 * 0.133333333f));
-    t = x < 0 ? -t : t;
-    return a < 0.0625f ? small : t;
-}
-#endif
-
-/* Keras 2.2's recurrent default: clip(0.2x + 0.5, 0, 1). */
-static inline seqrt_real seqrt_hard_sigmoid(seqrt_real x)
-{
-    seqrt_real y = (seqrt_real)0.2 * x + (seqrt_real)0.5;
-    return y < 0 ? 0 : y > 1 ? 1 : y;
-}
-
-/* The smallest probability a softmax gives: where exp underflows to 0 the
- * cross-entropy's gradient -y/p (loss.c) would meet p = 0 in the softmax
- * backward and vanish; with p >= floor, p * (-y/p) = -y and the gradient
- * stays p - y, as on Keras's logits path. The outputs move by < 1e-30. */
-#ifdef SEQRT_DOUBLE
-#define SEQRT_PROB_FLOOR 1e-300
-#else
-#define SEQRT_PROB_FLOOR 1e-30f
-#endif
-
-/* p[n] = softmax(z[n]) = exp(z - max) / sum, floored; p may alias z. */
-static inline void seqrt_softmax(seqrt_real *p, const seqrt_real *z, int64_t n)
-{
-    seqrt_real mx = z[0], sum = 0;
-    for (int64_t i = 1; i < n; i++) mx = z[i] > mx ? z[i] : mx;
-    for (int64_t i = 0; i < n; i++) p[i] = SEQRT_EXP(z[i] - mx); /* vectorises alone */
-    for (int64_t i = 0; i < n; i++) sum += p[i];
-    const seqrt_real inv = 1 / sum; /* one division a row, not one an element */
-    for (int64_t i = 0; i < n; i++) {
-        p[i] *= inv;
-        p[i] = p[i] < SEQRT_PROB_FLOOR ? SEQRT_PROB_FLOOR : p[i];
-    }
-}
-
-/* dz[n] += p * (dp - sum(dp * p)): the softmax Jacobian applied to dp. */
-static inline void seqrt_softmax_backward(seqrt_real *dz, const seqrt_real *p,
-                                          const seqrt_real *dp, int64_t n)
-{
-    seqrt_real s = 0;
-    for (int64_t i = 0; i < n; i++) s += dp[i] * p[i];
-    for (int64_t i = 0; i < n; i++) dz[i] += p[i] * (dp[i] - s);
-}
-
-/* ======================================== data.c, train.c, ===== */
-/* ==================================== checkpoint.c, cli.c ===== */
+/* ========================================= data.c: a run's arrays ===== */
 
 /* The training binary: what `seqc build` links a model's descriptor into.
  * seqrt_main is the whole command line (train, predict, grad, gradcheck,
@@ -489,6 +305,8 @@ void seqrt_dataset_gather(const seqrt_dataset *d, const int64_t *idx, int64_t n,
  * axis it needs is unset. */
 int64_t seqrt_io_row(const seqrt_io *io, const int64_t *dims);
 
+/* ================================================== checkpoint.c ===== */
+
 /* Weights files (safetensors) hold every parameter under its name plus a
  * __metadata__ map: model, format ("seqc-1"), dtype, epoch, and checksum
  * ("fnv1a64:<16 hex>" over the data section, verified on load; files
@@ -530,6 +348,8 @@ int seqrt_checkpoint_check(const char *path, const seqrt_model *m, seqrt_error *
  * their values), whatever model wrote the file; *n_loaded counts them. */
 int seqrt_checkpoint_load_partial(const char *path, const seqrt_model *m, seqrt_real *params,
                                   int *n_loaded, seqrt_error *err);
+
+/* ===================================== train.c: the epoch's log ===== */
 
 /* Keras's progress line for an epoch, as name/value pairs in print order:
  * loss, per-output losses (several losses only), metrics, then val_*. */
@@ -614,6 +434,8 @@ int seqrt_history_write(const seqrt_history *h, const char *path, seqrt_error *e
 /* The loss and every metric, training solid and validation dashed, per
  * epoch, as one self-contained SVG written atomically. */
 int seqrt_plot_svg(const seqrt_history *h, const char *path, const char *title, seqrt_error *err);
+
+/* ============================================ train.c: training ===== */
 
 /* What a run ended with (seqrt_train fills it when options.result is set). */
 typedef struct {
@@ -812,6 +634,8 @@ int seqrt_text_generate(const seqrt_model *m, const seqrt_real *w, const seqrt_t
                         const unsigned char *prime, int64_t n_prime, int64_t length, double temperature,
                         int64_t top_k, uint64_t seed, unsigned char *out, seqrt_error *err);
 
+/* ======================================================= dist.c ===== */
+
 /* Data-parallel training (dist.c; MPI in the seqrt_mpi library, one
  * process elsewhere). Sums are in place across all ranks. */
 int seqrt_dist_init(int *argc, char ***argv);
@@ -823,13 +647,15 @@ void seqrt_dist_sum_real(seqrt_real *v, size_t n);
 int seqrt_dist_same(uint64_t v);        /* 1 when every rank passed the same v */
 int seqrt_dist_any(int flag);           /* the largest flag of all ranks */
 
+/* ======================================================== cli.c ===== */
+
 /* The command line of a model's training binary. Returns the exit status:
  * 0 ok, 1 an error (bad data, a failed check, NaN), 2 bad usage. */
 int seqrt_main(const seqrt_model *m, int argc, char **argv);
 
-/* ---- BLAS setup (blas_setup.c), called first thing in seqrt_main ----
- *
- * seqrt_blas_setup: when OpenBLAS picked a weaker kernel than the CPU runs
+/* ================================================= blas_setup.c ===== */
+
+/* BLAS setup, called first thing in seqrt_main. seqrt_blas_setup: when OpenBLAS picked a weaker kernel than the CPU runs
  * (Debian's 0.3.21 takes "Prescott" on recent Xeons: sgemm ~5x slower) and
  * OPENBLAS_CORETYPE is not set, re-executes the program (/proc/self/exe,
  * same argv, only if argv is the process's own command line) with
@@ -841,7 +667,6 @@ int seqrt_main(const seqrt_model *m, int argc, char **argv);
  * blas_setup.c). m may be NULL. Returns the new argc, or -1 after printing
  * an error for a bad --threads value. Unlike the rest of the library, it
  * prints (as cli.c does). */
-#include <stdio.h> /* FILE, for seqrt_blas_info */
 int seqrt_blas_setup(const seqrt_model *m, int argc, char **argv);
 /* --blas-info: OpenBLAS config, core in use, CPU features, threads, seqrt_real. */
 void seqrt_blas_info(FILE *out, const seqrt_model *m);
