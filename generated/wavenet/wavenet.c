@@ -268,20 +268,8 @@ SEQRT_KERNEL static void conv1d_forward(seqrt_real *y0, const seqrt_real *x0, co
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
-    for (int64_t k = 0; k < 2; k++) {
-        const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
-        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-        if (hi <= lo)
-            continue;
-        const seqrt_real *w = kernel + k * 20;
-        if (sh == 0 && lo == 0 && hi == L && L == T)
-            seqrt_gemm(0, 0, (int)(B * L), 20, 1, 1, x0, 1, w, 20, 1, y0, 20);
-        else
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 1, 1, x0 + (b * T + lo + sh) * 1, 1, w, 20, 1,
-                           y0 + (b * L + lo) * 20, 20);
-    }
+    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all 2 taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 1, (int)left, 1, 20, x0, kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -341,20 +329,8 @@ SEQRT_KERNEL static void conv1d_1_forward(seqrt_real *y0, const seqrt_real *x0, 
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
-    for (int64_t k = 0; k < 2; k++) {
-        const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
-        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-        if (hi <= lo)
-            continue;
-        const seqrt_real *w = kernel + k * 400;
-        if (sh == 0 && lo == 0 && hi == L && L == T)
-            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
-        else
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
-                           y0 + (b * L + lo) * 20, 20);
-    }
+    /* y[b, t] += sum_k x[b, t + k*2 - left] kernel[k]: all 2 taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 2, (int)left, 20, 20, x0, kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -404,19 +380,11 @@ SEQRT_KERNEL static void conv1d_1_backward(seqrt_real *d_x0, seqrt_real *d_kerne
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        /* dx[b, s] += sum_k dy[b, s - (k*2 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
         for (int64_t k = 0; k < 2; k++)
             for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        for (int64_t k = 0; k < 2; k++) {
-            const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
-            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-            if (hi <= lo)
-                continue;
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
-                           d_x0 + (b * T + lo + sh) * 20, 20);
-        }
+                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 2, (int)(2 - left), 20, 20, d_y0, wt, d_x0);
     }
 }
 
@@ -429,20 +397,8 @@ SEQRT_KERNEL static void conv1d_2_forward(seqrt_real *y0, const seqrt_real *x0, 
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
-    for (int64_t k = 0; k < 2; k++) {
-        const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
-        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-        if (hi <= lo)
-            continue;
-        const seqrt_real *w = kernel + k * 400;
-        if (sh == 0 && lo == 0 && hi == L && L == T)
-            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
-        else
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
-                           y0 + (b * L + lo) * 20, 20);
-    }
+    /* y[b, t] += sum_k x[b, t + k*4 - left] kernel[k]: all 2 taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 4, (int)left, 20, 20, x0, kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -492,19 +448,11 @@ SEQRT_KERNEL static void conv1d_2_backward(seqrt_real *d_x0, seqrt_real *d_kerne
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        /* dx[b, s] += sum_k dy[b, s - (k*4 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
         for (int64_t k = 0; k < 2; k++)
             for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        for (int64_t k = 0; k < 2; k++) {
-            const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
-            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-            if (hi <= lo)
-                continue;
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
-                           d_x0 + (b * T + lo + sh) * 20, 20);
-        }
+                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 4, (int)(4 - left), 20, 20, d_y0, wt, d_x0);
     }
 }
 
@@ -517,20 +465,8 @@ SEQRT_KERNEL static void conv1d_3_forward(seqrt_real *y0, const seqrt_real *x0, 
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
-    for (int64_t k = 0; k < 2; k++) {
-        const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
-        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-        if (hi <= lo)
-            continue;
-        const seqrt_real *w = kernel + k * 400;
-        if (sh == 0 && lo == 0 && hi == L && L == T)
-            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
-        else
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
-                           y0 + (b * L + lo) * 20, 20);
-    }
+    /* y[b, t] += sum_k x[b, t + k*8 - left] kernel[k]: all 2 taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 8, (int)left, 20, 20, x0, kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -580,19 +516,11 @@ SEQRT_KERNEL static void conv1d_3_backward(seqrt_real *d_x0, seqrt_real *d_kerne
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        /* dx[b, s] += sum_k dy[b, s - (k*8 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
         for (int64_t k = 0; k < 2; k++)
             for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        for (int64_t k = 0; k < 2; k++) {
-            const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
-            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-            if (hi <= lo)
-                continue;
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
-                           d_x0 + (b * T + lo + sh) * 20, 20);
-        }
+                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 8, (int)(8 - left), 20, 20, d_y0, wt, d_x0);
     }
 }
 
@@ -605,20 +533,8 @@ SEQRT_KERNEL static void conv1d_4_forward(seqrt_real *y0, const seqrt_real *x0, 
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
-    for (int64_t k = 0; k < 2; k++) {
-        const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
-        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-        if (hi <= lo)
-            continue;
-        const seqrt_real *w = kernel + k * 400;
-        if (sh == 0 && lo == 0 && hi == L && L == T)
-            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
-        else
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
-                           y0 + (b * L + lo) * 20, 20);
-    }
+    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all 2 taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 1, (int)left, 20, 20, x0, kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -668,19 +584,11 @@ SEQRT_KERNEL static void conv1d_4_backward(seqrt_real *d_x0, seqrt_real *d_kerne
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        /* dx[b, s] += sum_k dy[b, s - (k*1 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
         for (int64_t k = 0; k < 2; k++)
             for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        for (int64_t k = 0; k < 2; k++) {
-            const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
-            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-            if (hi <= lo)
-                continue;
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
-                           d_x0 + (b * T + lo + sh) * 20, 20);
-        }
+                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 1, (int)(1 - left), 20, 20, d_y0, wt, d_x0);
     }
 }
 
@@ -693,20 +601,8 @@ SEQRT_KERNEL static void conv1d_5_forward(seqrt_real *y0, const seqrt_real *x0, 
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
-    for (int64_t k = 0; k < 2; k++) {
-        const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
-        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-        if (hi <= lo)
-            continue;
-        const seqrt_real *w = kernel + k * 400;
-        if (sh == 0 && lo == 0 && hi == L && L == T)
-            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
-        else
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
-                           y0 + (b * L + lo) * 20, 20);
-    }
+    /* y[b, t] += sum_k x[b, t + k*2 - left] kernel[k]: all 2 taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 2, (int)left, 20, 20, x0, kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -756,19 +652,11 @@ SEQRT_KERNEL static void conv1d_5_backward(seqrt_real *d_x0, seqrt_real *d_kerne
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        /* dx[b, s] += sum_k dy[b, s - (k*2 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
         for (int64_t k = 0; k < 2; k++)
             for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        for (int64_t k = 0; k < 2; k++) {
-            const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
-            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-            if (hi <= lo)
-                continue;
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
-                           d_x0 + (b * T + lo + sh) * 20, 20);
-        }
+                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 2, (int)(2 - left), 20, 20, d_y0, wt, d_x0);
     }
 }
 
@@ -781,20 +669,8 @@ SEQRT_KERNEL static void conv1d_6_forward(seqrt_real *y0, const seqrt_real *x0, 
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
-    for (int64_t k = 0; k < 2; k++) {
-        const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
-        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-        if (hi <= lo)
-            continue;
-        const seqrt_real *w = kernel + k * 400;
-        if (sh == 0 && lo == 0 && hi == L && L == T)
-            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
-        else
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
-                           y0 + (b * L + lo) * 20, 20);
-    }
+    /* y[b, t] += sum_k x[b, t + k*4 - left] kernel[k]: all 2 taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 4, (int)left, 20, 20, x0, kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -844,19 +720,11 @@ SEQRT_KERNEL static void conv1d_6_backward(seqrt_real *d_x0, seqrt_real *d_kerne
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        /* dx[b, s] += sum_k dy[b, s - (k*4 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
         for (int64_t k = 0; k < 2; k++)
             for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        for (int64_t k = 0; k < 2; k++) {
-            const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
-            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-            if (hi <= lo)
-                continue;
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
-                           d_x0 + (b * T + lo + sh) * 20, 20);
-        }
+                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 4, (int)(4 - left), 20, 20, d_y0, wt, d_x0);
     }
 }
 
@@ -869,20 +737,8 @@ SEQRT_KERNEL static void conv1d_7_forward(seqrt_real *y0, const seqrt_real *x0, 
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
     }
-    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
-    for (int64_t k = 0; k < 2; k++) {
-        const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
-        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-        if (hi <= lo)
-            continue;
-        const seqrt_real *w = kernel + k * 400;
-        if (sh == 0 && lo == 0 && hi == L && L == T)
-            seqrt_gemm(0, 0, (int)(B * L), 20, 20, 1, x0, 20, w, 20, 1, y0, 20);
-        else
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 20, 1,
-                           y0 + (b * L + lo) * 20, 20);
-    }
+    /* y[b, t] += sum_k x[b, t + k*8 - left] kernel[k]: all 2 taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 8, (int)left, 20, 20, x0, kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -932,19 +788,11 @@ SEQRT_KERNEL static void conv1d_7_backward(seqrt_real *d_x0, seqrt_real *d_kerne
         for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
     }
     if (d_x0) {
-        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [20, 20] */
+        /* dx[b, s] += sum_k dy[b, s - (k*8 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
         for (int64_t k = 0; k < 2; k++)
             for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[(k * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        for (int64_t k = 0; k < 2; k++) {
-            const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
-            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-            if (hi <= lo)
-                continue;
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 20, 1, d_y0 + (b * L + lo) * 20, 20, wt + k * 400, 20, 1,
-                           d_x0 + (b * T + lo + sh) * 20, 20);
-        }
+                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 8, (int)(8 - left), 20, 20, d_y0, wt, d_x0);
     }
 }
 
@@ -957,20 +805,8 @@ SEQRT_KERNEL static void conv1d_8_forward(seqrt_real *y0, const seqrt_real *x0, 
     for (int64_t n = 0; n < B * L; n++) {
         memcpy(y0 + n * 10, bias, sizeof(seqrt_real) * 10);
     }
-    /* y[b, lo..hi) += x[b, lo+sh..hi+sh) kernel[k]: one GEMM per tap and sample */
-    for (int64_t k = 0; k < 1; k++) {
-        const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
-        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-        if (hi <= lo)
-            continue;
-        const seqrt_real *w = kernel + k * 200;
-        if (sh == 0 && lo == 0 && hi == L && L == T)
-            seqrt_gemm(0, 0, (int)(B * L), 10, 20, 1, x0, 20, w, 10, 1, y0, 10);
-        else
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 10, 20, 1, x0 + (b * T + lo + sh) * 20, 20, w, 10, 1,
-                           y0 + (b * L + lo) * 10, 10);
-    }
+    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all 1 taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, 1, 1, (int)left, 20, 10, x0, kernel, y0);
 }
 
 SEQRT_KERNEL static void conv1d_8_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
@@ -1014,19 +850,11 @@ SEQRT_KERNEL static void conv1d_8_backward(seqrt_real *d_x0, seqrt_real *d_kerne
         for (int64_t f = 0; f < 10; f++) d_bias[f] += d_y0[n * 10 + f];
     }
     if (d_x0) {
-        /* dx[b, t + sh] += dy[b, t] kernel[k]^T, with wt[k] = kernel[k]^T [10, 20] */
+        /* dx[b, s] += sum_k dy[b, s - (k*1 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [10, 20] */
         for (int64_t k = 0; k < 1; k++)
             for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 10; f++) wt[(k * 10 + f) * 20 + i] = kernel[(k * 20 + i) * 10 + f];
-        for (int64_t k = 0; k < 1; k++) {
-            const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
-            const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-            if (hi <= lo)
-                continue;
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(0, 0, (int)(hi - lo), 20, 10, 1, d_y0 + (b * L + lo) * 10, 10, wt + k * 200, 20, 1,
-                           d_x0 + (b * T + lo + sh) * 20, 20);
-        }
+                for (int64_t f = 0; f < 10; f++) wt[((0 - k) * 10 + f) * 20 + i] = kernel[(k * 20 + i) * 10 + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, 1, 1, (int)(0 - left), 10, 20, d_y0, wt, d_x0);
     }
 }
 
