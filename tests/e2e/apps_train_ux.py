@@ -18,13 +18,12 @@ On examples/forecast/lstm_forecast.seq and a synthetic CSV series:
   epoch; plateau:P:F lowers the rate and says so.
 """
 import csv
-import fcntl
 import os
-import signal
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
+
+from interrupt import sigint_after_first_epoch
 
 
 def run(*cmd, status=0):
@@ -41,16 +40,6 @@ def same(a, b, what):
     print(f"{what}: byte-identical weights")
 
 
-def shrink_pipe():
-    """A pipe that holds as little as the kernel allows (one page on Linux)."""
-    r, w = os.pipe()
-    try:
-        fcntl.fcntl(w, getattr(fcntl, "F_SETPIPE_SZ", 1031), 4096)
-    except OSError:
-        pass
-    return r, w, fcntl.fcntl(w, getattr(fcntl, "F_GETPIPE_SZ", 1032))
-
-
 def interrupted_run(binary, args, ckpt, save, reference_out):
     """SIGINT a run once it has printed its first epoch; resume it.
 
@@ -59,34 +48,12 @@ def interrupted_run(binary, args, ckpt, save, reference_out):
     small pipe that the test stops reading: the trainer blocks writing its
     progress long before its last epoch (the uninterrupted run printed more
     than the pipe holds; checked below)."""
-    r, w, cap = shrink_pipe()
-    epochs_before_end = reference_out[:reference_out.rfind("\nEpoch ")]
-    # What the pipe holds, the epoch line read below, and slack for the
-    # timing fields, whose width varies from run to run.
-    if len(epochs_before_end.encode()) < cap + 2048:
-        sys.exit(f"FAILED: the run prints {len(epochs_before_end)} bytes before its last epoch, "
-                 f"not enough to fill a {cap}-byte pipe: lengthen it")
-    err_file = tempfile.TemporaryFile()
-    p = subprocess.Popen([binary, "train", *args, "--save", save, "--checkpoint", ckpt],
-                         stdout=w, stderr=err_file)
-    os.close(w)
-    seen = b""
-    while not (seen.endswith(b"\n") and b" - loss: " in seen):   # a whole epoch line
-        c = os.read(r, 1)   # a byte at a time: the pipe keeps the rest
-        if not c:
-            break
-        seen += c
-    p.send_signal(signal.SIGINT)
-    while os.read(r, 65536):   # let it go on to its next step
-        pass
-    os.close(r)
-    p.wait()
-    err_file.seek(0)
-    err = err_file.read().decode()
+    status, err, seen = sigint_after_first_epoch(
+        [binary, "train", *args, "--save", save, "--checkpoint", ckpt], reference_out)
     if b" - loss: " not in seen:
-        sys.exit(f"FAILED: no epoch line before the run ended: status {p.returncode}, stderr {err!r}")
-    if p.returncode != 130 or f"checkpoint saved to {ckpt}" not in err:
-        sys.exit(f"FAILED: SIGINT: status {p.returncode}, stderr {err!r}")
+        sys.exit(f"FAILED: no epoch line before the run ended: status {status}, stderr {err!r}")
+    if status != 130 or f"checkpoint saved to {ckpt}" not in err:
+        sys.exit(f"FAILED: SIGINT: status {status}, stderr {err!r}")
     print("SIGINT:", err.strip())
     run(binary, "train", *args, "--save", save, "--resume", ckpt)
 

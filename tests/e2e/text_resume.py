@@ -13,14 +13,13 @@ stdout), and the run cannot end before it arrives, because its stdout is a
 one-page pipe that the test stops reading (the uninterrupted run prints more
 than the pipe holds before its last epoch; checked).
 """
-import fcntl
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
-import tempfile
+
+from interrupt import sigint_after_first_epoch
 
 
 def run(*cmd, status=0):
@@ -29,15 +28,6 @@ def run(*cmd, status=0):
         sys.exit(f"FAILED (status {r.returncode}, wanted {status}): {' '.join(map(str, cmd))}\n"
                  f"{r.stdout[-2000:]}\n{r.stderr}")
     return r
-
-
-def small_pipe():
-    r, w = os.pipe()
-    try:
-        fcntl.fcntl(w, getattr(fcntl, "F_SETPIPE_SZ", 1031), 4096)
-    except OSError:
-        pass
-    return r, w, fcntl.fcntl(w, getattr(fcntl, "F_GETPIPE_SZ", 1032))
 
 
 def make_text(path):
@@ -66,31 +56,11 @@ def main():
             "--validation-split", "0.1", "--seed", "5", "--lr", "0.002"]
 
     ref = run(binary, "train", *args, "--save", p("a.safetensors")).stdout
-    r, w, cap = small_pipe()
-    before_last = ref[:ref.rfind("\nEpoch ")]
-    if len(before_last.encode()) < cap + 2048:
-        sys.exit(f"FAILED: the run prints {len(before_last)} bytes before its last epoch, not enough "
-                 f"to fill a {cap}-byte pipe: lengthen it")
-
-    err_file = tempfile.TemporaryFile()
-    proc = subprocess.Popen([binary, "train", *args, "--save", p("b.safetensors"),
-                             "--checkpoint", p("b.ckpt.safetensors")], stdout=w, stderr=err_file)
-    os.close(w)
-    seen = b""
-    while not (seen.endswith(b"\n") and b" - loss: " in seen):   # the first whole epoch line
-        c = os.read(r, 1)
-        if not c:
-            break
-        seen += c
-    proc.send_signal(signal.SIGINT)
-    while os.read(r, 65536):
-        pass
-    os.close(r)
-    proc.wait()
-    err_file.seek(0)
-    err = err_file.read().decode()
-    if proc.returncode != 130 or "checkpoint saved to" not in err:
-        sys.exit(f"FAILED: SIGINT: status {proc.returncode}, stderr {err!r}")
+    status, err, _ = sigint_after_first_epoch(
+        [binary, "train", *args, "--save", p("b.safetensors"), "--checkpoint", p("b.ckpt.safetensors")],
+        ref)
+    if status != 130 or "checkpoint saved to" not in err:
+        sys.exit(f"FAILED: SIGINT: status {status}, stderr {err!r}")
     m = re.search(r"interrupted at epoch (\d+), step (\d+) of (\d+)", err)
     if not m:
         sys.exit(f"FAILED: no 'interrupted at epoch E, step S of N' in {err!r}")
