@@ -9,6 +9,7 @@
  */
 #include <math.h>
 
+#include "check_util.h"
 #include "hardening_util.h"
 #include "seqrt.h"
 
@@ -350,16 +351,14 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("hardening_values");
-    TCase *unit = tcase_create("unit");
-    tcase_set_timeout(unit, 300);
+    TCase *unit = test_tcase("unit");
     tcase_add_unchecked_fixture(unit, hd_setup, hd_teardown);
     tcase_add_test(unit, expf_of_nan_and_inf);
     tcase_add_test(unit, csv_messages_quote_escaped_content);
     tcase_add_test(unit, million_metadata_keys);
     tcase_add_test(unit, random_data_sizes_are_checked);
     suite_add_tcase(s, unit);
-    TCase *tc = tcase_create("files");
-    tcase_set_timeout(tc, 600);
+    TCase *tc = test_tcase("files");
     tcase_add_unchecked_fixture(tc, setup, hd_teardown);
     tcase_add_test(tc, edited_step_is_refused_by_the_checksum);
     tcase_add_test(tc, metadata_values_are_range_checked);
