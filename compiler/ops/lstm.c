@@ -44,14 +44,21 @@ static void shape(LowerOp *o, RnnShape *r)
     r->seg = o->bptt_segment;
 }
 
-/* Keras's default activations without a mask or recurrent dropout run as
- * whole sequences through the fused steps (seqrt_lstm_forward/backward,
+/* Keras's default activations without a mask or recurrent dropout can run
+ * as whole sequences through the fused steps (seqrt_lstm_forward/backward,
  * runtime/src/rnn_step.c: the recurrent product in register tiles with the
  * gate math, on the thread team); anything else steps through seqrt_gemm
- * and the gate loop below. */
+ * and the gate loop below. Not emitted yet: measured on a 2-core AMD EPYC
+ * (bench/run W3), the fused steps were 16% slower at 1 thread and 20% at 2
+ * than the per-step GEMM path (bench/results/2026-12-01-epyc-w3-w6-quiet.md
+ * against the same run of the previous code); they stay tested in the
+ * runtime until they win. */
+enum { LSTM_EMIT_FUSED = 0 };
+
 static bool fused(const RnnShape *r)
 {
-    return !strcmp(r->rec, "sigmoid") && !strcmp(r->act, "tanh") && !r->masked && r->rd <= 0;
+    return LSTM_EMIT_FUSED && !strcmp(r->rec, "sigmoid") && !strcmp(r->act, "tanh") && !r->masked &&
+           r->rd <= 0;
 }
 
 static void plan(LowerOp *o)
