@@ -97,6 +97,7 @@ static char *read_string_attr(hid_t obj, const char *name)
             char *v = NULL;
             hid_t mt = H5Tcopy(H5T_C_S1);
             H5Tset_size(mt, H5T_VARIABLE);
+            H5Tset_cset(mt, H5Tget_cset(t));   /* h5py writes UTF-8; no conversion */
             if (H5Aread(a, mt, &v) >= 0 && v) out = strdup(v);
             if (v) H5free_memory(v);
             H5Tclose(mt);
@@ -130,6 +131,7 @@ static int string_list_attr(hid_t obj, const char *name, int k, char **item)
                 char **v = calloc((size_t)n, sizeof *v);
                 hid_t mt = H5Tcopy(H5T_C_S1);
                 H5Tset_size(mt, H5T_VARIABLE);
+                H5Tset_cset(mt, H5Tget_cset(t));
                 if (v && H5Aread(a, mt, v) >= 0) {
                     *item = v[k] ? strdup(v[k]) : NULL;
                     H5Dvlen_reclaim(mt, s, H5P_DEFAULT, v);
