@@ -67,7 +67,8 @@ typedef struct {
 
 typedef struct {
     const char *source;
-    bool keras3;
+    bool keras3, tfjs;
+    seqrt_strbuf notes;             /* substitutions, said in the .seq's header */
     KLayer *l;
     int n;
     char *msg;
@@ -130,6 +131,20 @@ static const char *initializer_name(const seqrt_json *v)
                {"Zeros", "zeros"},                  {"zeros", "zeros"},
                {"Ones", "ones"},                    {"ones", "ones"},
                {"RandomUniform", "uniform"},        {"uniform", "uniform"}};
+    if (!strcmp(cls, "VarianceScaling")) {   /* TensorFlow.js writes glorot_uniform so */
+        const seqrt_json *sc = seq_json_get(cfg, "scale");
+        const char *mode = jstr(cfg, "mode"), *dist = jstr(cfg, "distribution");
+        if (sc && sc->type == SEQRT_JSON_NUMBER && sc->num == 1.0 && mode && !strcmp(mode, "fan_avg") &&
+            dist && !strcmp(dist, "uniform"))
+            return "glorot_uniform";
+        /* glorot_normal (TensorFlow.js's default): not in the language; the
+         * caller notes the substitution in the .seq */
+        if (sc && sc->type == SEQRT_JSON_NUMBER && sc->num == 1.0 && mode && !strcmp(mode, "fan_avg") &&
+            dist && (!strcmp(dist, "normal") || !strcmp(dist, "truncated_normal")))
+            return "glorot_uniform*";
+        return NULL;
+    }
+    if (!strcmp(cls, "GlorotNormal") || !strcmp(cls, "glorot_normal")) return "glorot_uniform*";
     for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
         if (strcmp(cls, map[i].keras)) continue;
         if (!strcmp(map[i].ours, "orthogonal")) {
@@ -281,7 +296,13 @@ static bool option_value(Ctx *x, const char *lname, const char *cls, const AttrS
         *is_default = !a->required && v->num == a->f;
         return true;
     case ATTR_BOOL:
-        if (!v || (v->type != SEQRT_JSON_TRUE && v->type != SEQRT_JSON_FALSE))
+        if (is_null(v) && x->tfjs) v = NULL;   /* TensorFlow.js writes null for false */
+        if (!v) {
+            snprintf(buf, cap, "false");
+            *is_default = a->i == 0;
+            return true;
+        }
+        if ( (v->type != SEQRT_JSON_TRUE && v->type != SEQRT_JSON_FALSE))
             return failf(x, "layer '%s' (%s): option '%s' = %s: expected true or false", lname,
                          cls, a->name, json_text(v, vt, sizeof vt));
         snprintf(buf, cap, "%s", v->type == SEQRT_JSON_TRUE ? "true" : "false");
@@ -291,6 +312,11 @@ static bool option_value(Ctx *x, const char *lname, const char *cls, const AttrS
         const char *s = NULL;
         if (strstr(a->name, "initializer")) {
             s = initializer_name(v);
+            if (s && !strcmp(s, "glorot_uniform*")) {
+                s = "glorot_uniform";
+                seqrt_strbuf_printf(&x->notes, "# '%s' %s: Keras's glorot_normal is not in the language; "
+                                    "glorot_uniform (the same variance) initialises it instead.\n", lname, a->name);
+            }
             if (!s)
                 return failf(x, "layer '%s' (%s): option '%s' = %s: the language's initializers are "
                                 "glorot_uniform, orthogonal, zeros, ones and uniform (-0.05, 0.05)",
@@ -864,6 +890,7 @@ bool seq_keras_translate(const seqrt_json *root, const char *source, SeqKerasMod
     if (seq_json_get(root, "modelTopology")) {
         topo = seq_json_get(root, "modelTopology");
         form = "TensorFlow.js";
+        x.tfjs = true;
         if (seq_json_get(topo, "model_config")) topo = seq_json_get(topo, "model_config");
     }
     const char *cls = jstr(topo, "class_name");
@@ -884,13 +911,18 @@ bool seq_keras_translate(const seqrt_json *root, const char *source, SeqKerasMod
     seqrt_strbuf_printf(b, "# %s: imported by seqc import from %s (%s, %s '%s').\n", ident,
                         base_name(source), form, cls, name ? name : "?");
     seqrt_strbuf_printf(b, "# Layer names are Keras's; the weights are in the same names and layouts.\n");
-    seqrt_strbuf_printf(b, "model %s\n\n", ident);
+    seqrt_strbuf body = {0};
     bool ok;
-    if (!strcmp(cls, "Sequential")) ok = translate_sequential(&x, cfg, b);
-    else if (!strcmp(cls, "Functional") || !strcmp(cls, "Model")) ok = translate_functional(&x, cfg, b);
+    if (!strcmp(cls, "Sequential")) ok = translate_sequential(&x, cfg, &body);
+    else if (!strcmp(cls, "Functional") || !strcmp(cls, "Model")) ok = translate_functional(&x, cfg, &body);
     else ok = failf(&x, "model class '%s': seqc imports Sequential and functional models (a subclassed "
                         "model has no JSON topology)", cls);
-    if (ok && b->failed) ok = failf(&x, "out of memory");
+    if (x.notes.len) seqrt_strbuf_add(b, x.notes.s, x.notes.len);
+    seqrt_strbuf_printf(b, "model %s\n\n", ident);
+    if (body.len) seqrt_strbuf_add(b, body.s, body.len);
+    free(body.s);
+    free(x.notes.s);
+    if (ok && (b->failed || body.failed)) ok = failf(&x, "out of memory");
     if (ok) {
         m->model_name = strdup(ident);
         m->layers = calloc((size_t)x.n + 1, sizeof *m->layers);

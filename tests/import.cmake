@@ -60,3 +60,20 @@ foreach(case ${SEQ_IMPORT_BAD})
             -P ${CMAKE_CURRENT_SOURCE_DIR}/import/bad_input.cmake)
   set_tests_properties(import_bad_${name} PROPERTIES LABELS import TIMEOUT 60)
 endforeach()
+
+# import_tfjs_<case>: TensorFlow.js layers models saved in the layers-model
+# format import with their weights and predict as tfjs does, within 1e-5
+# (tests/tfjs/import.js; needs node and tests/tfjs/node_modules, as the
+# tfjs cross-checks do: without them each test FAILS saying so).
+foreach(case sequential_rnn lstm_stack gru_embedding conv_flatten seq2seq_bidi)
+  if(SEQ_NODE)
+    add_test(NAME import_tfjs_${case}
+      COMMAND ${SEQ_NODE} ${CMAKE_CURRENT_SOURCE_DIR}/tfjs/import.js
+              --seqc $<TARGET_FILE:seqc> --work ${CMAKE_CURRENT_BINARY_DIR}/tfjs ${case})
+  else()
+    add_test(NAME import_tfjs_${case}
+      COMMAND sh -c "echo 'FAIL: needs node (Debian: apt-get install nodejs npm), then: npm ci --prefix tests/tfjs'; exit 1")
+  endif()
+  set_tests_properties(import_tfjs_${case} PROPERTIES LABELS "import;tfjs" TIMEOUT 300
+                       ENVIRONMENT OPENBLAS_NUM_THREADS=1)
+endforeach()
