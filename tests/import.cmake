@@ -65,7 +65,7 @@ endforeach()
 # format import with their weights and predict as tfjs does, within 1e-5
 # (tests/tfjs/import.js; needs node and tests/tfjs/node_modules, as the
 # tfjs cross-checks do: without them each test FAILS saying so).
-foreach(case sequential_rnn lstm_stack gru_embedding conv_flatten seq2seq_bidi)
+foreach(case sequential_rnn lstm_stack gru_embedding conv_flatten seq2seq_bidi shared)
   if(SEQ_NODE)
     add_test(NAME import_tfjs_${case}
       COMMAND ${SEQ_NODE} ${CMAKE_CURRENT_SOURCE_DIR}/tfjs/import.js

@@ -66,6 +66,16 @@ const CASES = {
     data: (r) => [r.normal([N, 5, 4]), r.normal([N, 5, 3])],
     time: 5,
   },
+  shared: {          // one layer called on two inputs: a shared `layer`
+    build: (tf) => {
+      const a = tf.input({ shape: [6, 3], name: 'a' });
+      const b = tf.input({ shape: [6, 3], name: 'b' });
+      const enc = tf.layers.gru({ units: 4 });
+      const j = tf.layers.add().apply([enc.apply(a), enc.apply(b)]);
+      return tf.model({ inputs: [a, b], outputs: tf.layers.dense({ units: 1 }).apply(j) });
+    },
+    data: (r) => [r.normal([N, 6, 3]), r.normal([N, 6, 3])],
+  },
 };
 
 function args() {
