@@ -72,7 +72,7 @@ static const struct {
                        "(NAME_infer.h, NAME_infer.c; no BLAS, no allocation)"},
     [OPT_WEIGHTS] = {"weights", 0, "W.safetensors", IMPORT,
                      "write the model's weights there, under the checkpoint's names"},
-    [OPT_DUMP] = {"dump", 0, "ast|ir|plan", ALL,
+    [OPT_DUMP] = {"dump", 0, "ast|ir|plan", ALL & ~IMPORT,
                   "print the syntax tree, the IR (after check) or the\n"
                   "code plan (names, parameter layout, layer functions,\n"
                   "scratch buffers)"},
