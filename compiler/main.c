@@ -17,12 +17,13 @@
 
 #include "build.h"
 #include "driver.h"
+#include "import.h"
 #include "infer.h"
 #include "lower.h"
 #include "summary.h"
 #include "util.h"
 
-enum { CHECK = 1, SUMMARY = 2, EMIT = 4, BUILD = 8, ALL = 15, EXIT_USAGE = 2 };
+enum { CHECK = 1, SUMMARY = 2, EMIT = 4, BUILD = 8, IMPORT = 16, ALL = 31, EXIT_USAGE = 2 };
 
 static const struct {
     const char *name;
@@ -35,12 +36,14 @@ static const struct {
      "write DIR/NAME.h, NAME.c (forward, backward) and NAME_main.c"},
     {"build", BUILD, "FILE.seq -o PROGRAM",
      "emit, then compile and link the training program PROGRAM"},
+    {"import", IMPORT, "MODEL [WEIGHTS.h5] -o FILE.seq",
+     "the .seq (and --weights) of a Keras JSON, TensorFlow.js model.json or .h5"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof *commands };
 
 typedef enum {
     OPT_OUTPUT, OPT_FLOAT64, OPT_NATIVE, OPT_MPI, OPT_LINE_DIRECTIVES, OPT_BPTT_CHECKPOINT,
-    OPT_INFERENCE, OPT_DUMP, OPT_HELP, OPT_VERSION, N_OPTS
+    OPT_INFERENCE, OPT_WEIGHTS, OPT_DUMP, OPT_HELP, OPT_VERSION, N_OPTS
 } OptId;
 
 /* Each option: long name, short letter (0: none), its value (NULL: a flag),
@@ -52,7 +55,8 @@ static const struct {
     unsigned cmds;
     const char *help;
 } options[N_OPTS] = {
-    [OPT_OUTPUT] = {"output", 'o', "PATH", EMIT | BUILD, "output directory (emit) or program (build)"},
+    [OPT_OUTPUT] = {"output", 'o', "PATH", EMIT | BUILD | IMPORT,
+                   "output directory (emit), program (build) or .seq file (import)"},
     [OPT_FLOAT64] = {"float64", 0, NULL, BUILD, "build with float64 arithmetic (for gradient checks)"},
     [OPT_NATIVE] = {"native", 0, NULL, BUILD, "build with -march=native for this machine (always -O3)"},
     [OPT_MPI] = {"mpi", 0, NULL, BUILD, "build for data-parallel training under mpirun (Open MPI)"},
@@ -66,7 +70,9 @@ static const struct {
     [OPT_INFERENCE] = {"inference", 0, NULL, EMIT,
                        "a forward-only, streaming C library instead\n"
                        "(NAME_infer.h, NAME_infer.c; no BLAS, no allocation)"},
-    [OPT_DUMP] = {"dump", 0, "ast|ir|plan", ALL,
+    [OPT_WEIGHTS] = {"weights", 0, "W.safetensors", IMPORT,
+                     "write the model's weights there, under the checkpoint's names"},
+    [OPT_DUMP] = {"dump", 0, "ast|ir|plan", ALL & ~IMPORT,
                   "print the syntax tree, the IR (after check) or the\n"
                   "code plan (names, parameter layout, layer functions,\n"
                   "scratch buffers)"},
@@ -76,7 +82,7 @@ static const struct {
 
 typedef struct {
     int cmd;                     /* index into commands, -1: none */
-    const char *cmd_arg, *file;
+    const char *cmd_arg, *file, *file2; /* file2: import's weights file */
     const char *value[N_OPTS];   /* the last value given; "" for a flag */
     const char *spelt[N_OPTS];   /* as the user wrote it, for messages */
     char error[400];             /* the first usage error, reported after --help */
@@ -232,7 +238,7 @@ static void check_command(CommandLine *cl)
         return;
     }
     if (!cl->cmd_arg) {
-        usage_error(cl, "no command given: check, summary, emit or build");
+        usage_error(cl, "no command given: check, summary, emit, build or import");
         return;
     }
     if (cl->cmd < 0) {
@@ -278,6 +284,8 @@ static void parse_command_line(CommandLine *cl, int argc, char **argv)
             cl->file = a;
         } else if (!cl->file) {
             cl->file = a;
+        } else if (!cl->file2 && cl->cmd >= 0 && commands[cl->cmd].bit == IMPORT) {
+            cl->file2 = a;
         } else {
             usage_error(cl, "unexpected argument '%s': one .seq file at a time", a);
         }
@@ -318,10 +326,11 @@ static void check_values(CommandLine *cl)
         usage_error(cl, "--bptt-checkpoint is for training code; --inference emits none");
     if (cl->value[OPT_INFERENCE] && cl->value[OPT_LINE_DIRECTIVES])
         usage_error(cl, "--line-directives is for training code; --inference emits none");
-    if (!cl->file) usage_error(cl, "%s needs a .seq file", commands[cl->cmd].name);
     unsigned bit = commands[cl->cmd].bit;
-    if ((bit & (EMIT | BUILD)) && !cl->value[OPT_OUTPUT])
-        usage_error(cl, "%s needs -o %s", commands[cl->cmd].name, bit == EMIT ? "DIR" : "PROGRAM");
+    if (!cl->file) usage_error(cl, "%s needs a %s file", commands[cl->cmd].name, bit == IMPORT ? "model" : ".seq");
+    if ((bit & (EMIT | BUILD | IMPORT)) && !cl->value[OPT_OUTPUT])
+        usage_error(cl, "%s needs -o %s", commands[cl->cmd].name,
+                    bit == EMIT ? "DIR" : bit == BUILD ? "PROGRAM" : "FILE.seq");
 }
 
 /* ---- the commands ---- */
@@ -400,6 +409,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "seqc: %s (see 'seqc %s%s--help')\n", cl.error,
                     cl.cmd >= 0 ? commands[cl.cmd].name : "", cl.cmd >= 0 ? " " : "");
         return EXIT_USAGE;
+    }
+    if (commands[cl.cmd].bit == IMPORT) {
+        SeqImportOptions io = {.model = cl.file, .h5 = cl.file2, .seq_out = cl.value[OPT_OUTPUT],
+                               .weights_out = cl.value[OPT_WEIGHTS]};
+        return seq_import(&io);
     }
     return run(&cl, bptt);
 }
