@@ -30,12 +30,13 @@
 extern "C" {
 #endif
 
-#define SEQRT_RNN_NU 8 /* units per column tile */
+#define SEQRT_RNN_NU 8 /* units per column tile (forward) */
+#define SEQRT_RNN_NUB 16 /* units per column tile of the transposed form (backward) */
 
 /* Elements of the scratch a packed recurrent kernel of U units and G gates
- * needs (whole tiles; the same for the forward and the transposed form). */
+ * needs (whole tiles of the wider form, so either form fits). */
 #define SEQRT_RNN_PACK_SIZE(U, G) \
-    ((int64_t)(((U) + SEQRT_RNN_NU - 1) / SEQRT_RNN_NU) * SEQRT_RNN_NU * (G) * (U))
+    ((int64_t)(((U) + SEQRT_RNN_NUB - 1) / SEQRT_RNN_NUB) * SEQRT_RNN_NUB * (G) * (U))
 
 /*
  * LSTM with Keras's default activations (recurrent sigmoid, tanh), gates
