@@ -34,6 +34,48 @@ typedef struct {
     int p0, p1, r0, r1;
 } part;
 
+/* ---- gate nonlinearities ---- */
+
+#ifdef SEQRT_DOUBLE
+#define gate_sigmoid seqrt_sigmoid
+#define gate_tanh SEQRT_TANH
+#else
+/* seqrt_expf's arithmetic (seqrt_kernel.h) without its selects for NaN and
+ * the infinities, which were a third of its instructions and most of the
+ * fused forward step's time on a Zen core: the input is clamped to
+ * [-87, 88] (a NaN passes through the clamp and comes out as NaN), and
+ * k = round(x / ln 2) is read from the bits of the rounding sum instead of
+ * converting a float to an int, so a NaN is never converted. Finite inputs
+ * give seqrt_expf's values; -Inf gives exp(-87) instead of 0, +Inf exp(88):
+ * the gates that use it (1 / (1 + e), (1 - e) / (1 + e)) saturate alike. */
+static inline float gate_exp(float x)
+{
+    float c = x < -87.0f ? -87.0f : x;
+    c = c > 88.0f ? 88.0f : c;
+    union { float f; uint32_t u; } m = {.f = c * 1.44269504088896341f + 12582912.0f};
+    const float k = m.f - 12582912.0f;
+    const float r = c - k * 0.693359375f + k * 2.12194440e-4f;
+    float y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
+                4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
+    y = y * r * r + r + 1.0f;
+    /* m.u = 0x4B400000 + k for |k| < 2^22: the exponent field of 2^k */
+    union { uint32_t u; float f; } scale = {.u = (m.u - 0x4B400000u + 127u) << 23};
+    return y * scale.f;
+}
+
+static inline float gate_sigmoid(float x) { return 1.0f / (1.0f + gate_exp(-x)); }
+
+/* seqrt_tanh's formula on gate_exp. */
+static inline float gate_tanh(float x)
+{
+    const float a = x < 0 ? -x : x, e = gate_exp(-2.0f * a);
+    float t = (1.0f - e) / (1.0f + e);
+    const float x2 = x * x, small = x * (1.0f + x2 * (-0.333333333f + x2 * 0.133333333f));
+    t = x < 0 ? -t : t;
+    return a < 0.0625f ? small : t;
+}
+#endif
+
 /* ---- LSTM gate math on one tile row (the generated code's arithmetic) ---- */
 
 /* acc: the tile's h_{t-1} U for n units, gate g at acc[g * NU]; z: x W + b
@@ -43,13 +85,13 @@ static inline void lstm_fwd_units(const seqrt_real *restrict acc, seqrt_real *re
                                   seqrt_real *restrict ht, int n)
 {
     for (int u = 0; u < n; u++) {
-        const seqrt_real ig = seqrt_sigmoid(acc[u] + z[u]);
-        const seqrt_real fg = seqrt_sigmoid(acc[NU + u] + z[U + u]);
-        const seqrt_real cg = SEQRT_TANH(acc[2 * NU + u] + z[2 * U + u]);
-        const seqrt_real og = seqrt_sigmoid(acc[3 * NU + u] + z[3 * U + u]);
+        const seqrt_real ig = gate_sigmoid(acc[u] + z[u]);
+        const seqrt_real fg = gate_sigmoid(acc[NU + u] + z[U + u]);
+        const seqrt_real cg = gate_tanh(acc[2 * NU + u] + z[2 * U + u]);
+        const seqrt_real og = gate_sigmoid(acc[3 * NU + u] + z[3 * U + u]);
         const seqrt_real cn = fg * cp[u] + ig * cg;
         ct[u] = cn;
-        ht[u] = og * SEQRT_TANH(cn);
+        ht[u] = og * gate_tanh(cn);
         z[u] = ig;
         z[U + u] = fg;
         z[2 * U + u] = cg;
@@ -65,7 +107,7 @@ static inline void lstm_bwd_units(const seqrt_real *restrict dh, seqrt_real *res
     for (int u = 0; u < n; u++) {
         const seqrt_real dhv = dh[u];
         const seqrt_real ig = z[u], fg = z[U + u], cg = z[2 * U + u], og = z[3 * U + u];
-        const seqrt_real a = SEQRT_TANH(ct[u]);
+        const seqrt_real a = gate_tanh(ct[u]);
         const seqrt_real dcv = dc[u] + dhv * og * (1 - a * a);
         z[u] = dcv * cg * ig * (1 - ig);
         z[U + u] = dcv * cp[u] * fg * (1 - fg);
