@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "seqrt_team.h"
 
 /* Up to this many multiply-adds (M*N*K) seqrt_gemm takes this path, where
  * bench/gemm_small measured it at least as fast as OpenBLAS 0.3.21 (Haswell
@@ -241,9 +242,52 @@ static gemm_fn chosen_fn(void)
     return fn;
 }
 
+static void gemm_small_one(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
+                           const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
+                           seqrt_real beta, seqrt_real *C, int ldc);
+
+/* A weight gradient (A^T B, K = T*B rows) on the thread team: each member
+ * takes whole 32-column blocks of C. 32 is a multiple of every kernel's
+ * panel width (8, 16, 32), so each column is computed by the same panel,
+ * the same operations, whatever the team's size: the result does not
+ * depend on it. Worth it from this many multiply-adds. */
+#define TEAM_MNK (1 << 20)
+enum { TEAM_COLS = 32 };
+
+typedef struct {
+    int M, N, K, lda, ldb, ldc;
+    seqrt_real alpha, beta;
+    const seqrt_real *A, *B;
+    seqrt_real *C;
+} ta_job;
+
+static void ta_job_fn(void *ctx, int tid, int n)
+{
+    const ta_job *j = ctx;
+    int u0, u1;
+    seqrt_team_split((j->N + TEAM_COLS - 1) / TEAM_COLS, tid, n, &u0, &u1);
+    const int c0 = u0 * TEAM_COLS, c1 = u1 * TEAM_COLS < j->N ? u1 * TEAM_COLS : j->N;
+    if (c1 > c0)
+        gemm_small_one(1, 0, j->M, c1 - c0, j->K, j->alpha, j->A, j->lda, j->B + c0, j->ldb,
+                       j->beta, j->C + c0, j->ldc);
+}
+
 void seqrt_gemm_small(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
                       const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
                       seqrt_real beta, seqrt_real *C, int ldc)
+{
+    if (trans_a && !trans_b && N > TEAM_COLS && (int64_t)M * N * K >= TEAM_MNK &&
+        seqrt_team_threads() > 1) {
+        ta_job j = {M, N, K, lda, ldb, ldc, alpha, beta, A, B, C};
+        seqrt_team_run(ta_job_fn, &j);
+        return;
+    }
+    gemm_small_one(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+static void gemm_small_one(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
+                           const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
+                           seqrt_real beta, seqrt_real *C, int ldc)
 {
     static const int64_t no_shift[1] = {0};
     gemm_fn fn = chosen_fn();
