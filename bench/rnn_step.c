@@ -9,11 +9,14 @@
  * jobs of 20,000 barriers each), then for the recurrent layers of W3
  * (LSTM(64), LSTM(32), B=32, T=50) and W7 (LSTM(512), B=64, T=64) the
  * milliseconds of the forward and of the backward pass over the sequence
- * (median and min of N, fused and unfused alternating), the GFLOP/s (the recurrent products only: 2 x 2 x T x B x U x 4U),
- * fused and unfused. The unfused path runs on one thread plus OpenBLAS's
- * threads (OPENBLAS_NUM_THREADS). Build (float32 libseqrt):
+ * (median and min of N, fused and unfused alternating), and the GFLOP/s
+ * (the recurrent products only: 2 x 2 x T x B x U x 4U). The unfused path
+ * runs on one thread plus OpenBLAS's threads (OPENBLAS_NUM_THREADS). Build
+ * (float32 libseqrt) for the instruction set the generated layer functions
+ * run (their x86-64-v3 clone on an AVX2 CPU), or the unfused gate loop
+ * below runs 4 wide where the generated one runs 8:
  *
- *   cc -O3 -fno-trapping-math -std=c11 -D_POSIX_C_SOURCE=200809L -Iruntime/include \
+ *   cc -O3 -mavx2 -mfma -fno-trapping-math -std=c11 -D_POSIX_C_SOURCE=200809L -Iruntime/include \
  *      bench/rnn_step.c build/runtime/libseqrt.a $(pkg-config --cflags --libs openblas) \
  *      -lm -pthread -o rnn_step
  */
