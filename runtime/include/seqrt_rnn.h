@@ -6,8 +6,9 @@
  * [U, G*U] is computed one register tile at a time, and the tile's gate
  * nonlinearities, cell update and the values BPTT keeps are applied before
  * the next tile starts, while it is in L1. The recurrent kernel is packed
- * once per call into column tiles of SEQRT_RNN_NU units that hold every
- * gate of those units side by side, so one tile yields whole units. Each
+ * once per call into column tiles of SEQRT_RNN_NU units (SEQRT_RNN_NUB in
+ * the transposed form the backward pass reads) that hold every gate of
+ * those units side by side, so one tile yields whole units. Each
  * member of the team packs and keeps its own tiles (or, for small kernels,
  * its own rows of the batch): one barrier per step at most.
  *
