@@ -311,8 +311,9 @@ int seqrt_gemm_is_small(int trans_a, int trans_b, int M, int N, int K)
      * path measured 1.6-2.7x faster (96x7x8, 32x1x32, 256x20x1). */
     if (N < 8 || K < 4)
         return 0;
-    if (trans_a && !trans_b)
-        return (int64_t)M * N <= SEQRT_SMALL_GEMM_MN_TA;
+    if (trans_a && !trans_b) /* and OpenBLAS when the team has more members than */
+        return (int64_t)M * N <= SEQRT_SMALL_GEMM_MN_TA && /* 32-column blocks to share */
+               (N + TEAM_COLS - 1) / TEAM_COLS >= seqrt_team_threads();
     if (trans_a || trans_b) /* packing a transposed panel costs more as sizes grow */
         return (int64_t)M * N * K <= SEQRT_SMALL_GEMM_MNK_T;
     return (int64_t)M * N * K <= SEQRT_SMALL_GEMM_MNK;
