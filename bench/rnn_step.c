@@ -3,17 +3,20 @@
  * unfused ones the generated code made before (seqrt_gemm per step, then a
  * gate loop), and the thread team's barrier cost.
  *
- *   rnn_step [THREADS ...]        (default: 1 2)
+ *   rnn_step [--reps N] [--no-w7] [THREADS ...]        (default: 7 reps; 1 2)
  *
  * For each team size: the cost of one seqrt_team_barrier (median over 7
  * jobs of 20,000 barriers each), then for the recurrent layers of W3
  * (LSTM(64), LSTM(32), B=32, T=50) and W7 (LSTM(512), B=64, T=64) the
- * milliseconds of one forward + backward pass over the sequence (median of
- * 7), its GFLOP/s (the recurrent products only: 2 x 2 x T x B x U x 4U),
- * fused and unfused. The unfused path runs on one thread plus OpenBLAS's
- * threads (OPENBLAS_NUM_THREADS). Build (float32 libseqrt):
+ * milliseconds of the forward and of the backward pass over the sequence
+ * (median and min of N, fused and unfused alternating), and the GFLOP/s
+ * (the recurrent products only: 2 x 2 x T x B x U x 4U). The unfused path
+ * runs on one thread plus OpenBLAS's threads (OPENBLAS_NUM_THREADS). Build
+ * (float32 libseqrt) for the instruction set the generated layer functions
+ * run (their x86-64-v3 clone on an AVX2 CPU), or the unfused gate loop
+ * below runs 4 wide where the generated one runs 8:
  *
- *   cc -O3 -fno-trapping-math -std=c11 -D_POSIX_C_SOURCE=200809L -Iruntime/include \
+ *   cc -O3 -mavx2 -mfma -fno-trapping-math -std=c11 -D_POSIX_C_SOURCE=200809L -Iruntime/include \
  *      bench/rnn_step.c build/runtime/libseqrt.a $(pkg-config --cflags --libs openblas) \
  *      -lm -pthread -o rnn_step
  */
@@ -40,8 +43,7 @@ static double median(double *v, int n)
 }
 
 /* The unfused steps, as the generated code wrote them. */
-static void unfused(int T, int B, int U, const float *rk, float *rt, float *z, float *h, float *c,
-                    float *dh, float *dc)
+static void unfused_forward(int T, int B, int U, const float *rk, float *z, float *h, float *c)
 {
     const int G = 4 * U;
     for (int t = 0; t < T; t++) {
@@ -59,6 +61,12 @@ static void unfused(int T, int B, int U, const float *rk, float *rt, float *z, f
                 g[j] = ig, g[U + j] = fg, g[2 * U + j] = cg, g[3 * U + j] = og;
             }
     }
+}
+
+static void unfused_backward(int T, int B, int U, const float *rk, float *rt, float *z,
+                             const float *c, float *dh, float *dc)
+{
+    const int G = 4 * U;
     const int use_rt = seqrt_gemm_is_small(0, 0, B, U, G);
     if (use_rt)
         for (int i = 0; i < U; i++)
@@ -86,7 +94,9 @@ static void unfused(int T, int B, int U, const float *rk, float *rt, float *z, f
     }
 }
 
-static void layer(const char *name, int T, int B, int U)
+/* Forward and backward separately, fused and unfused alternating rep by
+ * rep (the machine's load then falls on both alike); min and median. */
+static void layer(const char *name, int T, int B, int U, int reps)
 {
     const size_t G = 4 * (size_t)U, nz = (size_t)T * B * G, nh = (size_t)(T + 1) * B * U;
     float *rk = malloc(G * U * sizeof *rk), *pk = malloc((size_t)SEQRT_RNN_PACK_SIZE(U, 4) * sizeof *pk);
@@ -96,31 +106,56 @@ static void layer(const char *name, int T, int B, int U)
     for (size_t i = 0; i < G * U; i++) rk[i] = (float)((double)rand() / RAND_MAX - 0.5) * 0.2f;
     for (size_t i = 0; i < nz; i++) z0[i] = (float)((double)rand() / RAND_MAX - 0.5);
     const double gflop = 2.0 * 2.0 * T * B * U * (double)G * 1e-9;
-    double tf[REPS], tu[REPS];
-    for (int r = 0; r < REPS; r++) {
+    double *t[4];
+    for (int k = 0; k < 4; k++) t[k] = malloc((size_t)reps * sizeof(double));
+    for (int r = 0; r < reps; r++) {
         memcpy(z, z0, nz * sizeof *z);
         for (int i = 0; i < B * U; i++) dh[i] = 0.01f, dc[i] = 0;
         double t0 = bench_now();
         seqrt_lstm_forward(T, B, U, rk, pk, z, h, c);
+        double t1 = bench_now();
         seqrt_lstm_backward(T, B, U, rk, pk, z, c, NULL, 0, dh, dc);
-        tf[r] = bench_now() - t0;
+        double t2 = bench_now();
+        t[0][r] = t1 - t0, t[1][r] = t2 - t1;
         memcpy(z, z0, nz * sizeof *z);
         for (int i = 0; i < B * U; i++) dh[i] = 0.01f, dc[i] = 0;
         t0 = bench_now();
-        unfused(T, B, U, rk, pk, z, h, c, dh, dc);
-        tu[r] = bench_now() - t0;
+        unfused_forward(T, B, U, rk, z, h, c);
+        t1 = bench_now();
+        unfused_backward(T, B, U, rk, pk, z, c, dh, dc);
+        t2 = bench_now();
+        t[2][r] = t1 - t0, t[3][r] = t2 - t1;
     }
-    const double f = median(tf, REPS), u = median(tu, REPS);
-    printf("  %-10s T=%d B=%d U=%d: fused %.3f ms (%.1f GFLOP/s), unfused %.3f ms (%.1f GFLOP/s), %.2fx\n",
-           name, T, B, U, f * 1e3, gflop / f, u * 1e3, gflop / u, u / f);
+    double mn[4], md[4];
+    for (int k = 0; k < 4; k++) {
+        md[k] = median(t[k], reps);
+        mn[k] = t[k][0];
+    }
+    printf("  %-10s T=%d B=%d U=%d, ms median (min), forward | backward:\n", name, T, B, U);
+    printf("    fused    %7.3f (%7.3f) | %7.3f (%7.3f)   %.1f GFLOP/s\n", md[0] * 1e3, mn[0] * 1e3,
+           md[1] * 1e3, mn[1] * 1e3, gflop / (md[0] + md[1]));
+    printf("    unfused  %7.3f (%7.3f) | %7.3f (%7.3f)   %.1f GFLOP/s   fused/unfused %.2fx faster\n",
+           md[2] * 1e3, mn[2] * 1e3, md[3] * 1e3, mn[3] * 1e3, gflop / (md[2] + md[3]),
+           (md[2] + md[3]) / (md[0] + md[1]));
+    for (int k = 0; k < 4; k++) free(t[k]);
     free(rk), free(pk), free(z0), free(z), free(h), free(c), free(dh), free(dc);
 }
 
 int main(int argc, char **argv)
 {
-    int counts[8] = {1, 2}, nc = 2;
-    if (argc > 1)
-        for (nc = 0; nc < argc - 1 && nc < 8; nc++) counts[nc] = atoi(argv[nc + 1]);
+    int counts[8] = {1, 2}, nc = 0, reps = 7, big = 1;
+    for (int a = 1; a < argc; a++) {
+        if (!strcmp(argv[a], "--reps") && a + 1 < argc)
+            reps = atoi(argv[++a]);
+        else if (!strcmp(argv[a], "--no-w7"))
+            big = 0;
+        else if (nc < 8)
+            counts[nc++] = atoi(argv[a]);
+    }
+    if (!nc)
+        nc = 2;
+    if (reps < 1)
+        reps = 1;
     for (int i = 0; i < nc; i++) {
         seqrt_team_set_threads(counts[i]);
         double tb[REPS];
@@ -130,9 +165,10 @@ int main(int argc, char **argv)
             tb[r] = (bench_now() - t0) / BARRIERS;
         }
         printf("team of %d: barrier %.3f us\n", counts[i], median(tb, REPS) * 1e6);
-        layer("W3 LSTM64", 50, 32, 64);
-        layer("W3 LSTM32", 50, 32, 32);
-        layer("W7", 64, 64, 512);
+        layer("W3 LSTM64", 50, 32, 64, reps);
+        layer("W3 LSTM32", 50, 32, 32, reps);
+        if (big)
+            layer("W7", 64, 64, 512, reps);
     }
     return 0;
 }

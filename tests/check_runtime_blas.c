@@ -6,9 +6,11 @@
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check_util.h"
 #include "seqrt.h"
+#include "seqrt_team.h"
 
 #ifdef SEQRT_DOUBLE
 #define TOL 1e-12
@@ -86,6 +88,43 @@ START_TEST(gemm_small_matches_loops)
                         check_small(ta, tb, rows[m], cols[n], deps[k], v == 2 ? (seqrt_real)-0.5 : 1,
                                     v == 0 ? 0 : v == 1 ? 1 : (seqrt_real)0.25);
                     }
+}
+END_TEST
+
+/* A^T B with a long K (a weight gradient) is shared out on the thread team
+ * by 32-column blocks: correct for teams of 2 and 3 (column counts that
+ * leave partial blocks and partial panels), and bit for bit the result of
+ * a team of 1. */
+START_TEST(gemm_small_ta_on_team)
+{
+    static const int cols[] = {33, 70, 100};
+    for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
+        const int M = 13, N = cols[c], K = 2500, /* M N K >= 2^20: on the team */ lda = M + 1, ldb = N + 3, ldc = N;
+        seqrt_real *A = malloc(sizeof *A * (size_t)K * lda), *B = malloc(sizeof *B * (size_t)K * ldb);
+        seqrt_real *C1 = malloc(sizeof *C1 * (size_t)M * ldc), *Cn = malloc(sizeof *Cn * (size_t)M * ldc);
+        ck_assert(A && B && C1 && Cn);
+        for (int i = 0; i < K * lda; i++) A[i] = (seqrt_real)((i * 37 % 17) - 8) / 8;
+        for (int i = 0; i < K * ldb; i++) B[i] = (seqrt_real)((i * 53 % 13) - 6) / 6;
+        for (int n = 1; n <= 3; n++) {
+            seqrt_team_set_threads(n);
+            seqrt_real *C = n == 1 ? C1 : Cn;
+            for (int i = 0; i < M * ldc; i++) C[i] = (seqrt_real)(i % 5);
+            seqrt_gemm_small(1, 0, M, N, K, (seqrt_real)0.5, A, lda, B, ldb, 1, C, ldc);
+            for (int i = 0; i < M; i++)
+                for (int j = 0; j < N; j++) {
+                    double s = 0;
+                    for (int k = 0; k < K; k++) s += (double)A[k * lda + i] * B[k * ldb + j];
+                    const double want = 0.5 * s + (i * ldc + j) % 5;
+                    ck_assert_msg(fabs(C[i * ldc + j] - want) <= TOL * (1 + fabs(want)) * (K + 1),
+                                  "team %d N=%d [%d,%d]: %g, want %g", n, N, i, j, (double)C[i * ldc + j], want);
+                }
+            if (n > 1)
+                ck_assert_msg(memcmp(C1, Cn, sizeof *C1 * (size_t)M * ldc) == 0,
+                              "N=%d: a team of %d differs from a team of 1", N, n);
+        }
+        seqrt_team_set_threads(0);
+        free(A), free(B), free(C1), free(Cn);
+    }
 }
 END_TEST
 
@@ -183,6 +222,7 @@ static Suite *make_blas_suite(void)
     tcase_add_test(core, gemm_all_transposes);
     tcase_add_test(core, gemm_small_matches_loops);
     tcase_add_test(core, gemm_small_empty_k);
+    tcase_add_test(core, gemm_small_ta_on_team);
     tcase_add_test(core, conv1d_taps_matches_loops);
     tcase_add_test(core, gemv_axpy);
     tcase_add_test(core, activations);

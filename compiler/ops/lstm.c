@@ -44,16 +44,14 @@ static void shape(LowerOp *o, RnnShape *r)
     r->seg = o->bptt_segment;
 }
 
-/* Keras's default activations without a mask or recurrent dropout can run
- * as whole sequences through the fused steps (seqrt_lstm_forward/backward,
+/* Keras's default activations without a mask or recurrent dropout run as
+ * whole sequences through the fused steps (seqrt_lstm_forward/backward,
  * runtime/src/rnn_step.c: the recurrent product in register tiles with the
  * gate math, on the thread team); anything else steps through seqrt_gemm
- * and the gate loop below. Not emitted yet: measured on a 2-core AMD EPYC
- * (bench/run W3), the fused steps were 16% slower at 1 thread and 20% at 2
- * than the per-step GEMM path (bench/results/2026-12-01-epyc-w3-w6-quiet.md
- * against the same run of the previous code); they stay tested in the
- * runtime until they win. */
-enum { LSTM_EMIT_FUSED = 0 };
+ * and the gate loop below. Measured on a 2-core AMD EPYC (W3, bench/RESULTS.md,
+ * interleaved runs on a loaded machine): as fast or slightly faster at one
+ * thread (CPU time 2.7% less, median), 21% less wall time at two. */
+enum { LSTM_EMIT_FUSED = 1 };
 
 static bool fused(const RnnShape *r)
 {

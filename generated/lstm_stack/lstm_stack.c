@@ -147,7 +147,7 @@ static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, cons
 
 /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
 /* LSTM 'lstm': (None, T, 10) -> (None, T, 64) */
-SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *c, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt, seqrt_real *c, int64_t B, int64_t T)
 {
     /* xt[t, b] = x[b, t]: time-major, one [B, 10] block per step */
     for (int64_t b = 0; b < B; b++) {
@@ -163,25 +163,8 @@ SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, const seqrt_real *x0, cons
     memset(c, 0, sizeof(seqrt_real) * B * 64);
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
-    for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * 256;
-        const seqrt_real *hp = h + t * B * 64, *cp = c + t * B * 64;
-        seqrt_real *ht = h + (t + 1) * B * 64, *ct = c + (t + 1) * B * 64;
-        seqrt_gemm(0, 0, (int)B, 256, 64, 1, hp, 64, recurrent_kernel, 256, 1, zt, 256);
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 64; j++) {
-                seqrt_real *g = zt + b * 256;
-                const seqrt_real ig = seqrt_sigmoid(g[j]);
-                const seqrt_real fg = seqrt_sigmoid(g[64 + j]);
-                const seqrt_real cg = SEQRT_TANH(g[128 + j]);
-                const seqrt_real og = seqrt_sigmoid(g[192 + j]);
-                const seqrt_real cn = fg * cp[b * 64 + j] + ig * cg;
-                ct[b * 64 + j] = cn;
-                ht[b * 64 + j] = og * SEQRT_TANH(cn);
-                g[j] = ig; g[64 + j] = fg; g[128 + j] = cg; g[192 + j] = og; /* for backward */
-            }
-        }
-    }
+    /* every step, fused: the recurrent product tile by tile with the gates */
+    seqrt_lstm_forward((int)T, (int)B, 64, recurrent_kernel, rt, z, h, c);
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
@@ -193,39 +176,9 @@ SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recur
 {
     memset(dh, 0, sizeof(seqrt_real) * B * 64);
     memset(dc, 0, sizeof(seqrt_real) * B * 64);
-    /* rt = the recurrent kernel's [64, 256] block, transposed, when the per-step */
-    /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 64, 256);
-    if (use_rt) {
-        for (int64_t i = 0; i < 64; i++)
-            for (int64_t k = 0; k < 256; k++) rt[k * 64 + i] = recurrent_kernel[i * 256 + k];
-    }
     /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh tanh(c_t) o'] */
-    for (int64_t t = T - 1; t >= 0; t--) {
-        for (int64_t b = 0; b < B; b++)
-            for (int64_t j = 0; j < 64; j++) dh[b * 64 + j] += d_y0[(b * T + t) * 64 + j];
-        seqrt_real *zt = z + t * B * 256; /* gates in, dz out */
-        const seqrt_real *cp = c + t * B * 64, *ct = c + (t + 1) * B * 64;
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 64; j++) {
-                seqrt_real *g = zt + b * 256;
-                const seqrt_real ig = g[j], fg = g[64 + j], cg = g[128 + j], og = g[192 + j];
-                const seqrt_real a = SEQRT_TANH(ct[b * 64 + j]);
-                const seqrt_real dhv = dh[b * 64 + j];
-                const seqrt_real dcv = dc[b * 64 + j] + dhv * og * (1 - a * a);
-                g[j] = dcv * cg * ig * (1 - ig);
-                g[64 + j] = dcv * cp[b * 64 + j] * fg * (1 - fg);
-                g[128 + j] = dcv * ig * (1 - cg * cg);
-                g[192 + j] = dhv * a * og * (1 - og);
-                dc[b * 64 + j] = dcv * fg;
-                dh[b * 64 + j] = 0;
-            }
-        }
-        if (use_rt)
-            seqrt_gemm(0, 0, (int)B, 64, 256, 1, zt, 256, rt, 64, 1, dh, 64);
-        else
-            seqrt_gemm(0, 1, (int)B, 64, 256, 1, zt, 256, recurrent_kernel, 256, 1, dh, 64);
-    }
+    /* every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates */
+    seqrt_lstm_backward((int)(T), (int)B, 64, recurrent_kernel, rt, z, c, d_y0, T * 64, dh, dc);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, 64, 256, (int)(T * B), 1, h, 64, z, 256, 1, d_recurrent_kernel, 256);
     /* d_kernel += xt^T dz over all T*B rows at once */
@@ -237,7 +190,7 @@ SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recur
 
 /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
 /* LSTM 'lstm_1': (None, T, 64) -> (None, 32) */
-SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *c, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt, seqrt_real *c, int64_t B, int64_t T)
 {
     /* xt[t, b] = x[b, t]: time-major, one [B, 64] block per step */
     for (int64_t b = 0; b < B; b++) {
@@ -253,25 +206,8 @@ SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0, co
     memset(c, 0, sizeof(seqrt_real) * B * 32);
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
-    for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * 128;
-        const seqrt_real *hp = h + t * B * 32, *cp = c + t * B * 32;
-        seqrt_real *ht = h + (t + 1) * B * 32, *ct = c + (t + 1) * B * 32;
-        seqrt_gemm(0, 0, (int)B, 128, 32, 1, hp, 32, recurrent_kernel, 128, 1, zt, 128);
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 32; j++) {
-                seqrt_real *g = zt + b * 128;
-                const seqrt_real ig = seqrt_sigmoid(g[j]);
-                const seqrt_real fg = seqrt_sigmoid(g[32 + j]);
-                const seqrt_real cg = SEQRT_TANH(g[64 + j]);
-                const seqrt_real og = seqrt_sigmoid(g[96 + j]);
-                const seqrt_real cn = fg * cp[b * 32 + j] + ig * cg;
-                ct[b * 32 + j] = cn;
-                ht[b * 32 + j] = og * SEQRT_TANH(cn);
-                g[j] = ig; g[32 + j] = fg; g[64 + j] = cg; g[96 + j] = og; /* for backward */
-            }
-        }
-    }
+    /* every step, fused: the recurrent product tile by tile with the gates */
+    seqrt_lstm_forward((int)T, (int)B, 32, recurrent_kernel, rt, z, h, c);
     memcpy(y0, h + T * B * 32, sizeof(seqrt_real) * B * 32); /* the last step */
 }
 
@@ -280,37 +216,9 @@ SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
     memset(dh, 0, sizeof(seqrt_real) * B * 32);
     memset(dc, 0, sizeof(seqrt_real) * B * 32);
     for (int64_t i = 0; i < B * 32; i++) dh[i] += d_y0[i];
-    /* rt = the recurrent kernel's [32, 128] block, transposed, when the per-step */
-    /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 32, 128);
-    if (use_rt) {
-        for (int64_t i = 0; i < 32; i++)
-            for (int64_t k = 0; k < 128; k++) rt[k * 32 + i] = recurrent_kernel[i * 128 + k];
-    }
     /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh tanh(c_t) o'] */
-    for (int64_t t = T - 1; t >= 0; t--) {
-        seqrt_real *zt = z + t * B * 128; /* gates in, dz out */
-        const seqrt_real *cp = c + t * B * 32, *ct = c + (t + 1) * B * 32;
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 32; j++) {
-                seqrt_real *g = zt + b * 128;
-                const seqrt_real ig = g[j], fg = g[32 + j], cg = g[64 + j], og = g[96 + j];
-                const seqrt_real a = SEQRT_TANH(ct[b * 32 + j]);
-                const seqrt_real dhv = dh[b * 32 + j];
-                const seqrt_real dcv = dc[b * 32 + j] + dhv * og * (1 - a * a);
-                g[j] = dcv * cg * ig * (1 - ig);
-                g[32 + j] = dcv * cp[b * 32 + j] * fg * (1 - fg);
-                g[64 + j] = dcv * ig * (1 - cg * cg);
-                g[96 + j] = dhv * a * og * (1 - og);
-                dc[b * 32 + j] = dcv * fg;
-                dh[b * 32 + j] = 0;
-            }
-        }
-        if (use_rt)
-            seqrt_gemm(0, 0, (int)B, 32, 128, 1, zt, 128, rt, 32, 1, dh, 32);
-        else
-            seqrt_gemm(0, 1, (int)B, 32, 128, 1, zt, 128, recurrent_kernel, 128, 1, dh, 32);
-    }
+    /* every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates */
+    seqrt_lstm_backward((int)(T), (int)B, 32, recurrent_kernel, rt, z, c, NULL, T * 32, dh, dc);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, 32, 128, (int)(T * B), 1, h, 32, z, 128, 1, d_recurrent_kernel, 128);
     /* d_kernel += xt^T dz over all T*B rows at once */
@@ -360,9 +268,9 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, 
     model_layout(&w, ws, B, dims);
     const seqrt_real *in_x = (const seqrt_real *)inputs[0];
     /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
-    lstm_forward(w.v_t2, in_x, params + P_lstm_kernel, params + P_lstm_recurrent_kernel, params + P_lstm_bias, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_c, B, dim_T);
+    lstm_forward(w.v_t2, in_x, params + P_lstm_kernel, params + P_lstm_recurrent_kernel, params + P_lstm_bias, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_rt, w.s_lstm_c, B, dim_T);
     /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
-    lstm_1_forward(w.v_t3, w.v_t2, params + P_lstm_1_kernel, params + P_lstm_1_recurrent_kernel, params + P_lstm_1_bias, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_c, B, dim_T);
+    lstm_1_forward(w.v_t3, w.v_t2, params + P_lstm_1_kernel, params + P_lstm_1_recurrent_kernel, params + P_lstm_1_bias, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_rt, w.s_lstm_1_c, B, dim_T);
     /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
     dense_forward(w.v_y_hat, w.v_t3, params + P_dense_kernel, params + P_dense_bias, B);
     memcpy(outputs[0], w.v_y_hat, sizeof(seqrt_real) * B * 1);

@@ -6,8 +6,9 @@
  * [U, G*U] is computed one register tile at a time, and the tile's gate
  * nonlinearities, cell update and the values BPTT keeps are applied before
  * the next tile starts, while it is in L1. The recurrent kernel is packed
- * once per call into column tiles of SEQRT_RNN_NU units that hold every
- * gate of those units side by side, so one tile yields whole units. Each
+ * once per call into column tiles of SEQRT_RNN_NU units (SEQRT_RNN_NUB in
+ * the transposed form the backward pass reads) that hold every gate of
+ * those units side by side, so one tile yields whole units. Each
  * member of the team packs and keeps its own tiles (or, for small kernels,
  * its own rows of the batch): one barrier per step at most.
  *
@@ -30,12 +31,13 @@
 extern "C" {
 #endif
 
-#define SEQRT_RNN_NU 8 /* units per column tile */
+#define SEQRT_RNN_NU 8 /* units per column tile (forward) */
+#define SEQRT_RNN_NUB 16 /* units per column tile of the transposed form (backward) */
 
 /* Elements of the scratch a packed recurrent kernel of U units and G gates
- * needs (whole tiles; the same for the forward and the transposed form). */
+ * needs (whole tiles of the wider form, so either form fits). */
 #define SEQRT_RNN_PACK_SIZE(U, G) \
-    ((int64_t)(((U) + SEQRT_RNN_NU - 1) / SEQRT_RNN_NU) * SEQRT_RNN_NU * (G) * (U))
+    ((int64_t)(((U) + SEQRT_RNN_NUB - 1) / SEQRT_RNN_NUB) * SEQRT_RNN_NUB * (G) * (U))
 
 /*
  * LSTM with Keras's default activations (recurrent sigmoid, tanh), gates

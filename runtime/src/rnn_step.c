@@ -11,7 +11,7 @@
  * times over) and the batch is large enough, the members split the batch
  * instead: rows are independent through time, so there is no barrier at
  * all. Within a member the per-step product is register-blocked (MRF rows
- * x 4 gate vectors forward, MRB rows x 1 vector backward, vectors of
+ * x 4 gate vectors forward, MRB rows x 2 vectors backward, vectors of
  * SEQRT_RNN_NU reals) and the gate math runs on the finished tile.
  *
  * Built with -ffp-contract=fast (multiply-adds fuse) and
@@ -24,7 +24,7 @@
 #include "seqrt_rnn.h"
 #include "seqrt_team.h"
 
-enum { NU = SEQRT_RNN_NU };
+enum { NU = SEQRT_RNN_NU, NUB = SEQRT_RNN_NUB };
 
 typedef seqrt_real vnu
     __attribute__((vector_size(SEQRT_RNN_NU * sizeof(seqrt_real)), aligned(sizeof(seqrt_real)), may_alias));
@@ -33,6 +33,48 @@ typedef seqrt_real vnu
 typedef struct {
     int p0, p1, r0, r1;
 } part;
+
+/* ---- gate nonlinearities ---- */
+
+#ifdef SEQRT_DOUBLE
+#define gate_sigmoid seqrt_sigmoid
+#define gate_tanh SEQRT_TANH
+#else
+/* seqrt_expf's arithmetic (seqrt_kernel.h) without its selects for NaN and
+ * the infinities, which were a third of its instructions and most of the
+ * fused forward step's time on a Zen core: the input is clamped to
+ * [-87, 88] (a NaN passes through the clamp and comes out as NaN), and
+ * k = round(x / ln 2) is read from the bits of the rounding sum instead of
+ * converting a float to an int, so a NaN is never converted. Finite inputs
+ * give seqrt_expf's values; -Inf gives exp(-87) instead of 0, +Inf exp(88):
+ * the gates that use it (1 / (1 + e), (1 - e) / (1 + e)) saturate alike. */
+static inline float gate_exp(float x)
+{
+    float c = x < -87.0f ? -87.0f : x;
+    c = c > 88.0f ? 88.0f : c;
+    union { float f; uint32_t u; } m = {.f = c * 1.44269504088896341f + 12582912.0f};
+    const float k = m.f - 12582912.0f;
+    const float r = c - k * 0.693359375f + k * 2.12194440e-4f;
+    float y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
+                4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
+    y = y * r * r + r + 1.0f;
+    /* m.u = 0x4B400000 + k for |k| < 2^22: the exponent field of 2^k */
+    union { uint32_t u; float f; } scale = {.u = (m.u - 0x4B400000u + 127u) << 23};
+    return y * scale.f;
+}
+
+static inline float gate_sigmoid(float x) { return 1.0f / (1.0f + gate_exp(-x)); }
+
+/* seqrt_tanh's formula on gate_exp. */
+static inline float gate_tanh(float x)
+{
+    const float a = x < 0 ? -x : x, e = gate_exp(-2.0f * a);
+    float t = (1.0f - e) / (1.0f + e);
+    const float x2 = x * x, small = x * (1.0f + x2 * (-0.333333333f + x2 * 0.133333333f));
+    t = x < 0 ? -t : t;
+    return a < 0.0625f ? small : t;
+}
+#endif
 
 /* ---- LSTM gate math on one tile row (the generated code's arithmetic) ---- */
 
@@ -43,13 +85,13 @@ static inline void lstm_fwd_units(const seqrt_real *restrict acc, seqrt_real *re
                                   seqrt_real *restrict ht, int n)
 {
     for (int u = 0; u < n; u++) {
-        const seqrt_real ig = seqrt_sigmoid(acc[u] + z[u]);
-        const seqrt_real fg = seqrt_sigmoid(acc[NU + u] + z[U + u]);
-        const seqrt_real cg = SEQRT_TANH(acc[2 * NU + u] + z[2 * U + u]);
-        const seqrt_real og = seqrt_sigmoid(acc[3 * NU + u] + z[3 * U + u]);
+        const seqrt_real ig = gate_sigmoid(acc[u] + z[u]);
+        const seqrt_real fg = gate_sigmoid(acc[NU + u] + z[U + u]);
+        const seqrt_real cg = gate_tanh(acc[2 * NU + u] + z[2 * U + u]);
+        const seqrt_real og = gate_sigmoid(acc[3 * NU + u] + z[3 * U + u]);
         const seqrt_real cn = fg * cp[u] + ig * cg;
         ct[u] = cn;
-        ht[u] = og * SEQRT_TANH(cn);
+        ht[u] = og * gate_tanh(cn);
         z[u] = ig;
         z[U + u] = fg;
         z[2 * U + u] = cg;
@@ -57,16 +99,15 @@ static inline void lstm_fwd_units(const seqrt_real *restrict acc, seqrt_real *re
     }
 }
 
-/* dhin (+ dy): dh_t for n units; z: gates in, dz out; dc: dc_t in,
- * dc_{t-1} out. */
-static inline void lstm_bwd_units(const seqrt_real *restrict dhin, const seqrt_real *restrict dy,
-                                  seqrt_real *restrict z, int U, const seqrt_real *restrict cp,
-                                  const seqrt_real *restrict ct, seqrt_real *restrict dc, int n)
+/* dh_t for n units; z: gates in, dz out; dc: dc_t in, dc_{t-1} out. */
+static inline void lstm_bwd_units(const seqrt_real *restrict dh, seqrt_real *restrict z, int U,
+                                  const seqrt_real *restrict cp, const seqrt_real *restrict ct,
+                                  seqrt_real *restrict dc, int n)
 {
     for (int u = 0; u < n; u++) {
-        const seqrt_real dhv = dy ? dhin[u] + dy[u] : dhin[u];
+        const seqrt_real dhv = dh[u];
         const seqrt_real ig = z[u], fg = z[U + u], cg = z[2 * U + u], og = z[3 * U + u];
-        const seqrt_real a = SEQRT_TANH(ct[u]);
+        const seqrt_real a = gate_tanh(ct[u]);
         const seqrt_real dcv = dc[u] + dhv * og * (1 - a * a);
         z[u] = dcv * cg * ig * (1 - ig);
         z[U + u] = dcv * cp[u] * fg * (1 - fg);
@@ -74,6 +115,18 @@ static inline void lstm_bwd_units(const seqrt_real *restrict dhin, const seqrt_r
         z[3 * U + u] = dhv * a * og * (1 - og);
         dc[u] = dcv * fg;
     }
+}
+
+/* dhin + dy (when dy is not NULL) for n units into buf, so that the gate
+ * loop above has no condition inside and vectorises. */
+static inline const seqrt_real *lstm_dh_in(const seqrt_real *restrict dhin,
+                                           const seqrt_real *restrict dy,
+                                           seqrt_real *restrict buf, int n)
+{
+    if (!dy)
+        return dhin;
+    for (int u = 0; u < n; u++) buf[u] = dhin[u] + dy[u];
+    return buf;
 }
 
 /* ---- the kernels, once per instruction set ---- */
@@ -138,15 +191,15 @@ static void pack_tile(int U, int G, const seqrt_real *rk, seqrt_real *pk, int p)
         }
 }
 
-/* Tile p of the transposed layout: [G*U][NU], P[k, u] = rk[j0 + u, k]. */
+/* Tile p of the transposed layout: [G*U][NUB], P[k, u] = rk[j0 + u, k]. */
 static void pack_tile_t(int U, int G, const seqrt_real *rk, seqrt_real *pk, int p)
 {
-    const int j0 = p * NU, nb = U - j0 < NU ? U - j0 : NU;
+    const int j0 = p * NUB, nb = U - j0 < NUB ? U - j0 : NUB;
     const size_t GU = (size_t)G * U;
-    seqrt_real *d = pk + (size_t)p * GU * NU;
-    for (int u = 0; u < NU; u++) {
+    seqrt_real *d = pk + (size_t)p * GU * NUB;
+    for (int u = 0; u < NUB; u++) {
         const seqrt_real *s = rk + (size_t)(j0 + u) * GU;
-        for (size_t k = 0; k < GU; k++) d[k * NU + u] = u < nb ? s[k] : 0;
+        for (size_t k = 0; k < GU; k++) d[k * NUB + u] = u < nb ? s[k] : 0;
     }
 }
 
@@ -159,7 +212,7 @@ static void pack_tile_t(int U, int G, const seqrt_real *rk, seqrt_real *pk, int 
 
 typedef struct {
     const kernels *k;
-    int T, B, U, G, P, by_cols;
+    int T, B, U, G, P, PB, by_cols; /* P, PB: forward and transposed tiles */
     const seqrt_real *rk;
     seqrt_real *pk, *z, *h, *c, *dh, *dc;
     const seqrt_real *dy;
@@ -173,24 +226,26 @@ static void job_init(job *j, int T, int B, int U, int G, const seqrt_real *rk, s
         chosen = pick();
     *j = (job){.k = chosen, .T = T, .B = B, .U = U, .G = G, .rk = rk, .pk = pk};
     j->P = (U + NU - 1) / NU;
+    j->PB = (U + NUB - 1) / NUB;
     const int n = seqrt_team_threads();
     const int64_t bytes = SEQRT_RNN_PACK_SIZE(U, G) * (int64_t)sizeof(seqrt_real);
     const int rows_ok = B >= MRF * n; /* a whole register block each at least */
-    j->by_cols = j->P >= n && (!rows_ok || bytes > ROWS_MAX_PACK);
+    j->by_cols = j->PB >= n && (!rows_ok || bytes > ROWS_MAX_PACK);
 }
 
 /* The member's share, and its tiles packed (by_cols: its own; by rows: a
  * share of all, which every member then reads, hence the barrier). */
 static part job_start(const job *j, int tid, int n, int transposed)
 {
-    part w = {0, j->P, 0, j->B};
-    int q0 = 0, q1 = j->P;
+    const int P = transposed ? j->PB : j->P;
+    part w = {0, P, 0, j->B};
+    int q0 = 0, q1 = P;
     if (n > 1 && j->by_cols) {
-        seqrt_team_split(j->P, tid, n, &w.p0, &w.p1);
+        seqrt_team_split(P, tid, n, &w.p0, &w.p1);
         q0 = w.p0, q1 = w.p1;
     } else if (n > 1) {
         seqrt_team_split(j->B, tid, n, &w.r0, &w.r1);
-        seqrt_team_split(j->P, tid, n, &q0, &q1);
+        seqrt_team_split(P, tid, n, &q0, &q1);
     }
     for (int p = q0; p < q1; p++)
         (transposed ? pack_tile_t : pack_tile)(j->U, j->G, j->rk, j->pk, p);

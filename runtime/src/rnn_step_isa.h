@@ -2,7 +2,7 @@
  * rnn_step_isa.h: the tile kernels and per-step drivers of rnn_step.c for
  * one instruction set. rnn_step.c includes this file once per set, with
  * ISA(name) naming the functions, ISA_ATTR their target attribute and
- * MRF / MRB the rows of a forward (4 gates) and backward (1 vector) tile.
+ * MRF / MRB the rows of a forward (4 gates) and backward (2 vectors) tile.
  */
 
 /* acc[r, g*NU + u] = sum_k A[r, k] P[k, g, u] for r < MR, g < G: MR x G
@@ -42,12 +42,12 @@
 TILE_FN(ISA(f1), 1, 4)
 TILE_FN(ISA(f2), 2, 4)
 TILE_FN(ISA(f3), 3, 4)
-TILE_FN(ISA(b1), 1, 1)
-TILE_FN(ISA(b2), 2, 1)
-TILE_FN(ISA(b3), 3, 1)
-TILE_FN(ISA(b4), 4, 1)
-TILE_FN(ISA(b5), 5, 1)
-TILE_FN(ISA(b6), 6, 1)
+TILE_FN(ISA(b1), 1, 2)
+TILE_FN(ISA(b2), 2, 2)
+TILE_FN(ISA(b3), 3, 2)
+TILE_FN(ISA(b4), 4, 2)
+TILE_FN(ISA(b5), 5, 2)
+TILE_FN(ISA(b6), 6, 2)
 
 #undef ACC
 #undef ROW
@@ -92,11 +92,11 @@ ISA_ATTR static void ISA(lstm_bwd)(const part *w, int U, const seqrt_real *pkt,
                                    int64_t dy_ld, seqrt_real *zt, const seqrt_real *cp,
                                    const seqrt_real *ct, seqrt_real *dc)
 {
-    seqrt_real acc[MRB * NU];
+    seqrt_real acc[MRB * NUB], dsum[NUB];
     const size_t G4 = 4 * (size_t)U;
     for (int p = w->p0; p < w->p1; p++) {
-        const int j0 = p * NU, nb = U - j0 < NU ? U - j0 : NU;
-        const seqrt_real *P = pkt + (size_t)p * G4 * NU;
+        const int j0 = p * NUB, nb = U - j0 < NUB ? U - j0 : NUB;
+        const seqrt_real *P = pkt + (size_t)p * G4 * NUB;
         for (int b = w->r0; b < w->r1; b += MRB) {
             const int mb = w->r1 - b < MRB ? w->r1 - b : MRB;
             if (dzn) {
@@ -114,16 +114,16 @@ ISA_ATTR static void ISA(lstm_bwd)(const part *w, int U, const seqrt_real *pkt,
                 const size_t row = (size_t)(b + r);
                 seqrt_real *dhr = dh + row * U + j0;
                 if (!zt) {
-                    memcpy(dhr, acc + r * NU, sizeof(seqrt_real) * (size_t)nb);
+                    memcpy(dhr, acc + r * NUB, sizeof(seqrt_real) * (size_t)nb);
                     continue;
                 }
-                const seqrt_real *dhin = dzn ? acc + r * NU : dhr;
                 const seqrt_real *dyr = dyt ? dyt + (int64_t)row * dy_ld + j0 : NULL;
-                if (nb == NU)
-                    lstm_bwd_units(dhin, dyr, zt + row * G4 + j0, U, cp + row * U + j0,
-                                   ct + row * U + j0, dc + row * U + j0, NU);
+                const seqrt_real *dhin = lstm_dh_in(dzn ? acc + r * NUB : dhr, dyr, dsum, nb);
+                if (nb == NUB)
+                    lstm_bwd_units(dhin, zt + row * G4 + j0, U, cp + row * U + j0,
+                                   ct + row * U + j0, dc + row * U + j0, NUB);
                 else
-                    lstm_bwd_units(dhin, dyr, zt + row * G4 + j0, U, cp + row * U + j0,
+                    lstm_bwd_units(dhin, zt + row * G4 + j0, U, cp + row * U + j0,
                                    ct + row * U + j0, dc + row * U + j0, nb);
             }
         }
