@@ -90,4 +90,6 @@ const OpInfo op_my_layer = {
     .bptt_unsupported = NULL,       /* why --bptt-checkpoint keeps every step */
     .step = step,                   /* NULL: needs the whole sequence */
     .step_unsupported = NULL,       /* an option that cannot stream, or NULL */
+    .tfjs_unsupported = NULL,       /* why TensorFlow.js cannot run it, or NULL */
+    .keras_value = NULL,            /* an attribute Keras's config spells differently */
 };

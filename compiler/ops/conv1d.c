@@ -367,12 +367,32 @@ static void step(InferOp *o)
     infer_activation(o, c.act, "y0", c.F);
 }
 
+/* tfjs-layers 4.22's Conv1D throws NotImplementedError on causal padding,
+ * and it has no ZeroPadding1D to pad the front of the sequence instead. */
+static const char *tfjs_unsupported(const IrLayer *l)
+{
+    if (!strcmp(l->attrs[op_attr_index(l->op, "padding")].s, "causal"))
+        return "padding=\"causal\": TensorFlow.js 4.22's Conv1D has no causal padding and no "
+               "ZeroPadding1D layer to pad the sequence's start";
+    if (l->attrs[op_attr_index(l->op, "groups")].i != 1)
+        return "groups > 1: TensorFlow.js 4.22's Conv1D has no grouped convolution";
+    return NULL;
+}
+
+/* TensorFlow.js's Conv1D has no groups option (only 1 is exported). */
+static const char *keras_value(const IrLayer *l, int k, Arena *a)
+{
+    (void)a;
+    return !strcmp(l->op->attrs[k].name, "groups") ? "" : NULL;
+}
+
 const OpInfo op_conv1d = {
     .name = "Conv1D", .keras_name = "conv1d",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 1, .max_in = 1, .infer = infer,
     .plan = plan, .forward = forward, .backward = backward, .min_time = min_time,
     .step = step, .step_unsupported = step_unsupported,
+    .tfjs_unsupported = tfjs_unsupported, .keras_value = keras_value,
     .mask = MASK_DROP,
     .mask_note = "Keras's Conv1D does not support masking and drops the mask: a kernel wider "
                  "than one step mixes padding into valid steps",

@@ -109,6 +109,15 @@ typedef struct OpInfo {
      * of the layer cannot stream, or NULL. */
     void (*step)(struct InferOp *o);
     const char *(*step_unsupported)(const IrLayer *l);
+    /* TensorFlow.js export (keras.h): why tfjs-layers 4.22 cannot run this
+     * layer as configured ("reset_after=true: ...", or that Keras has no
+     * such layer), or NULL. */
+    const char *(*tfjs_unsupported)(const IrLayer *l);
+    /* Keras's config value of attribute k as JSON text where the generic
+     * spelling (keras.c: the value as written, initializers as Keras's
+     * objects) is not Keras's, or NULL for the generic one; "" leaves the
+     * key out. */
+    const char *(*keras_value)(const IrLayer *l, int k, Arena *a);
 } OpInfo;
 
 const OpInfo *op_find(const char *name);

@@ -132,11 +132,18 @@ static MaskRule bidi_mask_rule(const IrLayer *l, int out)
     return out < n_seq && seq ? MASK_PROPAGATE : MASK_CONSUME;
 }
 
+/* Keras writes merge_mode "none" (both outputs) as null. */
+static const char *bidi_keras_value(const IrLayer *l, int k, Arena *a)
+{
+    (void)a;
+    return !strcmp(l->op->attrs[k].name, "merge_mode") && !strcmp(l->attrs[k].s, "none") ? "null" : NULL;
+}
+
 const OpInfo op_bidirectional = {
     .name = "Bidirectional", .keras_name = "bidirectional",
     .attrs = bidi_attrs, .n_attrs = sizeof bidi_attrs / sizeof bidi_attrs[0],
     .min_in = 1, .max_in = 1, .recurrent = true, .wrap = OP_WRAP_BOTH_DIRECTIONS,
-    .infer = infer_bidi,
+    .infer = infer_bidi, .keras_value = bidi_keras_value,
     .mask = MASK_PROPAGATE, .mask_rule = bidi_mask_rule,
 };
 

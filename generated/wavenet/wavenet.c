@@ -1006,4 +1006,9 @@ const seqrt_model wavenet_model = {
     .backward = model_backward,
     .check_numerics = model_check_numerics,
     .decode_input = -1, .decode_output = -1, .decode_attention = -1, .decode_start = 0,
+    .keras_topology = NULL,
+    .tfjs_refusal =
+        "layer 'conv1d' (Conv1D): padding=\"causal\": TensorFlow.js 4.22's Conv1D has "
+        "no causal padding and no ZeroPadding1D layer to pad the sequence's start"
+        ,
 };
