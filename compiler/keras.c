@@ -195,14 +195,14 @@ static void put_io(Json *j, IrTensor *const *ts, int n)
 }
 
 /* The first layer (or wrapped layer) TensorFlow.js cannot run, and why. */
-static const char *layer_refusal(const IrLayer *l, Arena *a)
+static const char *layer_refusal(const IrLayer *l, const IrNode *n, Arena *a)
 {
-    const char *why = l->op->tfjs_unsupported ? l->op->tfjs_unsupported(l) : NULL;
+    const char *why = l->op->tfjs_unsupported ? l->op->tfjs_unsupported(l, n) : NULL;
     if (why)
         return arena_printf(a, "layer '%s' (%s): %s", l->name, l->op->name, why);
     for (int k = 0; k < l->op->n_attrs; k++)
         if (l->op->attrs[k].type == ATTR_LAYER && l->attrs[k].layer) {
-            const char *r = layer_refusal(l->attrs[k].layer, a);
+            const char *r = layer_refusal(l->attrs[k].layer, n, a);
             if (r)
                 return r;
         }
@@ -213,7 +213,7 @@ KerasExport keras_export(const IrGraph *g, Arena *a)
 {
     KerasExport e = {NULL, NULL};
     for (int i = 0; i < g->n_nodes && !e.refusal; i++)
-        e.refusal = layer_refusal(g->nodes[i]->layer, a);
+        e.refusal = layer_refusal(g->nodes[i]->layer, g->nodes[i], a);
     if (e.refusal)
         return e;
     char *buf = NULL;

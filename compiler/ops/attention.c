@@ -256,9 +256,10 @@ static void backward_additive(LowerOp *o) { backward_common(o, true); }
 
 /* Keras's BaseDenseAttention.compute_mask: the output keeps the query's
  * mask; the value's mask hides keys (forward above); the scores carry none. */
-static const char *tfjs_unsupported(const IrLayer *l)
+static const char *tfjs_unsupported(const IrLayer *l, const IrNode *n)
 {
     (void)l;
+    (void)n;
     return "TensorFlow.js 4.22 has no Attention or AdditiveAttention layer";
 }
 

@@ -153,9 +153,10 @@ static void backward(LowerOp *o)
     }
 }
 
-static const char *tfjs_unsupported(const IrLayer *l)
+static const char *tfjs_unsupported(const IrLayer *l, const IrNode *n)
 {
     (void)l;
+    (void)n;
     return "the Keras tutorial's custom layer, which TensorFlow.js has no class for";
 }
 

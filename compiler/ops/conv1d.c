@@ -369,8 +369,9 @@ static void step(InferOp *o)
 
 /* tfjs-layers 4.22's Conv1D throws NotImplementedError on causal padding,
  * and it has no ZeroPadding1D to pad the front of the sequence instead. */
-static const char *tfjs_unsupported(const IrLayer *l)
+static const char *tfjs_unsupported(const IrLayer *l, const IrNode *n)
 {
+    (void)n;
     if (!strcmp(l->attrs[op_attr_index(l->op, "padding")].s, "causal"))
         return "padding=\"causal\": TensorFlow.js 4.22's Conv1D has no causal padding and no "
                "ZeroPadding1D layer to pad the sequence's start";

@@ -375,8 +375,9 @@ static void step(InferOp *o)
 
 /* tfjs-layers 4.22's GRUCell throws on resetAfter, and no other layer it
  * has applies the reset gate after the recurrent product with its own bias. */
-static const char *tfjs_unsupported(const IrLayer *l)
+static const char *tfjs_unsupported(const IrLayer *l, const IrNode *n)
 {
+    (void)n;
     return l->attrs[op_attr_index(l->op, "reset_after")].i
                ? "reset_after=true (Keras 2's default): TensorFlow.js 4.22's GRU has only "
                  "reset_after=false; write GRU(..., reset_after=false) to export it"

@@ -110,9 +110,10 @@ typedef struct OpInfo {
     void (*step)(struct InferOp *o);
     const char *(*step_unsupported)(const IrLayer *l);
     /* TensorFlow.js export (keras.h): why tfjs-layers 4.22 cannot run this
-     * layer as configured ("reset_after=true: ...", or that Keras has no
-     * such layer), or NULL. */
-    const char *(*tfjs_unsupported)(const IrLayer *l);
+     * layer as configured or called ("reset_after=true: ...", a masked
+     * input it mishandles, or that Keras has no such layer), or NULL. n is
+     * the call (the wrapper's, for a wrapped layer). */
+    const char *(*tfjs_unsupported)(const IrLayer *l, const IrNode *n);
     /* Keras's config value of attribute k as JSON text where the generic
      * spelling (keras.c: the value as written, initializers as Keras's
      * objects) is not Keras's, or NULL for the generic one; "" leaves the

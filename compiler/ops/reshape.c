@@ -133,9 +133,10 @@ const OpInfo op_flatten = {
 
 /* Keras code writes x[:, -1] as a Lambda, which TensorFlow.js cannot load,
  * and tfjs-layers has no layer that slices one step. */
-static const char *last_step_tfjs_unsupported(const IrLayer *l)
+static const char *last_step_tfjs_unsupported(const IrLayer *l, const IrNode *n)
 {
     (void)l;
+    (void)n;
     return "Keras writes it as x[:, -1] (a Lambda), which TensorFlow.js cannot load, and "
            "TensorFlow.js 4.22 has no layer that takes one step of a sequence";
 }
