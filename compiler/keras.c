@@ -138,6 +138,54 @@ static void put_ref(Json *j, const IrTensor *t, bool kwargs)
     fprintf(j->f, "%s]", kwargs ? ", {}" : "");
 }
 
+/* A layer with no weights: {"class_name": cls, "config": {name, ..., rest},
+ * "name", "inbound_nodes": one per call of `of`, each reading `src` (the
+ * layer's input 0, or the previous helper layer's same call). */
+static void put_helper(Json *j, const IrLayer *of, const char *cls, const char *name,
+                       const char *rest, const char *src)
+{
+    const IrGraph *g = j->g;
+    fprintf(j->f, ", {\"class_name\": \"%s\", \"config\": {\"name\": ", cls);
+    put_str(j, name);
+    fprintf(j->f, ", \"trainable\": true, \"dtype\": \"float32\", %s}, \"name\": ", rest);
+    put_str(j, name);
+    fprintf(j->f, ", \"inbound_nodes\": [");
+    int call = 0;
+    for (int k = 0; k < g->n_nodes; k++) {
+        const IrNode *n = g->nodes[k];
+        if (n->layer != of)
+            continue;
+        fprintf(j->f, "%s[", call ? ", " : "");
+        if (src) {
+            fputc('[', j->f);
+            put_str(j, src);
+            fprintf(j->f, ", %d, 0, {}]", call);
+        } else {
+            put_ref(j, n->in[0], true);
+        }
+        fputc(']', j->f);
+        call++;
+    }
+    fprintf(j->f, "]}");
+}
+
+/* Zero steps in front of input 0 (OpInfo.keras_pad_front): [B, T, C] to
+ * [B, T, 1, C], ZeroPadding2D on the time axis, back to [B, T + pad, C].
+ * Returns the last helper's name, which the layer then reads. */
+static const char *put_pad_front(Json *j, const IrLayer *l, const IrNode *first, long long pad)
+{
+    long long C = first->in[0]->shape.d[1].n;
+    const char *r1 = arena_printf(j->a, "%s_pad_reshape", l->name);
+    const char *zp = arena_printf(j->a, "%s_pad", l->name);
+    const char *r2 = arena_printf(j->a, "%s_pad_reshape_1", l->name);
+    put_helper(j, l, "Reshape", r1, arena_printf(j->a, "\"target_shape\": [-1, 1, %lld]", C), NULL);
+    put_helper(j, l, "ZeroPadding2D", zp,
+               arena_printf(j->a, "\"padding\": [[%lld, 0], [0, 0]], \"data_format\": \"channels_last\"", pad),
+               r1);
+    put_helper(j, l, "Reshape", r2, arena_printf(j->a, "\"target_shape\": [-1, %lld]", C), zp);
+    return r2;
+}
+
 /* The layers' calls, in order: a layer appears once, at its first call. */
 static void put_layers(Json *j)
 {
@@ -160,6 +208,8 @@ static void put_layers(Json *j)
         const IrLayer *l = g->nodes[i]->layer;
         if (node_index(g, g->nodes[i]) != 0)
             continue;
+        long long pad = l->op->keras_pad_front ? l->op->keras_pad_front(l) : 0;
+        const char *padded = pad > 0 ? put_pad_front(j, l, g->nodes[i], pad) : NULL;
         fprintf(j->f, ", {\"class_name\": ");
         put_str(j, l->op->name);
         fprintf(j->f, ", \"config\": ");
@@ -176,7 +226,13 @@ static void put_layers(Json *j)
             fprintf(j->f, "%s[", call++ ? ", " : "");
             for (int m = 0; m < n->n_in + n->n_state; m++) {
                 fprintf(j->f, "%s", m ? ", " : "");
-                put_ref(j, m < n->n_in ? n->in[m] : n->state[m - n->n_in], true);
+                if (m == 0 && padded) {
+                    fputc('[', j->f);
+                    put_str(j, padded);
+                    fprintf(j->f, ", %d, 0, {}]", call - 1);
+                } else {
+                    put_ref(j, m < n->n_in ? n->in[m] : n->state[m - n->n_in], true);
+                }
             }
             fputc(']', j->f);
         }

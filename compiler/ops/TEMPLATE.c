@@ -92,4 +92,5 @@ const OpInfo op_my_layer = {
     .step_unsupported = NULL,       /* an option that cannot stream, or NULL */
     .tfjs_unsupported = NULL,       /* why TensorFlow.js cannot run it, or NULL */
     .keras_value = NULL,            /* an attribute Keras's config spells differently */
+    .keras_pad_front = NULL,        /* zero steps to put in front of input 0 in Keras's config */
 };

@@ -119,6 +119,10 @@ typedef struct OpInfo {
      * objects) is not Keras's, or NULL for the generic one; "" leaves the
      * key out. */
     const char *(*keras_value)(const IrLayer *l, int k, Arena *a);
+    /* Zero steps Keras's config must put in front of input 0 (a causal
+     * convolution exported as a valid one), or NULL / 0: keras.c writes
+     * them as Reshape, ZeroPadding2D, Reshape, which TensorFlow.js has. */
+    long long (*keras_pad_front)(const IrLayer *l);
 } OpInfo;
 
 const OpInfo *op_find(const char *name);
