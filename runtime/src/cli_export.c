@@ -53,7 +53,7 @@ static void text_meta(seqrt_strbuf *b, const seqrt_model *m, const char *weights
     int is_text = kind && !strcmp(kind, "text");
     seqrt_st_free(&f);
     seqrt_text t;
-    if (!is_text || seqrt_text_load(&t, m, weights, &ignore)) return;
+    if (!is_text || m->n_losses < 1 || seqrt_text_load(&t, m, weights, &ignore)) return;
     seqrt_strbuf_printf(b, ", \"text\": {\"vocab\": [");
     for (int i = 0; i < t.n_vocab; i++) seqrt_strbuf_printf(b, "%s%d", i ? ", " : "", t.vocab[i]);
     seqrt_strbuf_printf(b, "], \"bptt\": %lld, \"stateful\": %s, \"output\": %d}", (long long)t.bptt,

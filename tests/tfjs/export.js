@@ -167,6 +167,15 @@ async function checkExport(tf, a, prog, rep) {
   }
   const out = path.join(prog.dir, 'tfjs');
   fs.rmSync(out, { recursive: true, force: true });
+  // bad usage first: no --tfjs (status 2), a --tfjs that is a file (status 1)
+  const usage = runFailing(prog.bin, ['export', '--weights', w]);
+  if (usage.status !== 2 || !usage.stderr.includes('export needs --tfjs DIR')) {
+    rep.fail(`export without --tfjs: status ${usage.status}, ${usage.stderr.trim()}`);
+  }
+  const notDir = runFailing(prog.bin, ['export', '--tfjs', w, '--weights', w]);
+  if (notDir.status !== 1 || !notDir.stderr.includes('is not a directory')) {
+    rep.fail(`export --tfjs FILE: status ${notDir.status}, ${notDir.stderr.trim()}`);
+  }
   lib.run(prog.bin, ['export', '--tfjs', out, '--weights', w]);
 
   const model = await tf.loadLayersModel(fileHandler(out));
