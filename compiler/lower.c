@@ -18,8 +18,9 @@
 #include <string.h>
 
 #include "expand.h"
-#include "plan.h"
+#include "keras.h"
 #include "ops.h"
+#include "plan.h"
 #include "summary.h"
 #include "util.h"
 
@@ -1029,6 +1030,33 @@ static void emit_summary(Lower *L, Printer *p)
     free(sum);
 }
 
+/* A long string as C literals of about 80 columns, split after commas. */
+static void emit_long_string(Lower *L, Printer *p, const char *field, const char *s)
+{
+    if (!s) {
+        emit_line(p, ".%s = NULL,", field);
+        return;
+    }
+    emit_line(p, ".%s =", field);
+    size_t n = strlen(s), at = 0;
+    while (at < n) {
+        size_t end = at + 72 < n ? at + 72 : n;
+        while (end < n && s[end - 1] != ',' && s[end - 1] != ' ')
+            end++;
+        emit_line(p, "    %s", c_string(L, arena_strndup(L->a, s + at, end - at)));
+        at = end;
+    }
+    emit_line(p, "    ,");
+}
+
+/* .keras_topology or .tfjs_refusal, for export --tfjs (keras.h). */
+static void emit_keras(Lower *L, Printer *p)
+{
+    KerasExport e = keras_export(L->P->src, L->a);
+    emit_long_string(L, p, "keras_topology", e.topology);
+    emit_long_string(L, p, "tfjs_refusal", e.refusal);
+}
+
 static void emit_optim(Lower *L, Printer *p)
 {
     const IrOptim *op = &L->g->train.optim;
@@ -1101,6 +1129,7 @@ static void emit_descriptor(Lower *L, Printer *p, bool any_min_time)
     if (any_min_time)
         emit_line(p, ".check_dims = model_check_dims,");
     emit_decode(L, p);
+    emit_keras(L, p);
     emit_close(p, ";");
 }
 

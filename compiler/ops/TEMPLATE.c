@@ -90,4 +90,7 @@ const OpInfo op_my_layer = {
     .bptt_unsupported = NULL,       /* why --bptt-checkpoint keeps every step */
     .step = step,                   /* NULL: needs the whole sequence */
     .step_unsupported = NULL,       /* an option that cannot stream, or NULL */
+    .tfjs_unsupported = NULL,       /* why TensorFlow.js cannot run it, or NULL */
+    .keras_value = NULL,            /* an attribute Keras's config spells differently */
+    .keras_pad_front = NULL,        /* zero steps to put in front of input 0 in Keras's config */
 };

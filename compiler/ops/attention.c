@@ -256,12 +256,19 @@ static void backward_additive(LowerOp *o) { backward_common(o, true); }
 
 /* Keras's BaseDenseAttention.compute_mask: the output keeps the query's
  * mask; the value's mask hides keys (forward above); the scores carry none. */
+static const char *tfjs_unsupported(const IrLayer *l, const IrNode *n)
+{
+    (void)l;
+    (void)n;
+    return "TensorFlow.js 4.22 has no Attention or AdditiveAttention layer";
+}
+
 const OpInfo op_attention = {
     .name = "Attention", .keras_name = "attention",
     .attrs = dot_attrs, .n_attrs = sizeof dot_attrs / sizeof dot_attrs[0],
     .min_in = 2, .max_in = 3, .infer = infer_dot,
     .plan = plan_dot, .forward = forward_dot, .backward = backward_dot,
-    .unsupported = unsupported,
+    .unsupported = unsupported, .tfjs_unsupported = tfjs_unsupported,
     .mask = MASK_PROPAGATE,
 };
 
@@ -270,6 +277,6 @@ const OpInfo op_additive_attention = {
     .attrs = additive_attrs, .n_attrs = sizeof additive_attrs / sizeof additive_attrs[0],
     .min_in = 2, .max_in = 3, .infer = infer_additive,
     .plan = plan_additive, .forward = forward_additive, .backward = backward_additive,
-    .unsupported = unsupported,
+    .unsupported = unsupported, .tfjs_unsupported = tfjs_unsupported,
     .mask = MASK_PROPAGATE,
 };

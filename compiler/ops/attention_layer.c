@@ -153,11 +153,19 @@ static void backward(LowerOp *o)
     }
 }
 
+static const char *tfjs_unsupported(const IrLayer *l, const IrNode *n)
+{
+    (void)l;
+    (void)n;
+    return "the Keras tutorial's custom layer, which TensorFlow.js has no class for";
+}
+
 const OpInfo op_attention_layer = {
     .name = "AttentionLayer", .keras_name = "attention_layer",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 2, .max_in = 2, .infer = infer,
     .plan = plan, .forward = forward, .backward = backward,
+    .tfjs_unsupported = tfjs_unsupported,
     .mask = MASK_DROP,
     .mask_note = "the tutorial's custom Keras layer does not support masking: padded steps of "
                  "the values take part in the softmax (Attention and AdditiveAttention mask them)",

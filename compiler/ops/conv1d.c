@@ -367,12 +367,47 @@ static void step(InferOp *o)
     infer_activation(o, c.act, "y0", c.F);
 }
 
+static const char *tfjs_unsupported(const IrLayer *l, const IrNode *n)
+{
+    (void)n;
+    if (l->attrs[op_attr_index(l->op, "groups")].i != 1)
+        return "groups > 1: TensorFlow.js 4.22's Conv1D has no grouped convolution";
+    return NULL;
+}
+
+static bool causal(const IrLayer *l)
+{
+    return !strcmp(l->attrs[op_attr_index(l->op, "padding")].s, "causal");
+}
+
+/* tfjs-layers 4.22's Conv1D throws NotImplementedError on causal padding:
+ * exported as a valid convolution of the input with (K - 1) * dilation
+ * zero steps in front, which is what causal padding computes. */
+static long long keras_pad_front(const IrLayer *l)
+{
+    return causal(l) ? (l->attrs[op_attr_index(l->op, "kernel_size")].ints[0] - 1) *
+                           l->attrs[op_attr_index(l->op, "dilation_rate")].ints[0]
+                     : 0;
+}
+
+/* TensorFlow.js's Conv1D has no groups option (only 1 is exported); a
+ * causal convolution is exported as a valid one (keras_pad_front). */
+static const char *keras_value(const IrLayer *l, int k, Arena *a)
+{
+    (void)a;
+    if (!strcmp(l->op->attrs[k].name, "groups"))
+        return "";
+    return !strcmp(l->op->attrs[k].name, "padding") && causal(l) ? "\"valid\"" : NULL;
+}
+
 const OpInfo op_conv1d = {
     .name = "Conv1D", .keras_name = "conv1d",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 1, .max_in = 1, .infer = infer,
     .plan = plan, .forward = forward, .backward = backward, .min_time = min_time,
     .step = step, .step_unsupported = step_unsupported,
+    .tfjs_unsupported = tfjs_unsupported, .keras_value = keras_value,
+    .keras_pad_front = keras_pad_front,
     .mask = MASK_DROP,
     .mask_note = "Keras's Conv1D does not support masking and drops the mask: a kernel wider "
                  "than one step mixes padding into valid steps",

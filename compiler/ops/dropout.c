@@ -1,4 +1,6 @@
 /* Dropout(rate): inverted dropout while training, identity otherwise. */
+#include <string.h>
+
 #include "lower.h"
 #include "infer.h"
 #include "ops.h"
@@ -59,11 +61,18 @@ static void step(InferOp *o)
     emit_line(o->p, "memcpy(y0, x0, sizeof(float) * %lld);", lower_fixed(s->d[s->rank - 1]));
 }
 
+/* Keras writes no seed as null. */
+static const char *keras_value(const IrLayer *l, int k, Arena *a)
+{
+    (void)a;
+    return !strcmp(l->op->attrs[k].name, "seed") && !l->attrs[k].given ? "null" : NULL;
+}
+
 const OpInfo op_dropout = {
     .name = "Dropout", .keras_name = "dropout",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 1, .max_in = 1, .infer = infer,
     .plan = plan, .forward = forward, .backward = backward,
-    .step = step,
+    .step = step, .keras_value = keras_value,
     .mask = MASK_PROPAGATE,
 };

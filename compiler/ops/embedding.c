@@ -3,6 +3,8 @@
  * embeddings [V, Dout], initialised U(-0.05, 0.05). Params V*Dout. With
  * mask_zero, id 0 is padding (still looked up, so V counts it).
  */
+#include <string.h>
+
 #include "lower.h"
 #include "infer.h"
 #include "ops.h"
@@ -84,12 +86,19 @@ static MaskRule mask_rule(const IrLayer *l, int out)
     return out == 0 && l->attrs[op_attr_index(l->op, "mask_zero")].i ? MASK_CREATE : MASK_DROP;
 }
 
+/* Keras writes no input_length as null. */
+static const char *keras_value(const IrLayer *l, int k, Arena *a)
+{
+    (void)a;
+    return !strcmp(l->op->attrs[k].name, "input_length") && !l->attrs[k].given ? "null" : NULL;
+}
+
 const OpInfo op_embedding = {
     .name = "Embedding", .keras_name = "embedding",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 1, .max_in = 1, .takes_ints = true, .infer = infer,
     .forward = forward, .backward = backward, .int_limit = int_limit,
-    .step = step, .step_unsupported = step_unsupported,
+    .step = step, .step_unsupported = step_unsupported, .keras_value = keras_value,
     .mask = MASK_CREATE, .mask_rule = mask_rule,
     .mask_note = "without mask_zero=true no mask is made: a padded batch's loss counts the padding",
 };

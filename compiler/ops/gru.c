@@ -373,6 +373,17 @@ static void step(InferOp *o)
         emit_line(o->p, "memcpy(y%d, %s, sizeof(float) * %lld);", k, h, U);
 }
 
+/* tfjs-layers 4.22's GRUCell throws on resetAfter, and no other layer it
+ * has applies the reset gate after the recurrent product with its own bias. */
+static const char *tfjs_unsupported(const IrLayer *l, const IrNode *n)
+{
+    (void)n;
+    return l->attrs[op_attr_index(l->op, "reset_after")].i
+               ? "reset_after=true (Keras 2's default): TensorFlow.js 4.22's GRU has only "
+                 "reset_after=false; write GRU(..., reset_after=false) to export it"
+               : NULL;
+}
+
 const OpInfo op_gru = {
     .name = "GRU", .keras_name = "gru",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
@@ -380,5 +391,6 @@ const OpInfo op_gru = {
     .plan = plan, .forward = forward, .backward = backward,
     .unsupported = op_rnn_unsupported, .bptt_unsupported = bptt_unsupported,
     .step = step, .step_unsupported = op_rnn_step_unsupported,
+    .keras_value = op_rnn_keras_value, .tfjs_unsupported = tfjs_unsupported,
     .mask = MASK_PROPAGATE, .mask_rule = op_rnn_mask_rule,
 };

@@ -290,5 +290,6 @@ const OpInfo op_lstm = {
     .plan = plan, .forward = forward, .backward = backward,
     .unsupported = op_rnn_unsupported,
     .step = step, .step_unsupported = op_rnn_step_unsupported,
+    .keras_value = op_rnn_keras_value,
     .mask = MASK_PROPAGATE, .mask_rule = op_rnn_mask_rule,
 };

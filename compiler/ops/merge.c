@@ -203,11 +203,24 @@ const OpInfo op_concatenate = {
     .mask = MASK_COMBINE,
 };
 
+/* tfjs-layers 4.22's Merge.computeMask (all but Concatenate) gives the
+ * first mask with an extra leading axis and leaves the last input's out,
+ * which breaks the next masked layer (tests/tfjs/cases.js, deviation 6). */
+static const char *add_tfjs_unsupported(const IrLayer *l, const IrNode *n)
+{
+    (void)l;
+    for (int k = 0; k < n->n_in; k++)
+        if (n->in[k]->mask)
+            return "a masked input: TensorFlow.js 4.22's Add computes its output mask with the "
+                   "wrong shape (Keras: the AND of the inputs' masks)";
+    return NULL;
+}
+
 const OpInfo op_add = {
     .name = "Add", .keras_name = "add",
     .attrs = NULL, .n_attrs = 0,
     .min_in = 2, .max_in = IR_MAX_IO, .infer = infer_add,
     .forward = add_forward, .backward = add_backward,
-    .step = add_step,
+    .step = add_step, .tfjs_unsupported = add_tfjs_unsupported,
     .mask = MASK_COMBINE,
 };

@@ -109,6 +109,20 @@ typedef struct OpInfo {
      * of the layer cannot stream, or NULL. */
     void (*step)(struct InferOp *o);
     const char *(*step_unsupported)(const IrLayer *l);
+    /* TensorFlow.js export (keras.h): why tfjs-layers 4.22 cannot run this
+     * layer as configured or called ("reset_after=true: ...", a masked
+     * input it mishandles, or that Keras has no such layer), or NULL. n is
+     * the call (the wrapper's, for a wrapped layer). */
+    const char *(*tfjs_unsupported)(const IrLayer *l, const IrNode *n);
+    /* Keras's config value of attribute k as JSON text where the generic
+     * spelling (keras.c: the value as written, initializers as Keras's
+     * objects) is not Keras's, or NULL for the generic one; "" leaves the
+     * key out. */
+    const char *(*keras_value)(const IrLayer *l, int k, Arena *a);
+    /* Zero steps Keras's config must put in front of input 0 (a causal
+     * convolution exported as a valid one), or NULL / 0: keras.c writes
+     * them as Reshape, ZeroPadding2D, Reshape, which TensorFlow.js has. */
+    long long (*keras_pad_front)(const IrLayer *l);
 } OpInfo;
 
 const OpInfo *op_find(const char *name);

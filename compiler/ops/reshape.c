@@ -131,11 +131,21 @@ const OpInfo op_flatten = {
                  "output; Keras's Flatten drops the mask",
 };
 
+/* Keras code writes x[:, -1] as a Lambda, which TensorFlow.js cannot load,
+ * and tfjs-layers has no layer that slices one step. */
+static const char *last_step_tfjs_unsupported(const IrLayer *l, const IrNode *n)
+{
+    (void)l;
+    (void)n;
+    return "Keras writes it as x[:, -1] (a Lambda), which TensorFlow.js cannot load, and "
+           "TensorFlow.js 4.22 has no layer that takes one step of a sequence";
+}
+
 const OpInfo op_last_step = {
     .name = "LastStep", .keras_name = "last_step",
     .min_in = 1, .max_in = 1, .infer = infer_last_step,
     .forward = last_step_forward, .backward = last_step_backward,
-    .step = last_step_step,
+    .step = last_step_step, .tfjs_unsupported = last_step_tfjs_unsupported,
     .mask = MASK_DROP,
     .mask_note = "x[:, -1] reads the last step, padded or not, as Keras code does; after a "
                  "masked recurrent layer with return_sequences that step repeats the last "

@@ -74,6 +74,16 @@ MaskRule op_rnn_mask_rule(const IrLayer *l, int out)
     return out == 0 && seq ? MASK_PROPAGATE : MASK_CONSUME;
 }
 
+/* TensorFlow.js runs a stateful layer only with a fixed batch size in the
+ * model, and carries its state across predict calls; exported as a plain
+ * layer, each predict starts from zero states, as seqc's predict and
+ * generate do after reset_states, so the outputs of one call are equal. */
+const char *op_rnn_keras_value(const IrLayer *l, int k, Arena *a)
+{
+    (void)a;
+    return !strcmp(l->op->attrs[k].name, "stateful") ? "false" : NULL;
+}
+
 const char *op_rnn_step_unsupported(const IrLayer *l)
 {
     return l->attrs[op_attr_index(l->op, "go_backwards")].i

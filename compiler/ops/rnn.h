@@ -19,6 +19,8 @@ const char *op_rnn_step_unsupported(const IrLayer *l);
 /* Keras's RNN.compute_mask: the sequence output keeps the mask; the last
  * output and the states carry none. */
 MaskRule op_rnn_mask_rule(const IrLayer *l, int out);
+/* Keras config (keras.h): a stateful layer is exported as a plain one. */
+const char *op_rnn_keras_value(const IrLayer *l, int k, Arena *a);
 /* The attributes every recurrent layer has, in Keras's order after units. */
 #define OP_RNN_COMMON_ATTRS                                                            \
     {"use_bias", ATTR_BOOL, false, 1, 0, NULL, NULL},                                  \

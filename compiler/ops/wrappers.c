@@ -132,11 +132,31 @@ static MaskRule bidi_mask_rule(const IrLayer *l, int out)
     return out < n_seq && seq ? MASK_PROPAGATE : MASK_CONSUME;
 }
 
+/* At masked steps Keras's Bidirectional writes zeros into its sequences;
+ * tfjs-layers 4.22's repeats the forward direction's last valid output and
+ * gives the backward direction's zero state (tests/tfjs/cases.js,
+ * deviation 2). */
+static const char *bidi_tfjs_unsupported(const IrLayer *l, const IrNode *n)
+{
+    const IrLayer *rnn = l->attrs[0].layer;
+    if (n->in[0]->mask && rnn->attrs[op_attr_index(rnn->op, "return_sequences")].i)
+        return "a masked input with return_sequences=true: at padded steps TensorFlow.js 4.22's "
+               "Bidirectional outputs the last valid step, where Keras outputs zeros";
+    return NULL;
+}
+
+/* Keras writes merge_mode "none" (both outputs) as null. */
+static const char *bidi_keras_value(const IrLayer *l, int k, Arena *a)
+{
+    (void)a;
+    return !strcmp(l->op->attrs[k].name, "merge_mode") && !strcmp(l->attrs[k].s, "none") ? "null" : NULL;
+}
+
 const OpInfo op_bidirectional = {
     .name = "Bidirectional", .keras_name = "bidirectional",
     .attrs = bidi_attrs, .n_attrs = sizeof bidi_attrs / sizeof bidi_attrs[0],
     .min_in = 1, .max_in = 1, .recurrent = true, .wrap = OP_WRAP_BOTH_DIRECTIONS,
-    .infer = infer_bidi,
+    .infer = infer_bidi, .keras_value = bidi_keras_value, .tfjs_unsupported = bidi_tfjs_unsupported,
     .mask = MASK_PROPAGATE, .mask_rule = bidi_mask_rule,
 };
 

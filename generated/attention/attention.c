@@ -260,4 +260,9 @@ const seqrt_model attention_model = {
     .backward = model_backward,
     .check_numerics = model_check_numerics,
     .decode_input = -1, .decode_output = -1, .decode_attention = -1, .decode_start = 0,
+    .keras_topology = NULL,
+    .tfjs_refusal =
+        "layer 'attention_layer' (AttentionLayer): the Keras tutorial's custom layer,"
+        " which TensorFlow.js has no class for"
+        ,
 };

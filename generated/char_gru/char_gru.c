@@ -375,4 +375,10 @@ const seqrt_model char_gru_model = {
     .reset_states = model_reset_states,
     .check_numerics = model_check_numerics,
     .decode_input = -1, .decode_output = -1, .decode_attention = -1, .decode_start = 0,
+    .keras_topology = NULL,
+    .tfjs_refusal =
+        "layer 'gru' (GRU): reset_after=true (Keras 2's default): TensorFlow.js 4.22's "
+        "GRU has only reset_after=false; write GRU(..., reset_after=false) to export "
+        "it"
+        ,
 };

@@ -363,4 +363,33 @@ const seqrt_model lstm_stack_model = {
     .backward = model_backward,
     .check_numerics = model_check_numerics,
     .decode_input = -1, .decode_output = -1, .decode_attention = -1, .decode_start = 0,
+    .keras_topology =
+        "{\"class_name\": \"Model\", \"config\": {\"name\": \"lstm_stack\", \"layers\": [{\"class_name\": "
+        "\"InputLayer\", \"config\": {\"batch_input_shape\": [null, null, 10], \"dtype\": "
+        "\"float32\", \"sparse\": false, \"ragged\": false, \"name\": \"x\"}, \"name\": \"x\", "
+        "\"inbound_nodes\": []}, {\"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", "
+        "\"trainable\": true, \"dtype\": \"float32\", \"units\": 64, \"activation\": \"tanh\","
+        " \"recurrent_activation\": \"sigmoid\", \"use_bias\": true, \"kernel_initializer\": "
+        "{\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": null}}, \"recurrent_initializer\": "
+        "{\"class_name\": \"Orthogonal\", \"config\": {\"gain\": 1.0, \"seed\": null}}, \"bias_initializer\": "
+        "{\"class_name\": \"Zeros\", \"config\": {}}, \"dropout\": 0, \"recurrent_dropout\": "
+        "0, \"return_sequences\": true, \"return_state\": false, \"go_backwards\": false,"
+        " \"stateful\": false, \"unroll\": false, \"unit_forget_bias\": true}, \"name\": "
+        "\"lstm\", \"inbound_nodes\": [[[\"x\", 0, 0, {}]]]}, {\"class_name\": \"LSTM\", \"config\": "
+        "{\"name\": \"lstm_1\", \"trainable\": true, \"dtype\": \"float32\", \"units\": 32, \"activation\": "
+        "\"tanh\", \"recurrent_activation\": \"sigmoid\", \"use_bias\": true, \"kernel_initializer\": "
+        "{\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": null}}, \"recurrent_initializer\": "
+        "{\"class_name\": \"Orthogonal\", \"config\": {\"gain\": 1.0, \"seed\": null}}, \"bias_initializer\": "
+        "{\"class_name\": \"Zeros\", \"config\": {}}, \"dropout\": 0, \"recurrent_dropout\": "
+        "0, \"return_sequences\": false, \"return_state\": false, \"go_backwards\": false,"
+        " \"stateful\": false, \"unroll\": false, \"unit_forget_bias\": true}, \"name\": "
+        "\"lstm_1\", \"inbound_nodes\": [[[\"lstm\", 0, 0, {}]]]}, {\"class_name\": \"Dense\","
+        " \"config\": {\"name\": \"dense\", \"trainable\": true, \"dtype\": \"float32\", \"units\": "
+        "1, \"activation\": \"linear\", \"use_bias\": true, \"kernel_initializer\": {\"class_name\": "
+        "\"GlorotUniform\", \"config\": {\"seed\": null}}, \"bias_initializer\": {\"class_name\": "
+        "\"Zeros\", \"config\": {}}}, \"name\": \"dense\", \"inbound_nodes\": [[[\"lstm_1\", "
+        "0, 0, {}]]]}], \"input_layers\": [[\"x\", 0, 0]], \"output_layers\": [[\"dense\","
+        " 0, 0]]}, \"keras_version\": \"2.15.0\", \"backend\": \"tensorflow\"}"
+        ,
+    .tfjs_refusal = NULL,
 };

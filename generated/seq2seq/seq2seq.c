@@ -448,4 +448,38 @@ const seqrt_model seq2seq_model = {
     .backward = model_backward,
     .check_numerics = model_check_numerics,
     .decode_input = 1, .decode_output = 0, .decode_attention = -1, .decode_start = 6,
+    .keras_topology =
+        "{\"class_name\": \"Model\", \"config\": {\"name\": \"seq2seq\", \"layers\": [{\"class_name\": "
+        "\"InputLayer\", \"config\": {\"batch_input_shape\": [null, null, 10], \"dtype\": "
+        "\"float32\", \"sparse\": false, \"ragged\": false, \"name\": \"encoder_inputs\"}, "
+        "\"name\": \"encoder_inputs\", \"inbound_nodes\": []}, {\"class_name\": \"InputLayer\","
+        " \"config\": {\"batch_input_shape\": [null, null, 8], \"dtype\": \"float32\", \"sparse\": "
+        "false, \"ragged\": false, \"name\": \"decoder_inputs\"}, \"name\": \"decoder_inputs\","
+        " \"inbound_nodes\": []}, {\"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\","
+        " \"trainable\": true, \"dtype\": \"float32\", \"units\": 32, \"activation\": \"tanh\","
+        " \"recurrent_activation\": \"sigmoid\", \"use_bias\": true, \"kernel_initializer\": "
+        "{\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": null}}, \"recurrent_initializer\": "
+        "{\"class_name\": \"Orthogonal\", \"config\": {\"gain\": 1.0, \"seed\": null}}, \"bias_initializer\": "
+        "{\"class_name\": \"Zeros\", \"config\": {}}, \"dropout\": 0, \"recurrent_dropout\": "
+        "0, \"return_sequences\": false, \"return_state\": true, \"go_backwards\": false,"
+        " \"stateful\": false, \"unroll\": false, \"unit_forget_bias\": true}, \"name\": "
+        "\"lstm\", \"inbound_nodes\": [[[\"encoder_inputs\", 0, 0, {}]]]}, {\"class_name\": "
+        "\"LSTM\", \"config\": {\"name\": \"lstm_1\", \"trainable\": true, \"dtype\": \"float32\","
+        " \"units\": 32, \"activation\": \"tanh\", \"recurrent_activation\": \"sigmoid\", \"use_bias\": "
+        "true, \"kernel_initializer\": {\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": "
+        "null}}, \"recurrent_initializer\": {\"class_name\": \"Orthogonal\", \"config\": "
+        "{\"gain\": 1.0, \"seed\": null}}, \"bias_initializer\": {\"class_name\": \"Zeros\","
+        " \"config\": {}}, \"dropout\": 0, \"recurrent_dropout\": 0, \"return_sequences\": "
+        "true, \"return_state\": true, \"go_backwards\": false, \"stateful\": false, \"unroll\": "
+        "false, \"unit_forget_bias\": true}, \"name\": \"lstm_1\", \"inbound_nodes\": [[[\"decoder_inputs\","
+        " 0, 0, {}], [\"lstm\", 0, 1, {}], [\"lstm\", 0, 2, {}]]]}, {\"class_name\": \"Dense\","
+        " \"config\": {\"name\": \"dense\", \"trainable\": true, \"dtype\": \"float32\", \"units\": "
+        "8, \"activation\": \"softmax\", \"use_bias\": true, \"kernel_initializer\": {\"class_name\": "
+        "\"GlorotUniform\", \"config\": {\"seed\": null}}, \"bias_initializer\": {\"class_name\": "
+        "\"Zeros\", \"config\": {}}}, \"name\": \"dense\", \"inbound_nodes\": [[[\"lstm_1\", "
+        "0, 0, {}]]]}], \"input_layers\": [[\"encoder_inputs\", 0, 0], [\"decoder_inputs\","
+        " 0, 0]], \"output_layers\": [[\"dense\", 0, 0]]}, \"keras_version\": \"2.15.0\","
+        " \"backend\": \"tensorflow\"}"
+        ,
+    .tfjs_refusal = NULL,
 };

@@ -563,4 +563,9 @@ const seqrt_model seq2seq_attention_model = {
     .backward = model_backward,
     .check_numerics = model_check_numerics,
     .decode_input = 1, .decode_output = 0, .decode_attention = 1, .decode_start = 6,
+    .keras_topology = NULL,
+    .tfjs_refusal =
+        "layer 'attention' (Attention): TensorFlow.js 4.22 has no Attention or AdditiveAttention "
+        "layer"
+        ,
 };

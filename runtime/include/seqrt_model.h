@@ -185,6 +185,13 @@ typedef struct seqrt_model {
      * weights to write out. decode_input is -1 when there is no block. */
     int decode_input, decode_output, decode_attention;
     int64_t decode_start;
+
+    /* `export --tfjs`: the model as Keras's functional model config (the
+     * JSON of model.to_json(), which TensorFlow.js loads), or NULL, and
+     * then tfjs_refusal says which layer and option TensorFlow.js 4.22
+     * cannot run. */
+    const char *keras_topology;
+    const char *tfjs_refusal;
 } seqrt_model;
 
 #endif /* SEQRT_MODEL_H */

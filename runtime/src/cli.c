@@ -12,6 +12,7 @@
  *   gradcheck  [--weights W] [--x X.npy --y Y.npy] [--samples N] [--eps F]
  *   decode     --weights W --x enc=X.npy --max-len N --out OUT.npy [--attention-out A.npy]
  *   summary
+ *   export     --tfjs DIR --weights W
  *
  * GNU conventions: --opt VALUE or --opt=VALUE; PROG COMMAND --help for one
  * command; --version. One table says which command takes which option and
@@ -106,6 +107,12 @@ static const struct {
      "generate: --length bytes (default 200) after --prime (default a newline),\n"
      "  sampled from softmax(logits / --temperature) (default 1; 0 = most likely),\n"
      "  from the --top-k most likely only if given; --seed repeats a sample.\n"},
+    {"export", EXPORT, "--tfjs DIR --weights W.safetensors",
+     "export: the model and its weights in TensorFlow.js's layers-model format\n"
+     "  (DIR/model.json with the Keras topology, DIR/group1-shard1of1.bin), which\n"
+     "  tf.loadLayersModel loads. A layer or option TensorFlow.js 4.22 lacks is an\n"
+     "  error naming it; stateful layers are exported as plain ones (each predict\n"
+     "  starts from zero states).\n"},
     {"grad", GRAD, "--weights W.safetensors --x X.npy --y Y.npy --out G.safetensors",
      "grad: one forward and backward over all samples as one batch; writes each\n"
      "  parameter's gradient under its name and the total loss as tensor 'loss'.\n"},
@@ -153,7 +160,7 @@ static const struct {
     [OPT_X] = {"x", "[NAME=]X.npy", V_TEXT, TRAIN | PREDICT | GRAD | GRADCHECK | DECODE},
     [OPT_Y] = {"y", "[NAME=]Y.npy", V_TEXT, TRAIN | GRAD | GRADCHECK},
     [OPT_OUT] = {"out", "PATH", V_TEXT, PREDICT | GRAD | DECODE | FORECAST},
-    [OPT_WEIGHTS] = {"weights", "W.safetensors", V_TEXT, PREDICT | GRAD | GRADCHECK | DECODE | FORECAST | GENERATE},
+    [OPT_WEIGHTS] = {"weights", "W.safetensors", V_TEXT, PREDICT | GRAD | GRADCHECK | DECODE | FORECAST | GENERATE | EXPORT},
     [OPT_EPOCHS] = {"epochs", "N", V_INT, TRAIN},
     [OPT_BATCH] = {"batch-size", "N", V_INT, TRAIN | PREDICT | DECODE | SUMMARY},
     [OPT_SPLIT] = {"validation-split", "F", V_REAL, TRAIN},
@@ -189,6 +196,7 @@ static const struct {
     [OPT_TEMPERATURE] = {"temperature", "T", V_REAL, GENERATE},
     [OPT_TOP_K] = {"top-k", "K", V_INT, GENERATE},
     [OPT_DIMS] = {"dims", "NAME=LEN,...", V_TEXT, SUMMARY},
+    [OPT_TFJS] = {"tfjs", "DIR", V_TEXT, EXPORT},
     [OPT_HELP] = {"help", NULL, V_FLAG, ALL},
     [OPT_VERSION] = {"version", NULL, V_FLAG, ALL},
     [OPT_THREADS] = {"threads", "N", V_INT, ALL},
@@ -687,6 +695,7 @@ int seqrt_main(const seqrt_model *m, int argc, char **argv)
     case FORECAST: return seqrt_cli_forecast(&c);
     case GENERATE: return seqrt_cli_generate(&c);
     case SUMMARY: return seqrt_cli_summary(&c);
+    case EXPORT: return seqrt_cli_export(&c);
     }
     return EXIT_USAGE;
 }

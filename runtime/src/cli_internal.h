@@ -1,7 +1,8 @@
 /*
  * cli_internal.h: what the command-line modules share: cli.c (options,
  * usage, dispatch), cli_train.c (train, grad, gradcheck, summary) and
- * cli_infer.c (predict, decode, forecast, generate). Never installed.
+ * cli_infer.c (predict, decode, forecast, generate) and cli_export.c
+ * (export --tfjs). Never installed.
  */
 #ifndef SEQRT_CLI_INTERNAL_H
 #define SEQRT_CLI_INTERNAL_H
@@ -10,7 +11,7 @@
 
 /* The commands, as bits: an option names the commands that take it. */
 enum { TRAIN = 1, PREDICT = 2, GRAD = 4, GRADCHECK = 8, SUMMARY = 16, DECODE = 32, FORECAST = 64,
-       GENERATE = 128, ALL = 255 };
+       GENERATE = 128, EXPORT = 256, ALL = 511 };
 enum { MAX_SPECS = 16, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 
 /* Every option; cli.c's table gives each one's name, value and commands. */
@@ -21,7 +22,7 @@ typedef enum {
     OPT_LR_SCHEDULE, OPT_CHECKPOINT_EVERY, OPT_CHECKPOINT, OPT_RESUME, OPT_CSV, OPT_COLUMN,
     OPT_WINDOW, OPT_HORIZON, OPT_STEPS, OPT_TEXT, OPT_BPTT, OPT_PRIME, OPT_LENGTH,
     OPT_TEMPERATURE, OPT_TOP_K, OPT_DIMS, OPT_HELP, OPT_VERSION, OPT_THREADS, OPT_BLAS_INFO,
-    OPT_LOAD_PARTIAL, N_OPTS
+    OPT_LOAD_PARTIAL, OPT_TFJS, N_OPTS
 } OptId;
 
 /* The parsed command line. */
@@ -79,5 +80,8 @@ int seqrt_cli_predict(Cli *c);
 int seqrt_cli_decode(Cli *c);
 int seqrt_cli_forecast(Cli *c);
 int seqrt_cli_generate(Cli *c);
+
+/* ---- cli_export.c ---- */
+int seqrt_cli_export(Cli *c);
 
 #endif

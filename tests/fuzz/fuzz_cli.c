@@ -15,14 +15,14 @@
 #include "st_build.h"
 
 static const char *const commands[] = {
-    "train", "predict", "forecast", "generate", "grad", "gradcheck", "decode", "summary", "help", "",
+    "train", "predict", "forecast", "generate", "grad", "gradcheck", "decode", "summary", "export", "help", "",
 };
 static const char *const opts[] = {
     "x", "y", "out", "weights", "epochs", "batch-size", "validation-split", "seed", "lr", "save",
     "load", "load-partial", "no-shuffle", "check-numerics", "quiet", "samples", "eps", "max-len",
     "attention-out", "log", "plot", "patience", "restore-best", "lr-schedule", "checkpoint-every",
     "checkpoint", "resume", "csv", "column", "window", "horizon", "steps", "text", "bptt", "prime",
-    "length", "temperature", "top-k", "dims", "threads", "blas-info", "epoch", "batch",
+    "length", "temperature", "top-k", "dims", "threads", "blas-info", "tfjs", "epoch", "batch",
 };
 static const char *const schedules[] = {
     "step:1:0.5", "step:0:0.5", "step:9223372036854775807:1e308", "exp:0.9", "exp:-1", "exp:nan",
