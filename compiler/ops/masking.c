@@ -2,6 +2,7 @@
  * padding; recurrent layers downstream carry their state across them. */
 #include "lower.h"
 #include "ops.h"
+#include "util.h"
 
 static const AttrSpec attrs[] = {
     {"mask_value", ATTR_FLOAT, false, 0, 0.0, NULL, NULL},
@@ -25,7 +26,7 @@ static void forward(LowerOp *o)
     emit_open(o->p, "for (int64_t n = 0; n < B * T; n++)");
     emit_line(o->p, "const seqrt_real *x = x0 + n * %lld;", F);
     emit_line(o->p, "int valid = 0;");
-    emit_line(o->p, "for (int64_t i = 0; i < %lld; i++) valid |= x[i] != (seqrt_real)%.17g;", F, v);
+    emit_line(o->p, "for (int64_t i = 0; i < %lld; i++) valid |= x[i] != (seqrt_real)%s;", F, SEQ_NUM(v));
     emit_line(o->p, "m0[n] = (seqrt_real)valid;");
     emit_line(o->p, "for (int64_t i = 0; i < %lld; i++) y0[n * %lld + i] = valid ? x[i] : 0;", F, F);
     emit_close(o->p, NULL);

@@ -7,6 +7,7 @@
 
 #include "lower.h"
 #include "ops.h"
+#include "util.h"
 #include "rnn.h"
 
 bool op_rnn_infer(InferCtx *c, int gates, int n_states, const char *const *state_names)
@@ -155,7 +156,8 @@ static void emit_dropout_mask(LowerOp *o, const char *mask, long long n, double 
 {
     emit_open(o->p, "for (int64_t i = 0; i < B * %lld; i++)", n);
     emit_line(o->p, "%s[i] = !training ? 1 : seqrt_hash_uniform((uint64_t)training, stream * 4 + %d, "
-              "(uint64_t)i) >= %.17g ? (seqrt_real)%.17g : 0;", mask, salt, rate, 1.0 / (1.0 - rate));
+              "(uint64_t)i) >= %s ? (seqrt_real)%s : 0;", mask, salt, SEQ_NUM(rate),
+              SEQ_NUM(1.0 / (1.0 - rate)));
     emit_close(o->p, NULL);
 }
 

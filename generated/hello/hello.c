@@ -73,43 +73,51 @@ static size_t model_workspace_size(int64_t B, const int64_t *dims)
     return model_layout(&b, NULL, B, dims);
 }
 
+/* A buffer --check-numerics scans: steps x features values per sample. */
+typedef struct {
+    int backward; /* a gradient, scanned after the backward pass */
+    const seqrt_real *x;
+    int64_t steps, features;
+    const char *what;
+} numerics_row;
+
 /* The first NaN or Inf in the layers' outputs (or their gradients). */
-static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims, int backward)
+static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims,
+                                int backward)
 {
     hello_buffers w;
     model_layout(&w, ws, B, dims);
-    int64_t at;
-    if (!backward) {
-        if ((at = seqrt_find_nonfinite(w.v_rnn, B * 24)) >= 0) {
-            snprintf(msg, len, "'rnn' of layer 'simple_rnn' (SimpleRNN, examples/hello.seq:8) (None, 3, 8): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_rnn[at]) ? "NaN" : "Inf", (long long)(at / (24)), (long long)(at / 8 % 3), (long long)(at % 8));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_probs, B * 12)) >= 0) {
-            snprintf(msg, len, "'probs' of layer 'dense' (Dense, examples/hello.seq:9) (None, 3, 4): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_probs[at]) ? "NaN" : "Inf", (long long)(at / (12)), (long long)(at / 4 % 3), (long long)(at % 4));
-            return 1;
-        }
-    }
-    if (backward) {
-        if ((at = seqrt_find_nonfinite(w.g_probs, B * 12)) >= 0) {
-            snprintf(msg, len, "the gradient of 'probs' of layer 'dense' (Dense, examples/hello.seq:9) (None, 3, 4): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_probs[at]) ? "NaN" : "Inf", (long long)(at / (12)), (long long)(at / 4 % 3), (long long)(at % 4));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_rnn, B * 24)) >= 0) {
-            snprintf(msg, len, "the gradient of 'rnn' of layer 'simple_rnn' (SimpleRNN, examples/hello.seq:8) (None, 3, 8): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_rnn[at]) ? "NaN" : "Inf", (long long)(at / (24)), (long long)(at / 8 % 3), (long long)(at % 8));
+    const numerics_row rows[] = {
+        {0, w.v_rnn, 3, 8,
+         "'rnn' of layer 'simple_rnn' (SimpleRNN, examples/hello.seq:8) (None, 3, 8)"},
+        {0, w.v_probs, 3, 4, "'probs' of layer 'dense' (Dense, examples/hello.seq:9) (None, 3, 4)"},
+        {1, w.g_probs, 3, 4,
+         "the gradient of 'probs' of layer 'dense' (Dense, examples/hello.seq:9) (None, 3, 4)"},
+        {1, w.g_rnn, 3, 8,
+                "the gradient of 'rnn' of layer 'simple_rnn' (SimpleRNN, examples/hello.seq:8) "
+                "(None, 3, 8)"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const numerics_row *r = &rows[i];
+        const int64_t per_sample = r->steps * r->features;
+        int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) : -1;
+        if (at >= 0) {
+            snprintf(msg, len, "%s: %s at sample %lld, time step %lld, feature %lld", r->what,
+                     isnan(r->x[at]) ? "NaN" : "Inf", (long long)(at / per_sample),
+                     (long long)(at / r->features % r->steps), (long long)(at % r->features));
             return 1;
         }
     }
     return 0;
-    (void)dims;
 }
 
 /* examples/hello.seq:8: rnn   = SimpleRNN(8, return_sequences=true)(feat) */
 /* SimpleRNN 'simple_rnn': (None, 3, 4) -> (None, 3, 8) */
-SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, int64_t B, int64_t T)
+SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0,
+                                            const seqrt_real *kernel,
+                                            const seqrt_real *recurrent_kernel,
+                                            const seqrt_real *bias, seqrt_real *xt, seqrt_real *z,
+                                            seqrt_real *h, int64_t B, int64_t T)
 {
     /* xt[t, b] = x[b, t]: time-major, one [B, 4] block per step */
     for (int64_t b = 0; b < B; b++) {
@@ -137,7 +145,11 @@ SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0
     }
 }
 
-SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, int64_t B, int64_t T)
+SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel,
+                                             seqrt_real *d_bias, seqrt_real *d_y0,
+                                             const seqrt_real *recurrent_kernel, seqrt_real *xt,
+                                             seqrt_real *z, seqrt_real *h, seqrt_real *dh,
+                                             seqrt_real *rt, int64_t B, int64_t T)
 {
     memset(dh, 0, sizeof(seqrt_real) * B * 8);
     /* rt = the recurrent kernel's [8, 8] block, transposed, when the per-step */
@@ -173,7 +185,9 @@ SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d
 
 /* examples/hello.seq:9: probs = Dense(4, activation=softmax)(rnn) */
 /* Dense 'dense': (None, 3, 8) -> (None, 3, 4) */
-SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
+SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0,
+                                       const seqrt_real *kernel, const seqrt_real *bias, int64_t B,
+                                       int64_t T)
 {
     const int64_t N = B * T; /* rows */
     for (int64_t n = 0; n < N; n++) {
@@ -187,7 +201,10 @@ SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0, con
     }
 }
 
-SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, int64_t B, int64_t T)
+SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias,
+                                        seqrt_real *d_y0, const seqrt_real *y0,
+                                        const seqrt_real *x0, const seqrt_real *kernel, int64_t B,
+                                        int64_t T)
 {
     const int64_t N = B * T; /* rows */
     /* softmax backward, in place: dz = y * (dy - sum(dy * y)) */
@@ -208,13 +225,17 @@ SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, 
 }
 
 /* The whole model, forward: layers in graph order. */
-static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)
+static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
+                          const void *const *inputs, int64_t B, const int64_t *dims, void *ws,
+                          int training)
 {
     hello_buffers w;
     model_layout(&w, ws, B, dims);
     const seqrt_real *in_feat = (const seqrt_real *)inputs[0];
     /* examples/hello.seq:8: rnn   = SimpleRNN(8, return_sequences=true)(feat) */
-    simple_rnn_forward(w.v_rnn, in_feat, params + P_simple_rnn_kernel, params + P_simple_rnn_recurrent_kernel, params + P_simple_rnn_bias, w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, B, 3);
+    simple_rnn_forward(w.v_rnn, in_feat, params + P_simple_rnn_kernel,
+                       params + P_simple_rnn_recurrent_kernel, params + P_simple_rnn_bias,
+                       w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, B, 3);
     /* examples/hello.seq:9: probs = Dense(4, activation=softmax)(rnn) */
     dense_forward(w.v_probs, w.v_rnn, params + P_dense_kernel, params + P_dense_bias, B, 3);
     memcpy(outputs[0], w.v_probs, sizeof(seqrt_real) * B * 12);
@@ -222,7 +243,9 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, 
 }
 
 /* The whole model, backward: layers in reverse, gradients accumulated with +=. */
-static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws)
+static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs,
+                           const seqrt_real *params, const void *const *inputs, int64_t B,
+                           const int64_t *dims, void *ws)
 {
     hello_buffers w;
     model_layout(&w, ws, B, dims);
@@ -232,35 +255,49 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
         w.g_probs[i] += d_outputs[0][i];
     }
     /* examples/hello.seq:9: probs = Dense(4, activation=softmax)(rnn) */
-    dense_backward(w.g_rnn, grads + P_dense_kernel, grads + P_dense_bias, w.g_probs, w.v_probs, w.v_rnn, params + P_dense_kernel, B, 3);
+    dense_backward(w.g_rnn, grads + P_dense_kernel, grads + P_dense_bias, w.g_probs, w.v_probs,
+                   w.v_rnn, params + P_dense_kernel, B, 3);
     /* examples/hello.seq:8: rnn   = SimpleRNN(8, return_sequences=true)(feat) */
-    simple_rnn_backward(grads + P_simple_rnn_kernel, grads + P_simple_rnn_recurrent_kernel, grads + P_simple_rnn_bias, w.g_rnn, params + P_simple_rnn_recurrent_kernel, w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_dh, w.s_simple_rnn_rt, B, 3);
+    simple_rnn_backward(grads + P_simple_rnn_kernel, grads + P_simple_rnn_recurrent_kernel,
+                        grads + P_simple_rnn_bias, w.g_rnn, params + P_simple_rnn_recurrent_kernel,
+                        w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_dh,
+                        w.s_simple_rnn_rt, B, 3);
     (void)in_feat;
 }
 
 /* What the runtime's trainer sees of this model. */
 static const seqrt_param hello_params[] = {
-    {"simple_rnn.kernel", 2, {4, 8, 0, 0}, P_simple_rnn_kernel, 32, SEQRT_INIT_GLOROT_UNIFORM, 4, 8},
-    {"simple_rnn.recurrent_kernel", 2, {8, 8, 0, 0}, P_simple_rnn_recurrent_kernel, 64, SEQRT_INIT_ORTHOGONAL, 8, 8},
-    {"simple_rnn.bias", 1, {8, 0, 0, 0}, P_simple_rnn_bias, 8, SEQRT_INIT_ZEROS, 8, 8},
-    {"dense.kernel", 2, {8, 4, 0, 0}, P_dense_kernel, 32, SEQRT_INIT_GLOROT_UNIFORM, 8, 4},
-    {"dense.bias", 1, {4, 0, 0, 0}, P_dense_bias, 4, SEQRT_INIT_ZEROS, 4, 4},
+    {.name = "simple_rnn.kernel", .ndim = 2, .shape = {4, 8}, .offset = P_simple_rnn_kernel,
+     .size = 32, .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 4, .fan_out = 8},
+    {.name = "simple_rnn.recurrent_kernel", .ndim = 2, .shape = {8, 8},
+     .offset = P_simple_rnn_recurrent_kernel, .size = 64, .init = SEQRT_INIT_ORTHOGONAL,
+     .fan_in = 8, .fan_out = 8},
+    {.name = "simple_rnn.bias", .ndim = 1, .shape = {8}, .offset = P_simple_rnn_bias, .size = 8,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 8, .fan_out = 8},
+    {.name = "dense.kernel", .ndim = 2, .shape = {8, 4}, .offset = P_dense_kernel, .size = 32,
+     .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 8, .fan_out = 4},
+    {.name = "dense.bias", .ndim = 1, .shape = {4}, .offset = P_dense_bias, .size = 4,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 4, .fan_out = 4},
 };
 
 static const seqrt_io hello_inputs[] = {
-    {"feat", 0, 2, {3, 4, 0}, {-1, -1, -1}, 0},
+    {.name = "feat", .is_int = 0, .ndim = 2, .shape = {3, 4, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io hello_targets[] = {
-    {"classes", 0, 2, {3, 4, 0}, {-1, -1, -1}, 0},
+    {.name = "classes", .is_int = 0, .ndim = 2, .shape = {3, 4, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io hello_outputs[] = {
-    {"probs", 0, 2, {3, 4, 0}, {-1, -1, -1}, 0},
+    {.name = "probs", .is_int = 0, .ndim = 2, .shape = {3, 4, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_loss_spec hello_losses[] = {
-    {0, 0, SEQRT_LOSS_CATEGORICAL_CROSSENTROPY, 0, 1, 1, 0},
+    {.output = 0, .target = 0, .kind = SEQRT_LOSS_CATEGORICAL_CROSSENTROPY, .from_logits = 0,
+     .from_softmax = 1, .weight = 1, .label_smoothing = 0},
 };
 
 const seqrt_model hello_model = {
@@ -289,7 +326,12 @@ const seqrt_model hello_model = {
     .n_targets = 1, .targets = hello_targets,
     .n_outputs = 1, .outputs = hello_outputs,
     .n_losses = 1, .losses = hello_losses,
-    .optim = {SEQRT_OPT_ADAM, 0.001, 0.90000000000000002, 0.999, 9.9999999999999995e-08, 0, 0.90000000000000002, 0, 0.10000000000000001, 0, 0, 0, 0, 0, 0},
+    .optim = {.kind = SEQRT_OPT_ADAM, .learning_rate = 0.001,
+              .beta_1 = 0.9, .beta_2 = 0.999, .epsilon = 1e-07,
+              .momentum = 0, .rho = 0.9, .weight_decay = 0,
+              .initial_accumulator_value = 0.1,
+              .nesterov = 0, .amsgrad = 0, .centered = 0,
+              .clipnorm = 0, .clipvalue = 0, .global_clipnorm = 0},
     .batch_size = 32, .epochs = 100,
     .metrics = 0u,
     .workspace_size = model_workspace_size,

@@ -73,43 +73,52 @@ static size_t model_workspace_size(int64_t B, const int64_t *dims)
     return model_layout(&b, NULL, B, dims);
 }
 
+/* A buffer --check-numerics scans: steps x features values per sample. */
+typedef struct {
+    int backward; /* a gradient, scanned after the backward pass */
+    const seqrt_real *x;
+    int64_t steps, features;
+    const char *what;
+} numerics_row;
+
 /* The first NaN or Inf in the layers' outputs (or their gradients). */
-static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims, int backward)
+static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims,
+                                int backward)
 {
     simple_rnn_buffers w;
     model_layout(&w, ws, B, dims);
-    int64_t at;
-    if (!backward) {
-        if ((at = seqrt_find_nonfinite(w.v_t2, B * 32)) >= 0) {
-            snprintf(msg, len, "the output of layer 'simple_rnn' (SimpleRNN, examples/simple_rnn.seq:8) (None, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_t2[at]) ? "NaN" : "Inf", (long long)(at / (32)), (long long)(at / 32 % 1), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_y_hat, B * 1)) >= 0) {
-            snprintf(msg, len, "'y_hat' of layer 'dense' (Dense, examples/simple_rnn.seq:8) (None, 1): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_y_hat[at]) ? "NaN" : "Inf", (long long)(at / (1)), (long long)(at / 1 % 1), (long long)(at % 1));
-            return 1;
-        }
-    }
-    if (backward) {
-        if ((at = seqrt_find_nonfinite(w.g_y_hat, B * 1)) >= 0) {
-            snprintf(msg, len, "the gradient of 'y_hat' of layer 'dense' (Dense, examples/simple_rnn.seq:8) (None, 1): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_y_hat[at]) ? "NaN" : "Inf", (long long)(at / (1)), (long long)(at / 1 % 1), (long long)(at % 1));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_t2, B * 32)) >= 0) {
-            snprintf(msg, len, "the gradient of the output of layer 'simple_rnn' (SimpleRNN, examples/simple_rnn.seq:8) (None, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_t2[at]) ? "NaN" : "Inf", (long long)(at / (32)), (long long)(at / 32 % 1), (long long)(at % 32));
+    const numerics_row rows[] = {
+        {0, w.v_t2, 1, 32,
+         "the output of layer 'simple_rnn' (SimpleRNN, examples/simple_rnn.seq:8) (None, 32)"},
+        {0, w.v_y_hat, 1, 1,
+         "'y_hat' of layer 'dense' (Dense, examples/simple_rnn.seq:8) (None, 1)"},
+        {1, w.g_y_hat, 1, 1,
+         "the gradient of 'y_hat' of layer 'dense' (Dense, examples/simple_rnn.seq:8) (None, 1)"},
+        {1, w.g_t2, 1, 32,
+                "the gradient of the output of layer 'simple_rnn' (SimpleRNN, "
+                "examples/simple_rnn.seq:8) (None, 32)"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const numerics_row *r = &rows[i];
+        const int64_t per_sample = r->steps * r->features;
+        int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) : -1;
+        if (at >= 0) {
+            snprintf(msg, len, "%s: %s at sample %lld, time step %lld, feature %lld", r->what,
+                     isnan(r->x[at]) ? "NaN" : "Inf", (long long)(at / per_sample),
+                     (long long)(at / r->features % r->steps), (long long)(at % r->features));
             return 1;
         }
     }
     return 0;
-    (void)dims;
 }
 
 /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
 /* SimpleRNN 'simple_rnn': (None, T, 10) -> (None, 32) */
-SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, int64_t B, int64_t T)
+SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0,
+                                            const seqrt_real *kernel,
+                                            const seqrt_real *recurrent_kernel,
+                                            const seqrt_real *bias, seqrt_real *xt, seqrt_real *z,
+                                            seqrt_real *h, int64_t B, int64_t T)
 {
     /* xt[t, b] = x[b, t]: time-major, one [B, 10] block per step */
     for (int64_t b = 0; b < B; b++) {
@@ -133,7 +142,11 @@ SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0
     memcpy(y0, h + T * B * 32, sizeof(seqrt_real) * B * 32); /* the last step */
 }
 
-SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, int64_t B, int64_t T)
+SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel,
+                                             seqrt_real *d_bias, seqrt_real *d_y0,
+                                             const seqrt_real *recurrent_kernel, seqrt_real *xt,
+                                             seqrt_real *z, seqrt_real *h, seqrt_real *dh,
+                                             seqrt_real *rt, int64_t B, int64_t T)
 {
     memset(dh, 0, sizeof(seqrt_real) * B * 32);
     for (int64_t i = 0; i < B * 32; i++) dh[i] += d_y0[i];
@@ -168,7 +181,8 @@ SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d
 
 /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
 /* Dense 'dense': (None, 32) -> (None, 1) */
-SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B)
+SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0,
+                                       const seqrt_real *kernel, const seqrt_real *bias, int64_t B)
 {
     const int64_t N = B; /* rows */
     for (int64_t n = 0; n < N; n++) {
@@ -178,7 +192,9 @@ SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0, con
     seqrt_gemm(0, 0, (int)N, 1, 32, 1, x0, 32, kernel, 1, 1, y0, 1);
 }
 
-SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *x0, const seqrt_real *kernel, int64_t B)
+SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias,
+                                        seqrt_real *d_y0, const seqrt_real *x0,
+                                        const seqrt_real *kernel, int64_t B)
 {
     const int64_t N = B; /* rows */
     seqrt_gemm(1, 0, 32, 1, (int)N, 1, x0, 32, d_y0, 1, 1, d_kernel, 1);
@@ -191,14 +207,18 @@ SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, 
 }
 
 /* The whole model, forward: layers in graph order. */
-static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)
+static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
+                          const void *const *inputs, int64_t B, const int64_t *dims, void *ws,
+                          int training)
 {
     const int64_t dim_T = dims[0]; /* T */
     simple_rnn_buffers w;
     model_layout(&w, ws, B, dims);
     const seqrt_real *in_x = (const seqrt_real *)inputs[0];
     /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
-    simple_rnn_forward(w.v_t2, in_x, params + P_simple_rnn_kernel, params + P_simple_rnn_recurrent_kernel, params + P_simple_rnn_bias, w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, B, dim_T);
+    simple_rnn_forward(w.v_t2, in_x, params + P_simple_rnn_kernel,
+                       params + P_simple_rnn_recurrent_kernel, params + P_simple_rnn_bias,
+                       w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, B, dim_T);
     /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
     dense_forward(w.v_y_hat, w.v_t2, params + P_dense_kernel, params + P_dense_bias, B);
     memcpy(outputs[0], w.v_y_hat, sizeof(seqrt_real) * B * 1);
@@ -206,7 +226,9 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, 
 }
 
 /* The whole model, backward: layers in reverse, gradients accumulated with +=. */
-static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws)
+static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs,
+                           const seqrt_real *params, const void *const *inputs, int64_t B,
+                           const int64_t *dims, void *ws)
 {
     const int64_t dim_T = dims[0]; /* T */
     simple_rnn_buffers w;
@@ -217,37 +239,51 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
         w.g_y_hat[i] += d_outputs[0][i];
     }
     /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
-    dense_backward(w.g_t2, grads + P_dense_kernel, grads + P_dense_bias, w.g_y_hat, w.v_t2, params + P_dense_kernel, B);
+    dense_backward(w.g_t2, grads + P_dense_kernel, grads + P_dense_bias, w.g_y_hat, w.v_t2,
+                   params + P_dense_kernel, B);
     /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
-    simple_rnn_backward(grads + P_simple_rnn_kernel, grads + P_simple_rnn_recurrent_kernel, grads + P_simple_rnn_bias, w.g_t2, params + P_simple_rnn_recurrent_kernel, w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_dh, w.s_simple_rnn_rt, B, dim_T);
+    simple_rnn_backward(grads + P_simple_rnn_kernel, grads + P_simple_rnn_recurrent_kernel,
+                        grads + P_simple_rnn_bias, w.g_t2, params + P_simple_rnn_recurrent_kernel,
+                        w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_dh,
+                        w.s_simple_rnn_rt, B, dim_T);
     (void)in_x;
 }
 
 /* What the runtime's trainer sees of this model. */
 static const seqrt_param simple_rnn_params[] = {
-    {"simple_rnn.kernel", 2, {10, 32, 0, 0}, P_simple_rnn_kernel, 320, SEQRT_INIT_GLOROT_UNIFORM, 10, 32},
-    {"simple_rnn.recurrent_kernel", 2, {32, 32, 0, 0}, P_simple_rnn_recurrent_kernel, 1024, SEQRT_INIT_ORTHOGONAL, 32, 32},
-    {"simple_rnn.bias", 1, {32, 0, 0, 0}, P_simple_rnn_bias, 32, SEQRT_INIT_ZEROS, 32, 32},
-    {"dense.kernel", 2, {32, 1, 0, 0}, P_dense_kernel, 32, SEQRT_INIT_GLOROT_UNIFORM, 32, 1},
-    {"dense.bias", 1, {1, 0, 0, 0}, P_dense_bias, 1, SEQRT_INIT_ZEROS, 1, 1},
+    {.name = "simple_rnn.kernel", .ndim = 2, .shape = {10, 32}, .offset = P_simple_rnn_kernel,
+     .size = 320, .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 10, .fan_out = 32},
+    {.name = "simple_rnn.recurrent_kernel", .ndim = 2, .shape = {32, 32},
+     .offset = P_simple_rnn_recurrent_kernel, .size = 1024, .init = SEQRT_INIT_ORTHOGONAL,
+     .fan_in = 32, .fan_out = 32},
+    {.name = "simple_rnn.bias", .ndim = 1, .shape = {32}, .offset = P_simple_rnn_bias, .size = 32,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 32, .fan_out = 32},
+    {.name = "dense.kernel", .ndim = 2, .shape = {32, 1}, .offset = P_dense_kernel, .size = 32,
+     .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 32, .fan_out = 1},
+    {.name = "dense.bias", .ndim = 1, .shape = {1}, .offset = P_dense_bias, .size = 1,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 1, .fan_out = 1},
 };
 
 static const char *const simple_rnn_dim_names[] = {"T"};
 
 static const seqrt_io simple_rnn_inputs[] = {
-    {"x", 0, 2, {-1, 10, 0}, {0, -1, -1}, 0},
+    {.name = "x", .is_int = 0, .ndim = 2, .shape = {-1, 10, 0}, .dim_index = {0, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io simple_rnn_targets[] = {
-    {"y", 0, 1, {1, 0, 0}, {-1, -1, -1}, 0},
+    {.name = "y", .is_int = 0, .ndim = 1, .shape = {1, 0, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io simple_rnn_outputs[] = {
-    {"y_hat", 0, 1, {1, 0, 0}, {-1, -1, -1}, 0},
+    {.name = "y_hat", .is_int = 0, .ndim = 1, .shape = {1, 0, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_loss_spec simple_rnn_losses[] = {
-    {0, 0, SEQRT_LOSS_MSE, 0, 0, 1, 0},
+    {.output = 0, .target = 0, .kind = SEQRT_LOSS_MSE, .from_logits = 0, .from_softmax = 0,
+     .weight = 1, .label_smoothing = 0},
 };
 
 const seqrt_model simple_rnn_model = {
@@ -276,7 +312,12 @@ const seqrt_model simple_rnn_model = {
     .n_targets = 1, .targets = simple_rnn_targets,
     .n_outputs = 1, .outputs = simple_rnn_outputs,
     .n_losses = 1, .losses = simple_rnn_losses,
-    .optim = {SEQRT_OPT_ADAM, 0.001, 0.90000000000000002, 0.999, 9.9999999999999995e-08, 0, 0.90000000000000002, 0, 0.10000000000000001, 0, 0, 0, 0, 0, 0},
+    .optim = {.kind = SEQRT_OPT_ADAM, .learning_rate = 0.001,
+              .beta_1 = 0.9, .beta_2 = 0.999, .epsilon = 1e-07,
+              .momentum = 0, .rho = 0.9, .weight_decay = 0,
+              .initial_accumulator_value = 0.1,
+              .nesterov = 0, .amsgrad = 0, .centered = 0,
+              .clipnorm = 0, .clipvalue = 0, .global_clipnorm = 0},
     .batch_size = 32, .epochs = 1,
     .metrics = 0u,
     .workspace_size = model_workspace_size,
