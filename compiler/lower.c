@@ -50,6 +50,21 @@ void lower_state(LowerOp *o, const char *name, const char *size_fmt, ...)
     o->scratch[o->n_scratch - 1].persistent = true;
 }
 
+const char *lower_dim(LowerOp *o, const char *name, long long value)
+{
+    for (int i = 0; i < o->n_dims; i++)
+        if (!strcmp(o->dims[i].name, name)) {
+            if (o->dims[i].value != value)
+                seq_die("size %s named twice: %lld and %lld", name, o->dims[i].value, value);
+            return name;
+        }
+    if (o->n_dims == (int)(sizeof o->dims / sizeof o->dims[0]))
+        seq_die("too many named sizes");
+    o->dims[o->n_dims].name = name;
+    o->dims[o->n_dims++].value = value;
+    return name;
+}
+
 long long lower_fixed(Dim d)
 {
     if (d.sym)
@@ -357,12 +372,33 @@ typedef struct {
     bool used[64];
 } LayerFn;
 
+/* The body, after `enum { UNITS = 8, ... };` for the sizes it names. */
+static void open_with_dims(LowerOp *o, Printer *body)
+{
+    const char *list = NULL;
+    for (int i = 0; i < o->n_dims; i++)
+        if (body->buf && mentions(body->buf, o->dims[i].name))
+            list = arena_printf(o->a, "%s%s%s = %lld", list ? list : "", list ? ", " : "",
+                                o->dims[i].name, o->dims[i].value);
+    if (!list)
+        return;
+    Printer q;
+    emit_init(&q);
+    q.indent = body->indent;
+    emit_line(&q, "enum { %s };", list);
+    emit_raw(&q, body->buf);
+    emit_free(body);
+    *body = q;
+}
+
 static void build_fn(Lower *L, const IrLayer *l, LowerOp *o, bool backward, LayerFn *f)
 {
     emit_init(&f->body);
     o->p = &f->body;
     f->body.indent = 1;
+    o->n_dims = 0;
     (backward ? l->op->backward : l->op->forward)(o);
+    open_with_dims(o, &f->body);
     f->n_args = layer_args(L, l, o, backward, f->args);
     for (int i = 0; i < f->n_args; i++)
         f->used[i] = mentions(f->body.buf ? f->body.buf : "", f->args[i].name);

@@ -162,44 +162,50 @@ SEQRT_KERNEL static void gru_forward(seqrt_real *y0, const seqrt_real *x0, const
                                      seqrt_real *xt, seqrt_real *z, seqrt_real *h,
                                      seqrt_real *carry_h, seqrt_real *hh, int64_t B, int64_t T)
 {
-    /* xt[t, b] = x[b, t]: time-major, one [B, 8] block per step */
+    enum { FEATURES = 8, UNITS = 32, GATES = 3 };
+    /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(xt + (t * B + b) * 8, x0 + (b * T + t) * 8, sizeof(seqrt_real) * 8);
+            memcpy(xt + (t * B + b) * FEATURES, x0 + (b * T + t) * FEATURES,
+                   sizeof(seqrt_real) * FEATURES);
     }
     for (int64_t n = 0; n < T * B; n++) {
-        memcpy(z + n * 96, bias, sizeof(seqrt_real) * 96);
+        memcpy(z + n * GATES * UNITS, bias, sizeof(seqrt_real) * GATES * UNITS);
     }
-    /* z[T*B, 96] += xt[T*B, 8] kernel[8, 96]: every step's input projection */
-    seqrt_gemm(0, 0, (int)(T * B), 96, 8, 1, xt, 8, kernel, 96, 1, z, 96);
-    memcpy(h, carry_h, sizeof(seqrt_real) * B * 32); /* from the last batch */
+    /* z[T*B, GATES * UNITS] += xt[T*B, FEATURES] kernel[FEATURES, GATES * UNITS]: every step's */
+    /* input projection */
+    seqrt_gemm(0, 0, (int)(T * B), GATES * UNITS, FEATURES, 1, xt, FEATURES, kernel, GATES * UNITS,
+               1, z, GATES * UNITS);
+    memcpy(h, carry_h, sizeof(seqrt_real) * B * UNITS); /* from the last batch */
     /* [hz hr hn] = h_{t-1} recurrent_kernel + b_h; z, r = sigmoid; n = tanh(xn + r hn); */
     /* h_t = z h_{t-1} + (1 - z) n */
     for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * 96, *hht = hh + t * B * 96;
-        const seqrt_real *hp = h + t * B * 32;
-        seqrt_real *ht = h + (t + 1) * B * 32;
+        seqrt_real *zt = z + t * B * 3 * UNITS, *hht = hh + t * B * 3 * UNITS;
+        const seqrt_real *hp = h + t * B * UNITS;
+        seqrt_real *ht = h + (t + 1) * B * UNITS;
         for (int64_t b = 0; b < B; b++)
-            memcpy(hht + b * 96, bias + 96, sizeof(seqrt_real) * 96);
-        seqrt_gemm(0, 0, (int)B, 96, 32, 1, hp, 32, recurrent_kernel, 96, 1, hht, 96);
+            memcpy(hht + b * 3 * UNITS, bias + 3 * UNITS, sizeof(seqrt_real) * 3 * UNITS);
+        seqrt_gemm(0, 0, (int)B, 3 * UNITS, UNITS, 1, hp, UNITS, recurrent_kernel, 3 * UNITS, 1,
+                   hht, 3 * UNITS);
         for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 32; j++) {
-                seqrt_real *g = zt + b * 96;
-                const seqrt_real *q = hht + b * 96;
+            for (int64_t j = 0; j < UNITS; j++) {
+                seqrt_real *g = zt + b * 3 * UNITS;
+                const seqrt_real *q = hht + b * 3 * UNITS;
                 const seqrt_real zg = seqrt_sigmoid(g[j] + q[j]);
-                const seqrt_real rg = seqrt_sigmoid(g[32 + j] + q[32 + j]);
-                const seqrt_real ng = SEQRT_TANH(g[64 + j] + rg * q[64 + j]);
-                ht[b * 32 + j] = zg * hp[b * 32 + j] + (1 - zg) * ng;
-                g[j] = zg; g[32 + j] = rg; g[64 + j] = ng; /* for backward */
+                const seqrt_real rg = seqrt_sigmoid(g[UNITS + j] + q[UNITS + j]);
+                const seqrt_real ng = SEQRT_TANH(g[2 * UNITS + j] + rg * q[2 * UNITS + j]);
+                ht[b * UNITS + j] = zg * hp[b * UNITS + j] + (1 - zg) * ng;
+                g[j] = zg; g[UNITS + j] = rg; g[2 * UNITS + j] = ng; /* for backward */
             }
         }
     }
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(y0 + (b * T + t) * 32, h + ((t + 1) * B + b) * 32, sizeof(seqrt_real) * 32);
+            memcpy(y0 + (b * T + t) * UNITS, h + ((t + 1) * B + b) * UNITS,
+                   sizeof(seqrt_real) * UNITS);
     }
-    memcpy(carry_h, h + T * B * 32, sizeof(seqrt_real) * B * 32); /* for the next batch */
+    memcpy(carry_h, h + T * B * UNITS, sizeof(seqrt_real) * B * UNITS); /* for the next batch */
 }
 
 SEQRT_KERNEL static void gru_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
@@ -209,56 +215,61 @@ SEQRT_KERNEL static void gru_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
                                       seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt,
                                       seqrt_real *hh, int64_t B, int64_t T)
 {
-    memset(dh, 0, sizeof(seqrt_real) * B * 32);
-    /* rt = the recurrent kernel's [32, 96] block, transposed, when the per-step */
+    enum { FEATURES = 8, UNITS = 32, GATES = 3 };
+    memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
+    /* rt = the recurrent kernel's [UNITS, 96] block, transposed, when the per-step */
     /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 32, 96);
+    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, UNITS, 96);
     if (use_rt) {
-        for (int64_t i = 0; i < 32; i++)
-            for (int64_t k = 0; k < 96; k++) rt[k * 32 + i] = recurrent_kernel[i * 96 + k];
+        for (int64_t i = 0; i < UNITS; i++)
+            for (int64_t k = 0; k < 96; k++) rt[k * UNITS + i] = recurrent_kernel[i * 96 + k];
     }
     /* back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ar = an hn r'; */
     /* input part [az ar an], recurrent part [az ar an r]; dh_{t-1} = dh z + rec part U^T */
     for (int64_t t = T - 1; t >= 0; t--) {
         for (int64_t b = 0; b < B; b++)
-            for (int64_t j = 0; j < 32; j++) dh[b * 32 + j] += d_y0[(b * T + t) * 32 + j];
-        seqrt_real *zt = z + t * B * 96, *hht = hh + t * B * 96;
-        const seqrt_real *hp = h + t * B * 32;
+            for (int64_t j = 0; j < UNITS; j++) dh[b * UNITS + j] += d_y0[(b * T + t) * UNITS + j];
+        seqrt_real *zt = z + t * B * 3 * UNITS, *hht = hh + t * B * 3 * UNITS;
+        const seqrt_real *hp = h + t * B * UNITS;
         for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 32; j++) {
-                seqrt_real *g = zt + b * 96, *q = hht + b * 96;
-                const seqrt_real zg = g[j], rg = g[32 + j], ng = g[64 + j], hn = q[64 + j];
-                const seqrt_real dhv = dh[b * 32 + j];
-                const seqrt_real az = dhv * (hp[b * 32 + j] - ng) * zg * (1 - zg);
+            for (int64_t j = 0; j < UNITS; j++) {
+                seqrt_real *g = zt + b * 3 * UNITS, *q = hht + b * 3 * UNITS;
+                const seqrt_real zg = g[j], rg = g[UNITS + j], ng = g[2 * UNITS + j],
+                        hn = q[2 * UNITS + j];
+                const seqrt_real dhv = dh[b * UNITS + j];
+                const seqrt_real az = dhv * (hp[b * UNITS + j] - ng) * zg * (1 - zg);
                 const seqrt_real an = dhv * (1 - zg) * (1 - ng * ng);
                 const seqrt_real ar = an * hn * rg * (1 - rg);
-                g[j] = az; g[32 + j] = ar; g[64 + j] = an;
-                q[j] = az; q[32 + j] = ar; q[64 + j] = an * rg;
-                dh[b * 32 + j] = dhv * zg;
+                g[j] = az; g[UNITS + j] = ar; g[2 * UNITS + j] = an;
+                q[j] = az; q[UNITS + j] = ar; q[2 * UNITS + j] = an * rg;
+                dh[b * UNITS + j] = dhv * zg;
             }
         }
         if (use_rt)
-            seqrt_gemm(0, 0, (int)B, 32, 96, 1, hht, 96, rt, 32, 1, dh, 32);
+            seqrt_gemm(0, 0, (int)B, UNITS, 96, 1, hht, 96, rt, UNITS, 1, dh, UNITS);
         else
-            seqrt_gemm(0, 1, (int)B, 32, 96, 1, hht, 96, recurrent_kernel, 96, 1, dh, 32);
+            seqrt_gemm(0, 1, (int)B, UNITS, 96, 1, hht, 96, recurrent_kernel, 96, 1, dh, UNITS);
     }
     /* d_recurrent_kernel += h[0..T-1]^T dzh; the recurrent bias row gets sum dzh */
-    seqrt_gemm(1, 0, 32, 96, (int)(T * B), 1, h, 32, hh, 96, 1, d_recurrent_kernel, 96);
+    seqrt_gemm(1, 0, UNITS, 3 * UNITS, (int)(T * B), 1, h, UNITS, hh, 3 * UNITS, 1,
+               d_recurrent_kernel, 3 * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 96; j++) d_bias[96 + j] += hh[n * 96 + j];
+        for (int64_t j = 0; j < 3 * UNITS; j++) d_bias[3 * UNITS + j] += hh[n * 3 * UNITS + j];
     }
     /* d_kernel += xt^T dz over all T*B rows at once */
-    seqrt_gemm(1, 0, 8, 96, (int)(T * B), 1, xt, 8, z, 96, 1, d_kernel, 96);
+    seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
+               d_kernel, GATES * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 96; j++) d_bias[j] += z[n * 96 + j];
+        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
     }
     if (d_x0) {
         /* dxt = dz kernel^T (into xt, no longer needed), then back to batch-major */
-        seqrt_gemm(0, 1, (int)(T * B), 8, 96, 1, z, 96, kernel, 96, 0, xt, 8);
+        seqrt_gemm(0, 1, (int)(T * B), FEATURES, GATES * UNITS, 1, z, GATES * UNITS, kernel,
+                   GATES * UNITS, 0, xt, FEATURES);
         for (int64_t b = 0; b < B; b++) {
             for (int64_t t = 0; t < T; t++)
-                for (int64_t i = 0; i < 8; i++) d_x0[(b * T + t) * 8 + i] += xt[(t * B + b) * 8
-                        + i];
+                for (int64_t i = 0; i < FEATURES; i++) d_x0[(b * T + t) * FEATURES
+                                                            + i] += xt[(t * B + b) * FEATURES + i];
         }
     }
 }
@@ -269,25 +280,27 @@ SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0,
                                        const seqrt_real *kernel, const seqrt_real *bias, int64_t B,
                                        int64_t T)
 {
+    enum { FEATURES = 32, UNITS = 29 };
     const int64_t N = B * T; /* rows */
     for (int64_t n = 0; n < N; n++) {
-        memcpy(y0 + n * 29, bias, sizeof(seqrt_real) * 29);
+        memcpy(y0 + n * UNITS, bias, sizeof(seqrt_real) * UNITS);
     }
-    /* y[N, 29] += x[N, 32] kernel[32, 29] */
-    seqrt_gemm(0, 0, (int)N, 29, 32, 1, x0, 32, kernel, 29, 1, y0, 29);
+    /* y[N, UNITS] += x[N, FEATURES] kernel[FEATURES, UNITS] */
+    seqrt_gemm(0, 0, (int)N, UNITS, FEATURES, 1, x0, FEATURES, kernel, UNITS, 1, y0, UNITS);
 }
 
 SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias,
                                         seqrt_real *d_y0, const seqrt_real *x0,
                                         const seqrt_real *kernel, int64_t B, int64_t T)
 {
+    enum { FEATURES = 32, UNITS = 29 };
     const int64_t N = B * T; /* rows */
-    seqrt_gemm(1, 0, 32, 29, (int)N, 1, x0, 32, d_y0, 29, 1, d_kernel, 29);
+    seqrt_gemm(1, 0, FEATURES, UNITS, (int)N, 1, x0, FEATURES, d_y0, UNITS, 1, d_kernel, UNITS);
     for (int64_t n = 0; n < N; n++) {
-        for (int64_t j = 0; j < 29; j++) d_bias[j] += d_y0[n * 29 + j];
+        for (int64_t j = 0; j < UNITS; j++) d_bias[j] += d_y0[n * UNITS + j];
     }
     if (d_x0) {
-        seqrt_gemm(0, 1, (int)N, 32, 29, 1, d_y0, 29, kernel, 29, 1, d_x0, 32);
+        seqrt_gemm(0, 1, (int)N, FEATURES, UNITS, 1, d_y0, UNITS, kernel, UNITS, 1, d_x0, FEATURES);
     }
 }
 

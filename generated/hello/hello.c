@@ -119,29 +119,34 @@ SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0
                                             const seqrt_real *bias, seqrt_real *xt, seqrt_real *z,
                                             seqrt_real *h, int64_t B, int64_t T)
 {
-    /* xt[t, b] = x[b, t]: time-major, one [B, 4] block per step */
+    enum { FEATURES = 4, UNITS = 8, GATES = 1 };
+    /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(xt + (t * B + b) * 4, x0 + (b * T + t) * 4, sizeof(seqrt_real) * 4);
+            memcpy(xt + (t * B + b) * FEATURES, x0 + (b * T + t) * FEATURES,
+                   sizeof(seqrt_real) * FEATURES);
     }
     for (int64_t n = 0; n < T * B; n++) {
-        memcpy(z + n * 8, bias, sizeof(seqrt_real) * 8);
+        memcpy(z + n * GATES * UNITS, bias, sizeof(seqrt_real) * GATES * UNITS);
     }
-    /* z[T*B, 8] += xt[T*B, 4] kernel[4, 8]: every step's input projection */
-    seqrt_gemm(0, 0, (int)(T * B), 8, 4, 1, xt, 4, kernel, 8, 1, z, 8);
-    memset(h, 0, sizeof(seqrt_real) * B * 8);
+    /* z[T*B, GATES * UNITS] += xt[T*B, FEATURES] kernel[FEATURES, GATES * UNITS]: every step's */
+    /* input projection */
+    seqrt_gemm(0, 0, (int)(T * B), GATES * UNITS, FEATURES, 1, xt, FEATURES, kernel, GATES * UNITS,
+               1, z, GATES * UNITS);
+    memset(h, 0, sizeof(seqrt_real) * B * UNITS);
     /* h_t = tanh(x_t kernel + bias + h_{t-1} recurrent_kernel) */
     for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * 8;
-        const seqrt_real *hp = h + t * B * 8;
-        seqrt_real *ht = h + (t + 1) * B * 8;
-        seqrt_gemm(0, 0, (int)B, 8, 8, 1, hp, 8, recurrent_kernel, 8, 1, zt, 8);
-        for (int64_t i = 0; i < B * 8; i++) ht[i] = SEQRT_TANH(zt[i]);
+        seqrt_real *zt = z + t * B * UNITS;
+        const seqrt_real *hp = h + t * B * UNITS;
+        seqrt_real *ht = h + (t + 1) * B * UNITS;
+        seqrt_gemm(0, 0, (int)B, UNITS, UNITS, 1, hp, UNITS, recurrent_kernel, UNITS, 1, zt, UNITS);
+        for (int64_t i = 0; i < B * UNITS; i++) ht[i] = SEQRT_TANH(zt[i]);
     }
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(y0 + (b * T + t) * 8, h + ((t + 1) * B + b) * 8, sizeof(seqrt_real) * 8);
+            memcpy(y0 + (b * T + t) * UNITS, h + ((t + 1) * B + b) * UNITS,
+                   sizeof(seqrt_real) * UNITS);
     }
 }
 
@@ -151,35 +156,38 @@ SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d
                                              seqrt_real *z, seqrt_real *h, seqrt_real *dh,
                                              seqrt_real *rt, int64_t B, int64_t T)
 {
-    memset(dh, 0, sizeof(seqrt_real) * B * 8);
-    /* rt = the recurrent kernel's [8, 8] block, transposed, when the per-step */
+    enum { FEATURES = 4, UNITS = 8, GATES = 1 };
+    memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
+    /* rt = the recurrent kernel's [UNITS, 8] block, transposed, when the per-step */
     /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 8, 8);
+    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, UNITS, 8);
     if (use_rt) {
-        for (int64_t i = 0; i < 8; i++)
-            for (int64_t k = 0; k < 8; k++) rt[k * 8 + i] = recurrent_kernel[i * 8 + k];
+        for (int64_t i = 0; i < UNITS; i++)
+            for (int64_t k = 0; k < 8; k++) rt[k * UNITS + i] = recurrent_kernel[i * 8 + k];
     }
     /* back through time: dz_t = dh_t tanh'(.), dh_{t-1} = dz_t recurrent_kernel^T */
     for (int64_t t = T - 1; t >= 0; t--) {
         for (int64_t b = 0; b < B; b++)
-            for (int64_t j = 0; j < 8; j++) dh[b * 8 + j] += d_y0[(b * T + t) * 8 + j];
-        seqrt_real *dz = z + t * B * 8; /* z now holds dz */
-        const seqrt_real *ht = h + (t + 1) * B * 8;
-        for (int64_t i = 0; i < B * 8; i++) {
+            for (int64_t j = 0; j < UNITS; j++) dh[b * UNITS + j] += d_y0[(b * T + t) * UNITS + j];
+        seqrt_real *dz = z + t * B * UNITS; /* z now holds dz */
+        const seqrt_real *ht = h + (t + 1) * B * UNITS;
+        for (int64_t i = 0; i < B * UNITS; i++) {
             dz[i] = dh[i] * (1 - ht[i] * ht[i]);
             dh[i] = 0;
         }
         if (use_rt)
-            seqrt_gemm(0, 0, (int)B, 8, 8, 1, dz, 8, rt, 8, 1, dh, 8);
+            seqrt_gemm(0, 0, (int)B, UNITS, 8, 1, dz, 8, rt, UNITS, 1, dh, UNITS);
         else
-            seqrt_gemm(0, 1, (int)B, 8, 8, 1, dz, 8, recurrent_kernel, 8, 1, dh, 8);
+            seqrt_gemm(0, 1, (int)B, UNITS, 8, 1, dz, 8, recurrent_kernel, 8, 1, dh, UNITS);
     }
     /* d_recurrent_kernel += h[0..T-1]^T dz */
-    seqrt_gemm(1, 0, 8, 8, (int)(T * B), 1, h, 8, z, 8, 1, d_recurrent_kernel, 8);
+    seqrt_gemm(1, 0, UNITS, UNITS, (int)(T * B), 1, h, UNITS, z, UNITS, 1, d_recurrent_kernel,
+               UNITS);
     /* d_kernel += xt^T dz over all T*B rows at once */
-    seqrt_gemm(1, 0, 4, 8, (int)(T * B), 1, xt, 4, z, 8, 1, d_kernel, 8);
+    seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
+               d_kernel, GATES * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 8; j++) d_bias[j] += z[n * 8 + j];
+        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
     }
 }
 
@@ -189,12 +197,13 @@ SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0,
                                        const seqrt_real *kernel, const seqrt_real *bias, int64_t B,
                                        int64_t T)
 {
+    enum { FEATURES = 8, UNITS = 4 };
     const int64_t N = B * T; /* rows */
     for (int64_t n = 0; n < N; n++) {
-        memcpy(y0 + n * 4, bias, sizeof(seqrt_real) * 4);
+        memcpy(y0 + n * UNITS, bias, sizeof(seqrt_real) * UNITS);
     }
-    /* y[N, 4] += x[N, 8] kernel[8, 4] */
-    seqrt_gemm(0, 0, (int)N, 4, 8, 1, x0, 8, kernel, 4, 1, y0, 4);
+    /* y[N, UNITS] += x[N, FEATURES] kernel[FEATURES, UNITS] */
+    seqrt_gemm(0, 0, (int)N, UNITS, FEATURES, 1, x0, FEATURES, kernel, UNITS, 1, y0, UNITS);
     /* softmax over the last axis, shifted by the row max */
     for (int64_t n = 0; n < N; n++) {
         seqrt_softmax(y0 + n * 4, y0 + n * 4, 4);
@@ -206,6 +215,7 @@ SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, 
                                         const seqrt_real *x0, const seqrt_real *kernel, int64_t B,
                                         int64_t T)
 {
+    enum { FEATURES = 8, UNITS = 4 };
     const int64_t N = B * T; /* rows */
     /* softmax backward, in place: dz = y * (dy - sum(dy * y)) */
     for (int64_t n = 0; n < N; n++) {
@@ -215,12 +225,12 @@ SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, 
         for (int64_t i = 0; i < 4; i++) s += dz[i] * p[i];
         for (int64_t i = 0; i < 4; i++) dz[i] = p[i] * (dz[i] - s);
     }
-    seqrt_gemm(1, 0, 8, 4, (int)N, 1, x0, 8, d_y0, 4, 1, d_kernel, 4);
+    seqrt_gemm(1, 0, FEATURES, UNITS, (int)N, 1, x0, FEATURES, d_y0, UNITS, 1, d_kernel, UNITS);
     for (int64_t n = 0; n < N; n++) {
-        for (int64_t j = 0; j < 4; j++) d_bias[j] += d_y0[n * 4 + j];
+        for (int64_t j = 0; j < UNITS; j++) d_bias[j] += d_y0[n * UNITS + j];
     }
     if (d_x0) {
-        seqrt_gemm(0, 1, (int)N, 8, 4, 1, d_y0, 4, kernel, 4, 1, d_x0, 8);
+        seqrt_gemm(0, 1, (int)N, FEATURES, UNITS, 1, d_y0, UNITS, kernel, UNITS, 1, d_x0, FEATURES);
     }
 }
 

@@ -153,43 +153,50 @@ SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, const seqrt_real *x0,
                                       const seqrt_real *bias, seqrt_real *xt, seqrt_real *z,
                                       seqrt_real *h, seqrt_real *c, int64_t B, int64_t T)
 {
-    /* xt[t, b] = x[b, t]: time-major, one [B, 10] block per step */
+    enum { FEATURES = 10, UNITS = 64, GATES = 4 };
+    /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(xt + (t * B + b) * 10, x0 + (b * T + t) * 10, sizeof(seqrt_real) * 10);
+            memcpy(xt + (t * B + b) * FEATURES, x0 + (b * T + t) * FEATURES,
+                   sizeof(seqrt_real) * FEATURES);
     }
     for (int64_t n = 0; n < T * B; n++) {
-        memcpy(z + n * 256, bias, sizeof(seqrt_real) * 256);
+        memcpy(z + n * GATES * UNITS, bias, sizeof(seqrt_real) * GATES * UNITS);
     }
-    /* z[T*B, 256] += xt[T*B, 10] kernel[10, 256]: every step's input projection */
-    seqrt_gemm(0, 0, (int)(T * B), 256, 10, 1, xt, 10, kernel, 256, 1, z, 256);
-    memset(h, 0, sizeof(seqrt_real) * B * 64);
-    memset(c, 0, sizeof(seqrt_real) * B * 64);
+    /* z[T*B, GATES * UNITS] += xt[T*B, FEATURES] kernel[FEATURES, GATES * UNITS]: every step's */
+    /* input projection */
+    seqrt_gemm(0, 0, (int)(T * B), GATES * UNITS, FEATURES, 1, xt, FEATURES, kernel, GATES * UNITS,
+               1, z, GATES * UNITS);
+    memset(h, 0, sizeof(seqrt_real) * B * UNITS);
+    memset(c, 0, sizeof(seqrt_real) * B * UNITS);
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
     for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * 256;
-        const seqrt_real *hp = h + t * B * 64, *cp = c + t * B * 64;
-        seqrt_real *ht = h + (t + 1) * B * 64, *ct = c + (t + 1) * B * 64;
-        seqrt_gemm(0, 0, (int)B, 256, 64, 1, hp, 64, recurrent_kernel, 256, 1, zt, 256);
+        seqrt_real *zt = z + t * B * 4 * UNITS;
+        const seqrt_real *hp = h + t * B * UNITS, *cp = c + t * B * UNITS;
+        seqrt_real *ht = h + (t + 1) * B * UNITS, *ct = c + (t + 1) * B * UNITS;
+        seqrt_gemm(0, 0, (int)B, 4 * UNITS, UNITS, 1, hp, UNITS, recurrent_kernel, 4 * UNITS, 1, zt,
+                   4 * UNITS);
         for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 64; j++) {
-                seqrt_real *g = zt + b * 256;
+            for (int64_t j = 0; j < UNITS; j++) {
+                seqrt_real *g = zt + b * 4 * UNITS;
                 const seqrt_real ig = seqrt_sigmoid(g[j]);
-                const seqrt_real fg = seqrt_sigmoid(g[64 + j]);
-                const seqrt_real cg = SEQRT_TANH(g[128 + j]);
-                const seqrt_real og = seqrt_sigmoid(g[192 + j]);
-                const seqrt_real cn = fg * cp[b * 64 + j] + ig * cg;
-                ct[b * 64 + j] = cn;
-                ht[b * 64 + j] = og * SEQRT_TANH(cn);
-                g[j] = ig; g[64 + j] = fg; g[128 + j] = cg; g[192 + j] = og; /* for backward */
+                const seqrt_real fg = seqrt_sigmoid(g[UNITS + j]);
+                const seqrt_real cg = SEQRT_TANH(g[2 * UNITS + j]);
+                const seqrt_real og = seqrt_sigmoid(g[3 * UNITS + j]);
+                const seqrt_real cn = fg * cp[b * UNITS + j] + ig * cg;
+                ct[b * UNITS + j] = cn;
+                ht[b * UNITS + j] = og * SEQRT_TANH(cn);
+                /* for backward */
+                g[j] = ig; g[UNITS + j] = fg; g[2 * UNITS + j] = cg; g[3 * UNITS + j] = og;
             }
         }
     }
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(y0 + (b * T + t) * 64, h + ((t + 1) * B + b) * 64, sizeof(seqrt_real) * 64);
+            memcpy(y0 + (b * T + t) * UNITS, h + ((t + 1) * B + b) * UNITS,
+                   sizeof(seqrt_real) * UNITS);
     }
 }
 
@@ -199,48 +206,52 @@ SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recur
                                        seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt,
                                        seqrt_real *c, seqrt_real *dc, int64_t B, int64_t T)
 {
-    memset(dh, 0, sizeof(seqrt_real) * B * 64);
-    memset(dc, 0, sizeof(seqrt_real) * B * 64);
-    /* rt = the recurrent kernel's [64, 256] block, transposed, when the per-step */
+    enum { FEATURES = 10, UNITS = 64, GATES = 4 };
+    memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
+    memset(dc, 0, sizeof(seqrt_real) * B * UNITS);
+    /* rt = the recurrent kernel's [UNITS, 256] block, transposed, when the per-step */
     /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 64, 256);
+    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, UNITS, 256);
     if (use_rt) {
-        for (int64_t i = 0; i < 64; i++)
-            for (int64_t k = 0; k < 256; k++) rt[k * 64 + i] = recurrent_kernel[i * 256 + k];
+        for (int64_t i = 0; i < UNITS; i++)
+            for (int64_t k = 0; k < 256; k++) rt[k * UNITS + i] = recurrent_kernel[i * 256 + k];
     }
     /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh */
     /* tanh(c_t) o'] */
     for (int64_t t = T - 1; t >= 0; t--) {
         for (int64_t b = 0; b < B; b++)
-            for (int64_t j = 0; j < 64; j++) dh[b * 64 + j] += d_y0[(b * T + t) * 64 + j];
-        seqrt_real *zt = z + t * B * 256; /* gates in, dz out */
-        const seqrt_real *cp = c + t * B * 64, *ct = c + (t + 1) * B * 64;
+            for (int64_t j = 0; j < UNITS; j++) dh[b * UNITS + j] += d_y0[(b * T + t) * UNITS + j];
+        seqrt_real *zt = z + t * B * 4 * UNITS; /* gates in, dz out */
+        const seqrt_real *cp = c + t * B * UNITS, *ct = c + (t + 1) * B * UNITS;
         for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 64; j++) {
-                seqrt_real *g = zt + b * 256;
-                const seqrt_real ig = g[j], fg = g[64 + j], cg = g[128 + j], og = g[192 + j];
-                const seqrt_real a = SEQRT_TANH(ct[b * 64 + j]);
-                const seqrt_real dhv = dh[b * 64 + j];
-                const seqrt_real dcv = dc[b * 64 + j] + dhv * og * (1 - a * a);
+            for (int64_t j = 0; j < UNITS; j++) {
+                seqrt_real *g = zt + b * 4 * UNITS;
+                const seqrt_real ig = g[j], fg = g[UNITS + j], cg = g[2 * UNITS + j],
+                        og = g[3 * UNITS + j];
+                const seqrt_real a = SEQRT_TANH(ct[b * UNITS + j]);
+                const seqrt_real dhv = dh[b * UNITS + j];
+                const seqrt_real dcv = dc[b * UNITS + j] + dhv * og * (1 - a * a);
                 g[j] = dcv * cg * ig * (1 - ig);
-                g[64 + j] = dcv * cp[b * 64 + j] * fg * (1 - fg);
-                g[128 + j] = dcv * ig * (1 - cg * cg);
-                g[192 + j] = dhv * a * og * (1 - og);
-                dc[b * 64 + j] = dcv * fg;
-                dh[b * 64 + j] = 0;
+                g[UNITS + j] = dcv * cp[b * UNITS + j] * fg * (1 - fg);
+                g[2 * UNITS + j] = dcv * ig * (1 - cg * cg);
+                g[3 * UNITS + j] = dhv * a * og * (1 - og);
+                dc[b * UNITS + j] = dcv * fg;
+                dh[b * UNITS + j] = 0;
             }
         }
         if (use_rt)
-            seqrt_gemm(0, 0, (int)B, 64, 256, 1, zt, 256, rt, 64, 1, dh, 64);
+            seqrt_gemm(0, 0, (int)B, UNITS, 256, 1, zt, 256, rt, UNITS, 1, dh, UNITS);
         else
-            seqrt_gemm(0, 1, (int)B, 64, 256, 1, zt, 256, recurrent_kernel, 256, 1, dh, 64);
+            seqrt_gemm(0, 1, (int)B, UNITS, 256, 1, zt, 256, recurrent_kernel, 256, 1, dh, UNITS);
     }
     /* d_recurrent_kernel += h[0..T-1]^T dz */
-    seqrt_gemm(1, 0, 64, 256, (int)(T * B), 1, h, 64, z, 256, 1, d_recurrent_kernel, 256);
+    seqrt_gemm(1, 0, UNITS, 4 * UNITS, (int)(T * B), 1, h, UNITS, z, 4 * UNITS, 1,
+               d_recurrent_kernel, 4 * UNITS);
     /* d_kernel += xt^T dz over all T*B rows at once */
-    seqrt_gemm(1, 0, 10, 256, (int)(T * B), 1, xt, 10, z, 256, 1, d_kernel, 256);
+    seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
+               d_kernel, GATES * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 256; j++) d_bias[j] += z[n * 256 + j];
+        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
     }
 }
 
@@ -252,40 +263,46 @@ SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0,
                                         seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *c,
                                         int64_t B, int64_t T)
 {
-    /* xt[t, b] = x[b, t]: time-major, one [B, 64] block per step */
+    enum { FEATURES = 64, UNITS = 32, GATES = 4 };
+    /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(xt + (t * B + b) * 64, x0 + (b * T + t) * 64, sizeof(seqrt_real) * 64);
+            memcpy(xt + (t * B + b) * FEATURES, x0 + (b * T + t) * FEATURES,
+                   sizeof(seqrt_real) * FEATURES);
     }
     for (int64_t n = 0; n < T * B; n++) {
-        memcpy(z + n * 128, bias, sizeof(seqrt_real) * 128);
+        memcpy(z + n * GATES * UNITS, bias, sizeof(seqrt_real) * GATES * UNITS);
     }
-    /* z[T*B, 128] += xt[T*B, 64] kernel[64, 128]: every step's input projection */
-    seqrt_gemm(0, 0, (int)(T * B), 128, 64, 1, xt, 64, kernel, 128, 1, z, 128);
-    memset(h, 0, sizeof(seqrt_real) * B * 32);
-    memset(c, 0, sizeof(seqrt_real) * B * 32);
+    /* z[T*B, GATES * UNITS] += xt[T*B, FEATURES] kernel[FEATURES, GATES * UNITS]: every step's */
+    /* input projection */
+    seqrt_gemm(0, 0, (int)(T * B), GATES * UNITS, FEATURES, 1, xt, FEATURES, kernel, GATES * UNITS,
+               1, z, GATES * UNITS);
+    memset(h, 0, sizeof(seqrt_real) * B * UNITS);
+    memset(c, 0, sizeof(seqrt_real) * B * UNITS);
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
     for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * 128;
-        const seqrt_real *hp = h + t * B * 32, *cp = c + t * B * 32;
-        seqrt_real *ht = h + (t + 1) * B * 32, *ct = c + (t + 1) * B * 32;
-        seqrt_gemm(0, 0, (int)B, 128, 32, 1, hp, 32, recurrent_kernel, 128, 1, zt, 128);
+        seqrt_real *zt = z + t * B * 4 * UNITS;
+        const seqrt_real *hp = h + t * B * UNITS, *cp = c + t * B * UNITS;
+        seqrt_real *ht = h + (t + 1) * B * UNITS, *ct = c + (t + 1) * B * UNITS;
+        seqrt_gemm(0, 0, (int)B, 4 * UNITS, UNITS, 1, hp, UNITS, recurrent_kernel, 4 * UNITS, 1, zt,
+                   4 * UNITS);
         for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 32; j++) {
-                seqrt_real *g = zt + b * 128;
+            for (int64_t j = 0; j < UNITS; j++) {
+                seqrt_real *g = zt + b * 4 * UNITS;
                 const seqrt_real ig = seqrt_sigmoid(g[j]);
-                const seqrt_real fg = seqrt_sigmoid(g[32 + j]);
-                const seqrt_real cg = SEQRT_TANH(g[64 + j]);
-                const seqrt_real og = seqrt_sigmoid(g[96 + j]);
-                const seqrt_real cn = fg * cp[b * 32 + j] + ig * cg;
-                ct[b * 32 + j] = cn;
-                ht[b * 32 + j] = og * SEQRT_TANH(cn);
-                g[j] = ig; g[32 + j] = fg; g[64 + j] = cg; g[96 + j] = og; /* for backward */
+                const seqrt_real fg = seqrt_sigmoid(g[UNITS + j]);
+                const seqrt_real cg = SEQRT_TANH(g[2 * UNITS + j]);
+                const seqrt_real og = seqrt_sigmoid(g[3 * UNITS + j]);
+                const seqrt_real cn = fg * cp[b * UNITS + j] + ig * cg;
+                ct[b * UNITS + j] = cn;
+                ht[b * UNITS + j] = og * SEQRT_TANH(cn);
+                /* for backward */
+                g[j] = ig; g[UNITS + j] = fg; g[2 * UNITS + j] = cg; g[3 * UNITS + j] = og;
             }
         }
     }
-    memcpy(y0, h + T * B * 32, sizeof(seqrt_real) * B * 32); /* the last step */
+    memcpy(y0, h + T * B * UNITS, sizeof(seqrt_real) * B * UNITS); /* the last step */
 }
 
 SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
@@ -296,55 +313,60 @@ SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
                                          seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B,
                                          int64_t T)
 {
-    memset(dh, 0, sizeof(seqrt_real) * B * 32);
-    memset(dc, 0, sizeof(seqrt_real) * B * 32);
-    for (int64_t i = 0; i < B * 32; i++) dh[i] += d_y0[i];
-    /* rt = the recurrent kernel's [32, 128] block, transposed, when the per-step */
+    enum { FEATURES = 64, UNITS = 32, GATES = 4 };
+    memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
+    memset(dc, 0, sizeof(seqrt_real) * B * UNITS);
+    for (int64_t i = 0; i < B * UNITS; i++) dh[i] += d_y0[i];
+    /* rt = the recurrent kernel's [UNITS, 128] block, transposed, when the per-step */
     /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 32, 128);
+    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, UNITS, 128);
     if (use_rt) {
-        for (int64_t i = 0; i < 32; i++)
-            for (int64_t k = 0; k < 128; k++) rt[k * 32 + i] = recurrent_kernel[i * 128 + k];
+        for (int64_t i = 0; i < UNITS; i++)
+            for (int64_t k = 0; k < 128; k++) rt[k * UNITS + i] = recurrent_kernel[i * 128 + k];
     }
     /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh */
     /* tanh(c_t) o'] */
     for (int64_t t = T - 1; t >= 0; t--) {
-        seqrt_real *zt = z + t * B * 128; /* gates in, dz out */
-        const seqrt_real *cp = c + t * B * 32, *ct = c + (t + 1) * B * 32;
+        seqrt_real *zt = z + t * B * 4 * UNITS; /* gates in, dz out */
+        const seqrt_real *cp = c + t * B * UNITS, *ct = c + (t + 1) * B * UNITS;
         for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 32; j++) {
-                seqrt_real *g = zt + b * 128;
-                const seqrt_real ig = g[j], fg = g[32 + j], cg = g[64 + j], og = g[96 + j];
-                const seqrt_real a = SEQRT_TANH(ct[b * 32 + j]);
-                const seqrt_real dhv = dh[b * 32 + j];
-                const seqrt_real dcv = dc[b * 32 + j] + dhv * og * (1 - a * a);
+            for (int64_t j = 0; j < UNITS; j++) {
+                seqrt_real *g = zt + b * 4 * UNITS;
+                const seqrt_real ig = g[j], fg = g[UNITS + j], cg = g[2 * UNITS + j],
+                        og = g[3 * UNITS + j];
+                const seqrt_real a = SEQRT_TANH(ct[b * UNITS + j]);
+                const seqrt_real dhv = dh[b * UNITS + j];
+                const seqrt_real dcv = dc[b * UNITS + j] + dhv * og * (1 - a * a);
                 g[j] = dcv * cg * ig * (1 - ig);
-                g[32 + j] = dcv * cp[b * 32 + j] * fg * (1 - fg);
-                g[64 + j] = dcv * ig * (1 - cg * cg);
-                g[96 + j] = dhv * a * og * (1 - og);
-                dc[b * 32 + j] = dcv * fg;
-                dh[b * 32 + j] = 0;
+                g[UNITS + j] = dcv * cp[b * UNITS + j] * fg * (1 - fg);
+                g[2 * UNITS + j] = dcv * ig * (1 - cg * cg);
+                g[3 * UNITS + j] = dhv * a * og * (1 - og);
+                dc[b * UNITS + j] = dcv * fg;
+                dh[b * UNITS + j] = 0;
             }
         }
         if (use_rt)
-            seqrt_gemm(0, 0, (int)B, 32, 128, 1, zt, 128, rt, 32, 1, dh, 32);
+            seqrt_gemm(0, 0, (int)B, UNITS, 128, 1, zt, 128, rt, UNITS, 1, dh, UNITS);
         else
-            seqrt_gemm(0, 1, (int)B, 32, 128, 1, zt, 128, recurrent_kernel, 128, 1, dh, 32);
+            seqrt_gemm(0, 1, (int)B, UNITS, 128, 1, zt, 128, recurrent_kernel, 128, 1, dh, UNITS);
     }
     /* d_recurrent_kernel += h[0..T-1]^T dz */
-    seqrt_gemm(1, 0, 32, 128, (int)(T * B), 1, h, 32, z, 128, 1, d_recurrent_kernel, 128);
+    seqrt_gemm(1, 0, UNITS, 4 * UNITS, (int)(T * B), 1, h, UNITS, z, 4 * UNITS, 1,
+               d_recurrent_kernel, 4 * UNITS);
     /* d_kernel += xt^T dz over all T*B rows at once */
-    seqrt_gemm(1, 0, 64, 128, (int)(T * B), 1, xt, 64, z, 128, 1, d_kernel, 128);
+    seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
+               d_kernel, GATES * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 128; j++) d_bias[j] += z[n * 128 + j];
+        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
     }
     if (d_x0) {
         /* dxt = dz kernel^T (into xt, no longer needed), then back to batch-major */
-        seqrt_gemm(0, 1, (int)(T * B), 64, 128, 1, z, 128, kernel, 128, 0, xt, 64);
+        seqrt_gemm(0, 1, (int)(T * B), FEATURES, GATES * UNITS, 1, z, GATES * UNITS, kernel,
+                   GATES * UNITS, 0, xt, FEATURES);
         for (int64_t b = 0; b < B; b++) {
             for (int64_t t = 0; t < T; t++)
-                for (int64_t i = 0; i < 64; i++) d_x0[(b * T + t) * 64 + i] += xt[(t * B + b) * 64
-                        + i];
+                for (int64_t i = 0; i < FEATURES; i++) d_x0[(b * T + t) * FEATURES
+                                                            + i] += xt[(t * B + b) * FEATURES + i];
         }
     }
 }
@@ -354,25 +376,27 @@ SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
 SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0,
                                        const seqrt_real *kernel, const seqrt_real *bias, int64_t B)
 {
+    enum { FEATURES = 32, UNITS = 1 };
     const int64_t N = B; /* rows */
     for (int64_t n = 0; n < N; n++) {
-        memcpy(y0 + n * 1, bias, sizeof(seqrt_real) * 1);
+        memcpy(y0 + n * UNITS, bias, sizeof(seqrt_real) * UNITS);
     }
-    /* y[N, 1] += x[N, 32] kernel[32, 1] */
-    seqrt_gemm(0, 0, (int)N, 1, 32, 1, x0, 32, kernel, 1, 1, y0, 1);
+    /* y[N, UNITS] += x[N, FEATURES] kernel[FEATURES, UNITS] */
+    seqrt_gemm(0, 0, (int)N, UNITS, FEATURES, 1, x0, FEATURES, kernel, UNITS, 1, y0, UNITS);
 }
 
 SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias,
                                         seqrt_real *d_y0, const seqrt_real *x0,
                                         const seqrt_real *kernel, int64_t B)
 {
+    enum { FEATURES = 32, UNITS = 1 };
     const int64_t N = B; /* rows */
-    seqrt_gemm(1, 0, 32, 1, (int)N, 1, x0, 32, d_y0, 1, 1, d_kernel, 1);
+    seqrt_gemm(1, 0, FEATURES, UNITS, (int)N, 1, x0, FEATURES, d_y0, UNITS, 1, d_kernel, UNITS);
     for (int64_t n = 0; n < N; n++) {
-        for (int64_t j = 0; j < 1; j++) d_bias[j] += d_y0[n * 1 + j];
+        for (int64_t j = 0; j < UNITS; j++) d_bias[j] += d_y0[n * UNITS + j];
     }
     if (d_x0) {
-        seqrt_gemm(0, 1, (int)N, 32, 1, 1, d_y0, 1, kernel, 1, 1, d_x0, 32);
+        seqrt_gemm(0, 1, (int)N, FEATURES, UNITS, 1, d_y0, UNITS, kernel, UNITS, 1, d_x0, FEATURES);
     }
 }
 

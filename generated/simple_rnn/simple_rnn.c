@@ -120,26 +120,30 @@ SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0
                                             const seqrt_real *bias, seqrt_real *xt, seqrt_real *z,
                                             seqrt_real *h, int64_t B, int64_t T)
 {
-    /* xt[t, b] = x[b, t]: time-major, one [B, 10] block per step */
+    enum { FEATURES = 10, UNITS = 32, GATES = 1 };
+    /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(xt + (t * B + b) * 10, x0 + (b * T + t) * 10, sizeof(seqrt_real) * 10);
+            memcpy(xt + (t * B + b) * FEATURES, x0 + (b * T + t) * FEATURES,
+                   sizeof(seqrt_real) * FEATURES);
     }
     for (int64_t n = 0; n < T * B; n++) {
-        memcpy(z + n * 32, bias, sizeof(seqrt_real) * 32);
+        memcpy(z + n * GATES * UNITS, bias, sizeof(seqrt_real) * GATES * UNITS);
     }
-    /* z[T*B, 32] += xt[T*B, 10] kernel[10, 32]: every step's input projection */
-    seqrt_gemm(0, 0, (int)(T * B), 32, 10, 1, xt, 10, kernel, 32, 1, z, 32);
-    memset(h, 0, sizeof(seqrt_real) * B * 32);
+    /* z[T*B, GATES * UNITS] += xt[T*B, FEATURES] kernel[FEATURES, GATES * UNITS]: every step's */
+    /* input projection */
+    seqrt_gemm(0, 0, (int)(T * B), GATES * UNITS, FEATURES, 1, xt, FEATURES, kernel, GATES * UNITS,
+               1, z, GATES * UNITS);
+    memset(h, 0, sizeof(seqrt_real) * B * UNITS);
     /* h_t = tanh(x_t kernel + bias + h_{t-1} recurrent_kernel) */
     for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * 32;
-        const seqrt_real *hp = h + t * B * 32;
-        seqrt_real *ht = h + (t + 1) * B * 32;
-        seqrt_gemm(0, 0, (int)B, 32, 32, 1, hp, 32, recurrent_kernel, 32, 1, zt, 32);
-        for (int64_t i = 0; i < B * 32; i++) ht[i] = SEQRT_TANH(zt[i]);
+        seqrt_real *zt = z + t * B * UNITS;
+        const seqrt_real *hp = h + t * B * UNITS;
+        seqrt_real *ht = h + (t + 1) * B * UNITS;
+        seqrt_gemm(0, 0, (int)B, UNITS, UNITS, 1, hp, UNITS, recurrent_kernel, UNITS, 1, zt, UNITS);
+        for (int64_t i = 0; i < B * UNITS; i++) ht[i] = SEQRT_TANH(zt[i]);
     }
-    memcpy(y0, h + T * B * 32, sizeof(seqrt_real) * B * 32); /* the last step */
+    memcpy(y0, h + T * B * UNITS, sizeof(seqrt_real) * B * UNITS); /* the last step */
 }
 
 SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel,
@@ -148,34 +152,37 @@ SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d
                                              seqrt_real *z, seqrt_real *h, seqrt_real *dh,
                                              seqrt_real *rt, int64_t B, int64_t T)
 {
-    memset(dh, 0, sizeof(seqrt_real) * B * 32);
-    for (int64_t i = 0; i < B * 32; i++) dh[i] += d_y0[i];
-    /* rt = the recurrent kernel's [32, 32] block, transposed, when the per-step */
+    enum { FEATURES = 10, UNITS = 32, GATES = 1 };
+    memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
+    for (int64_t i = 0; i < B * UNITS; i++) dh[i] += d_y0[i];
+    /* rt = the recurrent kernel's [UNITS, 32] block, transposed, when the per-step */
     /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 32, 32);
+    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, UNITS, 32);
     if (use_rt) {
-        for (int64_t i = 0; i < 32; i++)
-            for (int64_t k = 0; k < 32; k++) rt[k * 32 + i] = recurrent_kernel[i * 32 + k];
+        for (int64_t i = 0; i < UNITS; i++)
+            for (int64_t k = 0; k < 32; k++) rt[k * UNITS + i] = recurrent_kernel[i * 32 + k];
     }
     /* back through time: dz_t = dh_t tanh'(.), dh_{t-1} = dz_t recurrent_kernel^T */
     for (int64_t t = T - 1; t >= 0; t--) {
-        seqrt_real *dz = z + t * B * 32; /* z now holds dz */
-        const seqrt_real *ht = h + (t + 1) * B * 32;
-        for (int64_t i = 0; i < B * 32; i++) {
+        seqrt_real *dz = z + t * B * UNITS; /* z now holds dz */
+        const seqrt_real *ht = h + (t + 1) * B * UNITS;
+        for (int64_t i = 0; i < B * UNITS; i++) {
             dz[i] = dh[i] * (1 - ht[i] * ht[i]);
             dh[i] = 0;
         }
         if (use_rt)
-            seqrt_gemm(0, 0, (int)B, 32, 32, 1, dz, 32, rt, 32, 1, dh, 32);
+            seqrt_gemm(0, 0, (int)B, UNITS, 32, 1, dz, 32, rt, UNITS, 1, dh, UNITS);
         else
-            seqrt_gemm(0, 1, (int)B, 32, 32, 1, dz, 32, recurrent_kernel, 32, 1, dh, 32);
+            seqrt_gemm(0, 1, (int)B, UNITS, 32, 1, dz, 32, recurrent_kernel, 32, 1, dh, UNITS);
     }
     /* d_recurrent_kernel += h[0..T-1]^T dz */
-    seqrt_gemm(1, 0, 32, 32, (int)(T * B), 1, h, 32, z, 32, 1, d_recurrent_kernel, 32);
+    seqrt_gemm(1, 0, UNITS, UNITS, (int)(T * B), 1, h, UNITS, z, UNITS, 1, d_recurrent_kernel,
+               UNITS);
     /* d_kernel += xt^T dz over all T*B rows at once */
-    seqrt_gemm(1, 0, 10, 32, (int)(T * B), 1, xt, 10, z, 32, 1, d_kernel, 32);
+    seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
+               d_kernel, GATES * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 32; j++) d_bias[j] += z[n * 32 + j];
+        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
     }
 }
 
@@ -184,25 +191,27 @@ SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d
 SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0,
                                        const seqrt_real *kernel, const seqrt_real *bias, int64_t B)
 {
+    enum { FEATURES = 32, UNITS = 1 };
     const int64_t N = B; /* rows */
     for (int64_t n = 0; n < N; n++) {
-        memcpy(y0 + n * 1, bias, sizeof(seqrt_real) * 1);
+        memcpy(y0 + n * UNITS, bias, sizeof(seqrt_real) * UNITS);
     }
-    /* y[N, 1] += x[N, 32] kernel[32, 1] */
-    seqrt_gemm(0, 0, (int)N, 1, 32, 1, x0, 32, kernel, 1, 1, y0, 1);
+    /* y[N, UNITS] += x[N, FEATURES] kernel[FEATURES, UNITS] */
+    seqrt_gemm(0, 0, (int)N, UNITS, FEATURES, 1, x0, FEATURES, kernel, UNITS, 1, y0, UNITS);
 }
 
 SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias,
                                         seqrt_real *d_y0, const seqrt_real *x0,
                                         const seqrt_real *kernel, int64_t B)
 {
+    enum { FEATURES = 32, UNITS = 1 };
     const int64_t N = B; /* rows */
-    seqrt_gemm(1, 0, 32, 1, (int)N, 1, x0, 32, d_y0, 1, 1, d_kernel, 1);
+    seqrt_gemm(1, 0, FEATURES, UNITS, (int)N, 1, x0, FEATURES, d_y0, UNITS, 1, d_kernel, UNITS);
     for (int64_t n = 0; n < N; n++) {
-        for (int64_t j = 0; j < 1; j++) d_bias[j] += d_y0[n * 1 + j];
+        for (int64_t j = 0; j < UNITS; j++) d_bias[j] += d_y0[n * UNITS + j];
     }
     if (d_x0) {
-        seqrt_gemm(0, 1, (int)N, 32, 1, 1, d_y0, 1, kernel, 1, 1, d_x0, 32);
+        seqrt_gemm(0, 1, (int)N, FEATURES, UNITS, 1, d_y0, UNITS, kernel, UNITS, 1, d_x0, FEATURES);
     }
 }
 
