@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "expand.h"
 #include "ops.h"
 #include "seqrt_checked.h"
 #include "util.h"
@@ -132,11 +133,88 @@ static MaskRule bidi_mask_rule(const IrLayer *l, int out)
     return out < n_seq && seq ? MASK_PROPAGATE : MASK_CONSUME;
 }
 
+extern const OpInfo op_reverse_time, op_merge_pair, op_concatenate;
+
+/* An internal layer of the expansion: attribute 0 is the merge mode
+ * (Concatenate: its axis, -1). */
+static IrLayer *internal(Expand *E, const OpInfo *op, const char *name, const char *mode)
+{
+    AttrVal a = {.type = op == &op_concatenate ? ATTR_INT : ATTR_STR, .i = -1, .s = mode};
+    return expand_internal_layer(E, op, name, a);
+}
+
+static void set_attr_bool(IrLayer *l, const char *name, bool v)
+{
+    int i = op_attr_index(l->op, name);
+    if (i >= 0)
+        l->attrs[i].i = v;
+}
+
+/* Bidirectional(rnn): out = merge(fwd(x), reverse(bwd(x))), states after. */
+static void expand_bidi(Expand *E, const IrNode *n)
+{
+    const IrLayer *w = n->layer, *inner = w->attrs[0].layer;
+    const char *mode = w->attrs[1].s;
+    int half = w->n_params / 2, hs = n->n_state / 2;
+    bool seq = inner->attrs[op_attr_index(inner->op, "return_sequences")].i;
+    bool backwards = inner->attrs[op_attr_index(inner->op, "go_backwards")].i;
+    IrLayer *dir[2];
+    IrNode *run[2];
+    Arena *a = expand_arena(E);
+    dir[0] = expand_copy_layer(E, inner, w, arena_printf(a, "%s.forward_%s", w->name, inner->name),
+                               0, half);
+    dir[1] = expand_copy_layer(E, inner, w, arena_printf(a, "%s.backward_%s", w->name, inner->name),
+                               half, half);
+    set_attr_bool(dir[1], "go_backwards", !backwards);
+    /* Keras: inside Bidirectional, padded steps of a sequence output are 0. */
+    dir[0]->zero_output_for_mask = dir[1]->zero_output_for_mask = seq;
+    int n_states = (n->n_out - (strcmp(mode, "none") ? 1 : 2)) / 2;
+    for (int d = 0; d < 2; d++) {
+        run[d] = expand_node(E, n, dir[d]);
+        run[d]->in[run[d]->n_in++] = n->in[0];
+        for (int k = 0; k < hs; k++)
+            run[d]->state[run[d]->n_state++] = n->state[d * hs + k];
+        Shape out = n->out[0]->shape;
+        if (!strcmp(mode, "concat"))
+            out.d[out.rank - 1].n /= 2;
+        run[d]->out[run[d]->n_out++] = expand_tensor(E, out, n->span);
+        for (int k = 0; k < n_states; k++) /* the states are the wrapper's outputs */
+            run[d]->out[run[d]->n_out++] =
+                n->out[n->n_out - 2 * n_states + d * n_states + k];
+    }
+    /* Keras flips the backward sequence back into input order. */
+    IrTensor *bwd_out = run[1]->out[0];
+    if (seq) {
+        IrNode *r = expand_node(E, n, internal(E, &op_reverse_time,
+                                               arena_printf(a, "%s.reverse", w->name), NULL));
+        r->in[r->n_in++] = bwd_out;
+        bwd_out = expand_tensor(E, bwd_out->shape, n->span);
+        r->out[r->n_out++] = bwd_out;
+    }
+    if (!strcmp(mode, "none")) {
+        /* The two sequences are the wrapper's first two outputs: copy into them. */
+        for (int d = 0; d < 2; d++) {
+            IrNode *m = expand_node(E, n, internal(E, &op_merge_pair,
+                                                   arena_printf(a, "%s.out%d", w->name, d),
+                                                   "first"));
+            m->in[m->n_in++] = d == 0 ? run[0]->out[0] : bwd_out;
+            m->in[m->n_in++] = d == 0 ? run[0]->out[0] : bwd_out;
+            m->out[m->n_out++] = n->out[d];
+        }
+        return;
+    }
+    const OpInfo *op = !strcmp(mode, "concat") ? &op_concatenate : &op_merge_pair;
+    IrNode *m = expand_node(E, n, internal(E, op, arena_printf(a, "%s.merge", w->name), mode));
+    m->in[m->n_in++] = run[0]->out[0];
+    m->in[m->n_in++] = bwd_out;
+    m->out[m->n_out++] = n->out[0];
+}
+
 const OpInfo op_bidirectional = {
     .name = "Bidirectional", .keras_name = "bidirectional",
     .attrs = bidi_attrs, .n_attrs = sizeof bidi_attrs / sizeof bidi_attrs[0],
     .min_in = 1, .max_in = 1, .recurrent = true, .wrap = OP_WRAP_BOTH_DIRECTIONS,
-    .infer = infer_bidi,
+    .infer = infer_bidi, .expand = expand_bidi,
     .mask = MASK_PROPAGATE, .mask_rule = bidi_mask_rule,
 };
 
