@@ -77,6 +77,7 @@ const OpInfo op_my_layer = {
     .recurrent = false,             /* takes initial_state=, Bidirectional may wrap it */
     .takes_ints = false,            /* accepts token ids */
     .wrap = OP_WRAP_NONE,           /* a wrapper: how expand.c rewrites it */
+    .expand = NULL,                 /* a wrapper that rewrites itself (expand.h) */
     .row_wise = false,              /* rows independent: TimeDistributed may wrap it */
     /* Padding masks (MaskRule in ops.h): the rule of output 0; mask_rule
      * when it depends on the options; mask_note why a padded batch may
@@ -90,4 +91,5 @@ const OpInfo op_my_layer = {
     .bptt_unsupported = NULL,       /* why --bptt-checkpoint keeps every step */
     .step = step,                   /* NULL: needs the whole sequence */
     .step_unsupported = NULL,       /* an option that cannot stream, or NULL */
+    .step_note = NULL,              /* with no step: why the layer cannot stream */
 };

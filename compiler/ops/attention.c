@@ -263,6 +263,7 @@ const OpInfo op_attention = {
     .plan = plan_dot, .forward = forward_dot, .backward = backward_dot,
     .unsupported = unsupported,
     .mask = MASK_PROPAGATE,
+    .step_note = "each query step attends over every value step, later ones included",
 };
 
 const OpInfo op_additive_attention = {
@@ -272,4 +273,5 @@ const OpInfo op_additive_attention = {
     .plan = plan_additive, .forward = forward_additive, .backward = backward_additive,
     .unsupported = unsupported,
     .mask = MASK_PROPAGATE,
+    .step_note = "each query step attends over every value step, later ones included",
 };

@@ -161,4 +161,5 @@ const OpInfo op_attention_layer = {
     .mask = MASK_DROP,
     .mask_note = "the tutorial's custom Keras layer does not support masking: padded steps of "
                  "the values take part in the softmax (Attention and AdditiveAttention mask them)",
+    .step_note = "each query step attends over every value step, later ones included",
 };

@@ -50,4 +50,6 @@ const OpInfo op_masking = {
     .min_in = 1, .max_in = 1, .infer = infer,
     .forward = forward, .backward = backward,
     .mask = MASK_CREATE,
+    .step_note = "a masked step must leave the recurrent states after it unchanged, and the "
+                 "streaming steps carry no mask",
 };

@@ -114,6 +114,10 @@ typedef struct OpInfo {
      * of the layer cannot stream, or NULL. */
     void (*step)(struct InferOp *o);
     const char *(*step_unsupported)(const IrLayer *l);
+    /* Why a layer with no step hook cannot stream ("its backward direction
+     * starts from the last step"): seqc says it, and the op-table test
+     * (tests/op_table_coverage.py) requires it. */
+    const char *step_note;
 } OpInfo;
 
 const OpInfo *op_find(const char *name);

@@ -129,6 +129,7 @@ const OpInfo op_flatten = {
     .mask = MASK_DROP,
     .mask_note = "needs fixed axes and moves time into the features, so padding changes its "
                  "output; Keras's Flatten drops the mask",
+    .step_note = "its output holds every step of the sequence at once",
 };
 
 const OpInfo op_last_step = {
@@ -149,4 +150,5 @@ const OpInfo op_repeat_vector = {
     .forward = repeat_forward, .backward = repeat_backward,
     .mask = MASK_DROP,
     .mask_note = "takes a vector, which carries no mask; its sequence carries none",
+    .step_note = "it takes one vector for the whole sequence, not a step of one",
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "expand.h"
+#include "infer.h"
 #include "ops.h"
 #include "seqrt_checked.h"
 #include "util.h"
@@ -215,13 +216,52 @@ const OpInfo op_bidirectional = {
     .attrs = bidi_attrs, .n_attrs = sizeof bidi_attrs / sizeof bidi_attrs[0],
     .min_in = 1, .max_in = 1, .recurrent = true, .wrap = OP_WRAP_BOTH_DIRECTIONS,
     .infer = infer_bidi, .expand = expand_bidi,
+    .step_note = "its backward direction starts from the last step",
     .mask = MASK_PROPAGATE, .mask_rule = bidi_mask_rule,
 };
+
+/* Streaming: one step of TimeDistributed(layer) is the layer's own step on
+ * that step's row, with the wrapper's weights: the step says "kernel", the
+ * node's weight is time_distributed.dense.kernel (dense_kernel here). */
+static void step_td(InferOp *o)
+{
+    const IrLayer *w = o->layer, *in = w->attrs[0].layer;
+    IrLayer inner = *in;
+    inner.n_params = w->n_params;
+    memcpy(inner.params, w->params, sizeof inner.params);
+    Printer body;
+    emit_init(&body);
+    body.indent = o->p->indent;
+    InferOp step = *o;
+    step.layer = &inner;
+    step.p = &body;
+    in->op->step(&step);
+    size_t skip = strlen(w->name) + 1; /* "time_distributed." */
+    for (int k = 0; k < w->n_params; k++) {
+        const char *name = w->params[k].name + skip; /* "dense.kernel" */
+        if (strncmp(name, in->name, strlen(in->name)) || name[strlen(in->name)] != '.')
+            seq_die("weight %s is not named after its layer", w->params[k].name);
+        const char *its = lower_c_ident(o->a, name + strlen(in->name) + 1);
+        if (lower_mentions(body.buf, its))
+            emit_line(o->p, "const float *%s = %s;", its, lower_c_ident(o->a, name));
+    }
+    emit_raw(o->p, body.buf ? body.buf : "");
+    emit_free(&body);
+}
+
+static const char *step_unsupported_td(const IrLayer *l)
+{
+    const IrLayer *inner = l->attrs[0].layer;
+    if (!inner->op->step)
+        return inner->op->step_note ? inner->op->step_note : "the wrapped layer cannot stream";
+    return inner->op->step_unsupported ? inner->op->step_unsupported(inner) : NULL;
+}
 
 const OpInfo op_time_distributed = {
     .name = "TimeDistributed", .keras_name = "time_distributed",
     .attrs = td_attrs, .n_attrs = sizeof td_attrs / sizeof td_attrs[0],
     .min_in = 1, .max_in = 1, .takes_ints = true, .wrap = OP_WRAP_EACH_STEP, .infer = infer_td,
+    .step = step_td, .step_unsupported = step_unsupported_td,
     .mask = MASK_PROPAGATE,
 };
 
