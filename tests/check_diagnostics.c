@@ -413,6 +413,28 @@ START_TEST(test_bptt_note_has_position)
 }
 END_TEST
 
+/* A layer that cannot stream is refused by --inference with its position
+ * and the reason its op gives (OpInfo.step_note). */
+START_TEST(test_inference_says_why_not)
+{
+    static const char model[] = "model b\ninput x : [T, 3]\ntarget y : [2]\n"
+                                "y_hat = x -> Bidirectional(LSTM(4)) -> Dense(2)\n"
+                                "train { loss = mse(y_hat, y) }\n";
+    char path[4096], dir[4200], cmd[8600];
+    snprintf(path, sizeof path, "%s", fe_write_tmp("no_stream.seq", model, sizeof model - 1));
+    snprintf(dir, sizeof dir, "%s.out", path);
+    char *emit[] = {SEQC_PATH, "emit", "--inference", path, "-o", dir, NULL};
+    RunResult r = fe_run(emit, 30);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.err, "no_stream.seq:4:9: error: Bidirectional 'bidirectional' cannot "
+                                "run step by step for --inference: its backward direction starts "
+                                "from the last step"), "%s", r.err);
+    fe_free(&r);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* Those attributes reach the generated code. */
 START_TEST(test_attributes_reach_code)
 {
@@ -589,6 +611,7 @@ static Suite *make_diagnostics_suite(void)
     tcase_add_test(core, test_every_attribute_used);
     tcase_add_test(core, test_attributes_reach_code);
     tcase_add_test(core, test_bptt_note_has_position);
+    tcase_add_test(core, test_inference_says_why_not);
     tcase_add_test(core, test_unsupported_values_refused);
     suite_add_tcase(s, core);
     TCase *limits = test_tcase("Limits");
