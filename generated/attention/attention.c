@@ -125,25 +125,30 @@ SEQRT_KERNEL static void attention_layer_forward(seqrt_real *y0, seqrt_real *y1,
                                                  seqrt_real *act, seqrt_real *e, int64_t B,
                                                  int64_t T1)
 {
-    /* qw = q W1 + b1 [B, 10]; act = values W2 + b2 [B, Tv, 10] */
-    for (int64_t b = 0; b < B; b++) memcpy(qw + b * 10, W1_bias, sizeof(seqrt_real) * 10);
-    seqrt_gemm(0, 0, (int)B, 10, 64, 1, x0, 64, W1_kernel, 10, 1, qw, 10);
-    for (int64_t n = 0; n < B * T1; n++) memcpy(act + n * 10, W2_bias, sizeof(seqrt_real) * 10);
-    seqrt_gemm(0, 0, (int)(B * T1), 10, 64, 1, x1, 64, W2_kernel, 10, 1, act, 10);
+    enum { UNITS = 10, QUERY_FEATURES = 64, VALUE_FEATURES = 64 };
+    /* qw = q W1 + b1 [B, UNITS]; act = values W2 + b2 [B, Tv, UNITS] */
+    for (int64_t b = 0; b < B; b++) memcpy(qw + b * UNITS, W1_bias, sizeof(seqrt_real) * UNITS);
+    seqrt_gemm(0, 0, (int)B, UNITS, QUERY_FEATURES, 1, x0, QUERY_FEATURES, W1_kernel, UNITS, 1, qw,
+               UNITS);
+    for (int64_t n = 0; n < B * T1; n++) memcpy(act + n * UNITS, W2_bias,
+                                                sizeof(seqrt_real) * UNITS);
+    seqrt_gemm(0, 0, (int)(B * T1), UNITS, VALUE_FEATURES, 1, x1, VALUE_FEATURES, W2_kernel, UNITS,
+               1, act, UNITS);
     /* act = tanh(values W2 + q W1), the query broadcast over time; e = act V + bV */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T1; t++) {
-            seqrt_real *r = act + (b * T1 + t) * 10;
+            seqrt_real *r = act + (b * T1 + t) * UNITS;
             seqrt_real s = V_bias[0];
-            for (int64_t u = 0; u < 10; u++) {
-                r[u] = SEQRT_TANH(r[u] + qw[b * 10 + u]);
+            for (int64_t u = 0; u < UNITS; u++) {
+                r[u] = SEQRT_TANH(r[u] + qw[b * UNITS + u]);
                 s += r[u] * V_kernel[u];
             }
             e[b * T1 + t] = s;
         }
         /* weights = softmax over time; context = sum_t weights_t values_t */
         seqrt_softmax(y1 + b * T1, e + b * T1, T1);
-        seqrt_gemv(1, (int)T1, 64, 1, x1 + b * T1 * 64, 64, y1 + b * T1, 0, y0 + b * 64);
+        seqrt_gemv(1, (int)T1, VALUE_FEATURES, 1, x1 + b * T1 * VALUE_FEATURES, VALUE_FEATURES,
+                   y1 + b * T1, 0, y0 + b * VALUE_FEATURES);
     }
 }
 
@@ -156,11 +161,13 @@ SEQRT_KERNEL static void attention_layer_backward(seqrt_real *d_W1_kernel, seqrt
                                                   seqrt_real *qw, seqrt_real *act, seqrt_real *e,
                                                   int64_t B, int64_t T1)
 {
+    enum { UNITS = 10, QUERY_FEATURES = 64, VALUE_FEATURES = 64 };
     /* da = d_weights + values dctx; dvalues += weights dctx; de = w (da - sum w da) */
     for (int64_t b = 0; b < B; b++) {
         seqrt_real *de = e + b * T1;
         const seqrt_real *w = y1 + b * T1;
-        seqrt_gemv(0, (int)T1, 64, 1, x1 + b * T1 * 64, 64, d_y0 + b * 64, 0, de);
+        seqrt_gemv(0, (int)T1, VALUE_FEATURES, 1, x1 + b * T1 * VALUE_FEATURES, VALUE_FEATURES,
+                   d_y0 + b * VALUE_FEATURES, 0, de);
         seqrt_real s = 0;
         for (int64_t t = 0; t < T1; t++) {
             de[t] += d_y1[b * T1 + t];
@@ -169,23 +176,25 @@ SEQRT_KERNEL static void attention_layer_backward(seqrt_real *d_W1_kernel, seqrt
         for (int64_t t = 0; t < T1; t++) de[t] = w[t] * (de[t] - s);
     }
     /* V: d_V_kernel += act^T de, d_V_bias += sum de; then dz = de V^T tanh' (into act) */
-    seqrt_gemv(1, (int)(B * T1), 10, 1, act, 10, e, 1, d_V_kernel);
+    seqrt_gemv(1, (int)(B * T1), UNITS, 1, act, UNITS, e, 1, d_V_kernel);
     for (int64_t n = 0; n < B * T1; n++) {
         d_V_bias[0] += e[n];
-        seqrt_real *r = act + n * 10;
-        for (int64_t u = 0; u < 10; u++) r[u] = e[n] * V_kernel[u] * (1 - r[u] * r[u]);
+        seqrt_real *r = act + n * UNITS;
+        for (int64_t u = 0; u < UNITS; u++) r[u] = e[n] * V_kernel[u] * (1 - r[u] * r[u]);
     }
     /* W2 over every step; W1 gets dz summed over time (the query was broadcast) */
-    seqrt_gemm(1, 0, 64, 10, (int)(B * T1), 1, x1, 64, act, 10, 1, d_W2_kernel, 10);
-    memset(qw, 0, sizeof(seqrt_real) * B * 10);
+    seqrt_gemm(1, 0, VALUE_FEATURES, UNITS, (int)(B * T1), 1, x1, VALUE_FEATURES, act, UNITS, 1,
+               d_W2_kernel, UNITS);
+    memset(qw, 0, sizeof(seqrt_real) * B * UNITS);
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T1; t++) {
-            const seqrt_real *r = act + (b * T1 + t) * 10;
-            for (int64_t u = 0; u < 10; u++) { qw[b * 10 + u] += r[u]; d_W2_bias[u] += r[u]; }
+            const seqrt_real *r = act + (b * T1 + t) * UNITS;
+            for (int64_t u = 0; u < UNITS; u++) { qw[b * UNITS + u] += r[u]; d_W2_bias[u] += r[u]; }
         }
-        for (int64_t u = 0; u < 10; u++) d_W1_bias[u] += qw[b * 10 + u];
+        for (int64_t u = 0; u < UNITS; u++) d_W1_bias[u] += qw[b * UNITS + u];
     }
-    seqrt_gemm(1, 0, 64, 10, (int)B, 1, x0, 64, qw, 10, 1, d_W1_kernel, 10);
+    seqrt_gemm(1, 0, QUERY_FEATURES, UNITS, (int)B, 1, x0, QUERY_FEATURES, qw, UNITS, 1,
+               d_W1_kernel, UNITS);
 }
 
 /* The whole model, forward: layers in graph order. */

@@ -140,17 +140,20 @@ static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, cons
 SEQRT_KERNEL static void embedding_forward(seqrt_real *y0, const int32_t *x0,
                                            const seqrt_real *embeddings, int64_t B, int64_t T)
 {
+    enum { OUTPUT_DIM = 8 };
     for (int64_t n = 0; n < B * T; n++) {
-        memcpy(y0 + n * 8, embeddings + (int64_t)x0[n] * 8, sizeof(seqrt_real) * 8);
+        memcpy(y0 + n * OUTPUT_DIM, embeddings + (int64_t)x0[n] * OUTPUT_DIM,
+               sizeof(seqrt_real) * OUTPUT_DIM);
     }
 }
 
 SEQRT_KERNEL static void embedding_backward(seqrt_real *d_embeddings, seqrt_real *d_y0,
                                             const int32_t *x0, int64_t B, int64_t T)
 {
+    enum { OUTPUT_DIM = 8 };
     for (int64_t n = 0; n < B * T; n++) {
-        seqrt_real *row = d_embeddings + (int64_t)x0[n] * 8;
-        for (int64_t j = 0; j < 8; j++) row[j] += d_y0[n * 8 + j];
+        seqrt_real *row = d_embeddings + (int64_t)x0[n] * OUTPUT_DIM;
+        for (int64_t j = 0; j < OUTPUT_DIM; j++) row[j] += d_y0[n * OUTPUT_DIM + j];
     }
 }
 

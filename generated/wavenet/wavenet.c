@@ -237,13 +237,15 @@ SEQRT_KERNEL static void conv1d_forward(seqrt_real *y0, const seqrt_real *x0,
                                         const seqrt_real *kernel, const seqrt_real *bias, int64_t B,
                                         int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 1, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 1; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 1, (int)left, 1, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 1, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -253,13 +255,14 @@ SEQRT_KERNEL static void conv1d_backward(seqrt_real *d_kernel, seqrt_real *d_bia
                                          const seqrt_real *y0, const seqrt_real *x0,
                                          seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 1, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 1;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -271,28 +274,30 @@ SEQRT_KERNEL static void conv1d_backward(seqrt_real *d_kernel, seqrt_real *d_bia
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 1, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 1, 1,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 1, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 1, 1,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
 }
 
@@ -303,13 +308,15 @@ SEQRT_KERNEL static void conv1d_1_forward(seqrt_real *y0, const seqrt_real *x0,
                                           const seqrt_real *kernel, const seqrt_real *bias,
                                           int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 2; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*2 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 2, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*2 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 2, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -321,13 +328,14 @@ SEQRT_KERNEL static void conv1d_1_backward(seqrt_real *d_x0, seqrt_real *d_kerne
                                            const seqrt_real *kernel, seqrt_real *wt,
                                            seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 2;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -339,37 +347,40 @@ SEQRT_KERNEL static void conv1d_1_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
         /* dx[b, s] += sum_k dy[b, s - (k*2 - left)] kernel[k]^T: the forward product with */
-        /* wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20
-                        + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 2, (int)(2 - left), 20, 20, d_y0, wt, d_x0);
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 2, (int)(2 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
@@ -380,13 +391,15 @@ SEQRT_KERNEL static void conv1d_2_forward(seqrt_real *y0, const seqrt_real *x0,
                                           const seqrt_real *kernel, const seqrt_real *bias,
                                           int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 4; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*4 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 4, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*4 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 4, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -398,13 +411,14 @@ SEQRT_KERNEL static void conv1d_2_backward(seqrt_real *d_x0, seqrt_real *d_kerne
                                            const seqrt_real *kernel, seqrt_real *wt,
                                            seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 4;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -416,37 +430,40 @@ SEQRT_KERNEL static void conv1d_2_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
         /* dx[b, s] += sum_k dy[b, s - (k*4 - left)] kernel[k]^T: the forward product with */
-        /* wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20
-                        + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 4, (int)(4 - left), 20, 20, d_y0, wt, d_x0);
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 4, (int)(4 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
@@ -457,13 +474,15 @@ SEQRT_KERNEL static void conv1d_3_forward(seqrt_real *y0, const seqrt_real *x0,
                                           const seqrt_real *kernel, const seqrt_real *bias,
                                           int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 8; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*8 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 8, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*8 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 8, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -475,13 +494,14 @@ SEQRT_KERNEL static void conv1d_3_backward(seqrt_real *d_x0, seqrt_real *d_kerne
                                            const seqrt_real *kernel, seqrt_real *wt,
                                            seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 8;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -493,37 +513,40 @@ SEQRT_KERNEL static void conv1d_3_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
         /* dx[b, s] += sum_k dy[b, s - (k*8 - left)] kernel[k]^T: the forward product with */
-        /* wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20
-                        + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 8, (int)(8 - left), 20, 20, d_y0, wt, d_x0);
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 8, (int)(8 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
@@ -534,13 +557,15 @@ SEQRT_KERNEL static void conv1d_4_forward(seqrt_real *y0, const seqrt_real *x0,
                                           const seqrt_real *kernel, const seqrt_real *bias,
                                           int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 1; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 1, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 1, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -552,13 +577,14 @@ SEQRT_KERNEL static void conv1d_4_backward(seqrt_real *d_x0, seqrt_real *d_kerne
                                            const seqrt_real *kernel, seqrt_real *wt,
                                            seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 1;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -570,37 +596,40 @@ SEQRT_KERNEL static void conv1d_4_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
         /* dx[b, s] += sum_k dy[b, s - (k*1 - left)] kernel[k]^T: the forward product with */
-        /* wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20
-                        + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 1, (int)(1 - left), 20, 20, d_y0, wt, d_x0);
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 1, (int)(1 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
@@ -611,13 +640,15 @@ SEQRT_KERNEL static void conv1d_5_forward(seqrt_real *y0, const seqrt_real *x0,
                                           const seqrt_real *kernel, const seqrt_real *bias,
                                           int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 2; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*2 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 2, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*2 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 2, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -629,13 +660,14 @@ SEQRT_KERNEL static void conv1d_5_backward(seqrt_real *d_x0, seqrt_real *d_kerne
                                            const seqrt_real *kernel, seqrt_real *wt,
                                            seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 2;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -647,37 +679,40 @@ SEQRT_KERNEL static void conv1d_5_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
         /* dx[b, s] += sum_k dy[b, s - (k*2 - left)] kernel[k]^T: the forward product with */
-        /* wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20
-                        + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 2, (int)(2 - left), 20, 20, d_y0, wt, d_x0);
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 2, (int)(2 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
@@ -688,13 +723,15 @@ SEQRT_KERNEL static void conv1d_6_forward(seqrt_real *y0, const seqrt_real *x0,
                                           const seqrt_real *kernel, const seqrt_real *bias,
                                           int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 4; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*4 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 4, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*4 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 4, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -706,13 +743,14 @@ SEQRT_KERNEL static void conv1d_6_backward(seqrt_real *d_x0, seqrt_real *d_kerne
                                            const seqrt_real *kernel, seqrt_real *wt,
                                            seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 4;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -724,37 +762,40 @@ SEQRT_KERNEL static void conv1d_6_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
         /* dx[b, s] += sum_k dy[b, s - (k*4 - left)] kernel[k]^T: the forward product with */
-        /* wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20
-                        + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 4, (int)(4 - left), 20, 20, d_y0, wt, d_x0);
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 4, (int)(4 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
@@ -765,13 +806,15 @@ SEQRT_KERNEL static void conv1d_7_forward(seqrt_real *y0, const seqrt_real *x0,
                                           const seqrt_real *kernel, const seqrt_real *bias,
                                           int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 8; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*8 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 8, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*8 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 8, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
@@ -783,13 +826,14 @@ SEQRT_KERNEL static void conv1d_7_backward(seqrt_real *d_x0, seqrt_real *d_kerne
                                            const seqrt_real *kernel, seqrt_real *wt,
                                            seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 8;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -801,37 +845,40 @@ SEQRT_KERNEL static void conv1d_7_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
         /* dx[b, s] += sum_k dy[b, s - (k*8 - left)] kernel[k]^T: the forward product with */
-        /* wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20
-                        + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 8, (int)(8 - left), 20, 20, d_y0, wt, d_x0);
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 8, (int)(8 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
@@ -841,13 +888,15 @@ SEQRT_KERNEL static void conv1d_8_forward(seqrt_real *y0, const seqrt_real *x0,
                                           const seqrt_real *kernel, const seqrt_real *bias,
                                           int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 1, CHANNELS = 20, FILTERS = 10 };
     const int64_t L = ((T - 1) / 1 + 1); /* output steps */
     const int64_t left = 0; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 10, bias, sizeof(seqrt_real) * 10);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all 1 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 1, 1, (int)left, 20, 10, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 1, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
 }
 
 SEQRT_KERNEL static void conv1d_8_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
@@ -855,10 +904,11 @@ SEQRT_KERNEL static void conv1d_8_backward(seqrt_real *d_x0, seqrt_real *d_kerne
                                            const seqrt_real *x0, const seqrt_real *kernel,
                                            seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 1, CHANNELS = 20, FILTERS = 10 };
     const int64_t L = ((T - 1) / 1 + 1); /* output steps */
     const int64_t left = 0;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 1; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -870,37 +920,40 @@ SEQRT_KERNEL static void conv1d_8_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 10;
-                    memcpy(keep + (b * nk + i) * 10, row, sizeof(seqrt_real) * 10);
-                    memset(row, 0, sizeof(seqrt_real) * 10);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 10, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 10, 10, 1, dw, 10);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 10;
-                    memcpy(row, keep + (b * nk + i) * 10, sizeof(seqrt_real) * 10);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 10, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 10, 10, 1, dw, 10);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 10; f++) d_bias[f] += d_y0[n * 10 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
         /* dx[b, s] += sum_k dy[b, s - (k*1 - left)] kernel[k]^T: the forward product with */
-        /* wt[K-1-k] = kernel[k]^T [10, 20] */
-        for (int64_t k = 0; k < 1; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 10; f++) wt[((0 - k) * 10 + f) * 20 + i] = kernel[(k * 20
-                        + i) * 10 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 1, 1, (int)(0 - left), 10, 20, d_y0, wt, d_x0);
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((0 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 1, (int)(0 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
