@@ -452,11 +452,12 @@ SEQRT_KERNEL static void attention_forward(seqrt_real *y0, seqrt_real *y1, const
                                            seqrt_real *w, seqrt_real *raw, int64_t B, int64_t T,
                                            int64_t T1)
 {
+    enum { FEATURES = 32, VALUE_FEATURES = 32 };
     for (int64_t b = 0; b < B; b++) {
-        const seqrt_real *q = x0 + b * T * 32, *k = x1 + b * T1 * 32;
+        const seqrt_real *q = x0 + b * T * FEATURES, *k = x1 + b * T1 * FEATURES;
         seqrt_real *raw_b = raw + b * T * T1, *w_b = w + b * T * T1;
         /* raw = q k^T [T, T1] */
-        seqrt_gemm(0, 1, (int)T, (int)T1, 32, 1, q, 32, k, 32, 0, raw_b, (int)T1);
+        seqrt_gemm(0, 1, (int)T, (int)T1, FEATURES, 1, q, FEATURES, k, FEATURES, 0, raw_b, (int)T1);
         /* weights = softmax over the values' steps */
         for (int64_t i = 0; i < T; i++) {
             for (int64_t j = 0; j < T1; j++) {
@@ -465,8 +466,9 @@ SEQRT_KERNEL static void attention_forward(seqrt_real *y0, seqrt_real *y1, const
             seqrt_softmax(w_b + i * T1, w_b + i * T1, T1);
         }
         /* out = weights v */
-        seqrt_gemm(0, 0, (int)T, 32, (int)T1, 1, w_b, (int)T1, x1 + b * T1 * 32, 32, 0,
-                   y0 + b * T * 32, 32);
+        seqrt_gemm(0, 0, (int)T, VALUE_FEATURES, (int)T1, 1, w_b, (int)T1,
+                   x1 + b * T1 * VALUE_FEATURES, VALUE_FEATURES, 0, y0 + b * T * VALUE_FEATURES,
+                   VALUE_FEATURES);
         memcpy(y1 + b * T * T1, w_b, sizeof(seqrt_real) * T * T1);
     }
 }
@@ -477,22 +479,24 @@ SEQRT_KERNEL static void attention_backward(seqrt_real *d_x0, seqrt_real *d_x1, 
                                             const seqrt_real *scale, seqrt_real *w, seqrt_real *raw,
                                             seqrt_real *dw, int64_t B, int64_t T, int64_t T1)
 {
+    enum { FEATURES = 32, VALUE_FEATURES = 32 };
     for (int64_t b = 0; b < B; b++) {
-        const seqrt_real *q = x0 + b * T * 32, *k = x1 + b * T1 * 32;
+        const seqrt_real *q = x0 + b * T * FEATURES, *k = x1 + b * T1 * FEATURES;
         const seqrt_real *w_b = w + b * T * T1;
         seqrt_real *ds = raw + b * T * T1; /* raw scores are no longer needed... */
         /* ...but the scale's gradient needs them: fold it in as we go */
-        const seqrt_real *dout = d_y0 + b * T * 32;
-        const seqrt_real *v = x1 + b * T1 * 32;
+        const seqrt_real *dout = d_y0 + b * T * VALUE_FEATURES;
+        const seqrt_real *v = x1 + b * T1 * VALUE_FEATURES;
         /* dv += weights^T dout */
-        if (d_x1) seqrt_gemm(1, 0, (int)T1, 32, (int)T, 1, w_b, (int)T1, dout, 32, 1,
-                             d_x1 + b * T1 * 32, 32);
+        if (d_x1) seqrt_gemm(1, 0, (int)T1, VALUE_FEATURES, (int)T, 1, w_b, (int)T1, dout,
+                             VALUE_FEATURES, 1, d_x1 + b * T1 * VALUE_FEATURES, VALUE_FEATURES);
         /* dw = dout v^T (+ d_scores); ds = w (dw - sum_j w dw) */
         for (int64_t i = 0; i < T; i++) {
             seqrt_real s = 0;
             for (int64_t j = 0; j < T1; j++) {
                 seqrt_real g = d_y1[(b * T + i) * T1 + j];
-                for (int64_t c = 0; c < 32; c++) g += dout[i * 32 + c] * v[j * 32 + c];
+                for (int64_t c = 0; c < VALUE_FEATURES; c++) g += dout[i * VALUE_FEATURES
+                        + c] * v[j * VALUE_FEATURES + c];
                 dw[j] = g;
                 s += w_b[i * T1 + j] * g;
             }
@@ -503,10 +507,10 @@ SEQRT_KERNEL static void attention_backward(seqrt_real *d_x0, seqrt_real *d_x1, 
             }
         }
         /* dq += ds k; dk += ds^T q */
-        if (d_x0) seqrt_gemm(0, 0, (int)T, 32, (int)T1, 1, ds, (int)T1, k, 32, 1, d_x0 + b * T * 32,
-                             32);
-        if (d_x1) seqrt_gemm(1, 0, (int)T1, 32, (int)T, 1, ds, (int)T1, q, 32, 1,
-                             d_x1 + b * T1 * 32, 32);
+        if (d_x0) seqrt_gemm(0, 0, (int)T, FEATURES, (int)T1, 1, ds, (int)T1, k, FEATURES, 1,
+                             d_x0 + b * T * FEATURES, FEATURES);
+        if (d_x1) seqrt_gemm(1, 0, (int)T1, FEATURES, (int)T, 1, ds, (int)T1, q, FEATURES, 1,
+                             d_x1 + b * T1 * FEATURES, FEATURES);
     }
 }
 
