@@ -40,7 +40,8 @@ static void adopt_params(InferCtx *c, IrLayer *inner, const char *stem)
         w->params[w->n_params++] = p;
         int64_t n;   /* two copies of a huge layer may not fit */
         if (seqrt_add_i64(w->n_weights, p.size, &n))
-            diag_error(c->diag, c->node->span, "layer '%s' (%s): more parameters than a 64-bit count holds",
+            diag_error(c->diag, c->node->span,
+                       "layer '%s' (%s): more parameters than a 64-bit count holds",
                        w->name, w->op->name);
         w->n_weights = n;
     }
@@ -75,7 +76,8 @@ static bool infer_bidi(InferCtx *c)
         return false;
     for (int k = 0; k < c->n_state / 2; k++)
         if (!shape_eq(c->state[k], c->state[k + c->n_state / 2]))
-            return op_error(c, "Bidirectional's forward and backward initial states differ in shape");
+            return op_error(c,
+                            "Bidirectional's forward and backward initial states differ in shape");
     if (!c->layer->built) {
         adopt_params(c, inner, arena_printf(c->arena, "forward_%s", inner->name));
         adopt_params(c, inner, arena_printf(c->arena, "backward_%s", inner->name));
@@ -279,20 +281,24 @@ static long long width_of(const LowerOp *o)
 static void reverse_forward(LowerOp *o)
 {
     long long F = width_of(o);
+    lower_dim(o, "FEATURES", F);
     emit_open(o->p, "for (int64_t b = 0; b < B; b++)");
     emit_line(o->p, "for (int64_t t = 0; t < T; t++)");
-    emit_line(o->p, "    memcpy(y0 + (b * T + t) * %lld, x0 + (b * T + T - 1 - t) * %lld, sizeof(seqrt_real) * %lld);",
-              F, F, F);
+    emit_line(o->p,
+            "    memcpy(y0 + (b * T + t) * FEATURES, x0 + (b * T + T - 1 - t) * FEATURES, "
+            "sizeof(seqrt_real) * FEATURES);");
     emit_close(o->p, NULL);
 }
 
 static void reverse_backward(LowerOp *o)
 {
     long long F = width_of(o);
+    lower_dim(o, "FEATURES", F);
     emit_open(o->p, "for (int64_t b = 0; b < B; b++)");
     emit_line(o->p, "for (int64_t t = 0; t < T; t++)");
-    emit_line(o->p, "    for (int64_t i = 0; i < %lld; i++) d_x0[(b * T + T - 1 - t) * %lld + i] += d_y0[(b * T + t) * %lld + i];",
-              F, F, F);
+    emit_line(o->p,
+            "    for (int64_t i = 0; i < FEATURES; i++) d_x0[(b * T + T - 1 - t) * FEATURES + i] "
+            "+= d_y0[(b * T + t) * FEATURES + i];");
     emit_close(o->p, NULL);
 }
 
@@ -303,7 +309,8 @@ static void merge_forward(LowerOp *o)
     const char *e = !strcmp(mode, "sum") ? "x0[i] + x1[i]"
                   : !strcmp(mode, "mul") ? "x0[i] * x1[i]"
                   : !strcmp(mode, "ave") ? "(x0[i] + x1[i]) / 2" : "x0[i]";
-    emit_line(o->p, "for (int64_t i = 0; i < %s * %lld; i++) y0[i] = %s;", lower_rows(o), width_of(o), e);
+    emit_line(o->p, "for (int64_t i = 0; i < %s * %lld; i++) y0[i] = %s;", lower_rows(o),
+              width_of(o), e);
 }
 
 static void merge_backward(LowerOp *o)
@@ -314,7 +321,8 @@ static void merge_backward(LowerOp *o)
         emit_line(o->p, "for (int64_t i = 0; i < %s; i++) d_x0[i] += d_y0[i];", n);
         return;
     }
-    const char *g0 = !strcmp(mode, "mul") ? "d_y0[i] * x1[i]" : !strcmp(mode, "ave") ? "d_y0[i] / 2" : "d_y0[i]";
+    const char *g0 = !strcmp(mode, "mul") ? "d_y0[i] * x1[i]" : !strcmp(mode,
+            "ave") ? "d_y0[i] / 2" : "d_y0[i]";
     const char *g1 = !strcmp(mode, "mul") ? "d_y0[i] * x0[i]" : g0;
     emit_open(o->p, "for (int64_t i = 0; i < %s; i++)", n);
     emit_line(o->p, "d_x0[i] += %s;", g0);
