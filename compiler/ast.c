@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "util.h"
+
 AstNode *ast_new(Arena *ar, AstKind kind, Span span)
 {
     AstNode *n = ARENA_NEW(ar, AstNode);
@@ -82,7 +84,7 @@ void ast_dump(const AstNode *n, FILE *out)
     case AST_KEYVAL: fprintf(out, "%s = ", n->str); ast_dump(n->b, out); fputc('\n', out); break;
     case AST_NAME: fputs(n->str, out); break;
     case AST_INT: fprintf(out, "%lld", n->ival); break;
-    case AST_FLOAT: fprintf(out, "%g", n->fval); break;
+    case AST_FLOAT: fprintf(out, "%s", SEQ_NUM(n->fval)); break;
     case AST_STRING: fprintf(out, "\"%s\"", n->str); break;
     case AST_BOOL: fputs(n->ival ? "true" : "false", out); break;
     case AST_LIST: fputc('[', out); dump_list(n->a, out, ", "); fputc(']', out); break;

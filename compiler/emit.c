@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "wrap.h"
 
 void emit_init(Printer *p) { memset(p, 0, sizeof *p); }
 
@@ -19,7 +20,7 @@ void emit_free(Printer *p)
     memset(p, 0, sizeof *p);
 }
 
-static void put(Printer *p, const char *s, size_t n)
+static void append(Printer *p, const char *s, size_t n)
 {
     if (p->len + n + 1 > p->cap) {
         size_t cap = p->cap ? p->cap : 4096;
@@ -34,6 +35,28 @@ static void put(Printer *p, const char *s, size_t n)
     memcpy(p->buf + p->len, s, n);
     p->len += n;
     p->buf[p->len] = '\0';
+}
+
+/* Append text; each line it completes is folded to the width. */
+static void put(Printer *p, const char *s, size_t n)
+{
+    while (n) {
+        const char *nl = memchr(s, '\n', n);
+        size_t k = nl ? (size_t)(nl - s) + 1 : n;
+        append(p, s, k);
+        s += k;
+        n -= k;
+        if (!nl)
+            break;
+        char *folded = seq_wrap_c_line(p->buf + p->line_start, p->len - 1 - p->line_start);
+        if (folded) {
+            p->len = p->line_start;
+            append(p, folded, strlen(folded));
+            append(p, "\n", 1);
+            free(folded);
+        }
+        p->line_start = p->len;
+    }
 }
 
 static void vline(Printer *p, const char *prefix, const char *fmt, va_list ap, const char *suffix)

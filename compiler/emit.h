@@ -3,7 +3,8 @@
  * indentation and collects the text in memory; the file is written once,
  * atomically, at the end (write a temp file, then rename), so a failed run
  * never leaves half a file behind. Output is deterministic: no dates, no
- * absolute paths.
+ * absolute paths. Every line is folded to 100 columns as it is completed
+ * (wrap.h), so emitters write whole statements.
  */
 #ifndef SEQ_EMIT_H
 #define SEQ_EMIT_H
@@ -14,6 +15,7 @@
 typedef struct {
     char *buf;
     size_t len, cap;
+    size_t line_start; /* where the line being written starts */
     int indent;
 } Printer;
 

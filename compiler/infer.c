@@ -82,7 +82,7 @@ static const char *why_not_streamable(const IrNode *n)
 {
     const OpInfo *op = n->layer->op;
     if (!op->step)
-        return "it needs the whole sequence at once";
+        return op->step_note ? op->step_note : "it needs the whole sequence at once";
     if (n->n_state)
         return "its initial state comes from another part of the model";
     if (op->step_unsupported)

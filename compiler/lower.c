@@ -51,6 +51,21 @@ void lower_state(LowerOp *o, const char *name, const char *size_fmt, ...)
     o->scratch[o->n_scratch - 1].persistent = true;
 }
 
+const char *lower_dim(LowerOp *o, const char *name, long long value)
+{
+    for (int i = 0; i < o->n_dims; i++)
+        if (!strcmp(o->dims[i].name, name)) {
+            if (o->dims[i].value != value)
+                seq_die("size %s named twice: %lld and %lld", name, o->dims[i].value, value);
+            return name;
+        }
+    if (o->n_dims == (int)(sizeof o->dims / sizeof o->dims[0]))
+        seq_die("too many named sizes");
+    o->dims[o->n_dims].name = name;
+    o->dims[o->n_dims++].value = value;
+    return name;
+}
+
 long long lower_fixed(Dim d)
 {
     if (d.sym)
@@ -358,12 +373,33 @@ typedef struct {
     bool used[64];
 } LayerFn;
 
+/* The body, after `enum { UNITS = 8, ... };` for the sizes it names. */
+static void open_with_dims(LowerOp *o, Printer *body)
+{
+    const char *list = NULL;
+    for (int i = 0; i < o->n_dims; i++)
+        if (body->buf && mentions(body->buf, o->dims[i].name))
+            list = arena_printf(o->a, "%s%s%s = %lld", list ? list : "", list ? ", " : "",
+                                o->dims[i].name, o->dims[i].value);
+    if (!list)
+        return;
+    Printer q;
+    emit_init(&q);
+    q.indent = body->indent;
+    emit_line(&q, "enum { %s };", list);
+    emit_raw(&q, body->buf);
+    emit_free(body);
+    *body = q;
+}
+
 static void build_fn(Lower *L, const IrLayer *l, LowerOp *o, bool backward, LayerFn *f)
 {
     emit_init(&f->body);
     o->p = &f->body;
     f->body.indent = 1;
+    o->n_dims = 0;
     (backward ? l->op->backward : l->op->forward)(o);
+    open_with_dims(o, &f->body);
     f->n_args = layer_args(L, l, o, backward, f->args);
     for (int i = 0; i < f->n_args; i++)
         f->used[i] = mentions(f->body.buf ? f->body.buf : "", f->args[i].name);
@@ -501,9 +537,10 @@ static void emit_io_table(Lower *L, Printer *p, const char *what, IrTensor *cons
             if (ls->target == t)
                 limit = ls->pred->shape.d[ls->pred->shape.rank - 1].n;
         }
-        emit_line(p, "{%s, %d, %d, {%lld, %lld, %lld}, {%d, %d, %d}, %lld},", c_string(L, t->name ? t->name : "out"),
-                  t->shape.is_int, t->shape.rank, shp[0], shp[1], shp[2], di[0], di[1], di[2],
-                  limit);
+        emit_line(p, "{.name = %s, .is_int = %d, .ndim = %d, .shape = {%lld, %lld, %lld}, "
+                  ".dim_index = {%d, %d, %d}, .int_limit = %lld},",
+                  c_string(L, t->name ? t->name : "out"), t->shape.is_int, t->shape.rank, shp[0],
+                  shp[1], shp[2], di[0], di[1], di[2], limit);
     }
     emit_close(p, ";");
     emit_blank(p);
@@ -786,32 +823,36 @@ static void emit_output_mask(Lower *L, Printer *p)
     emit_blank(p);
 }
 
-/* One check of --check-numerics: output j of node n (or its gradient). */
-static void emit_numerics_check(Lower *L, Printer *nb, const IrNode *n, const IrTensor *t, bool grad)
+/* One row of --check-numerics' table: output t of node n (or its gradient). */
+static void emit_numerics_row(Lower *L, Printer *nb, const IrNode *n, const IrTensor *t, bool grad)
 {
-    const char *size = sample_size(L, &t->shape);
+    Shape steps = t->shape; /* every axis but the features */
+    steps.rank = t->shape.rank ? t->shape.rank - 1 : 0;
     const char *F = t->shape.rank ? dim_c(L, t->shape.d[t->shape.rank - 1]) : "1";
-    const char *Tn = t->shape.rank == 2 ? dim_c(L, t->shape.d[0]) : "1";
     char sb[96];
-    emit_open(nb, "if ((at = seqrt_find_nonfinite(w.%c_%s, B * %s)) >= 0)", grad ? 'g' : 'v',
-              L->P->tname[t->id], size);
-    emit_line(nb, "snprintf(msg, len, \"%s%s of layer '%s' (%s, %s:%d) %s: %%s at sample %%lld, "
-              "time step %%lld, feature %%lld\",", grad ? "the gradient of " : "",
-              t->name ? arena_printf(L->a, "'%s'", t->name) : "the output",
-              n->layer->name, n->layer->op->name, L->opt->source_label, n->line,
-              shape_str(&t->shape, sb, sizeof sb));
-    emit_line(nb, "         isnan(w.%c_%s[at]) ? \"NaN\" : \"Inf\", (long long)(at / (%s)), "
-              "(long long)(at / %s %% %s), (long long)(at %% %s));", grad ? 'g' : 'v',
-              L->P->tname[t->id], size, F, Tn, F);
-    emit_line(nb, "return 1;");
-    emit_close(nb, NULL);
+    const char *what = arena_printf(L->a, "%s%s of layer '%s' (%s, %s:%d) %s",
+                                    grad ? "the gradient of " : "",
+                                    t->name ? arena_printf(L->a, "'%s'", t->name) : "the output",
+                                    n->layer->name, n->layer->op->name, L->opt->source_label,
+                                    n->line, shape_str(&t->shape, sb, sizeof sb));
+    emit_line(nb, "{%d, w.%c_%s, %s, %s, %s},", grad, grad ? 'g' : 'v', L->P->tname[t->id],
+              sample_size(L, &steps), F, c_string(L, what));
 }
 
 /* --check-numerics: find the first layer output (or gradient) that is
- * not finite, and say where it is. */
+ * not finite, and say where it is. A table of the buffers (outputs in graph
+ * order, then gradients in reverse) and one loop over it. */
 static void emit_check_numerics(Lower *L, Printer *p)
 {
     const IrGraph *g = L->g;
+    emit_comment(p, "A buffer --check-numerics scans: steps x features values per sample.");
+    emit_open(p, "typedef struct");
+    emit_line(p, "int backward; /* a gradient, scanned after the backward pass */");
+    emit_line(p, "const seqrt_real *x;");
+    emit_line(p, "int64_t steps, features;");
+    emit_line(p, "const char *what;");
+    emit_close(p, " numerics_row;");
+    emit_blank(p);
     emit_comment(p, "The first NaN or Inf in the layers' outputs (or their gradients).");
     emit_fn_open(p, "static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, "
                  "const int64_t *dims, int backward)");
@@ -820,21 +861,30 @@ static void emit_check_numerics(Lower *L, Printer *p)
     nb.indent = p->indent;
     emit_line(&nb, "%s_buffers w;", L->M);
     emit_line(&nb, "model_layout(&w, ws, B, dims);");
-    emit_line(&nb, "int64_t at;");
+    emit_open(&nb, "const numerics_row rows[] =");
     for (int pass = 0; pass < 2; pass++) {
-        emit_open(&nb, "if (%sbackward)", pass ? "" : "!");
         for (int k = 0; k < g->n_nodes; k++) {
             const IrNode *n = g->nodes[pass ? g->n_nodes - 1 - k : k];
             for (int j = 0; j < n->n_out; j++)
                 if (!pass || plan_has_grad(n->out[j]))
-                    emit_numerics_check(L, &nb, n, n->out[j], pass);
+                    emit_numerics_row(L, &nb, n, n->out[j], pass);
         }
-        emit_close(&nb, NULL);
     }
+    emit_close(&nb, ";");
+    emit_open(&nb, "for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)");
+    emit_line(&nb, "const numerics_row *r = &rows[i];");
+    emit_line(&nb, "const int64_t per_sample = r->steps * r->features;");
+    emit_line(&nb, "int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) "
+              ": -1;");
+    emit_open(&nb, "if (at >= 0)");
+    emit_line(&nb, "snprintf(msg, len, \"%%s: %%s at sample %%lld, time step %%lld, feature %%lld\", "
+              "r->what, isnan(r->x[at]) ? \"NaN\" : \"Inf\", (long long)(at / per_sample), "
+              "(long long)(at / r->features %% r->steps), (long long)(at %% r->features));");
+    emit_line(&nb, "return 1;");
+    emit_close(&nb, NULL);
+    emit_close(&nb, NULL);
     emit_line(&nb, "return 0;");
     emit_with_dims(L, p, &nb);
-    if (!mentions_dim(L, nb.buf))
-        emit_line(p, "(void)dims;");
     emit_free(&nb);
     emit_close(p, NULL);
     emit_blank(p);
@@ -959,12 +1009,12 @@ static void emit_param_table(Lower *L, Printer *p)
     emit_open(p, "static const seqrt_param %s_params[] =", L->M);
     for (int i = 0; i < L->P->n_params; i++) {
         const IrParam *q = L->P->params[i];
-        long long s[4] = {0, 0, 0, 0};
+        const char *shape = "";
         for (int j = 0; j < q->ndim; j++)
-            s[j] = q->shape[j];
-        emit_line(p, "{%s, %d, {%lld, %lld, %lld, %lld}, %s, %lld, %s, %lld, %lld},",
-                  c_string(L, q->name), q->ndim, s[0], s[1], s[2], s[3], L->P->pname[i], q->size,
-                  init_name(q->init), q->fan_in, q->fan_out);
+            shape = arena_printf(L->a, "%s%s%lld", shape, j ? ", " : "", q->shape[j]);
+        emit_line(p, "{.name = %s, .ndim = %d, .shape = {%s}, .offset = %s, .size = %lld, "
+                  ".init = %s, .fan_in = %lld, .fan_out = %lld},", c_string(L, q->name), q->ndim,
+                  shape, L->P->pname[i], q->size, init_name(q->init), q->fan_in, q->fan_out);
     }
     emit_close(p, ";");
     emit_blank(p);
@@ -1002,8 +1052,10 @@ static void emit_losses(Lower *L, Printer *p)
                 tgt = k;
         bool from_act = ls->kind == LOSS_BINARY_CROSSENTROPY ? ls->pred->from_sigmoid
                                                              : ls->pred->from_softmax;
-        emit_line(p, "{%d, %d, %s, %d, %d, %.17g, %.17g},", out, tgt, kinds[ls->kind],
-                  ls->from_logits, from_act, ls->weight, ls->label_smoothing);
+        emit_line(p, "{.output = %d, .target = %d, .kind = %s, .from_logits = %d, "
+                  ".from_softmax = %d, .weight = %s, .label_smoothing = %s},", out, tgt,
+                  kinds[ls->kind], ls->from_logits, from_act, SEQ_NUM(ls->weight),
+                  SEQ_NUM(ls->label_smoothing));
     }
     emit_close(p, ";");
     emit_blank(p);
@@ -1063,11 +1115,19 @@ static void emit_optim(Lower *L, Printer *p)
     static const char *const opt_kinds[] = {
         "SEQRT_OPT_SGD", "SEQRT_OPT_ADAM", "SEQRT_OPT_ADAMW", "SEQRT_OPT_RMSPROP", "SEQRT_OPT_ADAGRAD",
     };
-    emit_line(p, ".optim = {%s, %.17g, %.17g, %.17g, %.17g, %.17g, %.17g, %.17g, %.17g, %d, %d, %d, "
-              "%.17g, %.17g, %.17g},", opt_kinds[op->kind], op->learning_rate, op->beta_1,
-              op->beta_2, op->epsilon, op->momentum, op->rho, op->weight_decay,
-              op->initial_accumulator_value, op->nesterov, op->amsgrad, op->centered,
-              op->clipnorm, op->clipvalue, op->global_clipnorm);
+    /* every field named, the ones the optimizer reads first */
+    emit_line(p, ".optim = {.kind = %s, .learning_rate = %s,", opt_kinds[op->kind],
+              SEQ_NUM(op->learning_rate));
+    emit_line(p, "          .beta_1 = %s, .beta_2 = %s, .epsilon = %s,", SEQ_NUM(op->beta_1),
+              SEQ_NUM(op->beta_2), SEQ_NUM(op->epsilon));
+    emit_line(p, "          .momentum = %s, .rho = %s, .weight_decay = %s,", SEQ_NUM(op->momentum),
+              SEQ_NUM(op->rho), SEQ_NUM(op->weight_decay));
+    emit_line(p, "          .initial_accumulator_value = %s,",
+              SEQ_NUM(op->initial_accumulator_value));
+    emit_line(p, "          .nesterov = %d, .amsgrad = %d, .centered = %d,", op->nesterov,
+              op->amsgrad, op->centered);
+    emit_line(p, "          .clipnorm = %s, .clipvalue = %s, .global_clipnorm = %s},",
+              SEQ_NUM(op->clipnorm), SEQ_NUM(op->clipvalue), SEQ_NUM(op->global_clipnorm));
 }
 
 static void emit_decode(Lower *L, Printer *p)

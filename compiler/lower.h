@@ -43,7 +43,18 @@ typedef struct LowerOp {
     LowerScratch scratch[16];
     int n_scratch;
     long long bptt_segment;       /* BPTT memory policy (LowerOptions) */
+    struct {
+        const char *name;
+        long long value;
+    } dims[8];                    /* lower_dim(): this function's named sizes */
+    int n_dims;
 } LowerOp;
+
+/* Forward/backward hook: name a size of the layer ("UNITS" = 8) for the
+ * body to write instead of the number. The function opens with
+ * `enum { UNITS = 8, ... };` listing the names its body mentions. Returns
+ * `name`. */
+const char *lower_dim(LowerOp *o, const char *name, long long value);
 
 /* Plan hook: declare a scratch buffer of `size` reals (an expression). */
 void lower_scratch(LowerOp *o, const char *name, const char *size_fmt, ...)

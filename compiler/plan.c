@@ -260,7 +260,7 @@ static void plan_scratch(Plan *P)
         P->any_mask |= P->g->outputs[i]->mask != NULL;
 }
 
-static void note_bptt(const Plan *P, const LowerOptions *opt)
+static void note_bptt(const Plan *P, const LowerOptions *opt, Diag *d)
 {
     if (!opt->bptt_segment)
         return;
@@ -268,8 +268,8 @@ static void note_bptt(const Plan *P, const LowerOptions *opt)
         const IrLayer *l = P->ops[i].layer;
         const char *why = l->op->bptt_unsupported ? l->op->bptt_unsupported(l) : NULL;
         if (why) {
-            fprintf(stderr, "seqc: note: --bptt-checkpoint does not cover %s; "
-                    "'%s' keeps every step\n", why, l->name);
+            diag_note(d, P->ops[i].node->span, "--bptt-checkpoint does not cover %s; '%s' keeps "
+                      "every step", why, l->name);
             break;
         }
     }
@@ -286,7 +286,7 @@ Plan *plan_model(const IrGraph *g, const IrGraph *src, Arena *a, const LowerOpti
     name_tensors(&N);
     lay_out_params(P, a);
     group_calls(&N, opt);
-    note_bptt(P, opt);
+    note_bptt(P, opt, d);
     plan_scratch(P);
     ptrvec_free(&N.used);
     return P;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "util.h"
 
 /* A chain: one input, each node fed only by the one before, no reuse. */
 static bool is_chain(const IrGraph *g)
@@ -253,7 +254,7 @@ void summary_dump_ir(const IrGraph *g, FILE *out)
     for (int i = 0; i < g->n_outputs; i++)
         fprintf(out, "output %%%d\n", g->outputs[i]->id);
     for (int i = 0; i < g->train.n_losses; i++)
-        fprintf(out, "loss %d: %%%d vs %%%d weight %g\n", g->train.losses[i].kind,
+        fprintf(out, "loss %d: %%%d vs %%%d weight %s\n", g->train.losses[i].kind,
                 g->train.losses[i].pred->id, g->train.losses[i].target->id,
-                g->train.losses[i].weight);
+                SEQ_NUM(g->train.losses[i].weight));
 }

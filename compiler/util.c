@@ -44,3 +44,13 @@ const char *seq_closest(const char *s, const char *const *cands, int n)
 {
     return seqrt_closest(s, cands, n);
 }
+
+const char *seq_num(char *buf, double v)
+{
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(buf, SEQ_NUM_LEN, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}

@@ -30,4 +30,13 @@ void ptrvec_free(PtrVec *v);
  * likely typo ("did you mean"); NULL otherwise. */
 const char *seq_closest(const char *s, const char *const *cands, int n);
 
+/* `v` as C source with the fewest significant digits that read back to
+ * the same double ("0.9", not "0.90000000000000002"), written into `buf`
+ * (SEQ_NUM_LEN bytes) and returned. Every number seqc prints goes through
+ * it, so generated code reads the way the .seq file wrote it. */
+#define SEQ_NUM_LEN 32
+const char *seq_num(char *buf, double v);
+/* seq_num into a fresh buffer of the caller's scope: printf("%s", SEQ_NUM(x)). */
+#define SEQ_NUM(v) seq_num((char[SEQ_NUM_LEN]){0}, (v))
+
 #endif

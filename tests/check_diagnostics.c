@@ -392,6 +392,49 @@ START_TEST(test_every_attribute_used)
 }
 END_TEST
 
+/* A layer --bptt-checkpoint cannot cover is a note at its line and
+ * column, and the build goes on. */
+START_TEST(test_bptt_note_has_position)
+{
+    static const char model[] = "model g\ninput x : [T, 3]\ntarget y : [2]\n"
+                                "y_hat = x -> GRU(4, reset_after=false) -> Dense(2)\n"
+                                "train { loss = mse(y_hat, y) }\n";
+    char path[4096], dir[4200], cmd[8600];
+    snprintf(path, sizeof path, "%s", fe_write_tmp("bptt_note.seq", model, sizeof model - 1));
+    snprintf(dir, sizeof dir, "%s.out", path);
+    char *emit[] = {SEQC_PATH, "emit", "--bptt-checkpoint=2", path, "-o", dir, NULL};
+    RunResult r = fe_run(emit, 30);
+    ck_assert_msg(r.status == 0, "%s", r.err);
+    ck_assert_msg(strstr(r.err, "bptt_note.seq:4:9: note: --bptt-checkpoint does not cover "
+                                "GRU(reset_after=false); 'gru' keeps every step"), "%s", r.err);
+    fe_free(&r);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* A layer that cannot stream is refused by --inference with its position
+ * and the reason its op gives (OpInfo.step_note). */
+START_TEST(test_inference_says_why_not)
+{
+    static const char model[] = "model b\ninput x : [T, 3]\ntarget y : [2]\n"
+                                "y_hat = x -> Bidirectional(LSTM(4)) -> Dense(2)\n"
+                                "train { loss = mse(y_hat, y) }\n";
+    char path[4096], dir[4200], cmd[8600];
+    snprintf(path, sizeof path, "%s", fe_write_tmp("no_stream.seq", model, sizeof model - 1));
+    snprintf(dir, sizeof dir, "%s.out", path);
+    char *emit[] = {SEQC_PATH, "emit", "--inference", path, "-o", dir, NULL};
+    RunResult r = fe_run(emit, 30);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_msg(strstr(r.err, "no_stream.seq:4:9: error: Bidirectional 'bidirectional' cannot "
+                                "run step by step for --inference: its backward direction starts "
+                                "from the last step"), "%s", r.err);
+    fe_free(&r);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* Those attributes reach the generated code. */
 START_TEST(test_attributes_reach_code)
 {
@@ -419,9 +462,9 @@ START_TEST(test_attributes_reach_code)
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const char *row = strstr(c, want[i][0]);
         ck_assert_msg(row, "no parameter %s in %s", want[i][0], file);
-        const char *eol = strchr(row, '\n');
+        const char *end = strstr(row, ".fan_out"); /* the row's last field, after .init */
         const char *init = strstr(row, want[i][1]);
-        ck_assert_msg(init && init < eol, "%s is not %s", want[i][0], want[i][1]);
+        ck_assert_msg(init && end && init < end, "%s is not %s", want[i][0], want[i][1]);
     }
     ck_assert_msg(strstr(c, "(seqrt_real)2.5"), "mask_value 2.5 is not in the code");
     free(c);
@@ -567,6 +610,8 @@ static Suite *make_diagnostics_suite(void)
     tcase_add_test(core, test_summary_hard_sigmoid_note);
     tcase_add_test(core, test_every_attribute_used);
     tcase_add_test(core, test_attributes_reach_code);
+    tcase_add_test(core, test_bptt_note_has_position);
+    tcase_add_test(core, test_inference_says_why_not);
     tcase_add_test(core, test_unsupported_values_refused);
     suite_add_tcase(s, core);
     TCase *limits = test_tcase("Limits");

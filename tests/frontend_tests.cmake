@@ -2,7 +2,7 @@
 # scaling, the lexer and parser, and the shape and parameter rules.
 # Included from tests/CMakeLists.txt.
 
-set(SEQ_FRONTEND_SUITES diagnostics hostile lexer parser shape)
+set(SEQ_FRONTEND_SUITES diagnostics hostile lexer parser shape emit)
 foreach(suite ${SEQ_FRONTEND_SUITES})
   if(NOT EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/check_${suite}.c)
     continue()

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """A layer kind lives in its own file under compiler/ops/, and nowhere else.
 
-Reads the layer kinds' names from the OpInfo tables in compiler/ops/*.c
-(`.name = "LSTM"`) and fails, naming file:line, when code in compiler/*.c or
-compiler/*.h decides something by one of them: a string literal that is a
-layer name ("GRU"), or one that describes a layer's option or argument
-("GRU(reset_after=false)", "TimeDistributed(%s)"). Examples for the user such
-as "like LSTM(32)" and comments are allowed. Such code belongs behind an
+Reads the layer kinds' names and table entries from the OpInfo tables in
+compiler/ops/*.c (`const OpInfo op_lstm = { .name = "LSTM"`) and fails,
+naming file:line, when code in compiler/*.c or compiler/*.h decides
+something by one of them: a string literal that is a layer name ("GRU"),
+one that describes a layer's option or argument ("GRU(reset_after=false)",
+"TimeDistributed(%s)"), or a table entry itself (&op_concatenate). Examples
+for the user such as "like LSTM(32)" and comments are allowed. Such code belongs behind an
 OpInfo field or hook, set in the op's file (docs/internals.md).
 
 usage: layer_kinds_in_ops.py [SOURCE_DIR]
@@ -17,17 +18,21 @@ import re
 import sys
 
 NAME_RE = re.compile(r'\.name\s*=\s*"([A-Za-z_][A-Za-z0-9_]*)"')
+ENTRY_RE = re.compile(r'\bconst\s+OpInfo\s+(op_\w+)\s*=')
 STRING_RE = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 
 
 def layer_names(src):
-    names = set()
+    """The layer kinds' names and their table entries' symbols."""
+    names, entries = set(), set()
     for path in glob.glob(os.path.join(src, "compiler", "ops", "*.c")):
         if os.path.basename(path) == "TEMPLATE.c":
             continue
         with open(path, encoding="utf-8") as f:
-            names.update(NAME_RE.findall(f.read()))
-    return names
+            text = f.read()
+        names.update(NAME_RE.findall(text))
+        entries.update(ENTRY_RE.findall(text))
+    return names, entries
 
 
 def strip_comments(text):
@@ -58,12 +63,17 @@ def strip_comments(text):
     return "".join(out)
 
 
-def offences(text, names):
-    """(line, message) for each literal in code that names a layer kind."""
+def offences(text, names, entries=()):
+    """(line, message) for each literal in code that names a layer kind,
+    and each use of a kind's table entry."""
     alt = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
     as_option = re.compile(r"\b(%s)\((?![0-9)])" % alt)
+    entry = re.compile(r"\b(%s)\b" % "|".join(sorted(entries))) if entries else None
     found = []
     for no, line in enumerate(strip_comments(text).split("\n"), 1):
+        code = STRING_RE.sub('""', line)
+        for m in entry.finditer(code) if entry else ():
+            found.append((no, "uses the layer kind's table entry %s" % m.group(1)))
         for lit in STRING_RE.findall(line):
             body = lit[1:-1]
             if body in names:
@@ -76,30 +86,33 @@ def offences(text, names):
     return found
 
 
-def self_test(names):
+def self_test(names, entries):
     """The check must catch what it is for, and pass what it allows."""
-    bad = 'if (!strcmp(op->name, "GRU"))\n  puts("no GRU(reset_after=false)");\n'
-    good = '/* "GRU" */\nputs("a layer, like LSTM(32)"); // "Dense"\n'
+    bad = ('if (!strcmp(op->name, "GRU"))\n  puts("no GRU(reset_after=false)");\n'
+           'int k = op == &op_concatenate;\n')
+    good = '/* "GRU", &op_lstm */\nputs("a layer, like LSTM(32), op_lstm"); // "Dense"\n'
     assert {"GRU", "LSTM", "Dense"} <= names, "op names not found: %s" % sorted(names)
-    assert [n for n, _ in offences(bad, names)] == [1, 2], offences(bad, names)
-    assert offences(good, names) == [], offences(good, names)
+    assert {"op_lstm", "op_concatenate"} <= entries, "entries not found: %s" % sorted(entries)
+    assert [n for n, _ in offences(bad, names, entries)] == [1, 2, 3], offences(bad, names, entries)
+    assert offences(good, names, entries) == [], offences(good, names, entries)
 
 
 def main():
     src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
-    names = layer_names(src)
-    self_test(names)
+    names, entries = layer_names(src)
+    self_test(names, entries)
     failed = False
     paths = sorted(glob.glob(os.path.join(src, "compiler", "*.c"))
                    + glob.glob(os.path.join(src, "compiler", "*.h")))
     for path in paths:
         with open(path, encoding="utf-8") as f:
-            for no, msg in offences(f.read(), names):
+            for no, msg in offences(f.read(), names, entries):
                 print("%s:%d: %s: put it behind an OpInfo field or hook in compiler/ops/"
                       % (os.path.relpath(path, src), no, msg))
                 failed = True
     if not failed:
-        print("%d layer kinds, %d files outside compiler/ops/: none named" % (len(names), len(paths)))
+        print("%d layer kinds (%d table entries), %d files outside compiler/ops/: none named"
+              % (len(names), len(entries), len(paths)))
     return 1 if failed else 0
 
 

@@ -77,6 +77,7 @@ const OpInfo op_my_layer = {
     .recurrent = false,             /* takes initial_state=, Bidirectional may wrap it */
     .takes_ints = false,            /* accepts token ids */
     .wrap = OP_WRAP_NONE,           /* a wrapper: how expand.c rewrites it */
+    .expand = NULL,                 /* a wrapper that rewrites itself (expand.h) */
     .row_wise = false,              /* rows independent: TimeDistributed may wrap it */
     /* Padding masks (MaskRule in ops.h): the rule of output 0; mask_rule
      * when it depends on the options; mask_note why a padded batch may
@@ -93,4 +94,5 @@ const OpInfo op_my_layer = {
     .tfjs_unsupported = NULL,       /* why TensorFlow.js cannot run it, or NULL */
     .keras_value = NULL,            /* an attribute Keras's config spells differently */
     .keras_pad_front = NULL,        /* zero steps to put in front of input 0 in Keras's config */
+    .step_note = NULL,              /* with no step: why the layer cannot stream */
 };

@@ -27,19 +27,21 @@ static long long width(const LowerOp *o)
 static void forward(LowerOp *o)
 {
     long long W = width(o);
+    lower_dim(o, "FEATURES", W);
     emit_line(o->p, "const int64_t N = %s; /* rows */", lower_rows(o));
-    emit_line(o->p, "memcpy(y0, x0, sizeof(seqrt_real) * N * %lld);", W);
+    emit_line(o->p, "memcpy(y0, x0, sizeof(seqrt_real) * N * FEATURES);");
     lower_activation_forward(o, o->layer->attrs[0].s, "y0", "N", W);
 }
 
 static void backward(LowerOp *o)
 {
     long long W = width(o);
+    lower_dim(o, "FEATURES", W);
     emit_line(o->p, "const int64_t N = %s; /* rows */", lower_rows(o));
     lower_activation_backward(o, o->layer->attrs[0].s, "d_y0", "y0", "N", W);
     if (o->need_dx[0]) {
         emit_open(o->p, "if (d_x0)");
-        emit_line(o->p, "for (int64_t i = 0; i < N * %lld; i++) d_x0[i] += d_y0[i];", W);
+        emit_line(o->p, "for (int64_t i = 0; i < N * FEATURES; i++) d_x0[i] += d_y0[i];");
         emit_close(o->p, NULL);
     }
 }

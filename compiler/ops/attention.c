@@ -120,28 +120,32 @@ static void forward_common(LowerOp *o, bool additive)
     Printer *p = o->p;
     AttShape a;
     att_shape(o, additive, &a);
+    lower_dim(o, "FEATURES", a.d);
+    lower_dim(o, "VALUE_FEATURES", a.dv);
     const char *scale = a.scale && !additive ? "scale[0]" : "1";
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_line(p, "const seqrt_real *q = x0 + b * T * %lld, *k = %s + b * T1 * %lld;", a.d, a.k, a.d);
+    emit_line(p, "const seqrt_real *q = x0 + b * T * FEATURES, *k = %s + b * T1 * FEATURES;", a.k);
     emit_line(p, "seqrt_real *raw_b = raw + b * T * T1, *w_b = w + b * T * T1;");
     if (!additive) {
         emit_comment(p, "raw = q k^T [T, T1]");
-        emit_line(p, "seqrt_gemm(0, 1, (int)T, (int)T1, %lld, 1, q, %lld, k, %lld, 0, raw_b, (int)T1);",
-                  a.d, a.d, a.d);
+        emit_line(p,
+                "seqrt_gemm(0, 1, (int)T, (int)T1, FEATURES, 1, q, FEATURES, k, FEATURES, 0, "
+                "raw_b, (int)T1);");
     } else {
         emit_comment(p, "raw[i, j] = sum_d scale_d tanh(q_i,d + k_j,d)");
         emit_open(p, "for (int64_t i = 0; i < T; i++)");
         emit_open(p, "for (int64_t j = 0; j < T1; j++)");
-        emit_line(p, "seqrt_real *t = th + ((b * T + i) * T1 + j) * %lld, s = 0;", a.d);
-        emit_open(p, "for (int64_t c = 0; c < %lld; c++)", a.d);
-        emit_line(p, "t[c] = SEQRT_TANH(q[i * %lld + c] + k[j * %lld + c]);", a.d, a.d);
+        emit_line(p, "seqrt_real *t = th + ((b * T + i) * T1 + j) * FEATURES, s = 0;");
+        emit_open(p, "for (int64_t c = 0; c < FEATURES; c++)");
+        emit_line(p, "t[c] = SEQRT_TANH(q[i * FEATURES + c] + k[j * FEATURES + c]);");
         emit_line(p, "s += %s * t[c];", a.scale ? "scale[c]" : "1");
         emit_close(p, NULL);
         emit_line(p, "raw_b[i * T1 + j] = s;");
         emit_close(p, NULL);
         emit_close(p, NULL);
     }
-    emit_comment(p, "weights = softmax over the values' steps%s", a.causal ? " (future steps masked)" : "");
+    emit_comment(p, "weights = softmax over the values' steps%s",
+                 a.causal ? " (future steps masked)" : "");
     emit_open(p, "for (int64_t i = 0; i < T; i++)");
     emit_open(p, "for (int64_t j = 0; j < T1; j++)");
     /* Keras: masked keys (padding, or the future with a causal mask) score -1e9. */
@@ -152,21 +156,24 @@ static void forward_common(LowerOp *o, bool additive)
         snprintf(cond + strlen(cond), sizeof cond - strlen(cond), "%smask1[b * T1 + j] == 0",
                  a.causal ? " || " : "");
     if (cond[0])
-        emit_line(p, "w_b[i * T1 + j] = %s ? (seqrt_real)-1e9 : %s * raw_b[i * T1 + j];", cond, scale);
+        emit_line(p, "w_b[i * T1 + j] = %s ? (seqrt_real)-1e9 : %s * raw_b[i * T1 + j];", cond,
+                  scale);
     else
         emit_line(p, "w_b[i * T1 + j] = %s * raw_b[i * T1 + j];", scale);
     emit_close(p, NULL);
     emit_line(p, "seqrt_softmax(w_b + i * T1, w_b + i * T1, T1);");
     emit_close(p, NULL);
     emit_comment(p, "out = weights v");
-    emit_line(p, "seqrt_gemm(0, 0, (int)T, %lld, (int)T1, 1, w_b, (int)T1, x1 + b * T1 * %lld, %lld, 0, y0 + b * T * %lld, %lld);",
-              a.dv, a.dv, a.dv, a.dv, a.dv);
+    emit_line(p,
+            "seqrt_gemm(0, 0, (int)T, VALUE_FEATURES, (int)T1, 1, w_b, (int)T1, x1 + b * T1 * "
+            "VALUE_FEATURES, VALUE_FEATURES, 0, y0 + b * T * VALUE_FEATURES, VALUE_FEATURES);");
     if (a.scores_out)
         emit_line(p, "memcpy(y1 + b * T * T1, w_b, sizeof(seqrt_real) * T * T1);");
     if (o->node->in[0]->mask) { /* Keras: a padded query step outputs zeros */
         emit_line(p, "for (int64_t i = 0; i < T; i++)");
-        emit_line(p, "    if (mask0[b * T + i] == 0) memset(y0 + (b * T + i) * %lld, 0, sizeof(seqrt_real) * %lld);",
-                  a.dv, a.dv);
+        emit_line(p,
+                "    if (mask0[b * T + i] == 0) memset(y0 + (b * T + i) * VALUE_FEATURES, 0, "
+                "sizeof(seqrt_real) * VALUE_FEATURES);");
     }
     emit_close(p, NULL);
 }
@@ -176,30 +183,38 @@ static void backward_common(LowerOp *o, bool additive)
     Printer *p = o->p;
     AttShape a;
     att_shape(o, additive, &a);
+    lower_dim(o, "FEATURES", a.d);
+    lower_dim(o, "VALUE_FEATURES", a.dv);
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
     if (!additive)
-        emit_line(p, "const seqrt_real *q = x0 + b * T * %lld, *k = %s + b * T1 * %lld;", a.d, a.k, a.d);
+        emit_line(p, "const seqrt_real *q = x0 + b * T * FEATURES, *k = %s + b * T1 * FEATURES;",
+                  a.k);
     emit_line(p, "const seqrt_real *w_b = w + b * T * T1;");
     emit_line(p, "seqrt_real *ds = raw + b * T * T1; /* raw scores are no longer needed... */");
     if (a.scale && !additive) {
         emit_comment(p, "...but the scale's gradient needs them: fold it in as we go");
     }
-    emit_line(p, "%sseqrt_real *dout = d_y0 + b * T * %lld;", o->node->in[0]->mask ? "" : "const ", a.dv);
-    emit_line(p, "const seqrt_real *v = x1 + b * T1 * %lld;", a.dv);
+    emit_line(p, "%sseqrt_real *dout = d_y0 + b * T * VALUE_FEATURES;",
+              o->node->in[0]->mask ? "" : "const ");
+    emit_line(p, "const seqrt_real *v = x1 + b * T1 * VALUE_FEATURES;");
     if (o->node->in[0]->mask) /* the output of a padded query step was zeroed */
-        emit_line(p, "for (int64_t i = 0; i < T; i++) if (mask0[b * T + i] == 0) memset(dout + i * %lld, 0, sizeof(seqrt_real) * %lld);",
-                  a.dv, a.dv);
+        emit_line(p,
+                "for (int64_t i = 0; i < T; i++) if (mask0[b * T + i] == 0) memset(dout + i * "
+                "VALUE_FEATURES, 0, sizeof(seqrt_real) * VALUE_FEATURES);");
     if (o->need_dx[1]) {
         emit_comment(p, "dv += weights^T dout");
-        emit_line(p, "if (d_x1) seqrt_gemm(1, 0, (int)T1, %lld, (int)T, 1, w_b, (int)T1, dout, %lld, 1, d_x1 + b * T1 * %lld, %lld);",
-                  a.dv, a.dv, a.dv, a.dv);
+        emit_line(p,
+                "if (d_x1) seqrt_gemm(1, 0, (int)T1, VALUE_FEATURES, (int)T, 1, w_b, (int)T1, "
+                "dout, VALUE_FEATURES, 1, d_x1 + b * T1 * VALUE_FEATURES, VALUE_FEATURES);");
     }
     emit_comment(p, "dw = dout v^T (+ d_scores); ds = w (dw - sum_j w dw)");
     emit_open(p, "for (int64_t i = 0; i < T; i++)");
     emit_line(p, "seqrt_real s = 0;");
     emit_open(p, "for (int64_t j = 0; j < T1; j++)");
     emit_line(p, "seqrt_real g = %s;", a.scores_out ? "d_y1[(b * T + i) * T1 + j]" : "0");
-    emit_line(p, "for (int64_t c = 0; c < %lld; c++) g += dout[i * %lld + c] * v[j * %lld + c];", a.dv, a.dv, a.dv);
+    emit_line(p,
+            "for (int64_t c = 0; c < VALUE_FEATURES; c++) g += dout[i * VALUE_FEATURES + c] * v[j "
+            "* VALUE_FEATURES + c];");
     emit_line(p, "dw[j] = g;");
     emit_line(p, "s += w_b[i * T1 + j] * g;");
     emit_close(p, NULL);
@@ -216,22 +231,29 @@ static void backward_common(LowerOp *o, bool additive)
     if (!additive) {
         emit_comment(p, "dq += ds k; dk += ds^T q");
         if (o->need_dx[0])
-            emit_line(p, "if (d_x0) seqrt_gemm(0, 0, (int)T, %lld, (int)T1, 1, ds, (int)T1, k, %lld, 1, d_x0 + b * T * %lld, %lld);",
-                      a.d, a.d, a.d, a.d);
-        emit_line(p, "if (%s) seqrt_gemm(1, 0, (int)T1, %lld, (int)T, 1, ds, (int)T1, q, %lld, 1, %s + b * T1 * %lld, %lld);",
-                  a.dk, a.d, a.d, a.dk, a.d, a.d);
+            emit_line(p,
+                    "if (d_x0) seqrt_gemm(0, 0, (int)T, FEATURES, (int)T1, 1, ds, (int)T1, k, "
+                    "FEATURES, 1, d_x0 + b * T * FEATURES, FEATURES);");
+        emit_line(p,
+                "if (%s) seqrt_gemm(1, 0, (int)T1, FEATURES, (int)T, 1, ds, (int)T1, q, FEATURES, "
+                "1, %s + b * T1 * FEATURES, FEATURES);",
+                  a.dk, a.dk);
     } else {
-        emit_comment(p, "through tanh: dpre = ds scale (1 - th^2), summed into dq over j and dk over i");
+        emit_comment(p,
+                "through tanh: dpre = ds scale (1 - th^2), summed into dq over j and dk over i");
         emit_open(p, "for (int64_t i = 0; i < T; i++)");
         emit_open(p, "for (int64_t j = 0; j < T1; j++)");
-        emit_line(p, "const seqrt_real *t = th + ((b * T + i) * T1 + j) * %lld, g = ds[i * T1 + j];", a.d);
-        emit_open(p, "for (int64_t c = 0; c < %lld; c++)", a.d);
+        emit_line(p,
+                "const seqrt_real *t = th + ((b * T + i) * T1 + j) * FEATURES, g = ds[i * T1 + "
+                "j];");
+        emit_open(p, "for (int64_t c = 0; c < FEATURES; c++)");
         if (a.scale)
             emit_line(p, "d_scale[c] += g * t[c];");
-        emit_line(p, "const seqrt_real dp = g * %s * (1 - t[c] * t[c]);", a.scale ? "scale[c]" : "1");
+        emit_line(p, "const seqrt_real dp = g * %s * (1 - t[c] * t[c]);",
+                  a.scale ? "scale[c]" : "1");
         if (o->need_dx[0])
-            emit_line(p, "if (d_x0) d_x0[(b * T + i) * %lld + c] += dp;", a.d);
-        emit_line(p, "if (%s) %s[(b * T1 + j) * %lld + c] += dp;", a.dk, a.dk, a.d);
+            emit_line(p, "if (d_x0) d_x0[(b * T + i) * FEATURES + c] += dp;");
+        emit_line(p, "if (%s) %s[(b * T1 + j) * FEATURES + c] += dp;", a.dk, a.dk);
         emit_close(p, NULL);
         emit_close(p, NULL);
         emit_close(p, NULL);
@@ -270,6 +292,7 @@ const OpInfo op_attention = {
     .plan = plan_dot, .forward = forward_dot, .backward = backward_dot,
     .unsupported = unsupported, .tfjs_unsupported = tfjs_unsupported,
     .mask = MASK_PROPAGATE,
+    .step_note = "each query step attends over every value step, later ones included",
 };
 
 const OpInfo op_additive_attention = {
@@ -279,4 +302,5 @@ const OpInfo op_additive_attention = {
     .plan = plan_additive, .forward = forward_additive, .backward = backward_additive,
     .unsupported = unsupported, .tfjs_unsupported = tfjs_unsupported,
     .mask = MASK_PROPAGATE,
+    .step_note = "each query step attends over every value step, later ones included",
 };

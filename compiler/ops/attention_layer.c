@@ -69,26 +69,38 @@ static void forward(LowerOp *o)
     AttnShape a;
     attn_shape(o, &a);
     long long U = a.U, Hq = a.Hq, Hv = a.Hv;
-    emit_comment(p, "qw = q W1 + b1 [B, %lld]; act = values W2 + b2 [B, Tv, %lld]", U, U);
-    emit_line(p, "for (int64_t b = 0; b < B; b++) memcpy(qw + b * %lld, W1_bias, sizeof(seqrt_real) * %lld);", U, U);
-    emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, x0, %lld, W1_kernel, %lld, 1, qw, %lld);", U, Hq, Hq, U, U);
-    emit_line(p, "for (int64_t n = 0; n < B * T1; n++) memcpy(act + n * %lld, W2_bias, sizeof(seqrt_real) * %lld);", U, U);
-    emit_line(p, "seqrt_gemm(0, 0, (int)(B * T1), %lld, %lld, 1, x1, %lld, W2_kernel, %lld, 1, act, %lld);", U, Hv, Hv, U, U);
+    lower_dim(o, "UNITS", U);
+    lower_dim(o, "QUERY_FEATURES", Hq);
+    lower_dim(o, "VALUE_FEATURES", Hv);
+    emit_comment(p, "qw = q W1 + b1 [B, UNITS]; act = values W2 + b2 [B, Tv, UNITS]");
+    emit_line(p,
+            "for (int64_t b = 0; b < B; b++) memcpy(qw + b * UNITS, W1_bias, sizeof(seqrt_real) * "
+            "UNITS);");
+    emit_line(p,
+            "seqrt_gemm(0, 0, (int)B, UNITS, QUERY_FEATURES, 1, x0, QUERY_FEATURES, W1_kernel, "
+            "UNITS, 1, qw, UNITS);");
+    emit_line(p,
+            "for (int64_t n = 0; n < B * T1; n++) memcpy(act + n * UNITS, W2_bias, "
+            "sizeof(seqrt_real) * UNITS);");
+    emit_line(p,
+            "seqrt_gemm(0, 0, (int)(B * T1), UNITS, VALUE_FEATURES, 1, x1, VALUE_FEATURES, "
+            "W2_kernel, UNITS, 1, act, UNITS);");
     emit_comment(p, "act = tanh(values W2 + q W1), the query broadcast over time; e = act V + bV");
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
     emit_open(p, "for (int64_t t = 0; t < T1; t++)");
-    emit_line(p, "seqrt_real *r = act + (b * T1 + t) * %lld;", U);
+    emit_line(p, "seqrt_real *r = act + (b * T1 + t) * UNITS;");
     emit_line(p, "seqrt_real s = V_bias[0];");
-    emit_open(p, "for (int64_t u = 0; u < %lld; u++)", U);
-    emit_line(p, "r[u] = SEQRT_TANH(r[u] + qw[b * %lld + u]);", U);
+    emit_open(p, "for (int64_t u = 0; u < UNITS; u++)");
+    emit_line(p, "r[u] = SEQRT_TANH(r[u] + qw[b * UNITS + u]);");
     emit_line(p, "s += r[u] * V_kernel[u];");
     emit_close(p, NULL);
     emit_line(p, "e[b * T1 + t] = s;");
     emit_close(p, NULL);
     emit_comment(p, "weights = softmax over time; context = sum_t weights_t values_t");
     emit_line(p, "seqrt_softmax(y1 + b * T1, e + b * T1, T1);");
-    emit_line(p, "seqrt_gemv(1, (int)T1, %lld, 1, x1 + b * T1 * %lld, %lld, y1 + b * T1, 0, y0 + b * %lld);",
-              Hv, Hv, Hv, Hv);
+    emit_line(p,
+            "seqrt_gemv(1, (int)T1, VALUE_FEATURES, 1, x1 + b * T1 * VALUE_FEATURES, "
+            "VALUE_FEATURES, y1 + b * T1, 0, y0 + b * VALUE_FEATURES);");
     emit_close(p, NULL);
 }
 
@@ -98,12 +110,17 @@ static void backward(LowerOp *o)
     AttnShape a;
     attn_shape(o, &a);
     long long U = a.U, Hq = a.Hq, Hv = a.Hv;
-    emit_comment(p, "da = d_weights + values dctx; dvalues += weights dctx; de = w (da - sum w da)");
+    lower_dim(o, "UNITS", U);
+    lower_dim(o, "QUERY_FEATURES", Hq);
+    lower_dim(o, "VALUE_FEATURES", Hv);
+    emit_comment(p,
+                 "da = d_weights + values dctx; dvalues += weights dctx; de = w (da - sum w da)");
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
     emit_line(p, "seqrt_real *de = e + b * T1;");
     emit_line(p, "const seqrt_real *w = y1 + b * T1;");
-    emit_line(p, "seqrt_gemv(0, (int)T1, %lld, 1, x1 + b * T1 * %lld, %lld, d_y0 + b * %lld, 0, de);",
-              Hv, Hv, Hv, Hv);
+    emit_line(p,
+            "seqrt_gemv(0, (int)T1, VALUE_FEATURES, 1, x1 + b * T1 * VALUE_FEATURES, "
+            "VALUE_FEATURES, d_y0 + b * VALUE_FEATURES, 0, de);");
     emit_line(p, "seqrt_real s = 0;");
     emit_open(p, "for (int64_t t = 0; t < T1; t++)");
     emit_line(p, "de[t] += d_y1[b * T1 + t];");
@@ -113,42 +130,51 @@ static void backward(LowerOp *o)
     if (o->need_dx[1]) {
         emit_open(p, "if (d_x1)");
         emit_line(p, "for (int64_t t = 0; t < T1; t++)");
-        emit_line(p, "    for (int64_t h = 0; h < %lld; h++) d_x1[(b * T1 + t) * %lld + h] += w[t] * d_y0[b * %lld + h];",
-                  Hv, Hv, Hv);
+        emit_line(p,
+                "    for (int64_t h = 0; h < VALUE_FEATURES; h++) d_x1[(b * T1 + t) * "
+                "VALUE_FEATURES + h] += w[t] * d_y0[b * VALUE_FEATURES + h];");
         emit_close(p, NULL);
     }
     emit_close(p, NULL);
-    emit_comment(p, "V: d_V_kernel += act^T de, d_V_bias += sum de; then dz = de V^T tanh' (into act)");
-    emit_line(p, "seqrt_gemv(1, (int)(B * T1), %lld, 1, act, %lld, e, 1, d_V_kernel);", U, U);
+    emit_comment(p,
+                 "V: d_V_kernel += act^T de, d_V_bias += sum de; then dz = de V^T tanh' (into "
+                 "act)");
+    emit_line(p, "seqrt_gemv(1, (int)(B * T1), UNITS, 1, act, UNITS, e, 1, d_V_kernel);");
     emit_open(p, "for (int64_t n = 0; n < B * T1; n++)");
     emit_line(p, "d_V_bias[0] += e[n];");
-    emit_line(p, "seqrt_real *r = act + n * %lld;", U);
-    emit_line(p, "for (int64_t u = 0; u < %lld; u++) r[u] = e[n] * V_kernel[u] * (1 - r[u] * r[u]);", U);
+    emit_line(p, "seqrt_real *r = act + n * UNITS;");
+    emit_line(p,
+              "for (int64_t u = 0; u < UNITS; u++) r[u] = e[n] * V_kernel[u] * (1 - r[u] * r[u]);");
     emit_close(p, NULL);
     emit_comment(p, "W2 over every step; W1 gets dz summed over time (the query was broadcast)");
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(B * T1), 1, x1, %lld, act, %lld, 1, d_W2_kernel, %lld);",
-              Hv, U, Hv, U, U);
-    emit_line(p, "memset(qw, 0, sizeof(seqrt_real) * B * %lld);", U);
+    emit_line(p,
+            "seqrt_gemm(1, 0, VALUE_FEATURES, UNITS, (int)(B * T1), 1, x1, VALUE_FEATURES, act, "
+            "UNITS, 1, d_W2_kernel, UNITS);");
+    emit_line(p, "memset(qw, 0, sizeof(seqrt_real) * B * UNITS);");
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
     emit_open(p, "for (int64_t t = 0; t < T1; t++)");
-    emit_line(p, "const seqrt_real *r = act + (b * T1 + t) * %lld;", U);
-    emit_line(p, "for (int64_t u = 0; u < %lld; u++) { qw[b * %lld + u] += r[u]; d_W2_bias[u] += r[u]; }",
-              U, U);
+    emit_line(p, "const seqrt_real *r = act + (b * T1 + t) * UNITS;");
+    emit_line(p,
+            "for (int64_t u = 0; u < UNITS; u++) { qw[b * UNITS + u] += r[u]; d_W2_bias[u] += "
+            "r[u]; }");
     emit_close(p, NULL);
-    emit_line(p, "for (int64_t u = 0; u < %lld; u++) d_W1_bias[u] += qw[b * %lld + u];", U, U);
+    emit_line(p, "for (int64_t u = 0; u < UNITS; u++) d_W1_bias[u] += qw[b * UNITS + u];");
     emit_close(p, NULL);
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)B, 1, x0, %lld, qw, %lld, 1, d_W1_kernel, %lld);",
-              Hq, U, Hq, U, U);
+    emit_line(p,
+            "seqrt_gemm(1, 0, QUERY_FEATURES, UNITS, (int)B, 1, x0, QUERY_FEATURES, qw, UNITS, 1, "
+            "d_W1_kernel, UNITS);");
     if (o->need_dx[1]) {
         emit_open(p, "if (d_x1)");
-        emit_line(p, "seqrt_gemm(0, 1, (int)(B * T1), %lld, %lld, 1, act, %lld, W2_kernel, %lld, 1, d_x1, %lld);",
-                  Hv, U, U, U, Hv);
+        emit_line(p,
+                "seqrt_gemm(0, 1, (int)(B * T1), VALUE_FEATURES, UNITS, 1, act, UNITS, W2_kernel, "
+                "UNITS, 1, d_x1, VALUE_FEATURES);");
         emit_close(p, NULL);
     }
     if (o->need_dx[0]) {
         emit_open(p, "if (d_x0)");
-        emit_line(p, "seqrt_gemm(0, 1, (int)B, %lld, %lld, 1, qw, %lld, W1_kernel, %lld, 1, d_x0, %lld);",
-                  Hq, U, U, U, Hq);
+        emit_line(p,
+                "seqrt_gemm(0, 1, (int)B, QUERY_FEATURES, UNITS, 1, qw, UNITS, W1_kernel, UNITS, "
+                "1, d_x0, QUERY_FEATURES);");
         emit_close(p, NULL);
     }
 }
@@ -169,4 +195,5 @@ const OpInfo op_attention_layer = {
     .mask = MASK_DROP,
     .mask_note = "the tutorial's custom Keras layer does not support masking: padded steps of "
                  "the values take part in the softmax (Attention and AdditiveAttention mask them)",
+    .step_note = "each query step attends over every value step, later ones included",
 };

@@ -61,7 +61,8 @@ static bool infer(InferCtx *c)
     if (F <= 0 || K <= 0 || s <= 0 || d <= 0)
         return op_error(c, "Conv1D needs filters, kernel_size, strides and dilation_rate > 0");
     if (s > 1 && d > 1)
-        return op_error(c, "Conv1D cannot combine strides > 1 with dilation_rate > 1 (as in Keras)");
+        return op_error(c,
+                        "Conv1D cannot combine strides > 1 with dilation_rate > 1 (as in Keras)");
     if (op_int(c, "groups") != 1)
         return op_error(c, "Conv1D supports groups=1 only");
     if (x->d[1].sym)
@@ -106,6 +107,14 @@ static void conv_shape(const IrLayer *l, ConvShape *c)
     c->d = l->attrs[op_attr_index(l->op, "dilation_rate")].ints[0];
     c->pad = l->attrs[op_attr_index(l->op, "padding")].s;
     c->act = l->attrs[op_attr_index(l->op, "activation")].s;
+}
+
+/* The names the emitted bodies use for the convolution's sizes. */
+static void conv_dims(LowerOp *o, const ConvShape *c)
+{
+    lower_dim(o, "KERNEL_SIZE", c->K);
+    lower_dim(o, "CHANNELS", c->C);
+    lower_dim(o, "FILTERS", c->F);
 }
 
 /* Output length and left padding as C expressions in T. */
@@ -158,7 +167,7 @@ static void plan(LowerOp *o)
 static void open_taps(LowerOp *o, const ConvShape *c)
 {
     Printer *p = o->p;
-    emit_open(p, "for (int64_t k = 0; k < %lld; k++)", c->K);
+    emit_open(p, "for (int64_t k = 0; k < KERNEL_SIZE; k++)");
     emit_line(p, "const int64_t sh = k * %lld - left; /* y[t] += x[t + sh] W_k */", c->d);
     emit_line(p, "const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;");
     emit_line(p, "if (hi <= lo)");
@@ -171,32 +180,34 @@ static void forward_direct(LowerOp *o, const ConvShape *c)
     bool bias = o->layer->n_params > 1;
     if (bias) {
         emit_open(p, "for (int64_t n = 0; n < B * L; n++)");
-        emit_line(p, "memcpy(y0 + n * %lld, bias, sizeof(seqrt_real) * %lld);", c->F, c->F);
+        emit_line(p, "memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);");
         emit_close(p, NULL);
     } else {
-        emit_line(p, "memset(y0, 0, sizeof(seqrt_real) * B * L * %lld);", c->F);
+        emit_line(p, "memset(y0, 0, sizeof(seqrt_real) * B * L * FILTERS);");
     }
-    emit_comment(p, "y[b, t] += sum_k x[b, t + k*%lld - left] kernel[k]: all %lld taps in one "
-                 "register tile", c->d, c->K);
-    emit_line(p, "seqrt_conv1d_taps((int)B, (int)T, (int)L, %lld, %lld, (int)left, %lld, %lld, x0, "
-              "kernel, y0);", c->K, c->d, c->C, c->F);
+    emit_comment(p,
+                 "y[b, t] += sum_k x[b, t + k*%lld - left] kernel[k]: all KERNEL_SIZE taps in one "
+                 "register tile", c->d);
+    emit_line(p,
+            "seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, %lld, (int)left, CHANNELS, "
+            "FILTERS, x0, "
+              "kernel, y0);", c->d);
     lower_activation_forward(o, c->act, "y0", "B * L", c->F);
 }
 
 /* The nk = lo + (L - hi) rows of each sample outside [lo, hi): saved in
  * keep and zeroed (save), or put back (!save). */
-static void emit_boundary_rows(LowerOp *o, const ConvShape *c, bool save)
+static void emit_boundary_rows(LowerOp *o, bool save)
 {
     Printer *p = o->p;
-    long long F = c->F;
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
     emit_open(p, "for (int64_t i = 0; i < nk; i++)");
-    emit_line(p, "seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * %lld;", F);
+    emit_line(p, "seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;");
     if (save) {
-        emit_line(p, "memcpy(keep + (b * nk + i) * %lld, row, sizeof(seqrt_real) * %lld);", F, F);
-        emit_line(p, "memset(row, 0, sizeof(seqrt_real) * %lld);", F);
+        emit_line(p, "memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);");
+        emit_line(p, "memset(row, 0, sizeof(seqrt_real) * FILTERS);");
     } else {
-        emit_line(p, "memcpy(row, keep + (b * nk + i) * %lld, sizeof(seqrt_real) * %lld);", F, F);
+        emit_line(p, "memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);");
     }
     emit_close(p, NULL);
     emit_close(p, NULL);
@@ -213,34 +224,40 @@ static void backward_direct(LowerOp *o, const ConvShape *c)
     emit_comment(p, "one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of");
     emit_comment(p, "each sample are zeroed for it (saved in keep, put back after)");
     emit_line(p, "const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */");
-    emit_boundary_rows(o, c, true);
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * %lld, %lld,",
-              C, F, C, C);
-    emit_line(p, "           d_y0 + lo * %lld, %lld, 1, dw, %lld);", F, F, F);
-    emit_boundary_rows(o, c, false);
+    emit_boundary_rows(o, true);
+    emit_line(p,
+            "seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * "
+            "CHANNELS, CHANNELS,");
+    emit_line(p, "           d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);");
+    emit_boundary_rows(o, false);
     emit_close(p, NULL);
     emit_open(p, "else");
     emit_line(p, "for (int64_t b = 0; b < B; b++)");
-    emit_line(p, "    seqrt_gemm(1, 0, %lld, %lld, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * %lld, %lld,", C, F, C, C);
-    emit_line(p, "               d_y0 + (b * L + lo) * %lld, %lld, 1, dw, %lld);", F, F, F);
+    emit_line(p,
+            "    seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * "
+            "CHANNELS, CHANNELS,");
+    emit_line(p, "               d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);");
     emit_close(p, NULL);
     emit_close(p, NULL);
     if (o->layer->n_params > 1) {
         emit_open(p, "for (int64_t n = 0; n < B * L; n++)");
-        emit_line(p, "for (int64_t f = 0; f < %lld; f++) d_bias[f] += d_y0[n * %lld + f];", F, F);
+        emit_line(p, "for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];");
         emit_close(p, NULL);
     }
     if (!o->need_dx[0])
         return;
     emit_open(p, "if (d_x0)");
     emit_comment(p, "dx[b, s] += sum_k dy[b, s - (k*%lld - left)] kernel[k]^T: the forward "
-                 "product with wt[K-1-k] = kernel[k]^T [%lld, %lld]", c->d, F, C);
-    emit_line(p, "for (int64_t k = 0; k < %lld; k++)", c->K);
-    emit_line(p, "    for (int64_t i = 0; i < %lld; i++)", C);
-    emit_line(p, "        for (int64_t f = 0; f < %lld; f++) wt[((%lld - k) * %lld + f) * %lld + i] = kernel[(k * %lld + i) * %lld + f];",
-              F, c->K - 1, F, C, C, F);
-    emit_line(p, "seqrt_conv1d_taps((int)B, (int)L, (int)T, %lld, %lld, (int)(%lld - left), %lld, %lld, "
-              "d_y0, wt, d_x0);", c->K, c->d, c->d * (c->K - 1), F, C);
+                 "product with wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS]", c->d);
+    emit_line(p, "for (int64_t k = 0; k < KERNEL_SIZE; k++)");
+    emit_line(p, "    for (int64_t i = 0; i < CHANNELS; i++)");
+    emit_line(p,
+            "        for (int64_t f = 0; f < FILTERS; f++) wt[((%lld - k) * FILTERS + f) * "
+            "CHANNELS + i] = kernel[(k * CHANNELS + i) * FILTERS + f];", c->K - 1);
+    emit_line(p,
+            "seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, %lld, (int)(%lld - left), "
+            "FILTERS, CHANNELS, "
+              "d_y0, wt, d_x0);", c->d, c->d * (c->K - 1));
     emit_close(p, NULL);
 }
 
@@ -249,35 +266,39 @@ static void forward(LowerOp *o)
     Printer *p = o->p;
     ConvShape c;
     conv_shape(o->layer, &c);
-    long long KC = c.K * c.C;
+    conv_dims(o, &c);
     emit_line(p, "const int64_t L = %s; /* output steps */", conv_lout(o, &c));
     emit_line(p, "const int64_t left = %s; /* zeros padded before step 0 */", conv_left(o, &c));
     if (direct(&c)) {
         forward_direct(o, &c);
         return;
     }
-    emit_comment(p, "col[b, t, k, c] = x[b, t*%lld + k*%lld - left, c] (0 in the padding)", c.s, c.d);
+    emit_comment(p, "col[b, t, k, c] = x[b, t*%lld + k*%lld - left, c] (0 in the padding)", c.s,
+                 c.d);
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
     emit_open(p, "for (int64_t t = 0; t < L; t++)");
-    emit_open(p, "for (int64_t k = 0; k < %lld; k++)", c.K);
+    emit_open(p, "for (int64_t k = 0; k < KERNEL_SIZE; k++)");
     emit_line(p, "const int64_t src = t * %lld + k * %lld - left;", c.s, c.d);
-    emit_line(p, "seqrt_real *dst = col + ((b * L + t) * %lld + k) * %lld;", c.K, c.C);
+    emit_line(p, "seqrt_real *dst = col + ((b * L + t) * KERNEL_SIZE + k) * CHANNELS;");
     emit_line(p, "if (src >= 0 && src < T)");
-    emit_line(p, "    memcpy(dst, x0 + (b * T + src) * %lld, sizeof(seqrt_real) * %lld);", c.C, c.C);
+    emit_line(p, "    memcpy(dst, x0 + (b * T + src) * CHANNELS, sizeof(seqrt_real) * CHANNELS);");
     emit_line(p, "else");
-    emit_line(p, "    memset(dst, 0, sizeof(seqrt_real) * %lld);", c.C);
+    emit_line(p, "    memset(dst, 0, sizeof(seqrt_real) * CHANNELS);");
     emit_close(p, NULL);
     emit_close(p, NULL);
     emit_close(p, NULL);
     bool bias = o->layer->n_params > 1;
     if (bias) {
         emit_open(p, "for (int64_t n = 0; n < B * L; n++)");
-        emit_line(p, "memcpy(y0 + n * %lld, bias, sizeof(seqrt_real) * %lld);", c.F, c.F);
+        emit_line(p, "memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);");
         emit_close(p, NULL);
     }
-    emit_comment(p, "y[B*L, %lld] %s= col[B*L, %lld] kernel[%lld, %lld]", c.F, bias ? "+" : "", KC, KC, c.F);
-    emit_line(p, "seqrt_gemm(0, 0, (int)(B * L), %lld, %lld, 1, col, %lld, kernel, %lld, %d, y0, %lld);",
-              c.F, KC, KC, c.F, bias ? 1 : 0, c.F);
+    emit_comment(p,
+            "y[B*L, FILTERS] %s= col[B*L, KERNEL_SIZE * CHANNELS] kernel[KERNEL_SIZE * CHANNELS, "
+            "FILTERS]", bias ? "+" : "");
+    emit_line(p,
+            "seqrt_gemm(0, 0, (int)(B * L), FILTERS, KERNEL_SIZE * CHANNELS, 1, col, KERNEL_SIZE * "
+            "CHANNELS, kernel, FILTERS, %d, y0, FILTERS);", bias ? 1 : 0);
     lower_activation_forward(o, c.act, "y0", "B * L", c.F);
 }
 
@@ -286,7 +307,7 @@ static void backward(LowerOp *o)
     Printer *p = o->p;
     ConvShape c;
     conv_shape(o->layer, &c);
-    long long KC = c.K * c.C;
+    conv_dims(o, &c);
     emit_line(p, "const int64_t L = %s; /* output steps */", conv_lout(o, &c));
     lower_activation_backward(o, c.act, "d_y0", "y0", "B * L", c.F);
     if (direct(&c)) {
@@ -295,11 +316,12 @@ static void backward(LowerOp *o)
         return;
     }
     emit_comment(p, "d_kernel += col^T dy; d_bias += sum dy");
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(B * L), 1, col, %lld, d_y0, %lld, 1, d_kernel, %lld);",
-              KC, c.F, KC, c.F, c.F);
+    emit_line(p,
+            "seqrt_gemm(1, 0, KERNEL_SIZE * CHANNELS, FILTERS, (int)(B * L), 1, col, KERNEL_SIZE * "
+            "CHANNELS, d_y0, FILTERS, 1, d_kernel, FILTERS);");
     if (o->layer->n_params > 1) {
         emit_open(p, "for (int64_t n = 0; n < B * L; n++)");
-        emit_line(p, "for (int64_t f = 0; f < %lld; f++) d_bias[f] += d_y0[n * %lld + f];", c.F, c.F);
+        emit_line(p, "for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];");
         emit_close(p, NULL);
     }
     if (!o->need_dx[0])
@@ -307,16 +329,18 @@ static void backward(LowerOp *o)
     emit_open(p, "if (d_x0)");
     emit_line(p, "const int64_t left = %s;", conv_left(o, &c));
     emit_comment(p, "dcol = dy kernel^T (into col, no longer needed), then scatter-add into dx");
-    emit_line(p, "seqrt_gemm(0, 1, (int)(B * L), %lld, %lld, 1, d_y0, %lld, kernel, %lld, 0, col, %lld);",
-              KC, c.F, c.F, c.F, KC);
+    emit_line(p,
+            "seqrt_gemm(0, 1, (int)(B * L), KERNEL_SIZE * CHANNELS, FILTERS, 1, d_y0, FILTERS, "
+            "kernel, FILTERS, 0, col, KERNEL_SIZE * CHANNELS);");
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
     emit_open(p, "for (int64_t t = 0; t < L; t++)");
-    emit_open(p, "for (int64_t k = 0; k < %lld; k++)", c.K);
+    emit_open(p, "for (int64_t k = 0; k < KERNEL_SIZE; k++)");
     emit_line(p, "const int64_t src = t * %lld + k * %lld - left;", c.s, c.d);
     emit_line(p, "if (src < 0 || src >= T)");
     emit_line(p, "    continue;");
-    emit_line(p, "const seqrt_real *g = col + ((b * L + t) * %lld + k) * %lld;", c.K, c.C);
-    emit_line(p, "for (int64_t i = 0; i < %lld; i++) d_x0[(b * T + src) * %lld + i] += g[i];", c.C, c.C);
+    emit_line(p, "const seqrt_real *g = col + ((b * L + t) * KERNEL_SIZE + k) * CHANNELS;");
+    emit_line(p,
+              "for (int64_t i = 0; i < CHANNELS; i++) d_x0[(b * T + src) * CHANNELS + i] += g[i];");
     emit_close(p, NULL);
     emit_close(p, NULL);
     emit_close(p, NULL);
@@ -358,10 +382,13 @@ static void step(InferOp *o)
     else
         emit_line(o->p, "memset(y0, 0, sizeof(float) * %lld);", c.F);
     emit_open(o->p, "for (int k = 0; k < %lld; k++)", c.K);
-    emit_line(o->p, "const int at = ((t - (%lld - k) * %lld) %% %lld + %lld) %% %lld;", c.K - 1, c.d, R, R, R);
-    emit_line(o->p, "const float *x = %s + at * %lld, *w = kernel + k * %lld;", ring, c.C, c.C * c.F);
+    emit_line(o->p, "const int at = ((t - (%lld - k) * %lld) %% %lld + %lld) %% %lld;", c.K - 1,
+              c.d, R, R, R);
+    emit_line(o->p, "const float *x = %s + at * %lld, *w = kernel + k * %lld;", ring, c.C,
+              c.C * c.F);
     emit_line(o->p, "for (int i = 0; i < %lld; i++)", c.C);
-    emit_line(o->p, "    for (int f = 0; f < %lld; f++) y0[f] += x[i] * w[i * %lld + f];", c.F, c.F);
+    emit_line(o->p, "    for (int f = 0; f < %lld; f++) y0[f] += x[i] * w[i * %lld + f];", c.F,
+              c.F);
     emit_close(o->p, NULL);
     emit_line(o->p, "%s[0] = (float)((t + 1) %% %lld);", pos, R);
     infer_activation(o, c.act, "y0", c.F);

@@ -49,17 +49,20 @@ static void forward(LowerOp *o)
     const IrNode *n = o->node;
     long long F = lower_fixed(n->in[0]->shape.d[n->in[0]->shape.rank - 1]);
     long long U = o->layer->params[0].shape[1];
+    lower_dim(o, "FEATURES", F);
+    lower_dim(o, "UNITS", U);
     const char *N = lower_rows(o);
     bool bias = o->layer->n_params > 1;
     emit_line(p, "const int64_t N = %s; /* rows */", N);
     if (bias) {
         emit_open(p, "for (int64_t n = 0; n < N; n++)");
-        emit_line(p, "memcpy(y0 + n * %lld, bias, sizeof(seqrt_real) * %lld);", U, U);
+        emit_line(p, "memcpy(y0 + n * UNITS, bias, sizeof(seqrt_real) * UNITS);");
         emit_close(p, NULL);
     }
-    emit_comment(p, "y[N, %lld] %s= x[N, %lld] kernel[%lld, %lld]", U, bias ? "+" : "", F, F, U);
-    emit_line(p, "seqrt_gemm(0, 0, (int)N, %lld, %lld, 1, x0, %lld, kernel, %lld, %d, y0, %lld);",
-              U, F, F, U, bias ? 1 : 0, U);
+    emit_comment(p, "y[N, UNITS] %s= x[N, FEATURES] kernel[FEATURES, UNITS]", bias ? "+" : "");
+    emit_line(p,
+            "seqrt_gemm(0, 0, (int)N, UNITS, FEATURES, 1, x0, FEATURES, kernel, UNITS, %d, y0, "
+            "UNITS);", bias ? 1 : 0);
     lower_activation_forward(o, o->layer->attrs[1].s, "y0", "N", U);
 }
 
@@ -70,19 +73,23 @@ static void backward(LowerOp *o)
     const IrNode *n = o->node;
     long long F = lower_fixed(n->in[0]->shape.d[n->in[0]->shape.rank - 1]);
     long long U = o->layer->params[0].shape[1];
+    lower_dim(o, "FEATURES", F);
+    lower_dim(o, "UNITS", U);
     emit_line(p, "const int64_t N = %s; /* rows */", lower_rows(o));
     lower_activation_backward(o, o->layer->attrs[1].s, "d_y0", "y0", "N", U);
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)N, 1, x0, %lld, d_y0, %lld, 1, d_kernel, %lld);",
-              F, U, F, U, U);
+    emit_line(p,
+            "seqrt_gemm(1, 0, FEATURES, UNITS, (int)N, 1, x0, FEATURES, d_y0, UNITS, 1, d_kernel, "
+            "UNITS);");
     if (o->layer->n_params > 1) {
         emit_open(p, "for (int64_t n = 0; n < N; n++)");
-        emit_line(p, "for (int64_t j = 0; j < %lld; j++) d_bias[j] += d_y0[n * %lld + j];", U, U);
+        emit_line(p, "for (int64_t j = 0; j < UNITS; j++) d_bias[j] += d_y0[n * UNITS + j];");
         emit_close(p, NULL);
     }
     if (o->need_dx[0]) {
         emit_open(p, "if (d_x0)");
-        emit_line(p, "seqrt_gemm(0, 1, (int)N, %lld, %lld, 1, d_y0, %lld, kernel, %lld, 1, d_x0, %lld);",
-                  F, U, U, U, F);
+        emit_line(p,
+                "seqrt_gemm(0, 1, (int)N, FEATURES, UNITS, 1, d_y0, UNITS, kernel, UNITS, 1, d_x0, "
+                "FEATURES);");
         emit_close(p, NULL);
     }
 }

@@ -4,6 +4,7 @@
 #include "lower.h"
 #include "infer.h"
 #include "ops.h"
+#include "util.h"
 
 static const AttrSpec attrs[] = {
     {"rate", ATTR_FLOAT, true, 0, 0, NULL, NULL},
@@ -14,7 +15,7 @@ static bool infer(InferCtx *c)
 {
     double r = op_float(c, "rate");
     if (r < 0 || r >= 1)
-        return op_error(c, "Dropout rate must be in [0, 1), got %g", r);
+        return op_error(c, "Dropout rate must be in [0, 1), got %s", SEQ_NUM(r));
     c->out[0] = *c->in[0];
     c->n_out = 1;
     return true;
@@ -41,8 +42,8 @@ static void forward(LowerOp *o)
     emit_line(p, "return;");
     emit_close(p, NULL);
     emit_open(p, "for (int64_t i = 0; i < %s; i++)", n);
-    emit_line(p, "mask[i] = seqrt_hash_uniform((uint64_t)training, stream + %lldu, (uint64_t)i) >= %.17g "
-              "? (seqrt_real)%.17g : 0;", seed * 1000003LL, rate, 1.0 / (1.0 - rate));
+    emit_line(p, "mask[i] = seqrt_hash_uniform((uint64_t)training, stream + %lldu, (uint64_t)i) >= %s "
+              "? (seqrt_real)%s : 0;", seed * 1000003LL, SEQ_NUM(rate), SEQ_NUM(1.0 / (1.0 - rate)));
     emit_line(p, "y0[i] = x0[i] * mask[i];");
     emit_close(p, NULL);
 }

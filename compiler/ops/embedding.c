@@ -42,10 +42,12 @@ static bool infer(InferCtx *c)
 static void forward(LowerOp *o)
 {
     long long D = o->layer->params[0].shape[1];
+    lower_dim(o, "OUTPUT_DIM", D);
     bool mask = o->node->out[0]->mask == o->node->out[0];
     emit_open(o->p, "for (int64_t n = 0; n < B * T; n++)");
-    emit_line(o->p, "memcpy(y0 + n * %lld, embeddings + (int64_t)x0[n] * %lld, sizeof(seqrt_real) * %lld);",
-              D, D, D);
+    emit_line(o->p,
+            "memcpy(y0 + n * OUTPUT_DIM, embeddings + (int64_t)x0[n] * OUTPUT_DIM, "
+            "sizeof(seqrt_real) * OUTPUT_DIM);");
     if (mask)
         emit_line(o->p, "m0[n] = x0[n] != 0; /* mask_zero: id 0 is padding */");
     emit_close(o->p, NULL);
@@ -55,15 +57,17 @@ static void forward(LowerOp *o)
 static void backward(LowerOp *o)
 {
     long long D = o->layer->params[0].shape[1];
+    lower_dim(o, "OUTPUT_DIM", D);
     emit_open(o->p, "for (int64_t n = 0; n < B * T; n++)");
-    emit_line(o->p, "seqrt_real *row = d_embeddings + (int64_t)x0[n] * %lld;", D);
-    emit_line(o->p, "for (int64_t j = 0; j < %lld; j++) row[j] += d_y0[n * %lld + j];", D, D);
+    emit_line(o->p, "seqrt_real *row = d_embeddings + (int64_t)x0[n] * OUTPUT_DIM;");
+    emit_line(o->p, "for (int64_t j = 0; j < OUTPUT_DIM; j++) row[j] += d_y0[n * OUTPUT_DIM + j];");
     emit_close(o->p, NULL);
 }
 
 static const char *step_unsupported(const IrLayer *l)
 {
-    return l->attrs[op_attr_index(l->op, "mask_zero")].i ? "mask_zero (padding) is not streamed" : NULL;
+    return l->attrs[op_attr_index(l->op,
+                                  "mask_zero")].i ? "mask_zero (padding) is not streamed" : NULL;
 }
 
 static void step(InferOp *o)

@@ -79,24 +79,25 @@ static void plan(LowerOp *o)
 static void emit_gates_after(LowerOp *o, const RnnShape *r, bool write_h)
 {
     Printer *p = o->p;
-    long long U = r->U;
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
-    emit_line(p, "seqrt_real *g = zt + b * %lld;", 3 * U);
-    emit_line(p, "const seqrt_real *q = hht + b * %lld;", 3 * U);
+    emit_open(p, "for (int64_t j = 0; j < UNITS; j++)");
+    emit_line(p, "seqrt_real *g = zt + b * 3 * UNITS;");
+    emit_line(p, "const seqrt_real *q = hht + b * 3 * UNITS;");
     emit_line(p, "const seqrt_real zg = %s;", lower_act_expr(o, r->rec, "g[j] + q[j]"));
     emit_line(p, "const seqrt_real rg = %s;",
-              lower_act_expr(o, r->rec, arena_printf(o->a, "g[%lld + j] + q[%lld + j]", U, U)));
+              lower_act_expr(o, r->rec, arena_printf(o->a, "g[UNITS + j] + q[UNITS + j]")));
     emit_line(p, "const seqrt_real ng = %s;",
-              lower_act_expr(o, r->act, arena_printf(o->a, "g[%lld + j] + rg * q[%lld + j]", 2 * U, 2 * U)));
+              lower_act_expr(o, r->act, arena_printf(o->a,
+                                                     "g[2 * UNITS + j] + rg * q[2 * UNITS + j]")));
     if (write_h) {
         if (r->masked) /* a padded step keeps the state */
-            emit_line(p, "ht[b * %lld + j] = %s ? zg * hp[b * %lld + j] + (1 - zg) * ng : hp[b * %lld + j];",
-                      U, r->mt, U, U);
+            emit_line(p,
+                    "ht[b * UNITS + j] = %s ? zg * hp[b * UNITS + j] + (1 - zg) * ng : hp[b * "
+                    "UNITS + j];", r->mt);
         else
-            emit_line(p, "ht[b * %lld + j] = zg * hp[b * %lld + j] + (1 - zg) * ng;", U, U);
+            emit_line(p, "ht[b * UNITS + j] = zg * hp[b * UNITS + j] + (1 - zg) * ng;");
     }
-    emit_line(p, "g[j] = zg; g[%lld + j] = rg; g[%lld + j] = ng; /* for backward */", U, 2 * U);
+    emit_line(p, "g[j] = zg; g[UNITS + j] = rg; g[2 * UNITS + j] = ng; /* for backward */");
     emit_close(p, NULL);
     emit_close(p, NULL);
 }
@@ -106,28 +107,30 @@ static void emit_gates_after(LowerOp *o, const RnnShape *r, bool write_h)
 static void forward_after(LowerOp *o, const RnnShape *r)
 {
     Printer *p = o->p;
-    long long U = r->U;
     const char *zi = r->seg ? "(t - t0)" : "t";
     emit_comment(p, "[hz hr hn] = h_{t-1} recurrent_kernel + b_h; z, r = %s; n = %s(xn + r hn);",
                  r->rec, r->act);
     emit_comment(p, "h_t = z h_{t-1} + (1 - z) n");
     if (r->seg) {
         op_rnn_open_segments(o, r, false);
-        op_rnn_emit_projection(o, r, r->bias ? "bias" : NULL, "t0", "len");
+        op_rnn_emit_projection(o, r->bias ? "bias" : NULL, "t0", "len");
         emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
     } else {
         emit_open(p, "for (int64_t t = 0; t < T; t++)");
     }
-    emit_line(p, "seqrt_real *zt = z + %s * B * %lld, *hht = hh + %s * B * %lld;", zi, 3 * U, zi, 3 * U);
-    emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
-    emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld;", U);
+    emit_line(p, "seqrt_real *zt = z + %s * B * 3 * UNITS, *hht = hh + %s * B * 3 * UNITS;", zi,
+              zi);
+    emit_line(p, "const seqrt_real *hp = h + t * B * UNITS;");
+    emit_line(p, "seqrt_real *ht = h + (t + 1) * B * UNITS;");
     if (r->bias) {
         emit_line(p, "for (int64_t b = 0; b < B; b++)");
-        emit_line(p, "    memcpy(hht + b * %lld, bias + %lld, sizeof(seqrt_real) * %lld);", 3 * U, 3 * U,
-                  3 * U);
+        emit_line(p,
+                "    memcpy(hht + b * 3 * UNITS, bias + 3 * UNITS, sizeof(seqrt_real) * 3 * "
+                "UNITS);");
     }
-    emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, recurrent_kernel, %lld, %d, hht, %lld);",
-              3 * U, U, op_rnn_recurrent_in(o, r, false), U, 3 * U, r->bias ? 1 : 0, 3 * U);
+    emit_line(p,
+            "seqrt_gemm(0, 0, (int)B, 3 * UNITS, UNITS, 1, %s, UNITS, recurrent_kernel, 3 * UNITS, "
+            "%d, hht, 3 * UNITS);", op_rnn_recurrent_in(o, r, false), r->bias ? 1 : 0);
     emit_gates_after(o, r, true);
     emit_close(p, NULL);
     if (r->seg)
@@ -136,7 +139,8 @@ static void forward_after(LowerOp *o, const RnnShape *r)
 
 /* Back through steps t1 - 1 .. t0 of a reset_after GRU, then its recurrent
  * weight gradients over those steps' rows. */
-static void emit_backward_after_steps(LowerOp *o, const RnnShape *r, const char *t0, const char *len)
+static void emit_backward_after_steps(LowerOp *o, const RnnShape *r, const char *t0,
+                                      const char *len)
 {
     Printer *p = o->p;
     long long U = r->U;
@@ -146,37 +150,44 @@ static void emit_backward_after_steps(LowerOp *o, const RnnShape *r, const char 
     else
         emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
     op_rnn_emit_grad_step(o, r);
-    emit_line(p, "seqrt_real *zt = z + %s * B * %lld, *hht = hh + %s * B * %lld;", zi, 3 * U, zi, 3 * U);
-    emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
+    emit_line(p, "seqrt_real *zt = z + %s * B * 3 * UNITS, *hht = hh + %s * B * 3 * UNITS;", zi,
+              zi);
+    emit_line(p, "const seqrt_real *hp = h + t * B * UNITS;");
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
-    emit_line(p, "seqrt_real *g = zt + b * %lld, *q = hht + b * %lld;", 3 * U, 3 * U);
+    emit_open(p, "for (int64_t j = 0; j < UNITS; j++)");
+    emit_line(p, "seqrt_real *g = zt + b * 3 * UNITS, *q = hht + b * 3 * UNITS;");
     if (r->masked)
-        emit_line(p, "if (%s) { g[j] = g[%lld + j] = g[%lld + j] = q[j] = q[%lld + j] = q[%lld + j] = 0; continue; }",
-                  r->mf, U, 2 * U, U, 2 * U);
-    emit_line(p, "const seqrt_real zg = g[j], rg = g[%lld + j], ng = g[%lld + j], hn = q[%lld + j];",
-              U, 2 * U, 2 * U);
-    emit_line(p, "const seqrt_real dhv = dh[b * %lld + j];", U);
-    emit_line(p, "const seqrt_real az = dhv * (hp[b * %lld + j] - ng) * %s;", U, lower_dact_expr(o, r->rec, "zg"));
+        emit_line(p,
+                "if (%s) { g[j] = g[UNITS + j] = g[2 * UNITS + j] = q[j] = q[UNITS + j] = q[2 * "
+                "UNITS + j] = 0; continue; }",
+                  r->mf);
+    emit_line(p,
+            "const seqrt_real zg = g[j], rg = g[UNITS + j], ng = g[2 * UNITS + j], hn = q[2 * "
+            "UNITS + j];");
+    emit_line(p, "const seqrt_real dhv = dh[b * UNITS + j];");
+    emit_line(p, "const seqrt_real az = dhv * (hp[b * UNITS + j] - ng) * %s;", lower_dact_expr(o,
+            r->rec, "zg"));
     emit_line(p, "const seqrt_real an = dhv * (1 - zg) * %s;", lower_dact_expr(o, r->act, "ng"));
     emit_line(p, "const seqrt_real ar = an * hn * %s;", lower_dact_expr(o, r->rec, "rg"));
-    emit_line(p, "g[j] = az; g[%lld + j] = ar; g[%lld + j] = an;", U, 2 * U);
-    emit_line(p, "q[j] = az; q[%lld + j] = ar; q[%lld + j] = an * rg;", U, 2 * U);
-    emit_line(p, "dh[b * %lld + j] = dhv * zg;", U);
+    emit_line(p, "g[j] = az; g[UNITS + j] = ar; g[2 * UNITS + j] = an;");
+    emit_line(p, "q[j] = az; q[UNITS + j] = ar; q[2 * UNITS + j] = an * rg;");
+    emit_line(p, "dh[b * UNITS + j] = dhv * zg;");
     emit_close(p, NULL);
     emit_close(p, NULL);
     op_rnn_dh_gemm(o, r, "hht", 3 * U, "recurrent_kernel", 3 * U, 3 * U);
     emit_close(p, NULL);
     const char *rows = r->seg ? arena_printf(o->a, "%s * B", len) : "T * B";
-    const char *seen = r->seg ? arena_printf(o->a, "%s + %s * B * %lld", op_rnn_seen_states(r), t0, U)
+    const char *seen = r->seg ? arena_printf(o->a, "%s + %s * B * UNITS", op_rnn_seen_states(r), t0)
                               : op_rnn_seen_states(r);
     emit_comment(p, "d_recurrent_kernel += h[0..T-1]^T dzh; the recurrent bias row gets sum dzh");
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(%s), 1, %s, %lld, hh, %lld, 1, d_recurrent_kernel, %lld);",
-              U, 3 * U, rows, seen, U, 3 * U, 3 * U);
+    emit_line(p,
+            "seqrt_gemm(1, 0, UNITS, 3 * UNITS, (int)(%s), 1, %s, UNITS, hh, 3 * UNITS, 1, "
+            "d_recurrent_kernel, 3 * UNITS);", rows, seen);
     if (r->bias) {
         emit_open(p, "for (int64_t n = 0; n < %s; n++)", rows);
-        emit_line(p, "for (int64_t j = 0; j < %lld; j++) d_bias[%lld + j] += hh[n * %lld + j];", 3 * U,
-                  3 * U, 3 * U);
+        emit_line(p,
+                "for (int64_t j = 0; j < 3 * UNITS; j++) d_bias[3 * UNITS + j] += hh[n * 3 * UNITS "
+                "+ j];");
         emit_close(p, NULL);
     }
 }
@@ -185,26 +196,33 @@ static void backward_after(LowerOp *o, const RnnShape *r)
 {
     Printer *p = o->p;
     long long U = r->U;
-    op_rnn_emit_rt(o, r, "recurrent_kernel", 3 * U, 3 * U);
-    emit_comment(p, "back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ar = an hn r';");
-    emit_comment(p, "input part [az ar an], recurrent part [az ar an r]; dh_{t-1} = dh z + rec part U^T");
+    op_rnn_emit_rt(o, "recurrent_kernel", 3 * U, 3 * U);
+    emit_comment(p,
+                 "back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ar = an hn r';");
+    emit_comment(p,
+            "input part [az ar an], recurrent part [az ar an r]; dh_{t-1} = dh z + rec part U^T");
     if (!r->seg) {
         emit_backward_after_steps(o, r, "0", "T");
         return;
     }
     op_rnn_open_segments(o, r, true);
-    emit_comment(p, "recompute the segment's gates: its input projection, and h_{t-1} recurrent_kernel");
+    emit_comment(p,
+            "recompute the segment's gates: its input projection, and h_{t-1} recurrent_kernel");
     emit_comment(p, "+ b_h for all its steps at once (h is kept)");
-    op_rnn_emit_projection(o, r, r->bias ? "bias" : NULL, "t0", "len");
+    op_rnn_emit_projection(o, r->bias ? "bias" : NULL, "t0", "len");
     if (r->bias) {
         emit_line(p, "for (int64_t n = 0; n < len * B; n++)");
-        emit_line(p, "    memcpy(hh + n * %lld, bias + %lld, sizeof(seqrt_real) * %lld);", 3 * U, 3 * U, 3 * U);
+        emit_line(p,
+                "    memcpy(hh + n * 3 * UNITS, bias + 3 * UNITS, sizeof(seqrt_real) * 3 * "
+                "UNITS);");
     }
-    emit_line(p, "seqrt_gemm(0, 0, (int)(len * B), %lld, %lld, 1, %s + t0 * B * %lld, %lld, recurrent_kernel, %lld, %d, hh, %lld);",
-              3 * U, U, op_rnn_seen_states(r), U, U, 3 * U, r->bias ? 1 : 0, 3 * U);
+    emit_line(p,
+            "seqrt_gemm(0, 0, (int)(len * B), 3 * UNITS, UNITS, 1, %s + t0 * B * UNITS, UNITS, "
+            "recurrent_kernel, 3 * UNITS, %d, hh, 3 * UNITS);", op_rnn_seen_states(r),
+            r->bias ? 1 : 0);
     emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
-    emit_line(p, "seqrt_real *zt = z + (t - t0) * B * %lld;", 3 * U);
-    emit_line(p, "const seqrt_real *hht = hh + (t - t0) * B * %lld;", 3 * U);
+    emit_line(p, "seqrt_real *zt = z + (t - t0) * B * 3 * UNITS;");
+    emit_line(p, "const seqrt_real *hht = hh + (t - t0) * B * 3 * UNITS;");
     emit_gates_after(o, r, false);
     emit_close(p, NULL);
     emit_backward_after_steps(o, r, "t0", "len");
@@ -223,34 +241,40 @@ static void forward_before(LowerOp *o, const RnnShape *r)
                  r->rec, r->act);
     emit_comment(p, "h_t = z h_{t-1} + (1 - z) n");
     emit_open(p, "for (int64_t t = 0; t < T; t++)");
-    emit_line(p, "seqrt_real *zt = z + t * B * %lld, *st = s + t * B * %lld;", 3 * U, U);
-    emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
-    emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld;", U);
+    emit_line(p, "seqrt_real *zt = z + t * B * 3 * UNITS, *st = s + t * B * UNITS;");
+    emit_line(p, "const seqrt_real *hp = h + t * B * UNITS;");
+    emit_line(p, "seqrt_real *ht = h + (t + 1) * B * UNITS;");
     const char *hq = op_rnn_recurrent_in(o, r, false);
-    emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, recurrent_kernel, %lld, 0, hzr, %lld);",
-              2 * U, U, hq, U, 3 * U, 2 * U);
+    emit_line(p,
+            "seqrt_gemm(0, 0, (int)B, 2 * UNITS, UNITS, 1, %s, UNITS, recurrent_kernel, 3 * UNITS, "
+            "0, hzr, 2 * UNITS);", hq);
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
-    emit_line(p, "seqrt_real *g = zt + b * %lld;", 3 * U);
-    emit_line(p, "g[j] = %s;", lower_act_expr(o, r->rec, arena_printf(o->a, "g[j] + hzr[b * %lld + j]", 2 * U)));
-    emit_line(p, "g[%lld + j] = %s;", U,
-              lower_act_expr(o, r->rec, arena_printf(o->a, "g[%lld + j] + hzr[b * %lld + %lld + j]", U, 2 * U, U)));
-    emit_line(p, "st[b * %lld + j] = g[%lld + j] * %s[b * %lld + j];", U, U, hq, U);
+    emit_open(p, "for (int64_t j = 0; j < UNITS; j++)");
+    emit_line(p, "seqrt_real *g = zt + b * 3 * UNITS;");
+    emit_line(p, "g[j] = %s;", lower_act_expr(o, r->rec, arena_printf(o->a,
+            "g[j] + hzr[b * 2 * UNITS + j]")));
+    emit_line(p, "g[UNITS + j] = %s;",
+              lower_act_expr(o, r->rec, arena_printf(o->a, "g[%lld + j] + hzr[b * %lld + %lld + j]",
+                                                     U, 2 * U, U)));
+    emit_line(p, "st[b * UNITS + j] = g[UNITS + j] * %s[b * UNITS + j];", hq);
     emit_close(p, NULL);
     emit_close(p, NULL);
-    emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, st, %lld, recurrent_kernel + %lld, %lld, 0, hn, %lld);",
-              U, U, U, 2 * U, 3 * U, U);
+    emit_line(p,
+            "seqrt_gemm(0, 0, (int)B, UNITS, UNITS, 1, st, UNITS, recurrent_kernel + 2 * UNITS, 3 "
+            "* UNITS, 0, hn, UNITS);");
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
-    emit_line(p, "seqrt_real *g = zt + b * %lld;", 3 * U);
+    emit_open(p, "for (int64_t j = 0; j < UNITS; j++)");
+    emit_line(p, "seqrt_real *g = zt + b * 3 * UNITS;");
     emit_line(p, "const seqrt_real ng = %s;",
-              lower_act_expr(o, r->act, arena_printf(o->a, "g[%lld + j] + hn[b * %lld + j]", 2 * U, U)));
+              lower_act_expr(o, r->act, arena_printf(o->a,
+                                                     "g[2 * UNITS + j] + hn[b * UNITS + j]")));
     if (r->masked)
-        emit_line(p, "ht[b * %lld + j] = %s ? g[j] * hp[b * %lld + j] + (1 - g[j]) * ng : hp[b * %lld + j];",
-                  U, r->mt, U, U);
+        emit_line(p,
+                "ht[b * UNITS + j] = %s ? g[j] * hp[b * UNITS + j] + (1 - g[j]) * ng : hp[b * "
+                "UNITS + j];", r->mt);
     else
-        emit_line(p, "ht[b * %lld + j] = g[j] * hp[b * %lld + j] + (1 - g[j]) * ng;", U, U);
-    emit_line(p, "g[%lld + j] = ng; /* for backward */", 2 * U);
+        emit_line(p, "ht[b * UNITS + j] = g[j] * hp[b * UNITS + j] + (1 - g[j]) * ng;");
+    emit_line(p, "g[2 * UNITS + j] = ng; /* for backward */");
     emit_close(p, NULL);
     emit_close(p, NULL);
     emit_close(p, NULL);
@@ -260,42 +284,48 @@ static void backward_before(LowerOp *o, const RnnShape *r)
 {
     Printer *p = o->p;
     long long U = r->U;
-    op_rnn_emit_rt(o, r, "recurrent_kernel", 2 * U, 3 * U);
-    emit_comment(p, "back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ds = an U_h^T,");
+    op_rnn_emit_rt(o, "recurrent_kernel", 2 * U, 3 * U);
+    emit_comment(p,
+                 "back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ds = an U_h^T,");
     emit_comment(p, "ar = ds h_{t-1} r'; dh_{t-1} = dh z + ds r + [az ar] U_zr^T");
     emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
     op_rnn_emit_grad_step(o, r);
-    emit_line(p, "seqrt_real *zt = z + t * B * %lld;", 3 * U);
-    emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
+    emit_line(p, "seqrt_real *zt = z + t * B * 3 * UNITS;");
+    emit_line(p, "const seqrt_real *hp = h + t * B * UNITS;");
     const char *hq = op_rnn_recurrent_in(o, r, true);
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
-    emit_line(p, "seqrt_real *g = zt + b * %lld;", 3 * U);
+    emit_open(p, "for (int64_t j = 0; j < UNITS; j++)");
+    emit_line(p, "seqrt_real *g = zt + b * 3 * UNITS;");
     if (r->masked)
-        emit_line(p, "if (%s) { g[j] = g[%lld + j] = 0; continue; }", r->mf, 2 * U);
-    emit_line(p, "const seqrt_real zg = g[j], ng = g[%lld + j], dhv = dh[b * %lld + j];", 2 * U, U);
-    emit_line(p, "g[j] = dhv * (hp[b * %lld + j] - ng) * %s;", U, lower_dact_expr(o, r->rec, "zg"));
-    emit_line(p, "g[%lld + j] = dhv * (1 - zg) * %s;", 2 * U, lower_dact_expr(o, r->act, "ng"));
-    emit_line(p, "dh[b * %lld + j] = dhv * zg;", U);
+        emit_line(p, "if (%s) { g[j] = g[2 * UNITS + j] = 0; continue; }", r->mf);
+    emit_line(p, "const seqrt_real zg = g[j], ng = g[2 * UNITS + j], dhv = dh[b * UNITS + j];");
+    emit_line(p, "g[j] = dhv * (hp[b * UNITS + j] - ng) * %s;", lower_dact_expr(o, r->rec, "zg"));
+    emit_line(p, "g[2 * UNITS + j] = dhv * (1 - zg) * %s;", lower_dact_expr(o, r->act, "ng"));
+    emit_line(p, "dh[b * UNITS + j] = dhv * zg;");
     emit_close(p, NULL);
     emit_close(p, NULL);
-    emit_line(p, "seqrt_gemm(0, 1, (int)B, %lld, %lld, 1, zt + %lld, %lld, recurrent_kernel + %lld, %lld, 0, hn, %lld); /* ds */",
-              U, U, 2 * U, 3 * U, 2 * U, 3 * U, U);
+    emit_line(p,
+            "seqrt_gemm(0, 1, (int)B, UNITS, UNITS, 1, zt + 2 * UNITS, 3 * UNITS, recurrent_kernel "
+            "+ 2 * UNITS, 3 * UNITS, 0, hn, UNITS); /* ds */");
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
-    emit_line(p, "seqrt_real *g = zt + b * %lld;", 3 * U);
-    emit_line(p, "const seqrt_real rg = g[%lld + j], ds = hn[b * %lld + j];", U, U);
-    emit_line(p, "dh[b * %lld + j] += ds * rg%s;", U, r->rd > 0 ? arena_printf(o->a, " * mh[b * %lld + j]", U) : "");
-    emit_line(p, "g[%lld + j] = ds * %s[b * %lld + j] * %s;", U, hq, U, lower_dact_expr(o, r->rec, "rg"));
+    emit_open(p, "for (int64_t j = 0; j < UNITS; j++)");
+    emit_line(p, "seqrt_real *g = zt + b * 3 * UNITS;");
+    emit_line(p, "const seqrt_real rg = g[UNITS + j], ds = hn[b * UNITS + j];");
+    emit_line(p, "dh[b * UNITS + j] += ds * rg%s;", r->rd > 0 ? arena_printf(o->a,
+            " * mh[b * %lld + j]", U) : "");
+    emit_line(p, "g[UNITS + j] = ds * %s[b * UNITS + j] * %s;", hq, lower_dact_expr(o, r->rec,
+            "rg"));
     emit_close(p, NULL);
     emit_close(p, NULL);
     op_rnn_dh_gemm(o, r, "zt", 3 * U, "recurrent_kernel", 2 * U, 3 * U);
     emit_close(p, NULL);
     emit_comment(p, "d_recurrent_kernel: [:, :2u] += h[0..T-1]^T [az ar]; [:, 2u:] += s^T an");
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, %s, %lld, z, %lld, 1, d_recurrent_kernel, %lld);",
-              U, 2 * U, op_rnn_seen_states(r), U, 3 * U, 3 * U);
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, s, %lld, z + %lld, %lld, 1, d_recurrent_kernel + %lld, %lld);",
-              U, U, U, 2 * U, 3 * U, 2 * U, 3 * U);
+    emit_line(p,
+            "seqrt_gemm(1, 0, UNITS, 2 * UNITS, (int)(T * B), 1, %s, UNITS, z, 3 * UNITS, 1, "
+            "d_recurrent_kernel, 3 * UNITS);", op_rnn_seen_states(r));
+    emit_line(p,
+            "seqrt_gemm(1, 0, UNITS, UNITS, (int)(T * B), 1, s, UNITS, z + 2 * UNITS, 3 * UNITS, "
+            "1, d_recurrent_kernel + 2 * UNITS, 3 * UNITS);");
 }
 
 static void forward(LowerOp *o)
@@ -307,7 +337,7 @@ static void forward(LowerOp *o)
         op_rnn_emit_xt(o, &r); /* the projection goes segment by segment */
     else
         op_rnn_emit_inputs(o, &r, r.bias ? "bias" : NULL);
-    op_rnn_emit_initial(o, "h", 0, r.U);
+    op_rnn_emit_initial(o, "h", 0);
     if (reset_after(o))
         forward_after(o, &r);
     else
@@ -326,7 +356,7 @@ static void backward(LowerOp *o)
     else
         backward_before(o, &r);
     if (r.seg) /* the input gradients went segment by segment */
-        op_rnn_emit_state_grads(o, &r, dstates, 1);
+        op_rnn_emit_state_grads(o, dstates, 1);
     else
         op_rnn_emit_input_grads(o, &r, "z", r.bias ? "d_bias" : NULL, dstates, 1);
 }
@@ -352,7 +382,8 @@ static void step(InferOp *o)
         emit_open(o->p, "for (int j = 0; j < %lld; j++)", U);
         emit_line(o->p, "const float zg = %s(%s[j] + %s[j]), rg = %s(%s[%lld + j] + %s[%lld + j]);",
                   rec, xz, hz, rec, xz, U, hz, U);
-        emit_line(o->p, "const float ng = %s(%s[%lld + j] + rg * %s[%lld + j]);", act, xz, 2 * U, hz, 2 * U);
+        emit_line(o->p, "const float ng = %s(%s[%lld + j] + rg * %s[%lld + j]);", act, xz, 2 * U,
+                  hz, 2 * U);
         emit_line(o->p, "%s[j] = zg * %s[j] + (1 - zg) * ng;", h, h);
         emit_close(o->p, NULL);
     } else {
@@ -360,9 +391,11 @@ static void step(InferOp *o)
         emit_comment(o->p, "z, r; then s = r h into hz[2u:]; n = act(xn + s U_h)");
         emit_open(o->p, "for (int j = 0; j < %lld; j++)", U);
         emit_line(o->p, "%s[j] = %s(%s[j] + %s[j]);", xz, rec, xz, hz);
-        emit_line(o->p, "%s[%lld + j] = %s(%s[%lld + j] + %s[%lld + j]) * %s[j];", hz, 2 * U, rec, xz, U, hz, U, h);
+        emit_line(o->p, "%s[%lld + j] = %s(%s[%lld + j] + %s[%lld + j]) * %s[j];", hz, 2 * U, rec,
+                  xz, U, hz, U, h);
         emit_close(o->p, NULL);
-        infer_matvec(o, arena_printf(o->a, "(%s + %lld)", xz, 2 * U), arena_printf(o->a, "(%s + %lld)", hz, 2 * U),
+        infer_matvec(o, arena_printf(o->a, "(%s + %lld)", xz, 2 * U), arena_printf(o->a,
+                "(%s + %lld)", hz, 2 * U),
                      arena_printf(o->a, "(recurrent_kernel + %lld)", 2 * U), U, U, 3 * U, true);
         emit_open(o->p, "for (int j = 0; j < %lld; j++)", U);
         emit_line(o->p, "const float ng = %s(%s[%lld + j]);", act, xz, 2 * U);

@@ -82,28 +82,32 @@ static void plan(LowerOp *o)
 static void emit_gates(LowerOp *o, const RnnShape *r, bool write_h)
 {
     Printer *p = o->p;
-    long long U = r->U;
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
-    emit_line(p, "seqrt_real *g = zt + b * %lld;", 4 * U);
-    emit_line(p, "const seqrt_real ig = %s;", lower_act_expr(o, r->rec, arena_printf(o->a, "g[j]")));
-    emit_line(p, "const seqrt_real fg = %s;", lower_act_expr(o, r->rec, arena_printf(o->a, "g[%lld + j]", U)));
-    emit_line(p, "const seqrt_real cg = %s;", lower_act_expr(o, r->act, arena_printf(o->a, "g[%lld + j]", 2 * U)));
-    emit_line(p, "const seqrt_real og = %s;", lower_act_expr(o, r->rec, arena_printf(o->a, "g[%lld + j]", 3 * U)));
-    emit_line(p, "const seqrt_real cn = fg * cp[b * %lld + j] + ig * cg;", U);
+    emit_open(p, "for (int64_t j = 0; j < UNITS; j++)");
+    emit_line(p, "seqrt_real *g = zt + b * 4 * UNITS;");
+    emit_line(p, "const seqrt_real ig = %s;", lower_act_expr(o, r->rec, arena_printf(o->a,
+            "g[j]")));
+    emit_line(p, "const seqrt_real fg = %s;", lower_act_expr(o, r->rec, arena_printf(o->a,
+            "g[UNITS + j]")));
+    emit_line(p, "const seqrt_real cg = %s;", lower_act_expr(o, r->act, arena_printf(o->a,
+            "g[2 * UNITS + j]")));
+    emit_line(p, "const seqrt_real og = %s;", lower_act_expr(o, r->rec, arena_printf(o->a,
+            "g[3 * UNITS + j]")));
+    emit_line(p, "const seqrt_real cn = fg * cp[b * UNITS + j] + ig * cg;");
     if (r->masked) {
         emit_line(p, "const int valid = %s; /* a padded step keeps h and c */", r->mt);
-        emit_line(p, "ct[b * %lld + j] = valid ? cn : cp[b * %lld + j];", U, U);
+        emit_line(p, "ct[b * UNITS + j] = valid ? cn : cp[b * UNITS + j];");
         if (write_h)
-            emit_line(p, "ht[b * %lld + j] = valid ? og * %s : hp[b * %lld + j];", U,
-                      lower_act_expr(o, r->act, "cn"), U);
+            emit_line(p, "ht[b * UNITS + j] = valid ? og * %s : hp[b * UNITS + j];",
+                      lower_act_expr(o, r->act, "cn"));
     } else {
-        emit_line(p, "ct[b * %lld + j] = cn;", U);
+        emit_line(p, "ct[b * UNITS + j] = cn;");
         if (write_h)
-            emit_line(p, "ht[b * %lld + j] = og * %s;", U, lower_act_expr(o, r->act, "cn"));
+            emit_line(p, "ht[b * UNITS + j] = og * %s;", lower_act_expr(o, r->act, "cn"));
     }
-    emit_line(p, "g[j] = ig; g[%lld + j] = fg; g[%lld + j] = cg; g[%lld + j] = og; /* for backward */",
-              U, 2 * U, 3 * U);
+    emit_line(p,
+            "g[j] = ig; g[UNITS + j] = fg; g[2 * UNITS + j] = cg; g[3 * UNITS + j] = og; /* for "
+            "backward */");
     emit_close(p, NULL);
     emit_close(p, NULL);
 }
@@ -113,52 +117,56 @@ static void forward(LowerOp *o)
     Printer *p = o->p;
     RnnShape r;
     shape(o, &r);
-    long long U = r.U;
     static const char *const states[] = {"h", "c"};
     const char *bias = r.bias ? "bias" : NULL;
     if (r.seg)
         op_rnn_emit_xt(o, &r);
     else
         op_rnn_emit_inputs(o, &r, bias);
-    op_rnn_emit_initial(o, "h", 0, U);
-    op_rnn_emit_initial(o, "c", 1, U);
+    op_rnn_emit_initial(o, "h", 0);
+    op_rnn_emit_initial(o, "c", 1);
     emit_comment(p, "z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = %s,",
                  r.rec);
     emit_comment(p, "g = %s(z_c); c_t = f c_{t-1} + i g; h_t = o %s(c_t)", r.act, r.act);
     if (r.seg) {
-        emit_line(p, "memcpy(cc, c, sizeof(seqrt_real) * B * %lld); /* checkpoint 0 */", U);
+        emit_line(p, "memcpy(cc, c, sizeof(seqrt_real) * B * UNITS); /* checkpoint 0 */");
         op_rnn_open_segments(o, &r, false);
-        op_rnn_emit_projection(o, &r, bias, "t0", "len");
+        op_rnn_emit_projection(o, bias, "t0", "len");
     }
     if (fused(&r)) {
         emit_comment(p, "every step, fused: the recurrent product tile by tile with the gates");
         if (r.seg)
-            emit_line(p, "seqrt_lstm_forward((int)len, (int)B, %lld, recurrent_kernel, rt, z, h + t0 * B * %lld, c);",
-                      U, U);
+            emit_line(p,
+                    "seqrt_lstm_forward((int)len, (int)B, UNITS, recurrent_kernel, rt, z, h + t0 * "
+                    "B * UNITS, c);");
         else
-            emit_line(p, "seqrt_lstm_forward((int)T, (int)B, %lld, recurrent_kernel, rt, z, h, c);", U);
+            emit_line(p,
+                      "seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c);");
     } else if (r.seg) {
         emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
-        emit_line(p, "seqrt_real *zt = z + (t - t0) * B * %lld;", 4 * U);
-        emit_line(p, "const seqrt_real *hp = h + t * B * %lld, *cp = c + (t - t0) * B * %lld;", U, U);
-        emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld, *ct = c + (t - t0 + 1) * B * %lld;", U, U);
+        emit_line(p, "seqrt_real *zt = z + (t - t0) * B * 4 * UNITS;");
+        emit_line(p, "const seqrt_real *hp = h + t * B * UNITS, *cp = c + (t - t0) * B * UNITS;");
+        emit_line(p,
+                  "seqrt_real *ht = h + (t + 1) * B * UNITS, *ct = c + (t - t0 + 1) * B * UNITS;");
     } else {
         emit_open(p, "for (int64_t t = 0; t < T; t++)");
-        emit_line(p, "seqrt_real *zt = z + t * B * %lld;", 4 * U);
-        emit_line(p, "const seqrt_real *hp = h + t * B * %lld, *cp = c + t * B * %lld;", U, U);
-        emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld, *ct = c + (t + 1) * B * %lld;", U, U);
+        emit_line(p, "seqrt_real *zt = z + t * B * 4 * UNITS;");
+        emit_line(p, "const seqrt_real *hp = h + t * B * UNITS, *cp = c + t * B * UNITS;");
+        emit_line(p, "seqrt_real *ht = h + (t + 1) * B * UNITS, *ct = c + (t + 1) * B * UNITS;");
     }
     if (!fused(&r)) {
-        emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, recurrent_kernel, %lld, 1, zt, %lld);",
-                  4 * U, U, op_rnn_recurrent_in(o, &r, false), U, 4 * U, 4 * U);
+        emit_line(p,
+                "seqrt_gemm(0, 0, (int)B, 4 * UNITS, UNITS, 1, %s, UNITS, recurrent_kernel, 4 * "
+                "UNITS, 1, zt, 4 * UNITS);", op_rnn_recurrent_in(o, &r, false));
         emit_gates(o, &r, true);
         emit_close(p, NULL);
     }
     if (r.seg) {
         emit_comment(p, "the segment's last c: the next checkpoint, and the next segment's start");
-        emit_line(p, "memcpy(cc + (t0 / S + 1) * B * %lld, c + len * B * %lld, sizeof(seqrt_real) * B * %lld);",
-                  U, U, U);
-        emit_line(p, "memcpy(c, c + len * B * %lld, sizeof(seqrt_real) * B * %lld);", U, U);
+        emit_line(p,
+                "memcpy(cc + (t0 / S + 1) * B * UNITS, c + len * B * UNITS, sizeof(seqrt_real) * B "
+                "* UNITS);");
+        emit_line(p, "memcpy(c, c + len * B * UNITS, sizeof(seqrt_real) * B * UNITS);");
         emit_close(p, NULL);
         static const char *const finals[] = {NULL, "c"};
         op_rnn_emit_outputs_final(o, &r, states, finals, 2);
@@ -174,39 +182,51 @@ static void emit_backward_steps(LowerOp *o, const RnnShape *r, const char *t0, c
     long long U = r->U;
     if (fused(r)) {
         const bool all = !strcmp(t0, "0");
-        const char *dy = !r->seq ? "NULL" : all ? "d_y0" : arena_printf(o->a, "d_y0 + %s * %lld", t0, U);
-        emit_comment(p, "every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates");
+        const char *dy = !r->seq ? "NULL" : all ? "d_y0" : arena_printf(o->a, "d_y0 + %s * UNITS",
+                t0);
+        emit_comment(p,
+                "every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step "
+                "t-1's gates");
         const char *steps = all ? t1 : arena_printf(o->a, "%s - %s", t1, t0);
-        emit_line(p, "seqrt_lstm_backward((int)(%s), (int)B, %lld, recurrent_kernel, rt, z, c, %s, T * %lld, dh, dc);",
-                  steps, U, dy, U);
+        emit_line(p,
+                "seqrt_lstm_backward((int)(%s), (int)B, UNITS, recurrent_kernel, rt, z, c, %s, T * "
+                "UNITS, dh, dc);",
+                  steps, dy);
         return;
     }
     emit_open(p, "for (int64_t t = %s - 1; t >= %s; t--)", t1, t0);
     op_rnn_emit_grad_step(o, r);
     if (r->seg) {
-        emit_line(p, "seqrt_real *zt = z + (t - t0) * B * %lld; /* gates in, dz out */", 4 * U);
-        emit_line(p, "const seqrt_real *cp = c + (t - t0) * B * %lld, *ct = c + (t - t0 + 1) * B * %lld;", U, U);
+        emit_line(p, "seqrt_real *zt = z + (t - t0) * B * 4 * UNITS; /* gates in, dz out */");
+        emit_line(p,
+                "const seqrt_real *cp = c + (t - t0) * B * UNITS, *ct = c + (t - t0 + 1) * B * "
+                "UNITS;");
     } else {
-        emit_line(p, "seqrt_real *zt = z + t * B * %lld; /* gates in, dz out */", 4 * U);
-        emit_line(p, "const seqrt_real *cp = c + t * B * %lld, *ct = c + (t + 1) * B * %lld;", U, U);
+        emit_line(p, "seqrt_real *zt = z + t * B * 4 * UNITS; /* gates in, dz out */");
+        emit_line(p, "const seqrt_real *cp = c + t * B * UNITS, *ct = c + (t + 1) * B * UNITS;");
     }
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
-    emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
-    emit_line(p, "seqrt_real *g = zt + b * %lld;", 4 * U);
+    emit_open(p, "for (int64_t j = 0; j < UNITS; j++)");
+    emit_line(p, "seqrt_real *g = zt + b * 4 * UNITS;");
     if (r->masked)
-        emit_line(p, "if (%s) { g[j] = g[%lld + j] = g[%lld + j] = g[%lld + j] = 0; continue; }",
-                  r->mf, U, 2 * U, 3 * U);
-    emit_line(p, "const seqrt_real ig = g[j], fg = g[%lld + j], cg = g[%lld + j], og = g[%lld + j];",
-              U, 2 * U, 3 * U);
-    emit_line(p, "const seqrt_real a = %s;", lower_act_expr(o, r->act, arena_printf(o->a, "ct[b * %lld + j]", U)));
-    emit_line(p, "const seqrt_real dhv = dh[b * %lld + j];", U);
-    emit_line(p, "const seqrt_real dcv = dc[b * %lld + j] + dhv * og * %s;", U, lower_dact_expr(o, r->act, "a"));
+        emit_line(p,
+                "if (%s) { g[j] = g[UNITS + j] = g[2 * UNITS + j] = g[3 * UNITS + j] = 0; "
+                "continue; }",
+                  r->mf);
+    emit_line(p,
+            "const seqrt_real ig = g[j], fg = g[UNITS + j], cg = g[2 * UNITS + j], og = g[3 * "
+            "UNITS + j];");
+    emit_line(p, "const seqrt_real a = %s;", lower_act_expr(o, r->act, arena_printf(o->a,
+            "ct[b * UNITS + j]")));
+    emit_line(p, "const seqrt_real dhv = dh[b * UNITS + j];");
+    emit_line(p, "const seqrt_real dcv = dc[b * UNITS + j] + dhv * og * %s;", lower_dact_expr(o,
+            r->act, "a"));
     emit_line(p, "g[j] = dcv * cg * %s;", lower_dact_expr(o, r->rec, "ig"));
-    emit_line(p, "g[%lld + j] = dcv * cp[b * %lld + j] * %s;", U, U, lower_dact_expr(o, r->rec, "fg"));
-    emit_line(p, "g[%lld + j] = dcv * ig * %s;", 2 * U, lower_dact_expr(o, r->act, "cg"));
-    emit_line(p, "g[%lld + j] = dhv * a * %s;", 3 * U, lower_dact_expr(o, r->rec, "og"));
-    emit_line(p, "dc[b * %lld + j] = dcv * fg;", U);
-    emit_line(p, "dh[b * %lld + j] = 0;", U);
+    emit_line(p, "g[UNITS + j] = dcv * cp[b * UNITS + j] * %s;", lower_dact_expr(o, r->rec, "fg"));
+    emit_line(p, "g[2 * UNITS + j] = dcv * ig * %s;", lower_dact_expr(o, r->act, "cg"));
+    emit_line(p, "g[3 * UNITS + j] = dhv * a * %s;", lower_dact_expr(o, r->rec, "og"));
+    emit_line(p, "dc[b * UNITS + j] = dcv * fg;");
+    emit_line(p, "dh[b * UNITS + j] = 0;");
     emit_close(p, NULL);
     emit_close(p, NULL);
     op_rnn_dh_gemm(o, r, "zt", 4 * U, "recurrent_kernel", 4 * U, 4 * U);
@@ -222,38 +242,43 @@ static void backward(LowerOp *o)
     static const char *const dstates[] = {"dh", "dc"};
     op_rnn_emit_grad_init(o, &r, dstates, 2);
     if (!fused(&r))
-        op_rnn_emit_rt(o, &r, "recurrent_kernel", 4 * U, 4 * U);
-    emit_comment(p, "back through time: dc += dh o %s'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', "
+        op_rnn_emit_rt(o, "recurrent_kernel", 4 * U, 4 * U);
+    emit_comment(p,
+                 "back through time: dc += dh o %s'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', "
                  "dh %s(c_t) o']", r.act, r.act);
     if (!r.seg) {
         emit_backward_steps(o, &r, "0", "T");
         emit_comment(p, "d_recurrent_kernel += h[0..T-1]^T dz");
-        emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, %s, %lld, z, %lld, 1, d_recurrent_kernel, %lld);",
-                  U, 4 * U, op_rnn_seen_states(&r), U, 4 * U, 4 * U);
+        emit_line(p,
+                "seqrt_gemm(1, 0, UNITS, 4 * UNITS, (int)(T * B), 1, %s, UNITS, z, 4 * UNITS, 1, "
+                "d_recurrent_kernel, 4 * UNITS);", op_rnn_seen_states(&r));
         op_rnn_emit_input_grads(o, &r, "z", r.bias ? "d_bias" : NULL, dstates, 2);
         return;
     }
     const char *seen = op_rnn_seen_states(&r);
     op_rnn_open_segments(o, &r, true);
-    emit_comment(p, "recompute the segment's gates: its input projection, plus h_{t-1} recurrent_kernel");
+    emit_comment(p,
+            "recompute the segment's gates: its input projection, plus h_{t-1} recurrent_kernel");
     emit_comment(p, "for all its steps at once (h is kept), then c from the segment's checkpoint");
-    op_rnn_emit_projection(o, &r, r.bias ? "bias" : NULL, "t0", "len");
-    emit_line(p, "seqrt_gemm(0, 0, (int)(len * B), %lld, %lld, 1, %s + t0 * B * %lld, %lld, recurrent_kernel, %lld, 1, z, %lld);",
-              4 * U, U, seen, U, U, 4 * U, 4 * U);
-    emit_line(p, "memcpy(c, cc + t0 / S * B * %lld, sizeof(seqrt_real) * B * %lld);", U, U);
+    op_rnn_emit_projection(o, r.bias ? "bias" : NULL, "t0", "len");
+    emit_line(p,
+            "seqrt_gemm(0, 0, (int)(len * B), 4 * UNITS, UNITS, 1, %s + t0 * B * UNITS, UNITS, "
+            "recurrent_kernel, 4 * UNITS, 1, z, 4 * UNITS);", seen);
+    emit_line(p, "memcpy(c, cc + t0 / S * B * UNITS, sizeof(seqrt_real) * B * UNITS);");
     emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
-    emit_line(p, "seqrt_real *zt = z + (t - t0) * B * %lld;", 4 * U);
-    emit_line(p, "const seqrt_real *cp = c + (t - t0) * B * %lld;", U);
-    emit_line(p, "seqrt_real *ct = c + (t - t0 + 1) * B * %lld;", U);
+    emit_line(p, "seqrt_real *zt = z + (t - t0) * B * 4 * UNITS;");
+    emit_line(p, "const seqrt_real *cp = c + (t - t0) * B * UNITS;");
+    emit_line(p, "seqrt_real *ct = c + (t - t0 + 1) * B * UNITS;");
     emit_gates(o, &r, false);
     emit_close(p, NULL);
     emit_backward_steps(o, &r, "t0", "t0 + len");
     emit_comment(p, "the segment's weight and input gradients");
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(len * B), 1, %s + t0 * B * %lld, %lld, z, %lld, 1, d_recurrent_kernel, %lld);",
-              U, 4 * U, seen, U, U, 4 * U, 4 * U);
+    emit_line(p,
+            "seqrt_gemm(1, 0, UNITS, 4 * UNITS, (int)(len * B), 1, %s + t0 * B * UNITS, UNITS, z, "
+            "4 * UNITS, 1, d_recurrent_kernel, 4 * UNITS);", seen);
     op_rnn_emit_range_grads(o, &r, "z", r.bias ? "d_bias" : NULL, "t0", "len");
     emit_close(p, NULL);
-    op_rnn_emit_state_grads(o, &r, dstates, 2);
+    op_rnn_emit_state_grads(o, dstates, 2);
 }
 
 /* One step: z = x W + h U + b = [i f c o]; c = f c + i g; h = o act(c). */
@@ -272,7 +297,8 @@ static void step(InferOp *o)
     infer_matvec(o, z, h, "recurrent_kernel", U, 4 * U, 4 * U, true);
     emit_open(o->p, "for (int j = 0; j < %lld; j++)", U);
     emit_line(o->p, "const float ig = %s(%s[j]), fg = %s(%s[%lld + j]);", rec, z, rec, z, U);
-    emit_line(o->p, "const float cg = %s(%s[%lld + j]), og = %s(%s[%lld + j]);", act, z, 2 * U, rec, z, 3 * U);
+    emit_line(o->p, "const float cg = %s(%s[%lld + j]), og = %s(%s[%lld + j]);", act, z, 2 * U, rec,
+              z, 3 * U);
     emit_line(o->p, "%s[j] = fg * %s[j] + ig * cg;", c, c);
     emit_line(o->p, "%s[j] = og * %s(%s[j]);", h, act, c);
     emit_close(o->p, NULL);

@@ -2,6 +2,7 @@
  * padding; recurrent layers downstream carry their state across them. */
 #include "lower.h"
 #include "ops.h"
+#include "util.h"
 
 static const AttrSpec attrs[] = {
     {"mask_value", ATTR_FLOAT, false, 0, 0.0, NULL, NULL},
@@ -21,13 +22,16 @@ static bool infer(InferCtx *c)
 static void forward(LowerOp *o)
 {
     long long F = lower_fixed(o->node->in[0]->shape.d[1]);
+    lower_dim(o, "FEATURES", F);
     double v = o->layer->attrs[0].f;
     emit_open(o->p, "for (int64_t n = 0; n < B * T; n++)");
-    emit_line(o->p, "const seqrt_real *x = x0 + n * %lld;", F);
+    emit_line(o->p, "const seqrt_real *x = x0 + n * FEATURES;");
     emit_line(o->p, "int valid = 0;");
-    emit_line(o->p, "for (int64_t i = 0; i < %lld; i++) valid |= x[i] != (seqrt_real)%.17g;", F, v);
+    emit_line(o->p, "for (int64_t i = 0; i < FEATURES; i++) valid |= x[i] != (seqrt_real)%s;",
+              SEQ_NUM(v));
     emit_line(o->p, "m0[n] = (seqrt_real)valid;");
-    emit_line(o->p, "for (int64_t i = 0; i < %lld; i++) y0[n * %lld + i] = valid ? x[i] : 0;", F, F);
+    emit_line(o->p,
+              "for (int64_t i = 0; i < FEATURES; i++) y0[n * FEATURES + i] = valid ? x[i] : 0;");
     emit_close(o->p, NULL);
 }
 
@@ -36,10 +40,12 @@ static void backward(LowerOp *o)
     if (!o->need_dx[0])
         return;
     long long F = lower_fixed(o->node->in[0]->shape.d[1]);
+    lower_dim(o, "FEATURES", F);
     emit_open(o->p, "if (d_x0)");
     emit_line(o->p, "for (int64_t n = 0; n < B * T; n++)");
-    emit_line(o->p, "    for (int64_t i = 0; i < %lld; i++) d_x0[n * %lld + i] += m0[n] * d_y0[n * %lld + i];",
-              F, F, F);
+    emit_line(o->p,
+            "    for (int64_t i = 0; i < FEATURES; i++) d_x0[n * FEATURES + i] += m0[n] * d_y0[n * "
+            "FEATURES + i];");
     emit_close(o->p, NULL);
 }
 
@@ -49,4 +55,6 @@ const OpInfo op_masking = {
     .min_in = 1, .max_in = 1, .infer = infer,
     .forward = forward, .backward = backward,
     .mask = MASK_CREATE,
+    .step_note = "a masked step must leave the recurrent states after it unchanged, and the "
+                 "streaming steps carry no mask",
 };

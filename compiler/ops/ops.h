@@ -65,6 +65,8 @@ typedef enum {
     OP_WRAP_EACH_STEP        /* the wrapped layer, which must be row_wise, on every step */
 } OpWrap;
 
+typedef struct Expand Expand; /* expand.h */
+
 typedef struct OpInfo {
     const char *name;               /* as the user writes it: "LSTM" */
     const char *keras_name;         /* auto-name stem: "lstm" */
@@ -74,6 +76,9 @@ typedef struct OpInfo {
     bool recurrent;                 /* takes initial_state=, wraps in Bidirectional */
     bool takes_ints;                /* accepts integer (token) inputs */
     OpWrap wrap;                    /* a wrapper: how expand.c lowers it */
+    /* A wrapper that rewrites itself: replace node n by plain nodes through
+     * expand.h (Bidirectional: two directions, a time reversal, a merge). */
+    void (*expand)(Expand *E, const IrNode *n);
     bool row_wise;                  /* each row of the input alone: OP_WRAP_EACH_STEP may wrap it */
     /* Padding masks: the rule of output 0, and the rule of output `out` of
      * one layer when it depends on the layer's options (NULL: `mask` for
@@ -123,6 +128,10 @@ typedef struct OpInfo {
      * convolution exported as a valid one), or NULL / 0: keras.c writes
      * them as Reshape, ZeroPadding2D, Reshape, which TensorFlow.js has. */
     long long (*keras_pad_front)(const IrLayer *l);
+    /* Why a layer with no step hook cannot stream ("its backward direction
+     * starts from the last step"): seqc says it, and the op-table test
+     * (tests/op_table_coverage.py) requires it. */
+    const char *step_note;
 } OpInfo;
 
 const OpInfo *op_find(const char *name);

@@ -61,7 +61,8 @@ static void flatten_backward(LowerOp *o)
         return;
     const Shape *s = &o->node->out[0]->shape;
     emit_open(o->p, "if (d_x0)");
-    emit_line(o->p, "for (int64_t i = 0; i < B * %lld; i++) d_x0[i] += d_y0[i];", lower_fixed(s->d[0]));
+    emit_line(o->p, "for (int64_t i = 0; i < B * %lld; i++) d_x0[i] += d_y0[i];",
+              lower_fixed(s->d[0]));
     emit_close(o->p, NULL);
 }
 
@@ -69,9 +70,11 @@ static void flatten_backward(LowerOp *o)
 static void last_step_forward(LowerOp *o)
 {
     long long F = lower_fixed(o->node->in[0]->shape.d[1]);
+    lower_dim(o, "FEATURES", F);
     emit_open(o->p, "for (int64_t b = 0; b < B; b++)");
-    emit_line(o->p, "memcpy(y0 + b * %lld, x0 + (b * T + T - 1) * %lld, sizeof(seqrt_real) * %lld);",
-              F, F, F);
+    emit_line(o->p,
+            "memcpy(y0 + b * FEATURES, x0 + (b * T + T - 1) * FEATURES, sizeof(seqrt_real) * "
+            "FEATURES);");
     emit_close(o->p, NULL);
 }
 
@@ -80,10 +83,12 @@ static void last_step_backward(LowerOp *o)
     if (!o->need_dx[0])
         return;
     long long F = lower_fixed(o->node->in[0]->shape.d[1]);
+    lower_dim(o, "FEATURES", F);
     emit_open(o->p, "if (d_x0)");
     emit_open(o->p, "for (int64_t b = 0; b < B; b++)");
-    emit_line(o->p, "for (int64_t j = 0; j < %lld; j++) d_x0[(b * T + T - 1) * %lld + j] += d_y0[b * %lld + j];",
-              F, F, F);
+    emit_line(o->p,
+            "for (int64_t j = 0; j < FEATURES; j++) d_x0[(b * T + T - 1) * FEATURES + j] += d_y0[b "
+            "* FEATURES + j];");
     emit_close(o->p, NULL);
     emit_close(o->p, NULL);
 }
@@ -92,11 +97,14 @@ static void last_step_backward(LowerOp *o)
 static void repeat_forward(LowerOp *o)
 {
     long long F = lower_fixed(o->node->in[0]->shape.d[0]);
+    lower_dim(o, "FEATURES", F);
     long long n = lower_fixed(o->node->out[0]->shape.d[0]);
     emit_open(o->p, "for (int64_t b = 0; b < B; b++)");
     emit_line(o->p, "for (int64_t k = 0; k < %lld; k++)", n);
-    emit_line(o->p, "    memcpy(y0 + (b * %lld + k) * %lld, x0 + b * %lld, sizeof(seqrt_real) * %lld);",
-              n, F, F, F);
+    emit_line(o->p,
+            "    memcpy(y0 + (b * %lld + k) * FEATURES, x0 + b * FEATURES, sizeof(seqrt_real) * "
+            "FEATURES);",
+              n);
     emit_close(o->p, NULL);
 }
 
@@ -105,12 +113,14 @@ static void repeat_backward(LowerOp *o)
     if (!o->need_dx[0])
         return;
     long long F = lower_fixed(o->node->in[0]->shape.d[0]);
+    lower_dim(o, "FEATURES", F);
     long long n = lower_fixed(o->node->out[0]->shape.d[0]);
     emit_open(o->p, "if (d_x0)");
     emit_open(o->p, "for (int64_t b = 0; b < B; b++)");
     emit_line(o->p, "for (int64_t k = 0; k < %lld; k++)", n);
-    emit_line(o->p, "    for (int64_t j = 0; j < %lld; j++) d_x0[b * %lld + j] += d_y0[(b * %lld + k) * %lld + j];",
-              F, F, n, F);
+    emit_line(o->p,
+            "    for (int64_t j = 0; j < FEATURES; j++) d_x0[b * FEATURES + j] += d_y0[(b * %lld + "
+            "k) * FEATURES + j];", n);
     emit_close(o->p, NULL);
     emit_close(o->p, NULL);
 }
@@ -129,6 +139,7 @@ const OpInfo op_flatten = {
     .mask = MASK_DROP,
     .mask_note = "needs fixed axes and moves time into the features, so padding changes its "
                  "output; Keras's Flatten drops the mask",
+    .step_note = "its output holds every step of the sequence at once",
 };
 
 /* Keras code writes x[:, -1] as a Lambda, which TensorFlow.js cannot load,
@@ -159,4 +170,5 @@ const OpInfo op_repeat_vector = {
     .forward = repeat_forward, .backward = repeat_backward,
     .mask = MASK_DROP,
     .mask_note = "takes a vector, which carries no mask; its sequence carries none",
+    .step_note = "it takes one vector for the whole sequence, not a step of one",
 };

@@ -7,6 +7,7 @@
 
 #include "lower.h"
 #include "ops.h"
+#include "util.h"
 #include "rnn.h"
 
 bool op_rnn_infer(InferCtx *c, int gates, int n_states, const char *const *state_names)
@@ -99,6 +100,10 @@ void op_rnn_shape(LowerOp *o, int gates, RnnShape *r)
     r->D = l->params[0].shape[0];
     r->U = l->params[1].shape[0];
     r->G = gates;
+    /* the names the emitted bodies use for these sizes */
+    lower_dim(o, "FEATURES", r->D);
+    lower_dim(o, "UNITS", r->U);
+    lower_dim(o, "GATES", r->G);
     r->seq = l->attrs[op_attr_index(op, "return_sequences")].i;
     r->state = l->attrs[op_attr_index(op, "return_state")].i;
     r->backwards = l->attrs[op_attr_index(op, "go_backwards")].i;
@@ -123,7 +128,8 @@ const char *op_rnn_segment(LowerOp *o, const RnnShape *r)
 
 void op_rnn_open_segments(LowerOp *o, const RnnShape *r, bool backward)
 {
-    emit_line(o->p, "const int64_t S = %s; /* steps per checkpointed segment */", op_rnn_segment(o, r));
+    emit_line(o->p, "const int64_t S = %s; /* steps per checkpointed segment */", op_rnn_segment(o,
+            r));
     if (backward)
         emit_open(o->p, "for (int64_t t0 = (T - 1) / S * S; t0 >= 0; t0 -= S)");
     else
@@ -164,8 +170,10 @@ const char *op_rnn_unsupported(const IrLayer *l)
 static void emit_dropout_mask(LowerOp *o, const char *mask, long long n, double rate, int salt)
 {
     emit_open(o->p, "for (int64_t i = 0; i < B * %lld; i++)", n);
-    emit_line(o->p, "%s[i] = !training ? 1 : seqrt_hash_uniform((uint64_t)training, stream * 4 + %d, "
-              "(uint64_t)i) >= %.17g ? (seqrt_real)%.17g : 0;", mask, salt, rate, 1.0 / (1.0 - rate));
+    emit_line(o->p,
+              "%s[i] = !training ? 1 : seqrt_hash_uniform((uint64_t)training, stream * 4 + %d, "
+              "(uint64_t)i) >= %s ? (seqrt_real)%s : 0;", mask, salt, SEQ_NUM(rate),
+              SEQ_NUM(1.0 / (1.0 - rate)));
     emit_close(o->p, NULL);
 }
 
@@ -173,42 +181,46 @@ const char *op_rnn_recurrent_in(LowerOp *o, const RnnShape *r, bool backward)
 {
     if (r->rd <= 0)
         return "hp";
-    long long U = r->U;
     if (backward) {
-        emit_line(o->p, "const seqrt_real *hq = hd + t * B * %lld; /* h_{t-1}, recurrent dropout */", U);
+        emit_line(o->p,
+                  "const seqrt_real *hq = hd + t * B * UNITS; /* h_{t-1}, recurrent dropout */");
         return "hq";
     }
-    emit_line(o->p, "seqrt_real *hq = hd + t * B * %lld; /* h_{t-1} with recurrent dropout */", U);
-    emit_line(o->p, "for (int64_t i = 0; i < B * %lld; i++) hq[i] = hp[i] * mh[i];", U);
+    emit_line(o->p, "seqrt_real *hq = hd + t * B * UNITS; /* h_{t-1} with recurrent dropout */");
+    emit_line(o->p, "for (int64_t i = 0; i < B * UNITS; i++) hq[i] = hp[i] * mh[i];");
     return "hq";
 }
 
-void op_rnn_emit_rt(LowerOp *o, const RnnShape *r, const char *b, long long K, long long ldb)
+void op_rnn_emit_rt(LowerOp *o, const char *b, long long K, long long ldb)
 {
-    long long U = r->U;
-    emit_comment(o->p, "rt = the recurrent kernel's [%lld, %lld] block, transposed, when the per-step", U, K);
-    emit_comment(o->p, "product is small enough for seqrt's own kernel (faster without a transposed operand)");
-    emit_line(o->p, "const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, %lld, %lld);", U, K);
+    emit_comment(o->p,
+                 "rt = the recurrent kernel's [UNITS, %lld] block, transposed, when the per-step",
+                 K);
+    emit_comment(o->p,
+            "product is small enough for seqrt's own kernel (faster without a transposed operand)");
+    emit_line(o->p, "const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, UNITS, %lld);", K);
     emit_open(o->p, "if (use_rt)");
-    emit_line(o->p, "for (int64_t i = 0; i < %lld; i++)", U);
-    emit_line(o->p, "    for (int64_t k = 0; k < %lld; k++) rt[k * %lld + i] = %s[i * %lld + k];", K, U, b, ldb);
+    emit_line(o->p, "for (int64_t i = 0; i < UNITS; i++)");
+    emit_line(o->p, "    for (int64_t k = 0; k < %lld; k++) rt[k * UNITS + i] = %s[i * %lld + k];",
+              K, b, ldb);
     emit_close(o->p, NULL);
 }
 
 void op_rnn_dh_gemm(LowerOp *o, const RnnShape *r, const char *a, long long lda, const char *b,
                     long long K, long long ldb)
 {
-    long long U = r->U;
     const char *dst = r->rd > 0 ? "dhr" : "dh";
     const int beta = r->rd > 0 ? 0 : 1;
     emit_line(o->p, "if (use_rt)");
-    emit_line(o->p, "    seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, rt, %lld, %d, %s, %lld);",
-              U, K, a, lda, U, beta, dst, U);
+    emit_line(o->p,
+              "    seqrt_gemm(0, 0, (int)B, UNITS, %lld, 1, %s, %lld, rt, UNITS, %d, %s, UNITS);",
+              K, a, lda, beta, dst);
     emit_line(o->p, "else");
-    emit_line(o->p, "    seqrt_gemm(0, 1, (int)B, %lld, %lld, 1, %s, %lld, %s, %lld, %d, %s, %lld);",
-              U, K, a, lda, b, ldb, beta, dst, U);
+    emit_line(o->p,
+              "    seqrt_gemm(0, 1, (int)B, UNITS, %lld, 1, %s, %lld, %s, %lld, %d, %s, UNITS);", K,
+              a, lda, b, ldb, beta, dst);
     if (r->rd > 0)
-        emit_line(o->p, "for (int64_t i = 0; i < B * %lld; i++) dh[i] += dhr[i] * mh[i];", U);
+        emit_line(o->p, "for (int64_t i = 0; i < B * UNITS; i++) dh[i] += dhr[i] * mh[i];");
 }
 
 const char *op_rnn_seen_states(const RnnShape *r) { return r->rd > 0 ? "hd" : "h"; }
@@ -216,8 +228,8 @@ const char *op_rnn_seen_states(const RnnShape *r) { return r->rd > 0 ? "hd" : "h
 void op_rnn_emit_xt(LowerOp *o, const RnnShape *r)
 {
     Printer *p = o->p;
-    emit_comment(p, "xt[t, b] = x[b, %s]: time-major, one [B, %lld] block per step",
-                 r->backwards ? "T - 1 - t" : "t", r->D);
+    emit_comment(p, "xt[t, b] = x[b, %s]: time-major, one [B, FEATURES] block per step",
+                 r->backwards ? "T - 1 - t" : "t");
     if (r->rd > 0)
         emit_dropout_mask(o, "mh", r->U, r->rd, 1);
     if (r->xd > 0) {
@@ -225,54 +237,60 @@ void op_rnn_emit_xt(LowerOp *o, const RnnShape *r)
         emit_comment(p, "input dropout: one mask per sequence, the same at every step");
         emit_open(p, "for (int64_t b = 0; b < B; b++)");
         emit_line(p, "for (int64_t t = 0; t < T; t++)");
-        emit_line(p, "    for (int64_t i = 0; i < %lld; i++)", r->D);
-        emit_line(p, "        xt[(t * B + b) * %lld + i] = x0[(b * T + %s) * %lld + i] * mx[b * %lld + i];",
-                  r->D, r->backwards ? "T - 1 - t" : "t", r->D, r->D);
+        emit_line(p, "    for (int64_t i = 0; i < FEATURES; i++)");
+        emit_line(p,
+                "        xt[(t * B + b) * FEATURES + i] = x0[(b * T + %s) * FEATURES + i] * mx[b * "
+                "FEATURES + i];", r->backwards ? "T - 1 - t" : "t");
         emit_close(p, NULL);
     } else {
         emit_open(p, "for (int64_t b = 0; b < B; b++)");
         emit_line(p, "for (int64_t t = 0; t < T; t++)");
-        emit_line(p, "    memcpy(xt + (t * B + b) * %lld, x0 + (b * T + %s) * %lld, sizeof(seqrt_real) * %lld);",
-                  r->D, r->backwards ? "T - 1 - t" : "t", r->D, r->D);
+        emit_line(p,
+                "    memcpy(xt + (t * B + b) * FEATURES, x0 + (b * T + %s) * FEATURES, "
+                "sizeof(seqrt_real) * FEATURES);", r->backwards ? "T - 1 - t" : "t");
         emit_close(p, NULL);
     }
 }
 
-void op_rnn_emit_projection(LowerOp *o, const RnnShape *r, const char *bias_expr, const char *t0,
+void op_rnn_emit_projection(LowerOp *o, const char *bias_expr, const char *t0,
                             const char *n)
 {
     Printer *p = o->p;
-    long long GU = r->G * r->U;
-    const char *xs = strcmp(t0, "0") ? arena_printf(o->a, "xt + %s * B * %lld", t0, r->D) : "xt";
+    const char *xs = strcmp(t0, "0") ? arena_printf(o->a, "xt + %s * B * FEATURES", t0) : "xt";
     if (bias_expr) {
         emit_open(p, "for (int64_t n = 0; n < %s * B; n++)", n);
-        emit_line(p, "memcpy(z + n * %lld, %s, sizeof(seqrt_real) * %lld);", GU, bias_expr, GU);
+        emit_line(p, "memcpy(z + n * GATES * UNITS, %s, sizeof(seqrt_real) * GATES * UNITS);",
+                  bias_expr);
         emit_close(p, NULL);
     }
-    emit_comment(p, "z[%s*B, %lld] %s= xt[%s*B, %lld] kernel[%lld, %lld]: %s input projection", n,
-                 GU, bias_expr ? "+" : "", n, r->D, r->D, GU,
+    emit_comment(p,
+            "z[%s*B, GATES * UNITS] %s= xt[%s*B, FEATURES] kernel[FEATURES, GATES * UNITS]: %s "
+            "input projection", n, bias_expr ? "+" : "", n,
                  strcmp(n, "T") ? "the segment's" : "every step's");
-    emit_line(p, "seqrt_gemm(0, 0, (int)(%s * B), %lld, %lld, 1, %s, %lld, kernel, %lld, %d, z, %lld);",
-              n, GU, r->D, xs, r->D, GU, bias_expr ? 1 : 0, GU);
+    emit_line(p,
+            "seqrt_gemm(0, 0, (int)(%s * B), GATES * UNITS, FEATURES, 1, %s, FEATURES, kernel, "
+            "GATES * UNITS, %d, z, GATES * UNITS);",
+              n, xs, bias_expr ? 1 : 0);
 }
 
 void op_rnn_emit_inputs(LowerOp *o, const RnnShape *r, const char *bias_expr)
 {
     op_rnn_emit_xt(o, r);
-    op_rnn_emit_projection(o, r, bias_expr, "0", "T");
+    op_rnn_emit_projection(o, bias_expr, "0", "T");
 }
 
-void op_rnn_emit_initial(LowerOp *o, const char *buf, int k, long long U)
+void op_rnn_emit_initial(LowerOp *o, const char *buf, int k)
 {
     const IrLayer *l = o->layer;
     bool stateful = l->attrs[op_attr_index(l->op, "stateful")].i;
     if (o->node->n_state > k)
-        emit_line(o->p, "memcpy(%s, s%d, sizeof(seqrt_real) * B * %lld);", buf, k, U);
+        emit_line(o->p, "memcpy(%s, s%d, sizeof(seqrt_real) * B * UNITS);", buf, k);
     else if (stateful)
-        emit_line(o->p, "memcpy(%s, carry_%s, sizeof(seqrt_real) * B * %lld); /* from the last batch */",
-                  buf, buf, U);
+        emit_line(o->p,
+                  "memcpy(%s, carry_%s, sizeof(seqrt_real) * B * UNITS); /* from the last batch */",
+                  buf, buf);
     else
-        emit_line(o->p, "memset(%s, 0, sizeof(seqrt_real) * B * %lld);", buf, U);
+        emit_line(o->p, "memset(%s, 0, sizeof(seqrt_real) * B * UNITS);", buf);
 }
 
 void op_rnn_emit_outputs(LowerOp *o, const RnnShape *r, const char *const *state_bufs, int n_states)
@@ -284,52 +302,56 @@ void op_rnn_emit_outputs_final(LowerOp *o, const RnnShape *r, const char *const 
                                const char *const *finals, int n_states)
 {
     Printer *p = o->p;
-    long long U = r->U;
     if (r->seq && r->zero_masked) {
         emit_comment(p, "y0[b, t] = h[t + 1, b], or 0 at a padded step");
         emit_open(p, "for (int64_t b = 0; b < B; b++)");
         emit_open(p, "for (int64_t t = 0; t < T; t++)");
-        emit_line(p, "if (%s) memcpy(y0 + (b * T + t) * %lld, h + ((t + 1) * B + b) * %lld, sizeof(seqrt_real) * %lld);",
-                  r->mt, U, U, U);
-        emit_line(p, "else memset(y0 + (b * T + t) * %lld, 0, sizeof(seqrt_real) * %lld);", U, U);
+        emit_line(p,
+                "if (%s) memcpy(y0 + (b * T + t) * UNITS, h + ((t + 1) * B + b) * UNITS, "
+                "sizeof(seqrt_real) * UNITS);",
+                  r->mt);
+        emit_line(p, "else memset(y0 + (b * T + t) * UNITS, 0, sizeof(seqrt_real) * UNITS);");
         emit_close(p, NULL);
         emit_close(p, NULL);
     } else if (r->seq) {
         emit_comment(p, "y0[b, t] = h[t + 1, b]: every step, in processing order");
         emit_open(p, "for (int64_t b = 0; b < B; b++)");
         emit_line(p, "for (int64_t t = 0; t < T; t++)");
-        emit_line(p, "    memcpy(y0 + (b * T + t) * %lld, h + ((t + 1) * B + b) * %lld, sizeof(seqrt_real) * %lld);",
-                  U, U, U);
+        emit_line(p,
+                "    memcpy(y0 + (b * T + t) * UNITS, h + ((t + 1) * B + b) * UNITS, "
+                "sizeof(seqrt_real) * UNITS);");
         emit_close(p, NULL);
     } else {
-        emit_line(p, "memcpy(y0, h + T * B * %lld, sizeof(seqrt_real) * B * %lld); /* the last step */",
-                  U, U);
+        emit_line(p,
+                "memcpy(y0, h + T * B * UNITS, sizeof(seqrt_real) * B * UNITS); /* the last step "
+                "*/");
     }
     const char *fin[4];
     for (int k = 0; k < n_states && k < 4; k++)
         fin[k] = finals && finals[k] ? finals[k]
-                                     : arena_printf(o->a, "%s + T * B * %lld", state_bufs[k], U);
+                                     : arena_printf(o->a, "%s + T * B * UNITS", state_bufs[k]);
     if (r->state)
         for (int k = 0; k < n_states; k++)
-            emit_line(p, "memcpy(y%d, %s, sizeof(seqrt_real) * B * %lld); /* final state */",
-                      k + 1, fin[k], U);
+            emit_line(p, "memcpy(y%d, %s, sizeof(seqrt_real) * B * UNITS); /* final state */",
+                      k + 1, fin[k]);
     if (r->stateful)
         for (int k = 0; k < n_states; k++)
-            emit_line(p, "memcpy(carry_%s, %s, sizeof(seqrt_real) * B * %lld); /* for the next batch */",
-                      state_bufs[k], fin[k], U);
+            emit_line(p,
+                    "memcpy(carry_%s, %s, sizeof(seqrt_real) * B * UNITS); /* for the next batch "
+                    "*/",
+                      state_bufs[k], fin[k]);
 }
 
 void op_rnn_emit_grad_init(LowerOp *o, const RnnShape *r, const char *const *dbufs, int n_states)
 {
     Printer *p = o->p;
-    long long U = r->U;
     for (int k = 0; k < n_states; k++)
-        emit_line(p, "memset(%s, 0, sizeof(seqrt_real) * B * %lld);", dbufs[k], U);
+        emit_line(p, "memset(%s, 0, sizeof(seqrt_real) * B * UNITS);", dbufs[k]);
     if (!r->seq)
-        emit_line(p, "for (int64_t i = 0; i < B * %lld; i++) dh[i] += d_y0[i];", U);
+        emit_line(p, "for (int64_t i = 0; i < B * UNITS; i++) dh[i] += d_y0[i];");
     if (r->state)
         for (int k = 0; k < n_states; k++)
-            emit_line(p, "for (int64_t i = 0; i < B * %lld; i++) %s[i] += d_y%d[i];", U, dbufs[k],
+            emit_line(p, "for (int64_t i = 0; i < B * UNITS; i++) %s[i] += d_y%d[i];", dbufs[k],
                       k + 1);
 }
 
@@ -337,22 +359,23 @@ void op_rnn_emit_grad_step(LowerOp *o, const RnnShape *r)
 {
     if (!r->seq)
         return;
-    long long U = r->U;
     emit_line(o->p, "for (int64_t b = 0; b < B; b++)");
     if (r->zero_masked)
         emit_line(o->p, "    if (%s)", r->mt);
-    emit_line(o->p, "%sfor (int64_t j = 0; j < %lld; j++) dh[b * %lld + j] += d_y0[(b * T + t) * %lld + j];",
-              r->zero_masked ? "        " : "    ", U, U, U);
+    emit_line(o->p,
+            "%sfor (int64_t j = 0; j < UNITS; j++) dh[b * UNITS + j] += d_y0[(b * T + t) * UNITS + "
+            "j];",
+              r->zero_masked ? "        " : "    ");
 }
 
-void op_rnn_emit_state_grads(LowerOp *o, const RnnShape *r, const char *const *dbufs, int n_states)
+void op_rnn_emit_state_grads(LowerOp *o, const char *const *dbufs, int n_states)
 {
     Printer *p = o->p;
     for (int k = 0; k < n_states && k < o->node->n_state; k++) {
         if (!o->need_ds[k])
             continue;
         emit_open(p, "if (d_s%d)", k);
-        emit_line(p, "for (int64_t i = 0; i < B * %lld; i++) d_s%d[i] += %s[i];", r->U, k, dbufs[k]);
+        emit_line(p, "for (int64_t i = 0; i < B * UNITS; i++) d_s%d[i] += %s[i];", k, dbufs[k]);
         emit_close(p, NULL);
     }
 }
@@ -361,31 +384,38 @@ void op_rnn_emit_range_grads(LowerOp *o, const RnnShape *r, const char *dz, cons
                              const char *t0, const char *n)
 {
     Printer *p = o->p;
-    long long GU = r->G * r->U, D = r->D;
+    long long D = r->D;
     const bool all = !strcmp(n, "T");
-    const char *xs = strcmp(t0, "0") ? arena_printf(o->a, "xt + %s * B * %lld", t0, D) : "xt";
+    const char *xs = strcmp(t0, "0") ? arena_printf(o->a, "xt + %s * B * FEATURES", t0) : "xt";
     emit_comment(p, "d_kernel += xt^T dz over all %s*B rows at once", n);
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(%s * B), 1, %s, %lld, %s, %lld, 1, d_kernel, %lld);",
-              D, GU, n, xs, D, dz, GU, GU);
+    emit_line(p,
+            "seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(%s * B), 1, %s, FEATURES, %s, GATES * "
+            "UNITS, 1, d_kernel, GATES * UNITS);", n, xs, dz);
     if (dbias_expr) {
         emit_open(p, "for (int64_t n = 0; n < %s * B; n++)", n);
-        emit_line(p, "for (int64_t j = 0; j < %lld; j++) %s[j] += %s[n * %lld + j];", GU, dbias_expr,
-                  dz, GU);
+        emit_line(p,
+                  "for (int64_t j = 0; j < GATES * UNITS; j++) %s[j] += %s[n * GATES * UNITS + j];",
+                  dbias_expr,
+                  dz);
         emit_close(p, NULL);
     }
     if (!o->need_dx[0])
         return;
     emit_open(p, "if (d_x0)");
     emit_comment(p, "dxt = dz kernel^T (into xt, no longer needed), then back to batch-major");
-    emit_line(p, "seqrt_gemm(0, 1, (int)(%s * B), %lld, %lld, 1, %s, %lld, kernel, %lld, 0, %s, %lld);",
-              n, D, GU, dz, GU, GU, xs, D);
+    emit_line(p,
+            "seqrt_gemm(0, 1, (int)(%s * B), FEATURES, GATES * UNITS, 1, %s, GATES * UNITS, "
+            "kernel, GATES * UNITS, 0, %s, FEATURES);",
+              n, dz, xs);
     emit_open(p, "for (int64_t b = 0; b < B; b++)");
     if (all)
         emit_line(p, "for (int64_t t = 0; t < T; t++)");
     else
         emit_line(p, "for (int64_t t = %s; t < %s + %s; t++)", t0, t0, n);
-    emit_line(p, "    for (int64_t i = 0; i < %lld; i++) d_x0[(b * T + %s) * %lld + i] += xt[(t * B + b) * %lld + i]%s;",
-              D, r->backwards ? "T - 1 - t" : "t", D, D, r->xd > 0 ? arena_printf(o->a, " * mx[b * %lld + i]", D) : "");
+    emit_line(p,
+            "    for (int64_t i = 0; i < FEATURES; i++) d_x0[(b * T + %s) * FEATURES + i] += xt[(t "
+            "* B + b) * FEATURES + i]%s;", r->backwards ? "T - 1 - t" : "t",
+            r->xd > 0 ? arena_printf(o->a, " * mx[b * %lld + i]", D) : "");
     emit_close(p, NULL);
     emit_close(p, NULL);
 }
@@ -393,6 +423,6 @@ void op_rnn_emit_range_grads(LowerOp *o, const RnnShape *r, const char *dz, cons
 void op_rnn_emit_input_grads(LowerOp *o, const RnnShape *r, const char *dz, const char *dbias_expr,
                              const char *const *dbufs, int n_states)
 {
-    op_rnn_emit_state_grads(o, r, dbufs, n_states);
+    op_rnn_emit_state_grads(o, dbufs, n_states);
     op_rnn_emit_range_grads(o, r, dz, dbias_expr, "0", "T");
 }

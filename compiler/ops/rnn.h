@@ -59,7 +59,7 @@ void op_rnn_emit_inputs(struct LowerOp *o, const RnnShape *r, const char *bias_e
 /* The two halves of op_rnn_emit_inputs: xt (and the dropout masks); then
  * z[0 .. n*B) = projection of steps t0 .. t0+n-1 (C expressions). */
 void op_rnn_emit_xt(struct LowerOp *o, const RnnShape *r);
-void op_rnn_emit_projection(struct LowerOp *o, const RnnShape *r, const char *bias_expr,
+void op_rnn_emit_projection(struct LowerOp *o, const char *bias_expr,
                             const char *t0, const char *n);
 /* Checkpointed BPTT's segment length, a C expression in T. */
 const char *op_rnn_segment(struct LowerOp *o, const RnnShape *r);
@@ -68,7 +68,7 @@ const char *op_rnn_segment(struct LowerOp *o, const RnnShape *r);
 void op_rnn_open_segments(struct LowerOp *o, const RnnShape *r, bool backward);
 /* buf[0] = initial state s<k> if given, else the carried state of a
  * stateful layer (carry_<buf>), else zeros. */
-void op_rnn_emit_initial(struct LowerOp *o, const char *buf, int k, long long U);
+void op_rnn_emit_initial(struct LowerOp *o, const char *buf, int k);
 /* y0 = h[1..T] (batch-major) or h[T]; then each state output = its buf[T]. */
 void op_rnn_emit_outputs(struct LowerOp *o, const RnnShape *r, const char *const *state_bufs,
                          int n_states);
@@ -84,7 +84,7 @@ void op_rnn_emit_grad_init(struct LowerOp *o, const RnnShape *r, const char *con
 const char *op_rnn_recurrent_in(struct LowerOp *o, const RnnShape *r, bool backward);
 /* Backward, before the time loop: rt = b^T when seqrt_gemm_is_small says
  * the per-step product is small (int use_rt), for op_rnn_dh_gemm. */
-void op_rnn_emit_rt(struct LowerOp *o, const RnnShape *r, const char *b, long long K, long long ldb);
+void op_rnn_emit_rt(struct LowerOp *o, const char *b, long long K, long long ldb);
 /* Backward: dh += (a[B, K] b^T) (times the recurrent dropout mask), where
  * b is the [U, K] slice of recurrent_kernel at `b` with row stride ldb
  * (through rt when use_rt). */
@@ -98,7 +98,7 @@ void op_rnn_emit_grad_step(struct LowerOp *o, const RnnShape *r);
  * += xt^T dz; d_bias(+offset) += sum dz; d_x0 += dz kernel^T. */
 /* Its two halves: the initial states' gradients; the input gradients of
  * steps t0 .. t0+n-1, from dz holding those steps' rows. */
-void op_rnn_emit_state_grads(struct LowerOp *o, const RnnShape *r, const char *const *dbufs,
+void op_rnn_emit_state_grads(struct LowerOp *o, const char *const *dbufs,
                              int n_states);
 void op_rnn_emit_range_grads(struct LowerOp *o, const RnnShape *r, const char *dz,
                              const char *dbias_expr, const char *t0, const char *n);

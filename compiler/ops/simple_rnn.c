@@ -55,28 +55,29 @@ static void forward(LowerOp *o)
         op_rnn_emit_xt(o, &r);
     else
         op_rnn_emit_inputs(o, &r, bias);
-    op_rnn_emit_initial(o, "h", 0, U);
+    op_rnn_emit_initial(o, "h", 0);
     emit_comment(p, "h_t = %s(x_t kernel + bias + h_{t-1} recurrent_kernel)", r.act);
     if (r.seg) {
         op_rnn_open_segments(o, &r, false);
-        op_rnn_emit_projection(o, &r, bias, "t0", "len");
+        op_rnn_emit_projection(o, bias, "t0", "len");
         emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
     } else {
         emit_open(p, "for (int64_t t = 0; t < T; t++)");
     }
-    emit_line(p, "seqrt_real *zt = z + %s * B * %lld;", zi, U);
-    emit_line(p, "const seqrt_real *hp = h + t * B * %lld;", U);
-    emit_line(p, "seqrt_real *ht = h + (t + 1) * B * %lld;", U);
-    emit_line(p, "seqrt_gemm(0, 0, (int)B, %lld, %lld, 1, %s, %lld, recurrent_kernel, %lld, 1, zt, %lld);",
-              U, U, op_rnn_recurrent_in(o, &r, false), U, U, U);
+    emit_line(p, "seqrt_real *zt = z + %s * B * UNITS;", zi);
+    emit_line(p, "const seqrt_real *hp = h + t * B * UNITS;");
+    emit_line(p, "seqrt_real *ht = h + (t + 1) * B * UNITS;");
+    emit_line(p,
+            "seqrt_gemm(0, 0, (int)B, UNITS, UNITS, 1, %s, UNITS, recurrent_kernel, UNITS, 1, zt, "
+            "UNITS);", op_rnn_recurrent_in(o, &r, false));
     if (r.masked) {
         emit_comment(p, "a padded step keeps the previous state");
         emit_line(p, "for (int64_t b = 0; b < B; b++)");
-        emit_line(p, "    for (int64_t j = 0; j < %lld; j++)", U);
-        emit_line(p, "        ht[b * %lld + j] = %s ? %s : hp[b * %lld + j];", U, r.mt,
-                  lower_act_expr(o, r.act, arena_printf(o->a, "zt[b * %lld + j]", U)), U);
+        emit_line(p, "    for (int64_t j = 0; j < UNITS; j++)");
+        emit_line(p, "        ht[b * UNITS + j] = %s ? %s : hp[b * UNITS + j];", r.mt,
+                  lower_act_expr(o, r.act, arena_printf(o->a, "zt[b * %lld + j]", U)));
     } else {
-        emit_line(p, "for (int64_t i = 0; i < B * %lld; i++) ht[i] = %s;", U,
+        emit_line(p, "for (int64_t i = 0; i < B * UNITS; i++) ht[i] = %s;",
                   lower_act_expr(o, r.act, "zt[i]"));
     }
     emit_close(p, NULL);
@@ -94,8 +95,9 @@ static void backward(LowerOp *o)
     static const char *const dstates[] = {"dh"};
     const char *zi = r.seg ? "(t - t0)" : "t";
     op_rnn_emit_grad_init(o, &r, dstates, 1);
-    op_rnn_emit_rt(o, &r, "recurrent_kernel", U, U);
-    emit_comment(p, "back through time: dz_t = dh_t %s'(.), dh_{t-1} = dz_t recurrent_kernel^T", r.act);
+    op_rnn_emit_rt(o, "recurrent_kernel", U, U);
+    emit_comment(p, "back through time: dz_t = dh_t %s'(.), dh_{t-1} = dz_t recurrent_kernel^T",
+                 r.act);
     if (r.seg) {
         op_rnn_open_segments(o, &r, true);
         emit_open(p, "for (int64_t t = t0 + len - 1; t >= t0; t--)");
@@ -103,20 +105,20 @@ static void backward(LowerOp *o)
         emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
     }
     op_rnn_emit_grad_step(o, &r);
-    emit_line(p, "seqrt_real *dz = z + %s * B * %lld; /* z now holds dz */", zi, U);
-    emit_line(p, "const seqrt_real *ht = h + (t + 1) * B * %lld;", U);
+    emit_line(p, "seqrt_real *dz = z + %s * B * UNITS; /* z now holds dz */", zi);
+    emit_line(p, "const seqrt_real *ht = h + (t + 1) * B * UNITS;");
     if (r.masked) {
         emit_comment(p, "a padded step passes dh through untouched and gets no gradient itself");
         emit_open(p, "for (int64_t b = 0; b < B; b++)");
-        emit_open(p, "for (int64_t j = 0; j < %lld; j++)", U);
-        emit_line(p, "const int64_t i = b * %lld + j;", U);
+        emit_open(p, "for (int64_t j = 0; j < UNITS; j++)");
+        emit_line(p, "const int64_t i = b * UNITS + j;");
         emit_line(p, "if (%s) { dz[i] = 0; continue; }", r.mf);
         emit_line(p, "dz[i] = dh[i] * %s;", lower_dact_expr(o, r.act, "ht[i]"));
         emit_line(p, "dh[i] = 0;");
         emit_close(p, NULL);
         emit_close(p, NULL);
     } else {
-        emit_open(p, "for (int64_t i = 0; i < B * %lld; i++)", U);
+        emit_open(p, "for (int64_t i = 0; i < B * UNITS; i++)");
         emit_line(p, "dz[i] = dh[i] * %s;", lower_dact_expr(o, r.act, "ht[i]"));
         emit_line(p, "dh[i] = 0;");
         emit_close(p, NULL);
@@ -125,16 +127,18 @@ static void backward(LowerOp *o)
     emit_close(p, NULL);
     if (r.seg) {
         emit_comment(p, "the segment's weight and input gradients");
-        emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(len * B), 1, %s + t0 * B * %lld, %lld, z, %lld, 1, d_recurrent_kernel, %lld);",
-                  U, U, op_rnn_seen_states(&r), U, U, U, U);
+        emit_line(p,
+                "seqrt_gemm(1, 0, UNITS, UNITS, (int)(len * B), 1, %s + t0 * B * UNITS, UNITS, z, "
+                "UNITS, 1, d_recurrent_kernel, UNITS);", op_rnn_seen_states(&r));
         op_rnn_emit_range_grads(o, &r, "z", r.bias ? "d_bias" : NULL, "t0", "len");
         emit_close(p, NULL);
-        op_rnn_emit_state_grads(o, &r, dstates, 1);
+        op_rnn_emit_state_grads(o, dstates, 1);
         return;
     }
     emit_comment(p, "d_recurrent_kernel += h[0..T-1]^T dz");
-    emit_line(p, "seqrt_gemm(1, 0, %lld, %lld, (int)(T * B), 1, %s, %lld, z, %lld, 1, d_recurrent_kernel, %lld);",
-              U, U, op_rnn_seen_states(&r), U, U, U);
+    emit_line(p,
+            "seqrt_gemm(1, 0, UNITS, UNITS, (int)(T * B), 1, %s, UNITS, z, UNITS, 1, "
+            "d_recurrent_kernel, UNITS);", op_rnn_seen_states(&r));
     op_rnn_emit_input_grads(o, &r, "z", r.bias ? "d_bias" : NULL, dstates, 1);
 }
 

@@ -10,6 +10,8 @@
  */
 #include <string.h>
 
+#include "expand.h"
+#include "infer.h"
 #include "ops.h"
 #include "seqrt_checked.h"
 #include "util.h"
@@ -38,7 +40,8 @@ static void adopt_params(InferCtx *c, IrLayer *inner, const char *stem)
         w->params[w->n_params++] = p;
         int64_t n;   /* two copies of a huge layer may not fit */
         if (seqrt_add_i64(w->n_weights, p.size, &n))
-            diag_error(c->diag, c->node->span, "layer '%s' (%s): more parameters than a 64-bit count holds",
+            diag_error(c->diag, c->node->span,
+                       "layer '%s' (%s): more parameters than a 64-bit count holds",
                        w->name, w->op->name);
         w->n_weights = n;
     }
@@ -73,7 +76,8 @@ static bool infer_bidi(InferCtx *c)
         return false;
     for (int k = 0; k < c->n_state / 2; k++)
         if (!shape_eq(c->state[k], c->state[k + c->n_state / 2]))
-            return op_error(c, "Bidirectional's forward and backward initial states differ in shape");
+            return op_error(c,
+                            "Bidirectional's forward and backward initial states differ in shape");
     if (!c->layer->built) {
         adopt_params(c, inner, arena_printf(c->arena, "forward_%s", inner->name));
         adopt_params(c, inner, arena_printf(c->arena, "backward_%s", inner->name));
@@ -152,18 +156,135 @@ static const char *bidi_keras_value(const IrLayer *l, int k, Arena *a)
     return !strcmp(l->op->attrs[k].name, "merge_mode") && !strcmp(l->attrs[k].s, "none") ? "null" : NULL;
 }
 
+extern const OpInfo op_reverse_time, op_merge_pair, op_concatenate;
+
+/* An internal layer of the expansion: attribute 0 is the merge mode
+ * (Concatenate: its axis, -1). */
+static IrLayer *internal(Expand *E, const OpInfo *op, const char *name, const char *mode)
+{
+    AttrVal a = {.type = op == &op_concatenate ? ATTR_INT : ATTR_STR, .i = -1, .s = mode};
+    return expand_internal_layer(E, op, name, a);
+}
+
+static void set_attr_bool(IrLayer *l, const char *name, bool v)
+{
+    int i = op_attr_index(l->op, name);
+    if (i >= 0)
+        l->attrs[i].i = v;
+}
+
+/* Bidirectional(rnn): out = merge(fwd(x), reverse(bwd(x))), states after. */
+static void expand_bidi(Expand *E, const IrNode *n)
+{
+    const IrLayer *w = n->layer, *inner = w->attrs[0].layer;
+    const char *mode = w->attrs[1].s;
+    int half = w->n_params / 2, hs = n->n_state / 2;
+    bool seq = inner->attrs[op_attr_index(inner->op, "return_sequences")].i;
+    bool backwards = inner->attrs[op_attr_index(inner->op, "go_backwards")].i;
+    IrLayer *dir[2];
+    IrNode *run[2];
+    Arena *a = expand_arena(E);
+    dir[0] = expand_copy_layer(E, inner, w, arena_printf(a, "%s.forward_%s", w->name, inner->name),
+                               0, half);
+    dir[1] = expand_copy_layer(E, inner, w, arena_printf(a, "%s.backward_%s", w->name, inner->name),
+                               half, half);
+    set_attr_bool(dir[1], "go_backwards", !backwards);
+    /* Keras: inside Bidirectional, padded steps of a sequence output are 0. */
+    dir[0]->zero_output_for_mask = dir[1]->zero_output_for_mask = seq;
+    int n_states = (n->n_out - (strcmp(mode, "none") ? 1 : 2)) / 2;
+    for (int d = 0; d < 2; d++) {
+        run[d] = expand_node(E, n, dir[d]);
+        run[d]->in[run[d]->n_in++] = n->in[0];
+        for (int k = 0; k < hs; k++)
+            run[d]->state[run[d]->n_state++] = n->state[d * hs + k];
+        Shape out = n->out[0]->shape;
+        if (!strcmp(mode, "concat"))
+            out.d[out.rank - 1].n /= 2;
+        run[d]->out[run[d]->n_out++] = expand_tensor(E, out, n->span);
+        for (int k = 0; k < n_states; k++) /* the states are the wrapper's outputs */
+            run[d]->out[run[d]->n_out++] =
+                n->out[n->n_out - 2 * n_states + d * n_states + k];
+    }
+    /* Keras flips the backward sequence back into input order. */
+    IrTensor *bwd_out = run[1]->out[0];
+    if (seq) {
+        IrNode *r = expand_node(E, n, internal(E, &op_reverse_time,
+                                               arena_printf(a, "%s.reverse", w->name), NULL));
+        r->in[r->n_in++] = bwd_out;
+        bwd_out = expand_tensor(E, bwd_out->shape, n->span);
+        r->out[r->n_out++] = bwd_out;
+    }
+    if (!strcmp(mode, "none")) {
+        /* The two sequences are the wrapper's first two outputs: copy into them. */
+        for (int d = 0; d < 2; d++) {
+            IrNode *m = expand_node(E, n, internal(E, &op_merge_pair,
+                                                   arena_printf(a, "%s.out%d", w->name, d),
+                                                   "first"));
+            m->in[m->n_in++] = d == 0 ? run[0]->out[0] : bwd_out;
+            m->in[m->n_in++] = d == 0 ? run[0]->out[0] : bwd_out;
+            m->out[m->n_out++] = n->out[d];
+        }
+        return;
+    }
+    const OpInfo *op = !strcmp(mode, "concat") ? &op_concatenate : &op_merge_pair;
+    IrNode *m = expand_node(E, n, internal(E, op, arena_printf(a, "%s.merge", w->name), mode));
+    m->in[m->n_in++] = run[0]->out[0];
+    m->in[m->n_in++] = bwd_out;
+    m->out[m->n_out++] = n->out[0];
+}
+
 const OpInfo op_bidirectional = {
     .name = "Bidirectional", .keras_name = "bidirectional",
     .attrs = bidi_attrs, .n_attrs = sizeof bidi_attrs / sizeof bidi_attrs[0],
     .min_in = 1, .max_in = 1, .recurrent = true, .wrap = OP_WRAP_BOTH_DIRECTIONS,
-    .infer = infer_bidi, .keras_value = bidi_keras_value, .tfjs_unsupported = bidi_tfjs_unsupported,
+    .infer = infer_bidi, .expand = expand_bidi,
+    .keras_value = bidi_keras_value, .tfjs_unsupported = bidi_tfjs_unsupported,
+    .step_note = "its backward direction starts from the last step",
     .mask = MASK_PROPAGATE, .mask_rule = bidi_mask_rule,
 };
+
+/* Streaming: one step of TimeDistributed(layer) is the layer's own step on
+ * that step's row, with the wrapper's weights: the step says "kernel", the
+ * node's weight is time_distributed.dense.kernel (dense_kernel here). */
+static void step_td(InferOp *o)
+{
+    const IrLayer *w = o->layer, *in = w->attrs[0].layer;
+    IrLayer inner = *in;
+    inner.n_params = w->n_params;
+    memcpy(inner.params, w->params, sizeof inner.params);
+    Printer body;
+    emit_init(&body);
+    body.indent = o->p->indent;
+    InferOp step = *o;
+    step.layer = &inner;
+    step.p = &body;
+    in->op->step(&step);
+    size_t skip = strlen(w->name) + 1; /* "time_distributed." */
+    for (int k = 0; k < w->n_params; k++) {
+        const char *name = w->params[k].name + skip; /* "dense.kernel" */
+        if (strncmp(name, in->name, strlen(in->name)) || name[strlen(in->name)] != '.')
+            seq_die("weight %s is not named after its layer", w->params[k].name);
+        const char *its = lower_c_ident(o->a, name + strlen(in->name) + 1);
+        if (lower_mentions(body.buf, its))
+            emit_line(o->p, "const float *%s = %s;", its, lower_c_ident(o->a, name));
+    }
+    emit_raw(o->p, body.buf ? body.buf : "");
+    emit_free(&body);
+}
+
+static const char *step_unsupported_td(const IrLayer *l)
+{
+    const IrLayer *inner = l->attrs[0].layer;
+    if (!inner->op->step)
+        return inner->op->step_note ? inner->op->step_note : "the wrapped layer cannot stream";
+    return inner->op->step_unsupported ? inner->op->step_unsupported(inner) : NULL;
+}
 
 const OpInfo op_time_distributed = {
     .name = "TimeDistributed", .keras_name = "time_distributed",
     .attrs = td_attrs, .n_attrs = sizeof td_attrs / sizeof td_attrs[0],
     .min_in = 1, .max_in = 1, .takes_ints = true, .wrap = OP_WRAP_EACH_STEP, .infer = infer_td,
+    .step = step_td, .step_unsupported = step_unsupported_td,
     .mask = MASK_PROPAGATE,
 };
 
@@ -181,20 +302,24 @@ static long long width_of(const LowerOp *o)
 static void reverse_forward(LowerOp *o)
 {
     long long F = width_of(o);
+    lower_dim(o, "FEATURES", F);
     emit_open(o->p, "for (int64_t b = 0; b < B; b++)");
     emit_line(o->p, "for (int64_t t = 0; t < T; t++)");
-    emit_line(o->p, "    memcpy(y0 + (b * T + t) * %lld, x0 + (b * T + T - 1 - t) * %lld, sizeof(seqrt_real) * %lld);",
-              F, F, F);
+    emit_line(o->p,
+            "    memcpy(y0 + (b * T + t) * FEATURES, x0 + (b * T + T - 1 - t) * FEATURES, "
+            "sizeof(seqrt_real) * FEATURES);");
     emit_close(o->p, NULL);
 }
 
 static void reverse_backward(LowerOp *o)
 {
     long long F = width_of(o);
+    lower_dim(o, "FEATURES", F);
     emit_open(o->p, "for (int64_t b = 0; b < B; b++)");
     emit_line(o->p, "for (int64_t t = 0; t < T; t++)");
-    emit_line(o->p, "    for (int64_t i = 0; i < %lld; i++) d_x0[(b * T + T - 1 - t) * %lld + i] += d_y0[(b * T + t) * %lld + i];",
-              F, F, F);
+    emit_line(o->p,
+            "    for (int64_t i = 0; i < FEATURES; i++) d_x0[(b * T + T - 1 - t) * FEATURES + i] "
+            "+= d_y0[(b * T + t) * FEATURES + i];");
     emit_close(o->p, NULL);
 }
 
@@ -205,7 +330,8 @@ static void merge_forward(LowerOp *o)
     const char *e = !strcmp(mode, "sum") ? "x0[i] + x1[i]"
                   : !strcmp(mode, "mul") ? "x0[i] * x1[i]"
                   : !strcmp(mode, "ave") ? "(x0[i] + x1[i]) / 2" : "x0[i]";
-    emit_line(o->p, "for (int64_t i = 0; i < %s * %lld; i++) y0[i] = %s;", lower_rows(o), width_of(o), e);
+    emit_line(o->p, "for (int64_t i = 0; i < %s * %lld; i++) y0[i] = %s;", lower_rows(o),
+              width_of(o), e);
 }
 
 static void merge_backward(LowerOp *o)
@@ -216,7 +342,8 @@ static void merge_backward(LowerOp *o)
         emit_line(o->p, "for (int64_t i = 0; i < %s; i++) d_x0[i] += d_y0[i];", n);
         return;
     }
-    const char *g0 = !strcmp(mode, "mul") ? "d_y0[i] * x1[i]" : !strcmp(mode, "ave") ? "d_y0[i] / 2" : "d_y0[i]";
+    const char *g0 = !strcmp(mode, "mul") ? "d_y0[i] * x1[i]" : !strcmp(mode,
+            "ave") ? "d_y0[i] / 2" : "d_y0[i]";
     const char *g1 = !strcmp(mode, "mul") ? "d_y0[i] * x0[i]" : g0;
     emit_open(o->p, "for (int64_t i = 0; i < %s; i++)", n);
     emit_line(o->p, "d_x0[i] += %s;", g0);

@@ -70,73 +70,104 @@ static size_t model_workspace_size(int64_t B, const int64_t *dims)
     return model_layout(&b, NULL, B, dims);
 }
 
+/* A buffer --check-numerics scans: steps x features values per sample. */
+typedef struct {
+    int backward; /* a gradient, scanned after the backward pass */
+    const seqrt_real *x;
+    int64_t steps, features;
+    const char *what;
+} numerics_row;
+
 /* The first NaN or Inf in the layers' outputs (or their gradients). */
-static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims, int backward)
+static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims,
+                                int backward)
 {
     attention_buffers w;
     model_layout(&w, ws, B, dims);
-    int64_t at;
-    if (!backward) {
-        if ((at = seqrt_find_nonfinite(w.v_context, B * 64)) >= 0) {
-            snprintf(msg, len, "'context' of layer 'attention_layer' (AttentionLayer, examples/attention.seq:11) (None, 64): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_context[at]) ? "NaN" : "Inf", (long long)(at / (64)), (long long)(at / 64 % 1), (long long)(at % 64));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_weights, B * 10)) >= 0) {
-            snprintf(msg, len, "'weights' of layer 'attention_layer' (AttentionLayer, examples/attention.seq:11) (None, 10, 1): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_weights[at]) ? "NaN" : "Inf", (long long)(at / (10)), (long long)(at / 1 % 10), (long long)(at % 1));
-            return 1;
-        }
-    }
-    if (backward) {
-        if ((at = seqrt_find_nonfinite(w.g_context, B * 64)) >= 0) {
-            snprintf(msg, len, "the gradient of 'context' of layer 'attention_layer' (AttentionLayer, examples/attention.seq:11) (None, 64): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_context[at]) ? "NaN" : "Inf", (long long)(at / (64)), (long long)(at / 64 % 1), (long long)(at % 64));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_weights, B * 10)) >= 0) {
-            snprintf(msg, len, "the gradient of 'weights' of layer 'attention_layer' (AttentionLayer, examples/attention.seq:11) (None, 10, 1): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_weights[at]) ? "NaN" : "Inf", (long long)(at / (10)), (long long)(at / 1 % 10), (long long)(at % 1));
+    const numerics_row rows[] = {
+        {0, w.v_context, 1, 64,
+                "'context' of layer 'attention_layer' (AttentionLayer, examples/attention.seq:11) "
+                "(None, 64)"},
+        {0, w.v_weights, 10, 1,
+                "'weights' of layer 'attention_layer' (AttentionLayer, examples/attention.seq:11) "
+                "(None, 10, 1)"},
+        {1, w.g_context, 1, 64,
+                "the gradient of 'context' of layer 'attention_layer' (AttentionLayer, "
+                "examples/attention.seq:11) (None, 64)"},
+        {1, w.g_weights, 10, 1,
+                "the gradient of 'weights' of layer 'attention_layer' (AttentionLayer, "
+                "examples/attention.seq:11) (None, 10, 1)"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const numerics_row *r = &rows[i];
+        const int64_t per_sample = r->steps * r->features;
+        int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) : -1;
+        if (at >= 0) {
+            snprintf(msg, len, "%s: %s at sample %lld, time step %lld, feature %lld", r->what,
+                     isnan(r->x[at]) ? "NaN" : "Inf", (long long)(at / per_sample),
+                     (long long)(at / r->features % r->steps), (long long)(at % r->features));
             return 1;
         }
     }
     return 0;
-    (void)dims;
 }
 
 /* examples/attention.seq:11: context, weights = AttentionLayer(10)(query, values) */
 /* AttentionLayer 'attention_layer': (None, 1, 64) -> (None, 64) */
-SEQRT_KERNEL static void attention_layer_forward(seqrt_real *y0, seqrt_real *y1, const seqrt_real *x0, const seqrt_real *x1, const seqrt_real *W1_kernel, const seqrt_real *W1_bias, const seqrt_real *W2_kernel, const seqrt_real *W2_bias, const seqrt_real *V_kernel, const seqrt_real *V_bias, seqrt_real *qw, seqrt_real *act, seqrt_real *e, int64_t B, int64_t T1)
+SEQRT_KERNEL static void attention_layer_forward(seqrt_real *y0, seqrt_real *y1,
+                                                 const seqrt_real *x0, const seqrt_real *x1,
+                                                 const seqrt_real *W1_kernel,
+                                                 const seqrt_real *W1_bias,
+                                                 const seqrt_real *W2_kernel,
+                                                 const seqrt_real *W2_bias,
+                                                 const seqrt_real *V_kernel,
+                                                 const seqrt_real *V_bias, seqrt_real *qw,
+                                                 seqrt_real *act, seqrt_real *e, int64_t B,
+                                                 int64_t T1)
 {
-    /* qw = q W1 + b1 [B, 10]; act = values W2 + b2 [B, Tv, 10] */
-    for (int64_t b = 0; b < B; b++) memcpy(qw + b * 10, W1_bias, sizeof(seqrt_real) * 10);
-    seqrt_gemm(0, 0, (int)B, 10, 64, 1, x0, 64, W1_kernel, 10, 1, qw, 10);
-    for (int64_t n = 0; n < B * T1; n++) memcpy(act + n * 10, W2_bias, sizeof(seqrt_real) * 10);
-    seqrt_gemm(0, 0, (int)(B * T1), 10, 64, 1, x1, 64, W2_kernel, 10, 1, act, 10);
+    enum { UNITS = 10, QUERY_FEATURES = 64, VALUE_FEATURES = 64 };
+    /* qw = q W1 + b1 [B, UNITS]; act = values W2 + b2 [B, Tv, UNITS] */
+    for (int64_t b = 0; b < B; b++) memcpy(qw + b * UNITS, W1_bias, sizeof(seqrt_real) * UNITS);
+    seqrt_gemm(0, 0, (int)B, UNITS, QUERY_FEATURES, 1, x0, QUERY_FEATURES, W1_kernel, UNITS, 1, qw,
+               UNITS);
+    for (int64_t n = 0; n < B * T1; n++) memcpy(act + n * UNITS, W2_bias,
+                                                sizeof(seqrt_real) * UNITS);
+    seqrt_gemm(0, 0, (int)(B * T1), UNITS, VALUE_FEATURES, 1, x1, VALUE_FEATURES, W2_kernel, UNITS,
+               1, act, UNITS);
     /* act = tanh(values W2 + q W1), the query broadcast over time; e = act V + bV */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T1; t++) {
-            seqrt_real *r = act + (b * T1 + t) * 10;
+            seqrt_real *r = act + (b * T1 + t) * UNITS;
             seqrt_real s = V_bias[0];
-            for (int64_t u = 0; u < 10; u++) {
-                r[u] = SEQRT_TANH(r[u] + qw[b * 10 + u]);
+            for (int64_t u = 0; u < UNITS; u++) {
+                r[u] = SEQRT_TANH(r[u] + qw[b * UNITS + u]);
                 s += r[u] * V_kernel[u];
             }
             e[b * T1 + t] = s;
         }
         /* weights = softmax over time; context = sum_t weights_t values_t */
         seqrt_softmax(y1 + b * T1, e + b * T1, T1);
-        seqrt_gemv(1, (int)T1, 64, 1, x1 + b * T1 * 64, 64, y1 + b * T1, 0, y0 + b * 64);
+        seqrt_gemv(1, (int)T1, VALUE_FEATURES, 1, x1 + b * T1 * VALUE_FEATURES, VALUE_FEATURES,
+                   y1 + b * T1, 0, y0 + b * VALUE_FEATURES);
     }
 }
 
-SEQRT_KERNEL static void attention_layer_backward(seqrt_real *d_W1_kernel, seqrt_real *d_W1_bias, seqrt_real *d_W2_kernel, seqrt_real *d_W2_bias, seqrt_real *d_V_kernel, seqrt_real *d_V_bias, seqrt_real *d_y0, seqrt_real *d_y1, const seqrt_real *y1, const seqrt_real *x0, const seqrt_real *x1, const seqrt_real *V_kernel, seqrt_real *qw, seqrt_real *act, seqrt_real *e, int64_t B, int64_t T1)
+SEQRT_KERNEL static void attention_layer_backward(seqrt_real *d_W1_kernel, seqrt_real *d_W1_bias,
+                                                  seqrt_real *d_W2_kernel, seqrt_real *d_W2_bias,
+                                                  seqrt_real *d_V_kernel, seqrt_real *d_V_bias,
+                                                  seqrt_real *d_y0, seqrt_real *d_y1,
+                                                  const seqrt_real *y1, const seqrt_real *x0,
+                                                  const seqrt_real *x1, const seqrt_real *V_kernel,
+                                                  seqrt_real *qw, seqrt_real *act, seqrt_real *e,
+                                                  int64_t B, int64_t T1)
 {
+    enum { UNITS = 10, QUERY_FEATURES = 64, VALUE_FEATURES = 64 };
     /* da = d_weights + values dctx; dvalues += weights dctx; de = w (da - sum w da) */
     for (int64_t b = 0; b < B; b++) {
         seqrt_real *de = e + b * T1;
         const seqrt_real *w = y1 + b * T1;
-        seqrt_gemv(0, (int)T1, 64, 1, x1 + b * T1 * 64, 64, d_y0 + b * 64, 0, de);
+        seqrt_gemv(0, (int)T1, VALUE_FEATURES, 1, x1 + b * T1 * VALUE_FEATURES, VALUE_FEATURES,
+                   d_y0 + b * VALUE_FEATURES, 0, de);
         seqrt_real s = 0;
         for (int64_t t = 0; t < T1; t++) {
             de[t] += d_y1[b * T1 + t];
@@ -145,41 +176,53 @@ SEQRT_KERNEL static void attention_layer_backward(seqrt_real *d_W1_kernel, seqrt
         for (int64_t t = 0; t < T1; t++) de[t] = w[t] * (de[t] - s);
     }
     /* V: d_V_kernel += act^T de, d_V_bias += sum de; then dz = de V^T tanh' (into act) */
-    seqrt_gemv(1, (int)(B * T1), 10, 1, act, 10, e, 1, d_V_kernel);
+    seqrt_gemv(1, (int)(B * T1), UNITS, 1, act, UNITS, e, 1, d_V_kernel);
     for (int64_t n = 0; n < B * T1; n++) {
         d_V_bias[0] += e[n];
-        seqrt_real *r = act + n * 10;
-        for (int64_t u = 0; u < 10; u++) r[u] = e[n] * V_kernel[u] * (1 - r[u] * r[u]);
+        seqrt_real *r = act + n * UNITS;
+        for (int64_t u = 0; u < UNITS; u++) r[u] = e[n] * V_kernel[u] * (1 - r[u] * r[u]);
     }
     /* W2 over every step; W1 gets dz summed over time (the query was broadcast) */
-    seqrt_gemm(1, 0, 64, 10, (int)(B * T1), 1, x1, 64, act, 10, 1, d_W2_kernel, 10);
-    memset(qw, 0, sizeof(seqrt_real) * B * 10);
+    seqrt_gemm(1, 0, VALUE_FEATURES, UNITS, (int)(B * T1), 1, x1, VALUE_FEATURES, act, UNITS, 1,
+               d_W2_kernel, UNITS);
+    memset(qw, 0, sizeof(seqrt_real) * B * UNITS);
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T1; t++) {
-            const seqrt_real *r = act + (b * T1 + t) * 10;
-            for (int64_t u = 0; u < 10; u++) { qw[b * 10 + u] += r[u]; d_W2_bias[u] += r[u]; }
+            const seqrt_real *r = act + (b * T1 + t) * UNITS;
+            for (int64_t u = 0; u < UNITS; u++) { qw[b * UNITS + u] += r[u]; d_W2_bias[u] += r[u]; }
         }
-        for (int64_t u = 0; u < 10; u++) d_W1_bias[u] += qw[b * 10 + u];
+        for (int64_t u = 0; u < UNITS; u++) d_W1_bias[u] += qw[b * UNITS + u];
     }
-    seqrt_gemm(1, 0, 64, 10, (int)B, 1, x0, 64, qw, 10, 1, d_W1_kernel, 10);
+    seqrt_gemm(1, 0, QUERY_FEATURES, UNITS, (int)B, 1, x0, QUERY_FEATURES, qw, UNITS, 1,
+               d_W1_kernel, UNITS);
 }
 
 /* The whole model, forward: layers in graph order. */
-static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)
+static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
+                          const void *const *inputs, int64_t B, const int64_t *dims, void *ws,
+                          int training)
 {
     attention_buffers w;
     model_layout(&w, ws, B, dims);
     const seqrt_real *in_query = (const seqrt_real *)inputs[0];
     const seqrt_real *in_values = (const seqrt_real *)inputs[1];
     /* examples/attention.seq:11: context, weights = AttentionLayer(10)(query, values) */
-    attention_layer_forward(w.v_context, w.v_weights, in_query, in_values, params + P_attention_layer_W1_kernel, params + P_attention_layer_W1_bias, params + P_attention_layer_W2_kernel, params + P_attention_layer_W2_bias, params + P_attention_layer_V_kernel, params + P_attention_layer_V_bias, w.s_attention_layer_qw, w.s_attention_layer_act, w.s_attention_layer_e, B, 10);
+    attention_layer_forward(w.v_context, w.v_weights, in_query, in_values,
+                            params + P_attention_layer_W1_kernel,
+                            params + P_attention_layer_W1_bias,
+                            params + P_attention_layer_W2_kernel,
+                            params + P_attention_layer_W2_bias, params + P_attention_layer_V_kernel,
+                            params + P_attention_layer_V_bias, w.s_attention_layer_qw,
+                            w.s_attention_layer_act, w.s_attention_layer_e, B, 10);
     memcpy(outputs[0], w.v_context, sizeof(seqrt_real) * B * 64);
     memcpy(outputs[1], w.v_weights, sizeof(seqrt_real) * B * 10);
     (void)training;
 }
 
 /* The whole model, backward: layers in reverse, gradients accumulated with +=. */
-static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws)
+static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs,
+                           const seqrt_real *params, const void *const *inputs, int64_t B,
+                           const int64_t *dims, void *ws)
 {
     attention_buffers w;
     model_layout(&w, ws, B, dims);
@@ -193,35 +236,57 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
         w.g_weights[i] += d_outputs[1][i];
     }
     /* examples/attention.seq:11: context, weights = AttentionLayer(10)(query, values) */
-    attention_layer_backward(grads + P_attention_layer_W1_kernel, grads + P_attention_layer_W1_bias, grads + P_attention_layer_W2_kernel, grads + P_attention_layer_W2_bias, grads + P_attention_layer_V_kernel, grads + P_attention_layer_V_bias, w.g_context, w.g_weights, w.v_weights, in_query, in_values, params + P_attention_layer_V_kernel, w.s_attention_layer_qw, w.s_attention_layer_act, w.s_attention_layer_e, B, 10);
+    attention_layer_backward(grads + P_attention_layer_W1_kernel, grads + P_attention_layer_W1_bias,
+                             grads + P_attention_layer_W2_kernel, grads + P_attention_layer_W2_bias,
+                             grads + P_attention_layer_V_kernel, grads + P_attention_layer_V_bias,
+                             w.g_context, w.g_weights, w.v_weights, in_query, in_values,
+                             params + P_attention_layer_V_kernel, w.s_attention_layer_qw,
+                             w.s_attention_layer_act, w.s_attention_layer_e, B, 10);
 }
 
 /* What the runtime's trainer sees of this model. */
 static const seqrt_param attention_params[] = {
-    {"attention_layer.W1.kernel", 2, {64, 10, 0, 0}, P_attention_layer_W1_kernel, 640, SEQRT_INIT_GLOROT_UNIFORM, 64, 10},
-    {"attention_layer.W1.bias", 1, {10, 0, 0, 0}, P_attention_layer_W1_bias, 10, SEQRT_INIT_ZEROS, 10, 10},
-    {"attention_layer.W2.kernel", 2, {64, 10, 0, 0}, P_attention_layer_W2_kernel, 640, SEQRT_INIT_GLOROT_UNIFORM, 64, 10},
-    {"attention_layer.W2.bias", 1, {10, 0, 0, 0}, P_attention_layer_W2_bias, 10, SEQRT_INIT_ZEROS, 10, 10},
-    {"attention_layer.V.kernel", 2, {10, 1, 0, 0}, P_attention_layer_V_kernel, 10, SEQRT_INIT_GLOROT_UNIFORM, 10, 1},
-    {"attention_layer.V.bias", 1, {1, 0, 0, 0}, P_attention_layer_V_bias, 1, SEQRT_INIT_ZEROS, 1, 1},
+    {.name = "attention_layer.W1.kernel", .ndim = 2, .shape = {64, 10},
+     .offset = P_attention_layer_W1_kernel, .size = 640, .init = SEQRT_INIT_GLOROT_UNIFORM,
+     .fan_in = 64, .fan_out = 10},
+    {.name = "attention_layer.W1.bias", .ndim = 1, .shape = {10},
+     .offset = P_attention_layer_W1_bias, .size = 10, .init = SEQRT_INIT_ZEROS, .fan_in = 10,
+     .fan_out = 10},
+    {.name = "attention_layer.W2.kernel", .ndim = 2, .shape = {64, 10},
+     .offset = P_attention_layer_W2_kernel, .size = 640, .init = SEQRT_INIT_GLOROT_UNIFORM,
+     .fan_in = 64, .fan_out = 10},
+    {.name = "attention_layer.W2.bias", .ndim = 1, .shape = {10},
+     .offset = P_attention_layer_W2_bias, .size = 10, .init = SEQRT_INIT_ZEROS, .fan_in = 10,
+     .fan_out = 10},
+    {.name = "attention_layer.V.kernel", .ndim = 2, .shape = {10, 1},
+     .offset = P_attention_layer_V_kernel, .size = 10, .init = SEQRT_INIT_GLOROT_UNIFORM,
+     .fan_in = 10, .fan_out = 1},
+    {.name = "attention_layer.V.bias", .ndim = 1, .shape = {1}, .offset = P_attention_layer_V_bias,
+     .size = 1, .init = SEQRT_INIT_ZEROS, .fan_in = 1, .fan_out = 1},
 };
 
 static const seqrt_io attention_inputs[] = {
-    {"query", 0, 2, {1, 64, 0}, {-1, -1, -1}, 0},
-    {"values", 0, 2, {10, 64, 0}, {-1, -1, -1}, 0},
+    {.name = "query", .is_int = 0, .ndim = 2, .shape = {1, 64, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
+    {.name = "values", .is_int = 0, .ndim = 2, .shape = {10, 64, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io attention_targets[] = {
-    {"wanted", 0, 1, {64, 0, 0}, {-1, -1, -1}, 0},
+    {.name = "wanted", .is_int = 0, .ndim = 1, .shape = {64, 0, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io attention_outputs[] = {
-    {"context", 0, 1, {64, 0, 0}, {-1, -1, -1}, 0},
-    {"weights", 0, 2, {10, 1, 0}, {-1, -1, -1}, 0},
+    {.name = "context", .is_int = 0, .ndim = 1, .shape = {64, 0, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
+    {.name = "weights", .is_int = 0, .ndim = 2, .shape = {10, 1, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_loss_spec attention_losses[] = {
-    {0, 0, SEQRT_LOSS_MSE, 0, 0, 1, 0},
+    {.output = 0, .target = 0, .kind = SEQRT_LOSS_MSE, .from_logits = 0, .from_softmax = 0,
+     .weight = 1, .label_smoothing = 0},
 };
 
 const seqrt_model attention_model = {
@@ -229,19 +294,24 @@ const seqrt_model attention_model = {
     .source = "examples/attention.seq",
     .summary =
         "Model: \"attention\"\n"
-        "___________________________________________________________________________________________________________\n"
+        "__________________________________________________________________________________________"
+                "_________________\n"
         " Layer (type)                      Output Shape                 Param #     Connected to\n"
-        "===========================================================================================================\n"
+        "=========================================================================================="
+                "=================\n"
         " query (InputLayer)                [(None, 1, 64)]              0           []\n"
         "\n"
         " values (InputLayer)               [(None, 10, 64)]             0           []\n"
         "\n"
-        " attention_layer (AttentionLayer)  [(None, 64), (None, 10, 1)]  1311        ['query[0][0]', 'values[0][0]']\n"
-        "===========================================================================================================\n"
+        " attention_layer (AttentionLayer)  [(None, 64), (None, 10, 1)]  1311        "
+                "['query[0][0]', 'values[0][0]']\n"
+        "=========================================================================================="
+                "=================\n"
         "Total params: 1311\n"
         "Trainable params: 1311\n"
         "Non-trainable params: 0\n"
-        "___________________________________________________________________________________________________________\n"
+        "__________________________________________________________________________________________"
+                "_________________\n"
         ,
     .n_params = 6,
     .params = attention_params,
@@ -252,7 +322,12 @@ const seqrt_model attention_model = {
     .n_targets = 1, .targets = attention_targets,
     .n_outputs = 2, .outputs = attention_outputs,
     .n_losses = 1, .losses = attention_losses,
-    .optim = {SEQRT_OPT_ADAM, 0.001, 0.90000000000000002, 0.999, 9.9999999999999995e-08, 0, 0.90000000000000002, 0, 0.10000000000000001, 0, 0, 0, 0, 0, 0},
+    .optim = {.kind = SEQRT_OPT_ADAM, .learning_rate = 0.001,
+              .beta_1 = 0.9, .beta_2 = 0.999, .epsilon = 1e-07,
+              .momentum = 0, .rho = 0.9, .weight_decay = 0,
+              .initial_accumulator_value = 0.1,
+              .nesterov = 0, .amsgrad = 0, .centered = 0,
+              .clipnorm = 0, .clipvalue = 0, .global_clipnorm = 0},
     .batch_size = 32, .epochs = 1,
     .metrics = 0u,
     .workspace_size = model_workspace_size,

@@ -90,201 +90,240 @@ static void model_reset_states(void *ws, int64_t B, const int64_t *dims)
     memset(w.s_gru_carry_h, 0, sizeof(seqrt_real) * (size_t)(B * 32));
 }
 
+/* A buffer --check-numerics scans: steps x features values per sample. */
+typedef struct {
+    int backward; /* a gradient, scanned after the backward pass */
+    const seqrt_real *x;
+    int64_t steps, features;
+    const char *what;
+} numerics_row;
+
 /* The first NaN or Inf in the layers' outputs (or their gradients). */
-static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims, int backward)
+static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims,
+                                int backward)
 {
     const int64_t dim_T = dims[0]; /* T */
     char_gru_buffers w;
     model_layout(&w, ws, B, dims);
-    int64_t at;
-    if (!backward) {
-        if ((at = seqrt_find_nonfinite(w.v_t2, B * dim_T * 8)) >= 0) {
-            snprintf(msg, len, "the output of layer 'embedding' (Embedding, examples/char_gru.seq:9) (None, T, 8): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_t2[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 8)), (long long)(at / 8 % dim_T), (long long)(at % 8));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_h, B * dim_T * 32)) >= 0) {
-            snprintf(msg, len, "'h' of layer 'gru' (GRU, examples/char_gru.seq:9) (None, T, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_h[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 32)), (long long)(at / 32 % dim_T), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_logits, B * dim_T * 29)) >= 0) {
-            snprintf(msg, len, "'logits' of layer 'dense' (Dense, examples/char_gru.seq:10) (None, T, 29): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_logits[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 29)), (long long)(at / 29 % dim_T), (long long)(at % 29));
-            return 1;
-        }
-    }
-    if (backward) {
-        if ((at = seqrt_find_nonfinite(w.g_logits, B * dim_T * 29)) >= 0) {
-            snprintf(msg, len, "the gradient of 'logits' of layer 'dense' (Dense, examples/char_gru.seq:10) (None, T, 29): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_logits[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 29)), (long long)(at / 29 % dim_T), (long long)(at % 29));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_h, B * dim_T * 32)) >= 0) {
-            snprintf(msg, len, "the gradient of 'h' of layer 'gru' (GRU, examples/char_gru.seq:9) (None, T, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_h[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 32)), (long long)(at / 32 % dim_T), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_t2, B * dim_T * 8)) >= 0) {
-            snprintf(msg, len, "the gradient of the output of layer 'embedding' (Embedding, examples/char_gru.seq:9) (None, T, 8): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_t2[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 8)), (long long)(at / 8 % dim_T), (long long)(at % 8));
+    const numerics_row rows[] = {
+        {0, w.v_t2, dim_T, 8,
+         "the output of layer 'embedding' (Embedding, examples/char_gru.seq:9) (None, T, 8)"},
+        {0, w.v_h, dim_T, 32, "'h' of layer 'gru' (GRU, examples/char_gru.seq:9) (None, T, 32)"},
+        {0, w.v_logits, dim_T, 29,
+         "'logits' of layer 'dense' (Dense, examples/char_gru.seq:10) (None, T, 29)"},
+        {1, w.g_logits, dim_T, 29,
+                "the gradient of 'logits' of layer 'dense' (Dense, examples/char_gru.seq:10) "
+                "(None, T, 29)"},
+        {1, w.g_h, dim_T, 32,
+         "the gradient of 'h' of layer 'gru' (GRU, examples/char_gru.seq:9) (None, T, 32)"},
+        {1, w.g_t2, dim_T, 8,
+                "the gradient of the output of layer 'embedding' (Embedding, "
+                "examples/char_gru.seq:9) (None, T, 8)"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const numerics_row *r = &rows[i];
+        const int64_t per_sample = r->steps * r->features;
+        int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) : -1;
+        if (at >= 0) {
+            snprintf(msg, len, "%s: %s at sample %lld, time step %lld, feature %lld", r->what,
+                     isnan(r->x[at]) ? "NaN" : "Inf", (long long)(at / per_sample),
+                     (long long)(at / r->features % r->steps), (long long)(at % r->features));
             return 1;
         }
     }
     return 0;
 }
 
-/* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, return_sequences=true, stateful=true) */
+/* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, return_sequences=true, */
+/* stateful=true) */
 /* Embedding 'embedding': (None, T) int -> (None, T, 8) */
-SEQRT_KERNEL static void embedding_forward(seqrt_real *y0, const int32_t *x0, const seqrt_real *embeddings, int64_t B, int64_t T)
+SEQRT_KERNEL static void embedding_forward(seqrt_real *y0, const int32_t *x0,
+                                           const seqrt_real *embeddings, int64_t B, int64_t T)
 {
+    enum { OUTPUT_DIM = 8 };
     for (int64_t n = 0; n < B * T; n++) {
-        memcpy(y0 + n * 8, embeddings + (int64_t)x0[n] * 8, sizeof(seqrt_real) * 8);
+        memcpy(y0 + n * OUTPUT_DIM, embeddings + (int64_t)x0[n] * OUTPUT_DIM,
+               sizeof(seqrt_real) * OUTPUT_DIM);
     }
 }
 
-SEQRT_KERNEL static void embedding_backward(seqrt_real *d_embeddings, seqrt_real *d_y0, const int32_t *x0, int64_t B, int64_t T)
+SEQRT_KERNEL static void embedding_backward(seqrt_real *d_embeddings, seqrt_real *d_y0,
+                                            const int32_t *x0, int64_t B, int64_t T)
 {
+    enum { OUTPUT_DIM = 8 };
     for (int64_t n = 0; n < B * T; n++) {
-        seqrt_real *row = d_embeddings + (int64_t)x0[n] * 8;
-        for (int64_t j = 0; j < 8; j++) row[j] += d_y0[n * 8 + j];
+        seqrt_real *row = d_embeddings + (int64_t)x0[n] * OUTPUT_DIM;
+        for (int64_t j = 0; j < OUTPUT_DIM; j++) row[j] += d_y0[n * OUTPUT_DIM + j];
     }
 }
 
-/* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, return_sequences=true, stateful=true) */
+/* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, return_sequences=true, */
+/* stateful=true) */
 /* GRU 'gru': (None, T, 8) -> (None, T, 32) */
-SEQRT_KERNEL static void gru_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *carry_h, seqrt_real *hh, int64_t B, int64_t T)
+SEQRT_KERNEL static void gru_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel,
+                                     const seqrt_real *recurrent_kernel, const seqrt_real *bias,
+                                     seqrt_real *xt, seqrt_real *z, seqrt_real *h,
+                                     seqrt_real *carry_h, seqrt_real *hh, int64_t B, int64_t T)
 {
-    /* xt[t, b] = x[b, t]: time-major, one [B, 8] block per step */
+    enum { FEATURES = 8, UNITS = 32, GATES = 3 };
+    /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(xt + (t * B + b) * 8, x0 + (b * T + t) * 8, sizeof(seqrt_real) * 8);
+            memcpy(xt + (t * B + b) * FEATURES, x0 + (b * T + t) * FEATURES,
+                   sizeof(seqrt_real) * FEATURES);
     }
     for (int64_t n = 0; n < T * B; n++) {
-        memcpy(z + n * 96, bias, sizeof(seqrt_real) * 96);
+        memcpy(z + n * GATES * UNITS, bias, sizeof(seqrt_real) * GATES * UNITS);
     }
-    /* z[T*B, 96] += xt[T*B, 8] kernel[8, 96]: every step's input projection */
-    seqrt_gemm(0, 0, (int)(T * B), 96, 8, 1, xt, 8, kernel, 96, 1, z, 96);
-    memcpy(h, carry_h, sizeof(seqrt_real) * B * 32); /* from the last batch */
+    /* z[T*B, GATES * UNITS] += xt[T*B, FEATURES] kernel[FEATURES, GATES * UNITS]: every step's */
+    /* input projection */
+    seqrt_gemm(0, 0, (int)(T * B), GATES * UNITS, FEATURES, 1, xt, FEATURES, kernel, GATES * UNITS,
+               1, z, GATES * UNITS);
+    memcpy(h, carry_h, sizeof(seqrt_real) * B * UNITS); /* from the last batch */
     /* [hz hr hn] = h_{t-1} recurrent_kernel + b_h; z, r = sigmoid; n = tanh(xn + r hn); */
     /* h_t = z h_{t-1} + (1 - z) n */
     for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * 96, *hht = hh + t * B * 96;
-        const seqrt_real *hp = h + t * B * 32;
-        seqrt_real *ht = h + (t + 1) * B * 32;
+        seqrt_real *zt = z + t * B * 3 * UNITS, *hht = hh + t * B * 3 * UNITS;
+        const seqrt_real *hp = h + t * B * UNITS;
+        seqrt_real *ht = h + (t + 1) * B * UNITS;
         for (int64_t b = 0; b < B; b++)
-            memcpy(hht + b * 96, bias + 96, sizeof(seqrt_real) * 96);
-        seqrt_gemm(0, 0, (int)B, 96, 32, 1, hp, 32, recurrent_kernel, 96, 1, hht, 96);
+            memcpy(hht + b * 3 * UNITS, bias + 3 * UNITS, sizeof(seqrt_real) * 3 * UNITS);
+        seqrt_gemm(0, 0, (int)B, 3 * UNITS, UNITS, 1, hp, UNITS, recurrent_kernel, 3 * UNITS, 1,
+                   hht, 3 * UNITS);
         for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 32; j++) {
-                seqrt_real *g = zt + b * 96;
-                const seqrt_real *q = hht + b * 96;
+            for (int64_t j = 0; j < UNITS; j++) {
+                seqrt_real *g = zt + b * 3 * UNITS;
+                const seqrt_real *q = hht + b * 3 * UNITS;
                 const seqrt_real zg = seqrt_sigmoid(g[j] + q[j]);
-                const seqrt_real rg = seqrt_sigmoid(g[32 + j] + q[32 + j]);
-                const seqrt_real ng = SEQRT_TANH(g[64 + j] + rg * q[64 + j]);
-                ht[b * 32 + j] = zg * hp[b * 32 + j] + (1 - zg) * ng;
-                g[j] = zg; g[32 + j] = rg; g[64 + j] = ng; /* for backward */
+                const seqrt_real rg = seqrt_sigmoid(g[UNITS + j] + q[UNITS + j]);
+                const seqrt_real ng = SEQRT_TANH(g[2 * UNITS + j] + rg * q[2 * UNITS + j]);
+                ht[b * UNITS + j] = zg * hp[b * UNITS + j] + (1 - zg) * ng;
+                g[j] = zg; g[UNITS + j] = rg; g[2 * UNITS + j] = ng; /* for backward */
             }
         }
     }
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(y0 + (b * T + t) * 32, h + ((t + 1) * B + b) * 32, sizeof(seqrt_real) * 32);
+            memcpy(y0 + (b * T + t) * UNITS, h + ((t + 1) * B + b) * UNITS,
+                   sizeof(seqrt_real) * UNITS);
     }
-    memcpy(carry_h, h + T * B * 32, sizeof(seqrt_real) * B * 32); /* for the next batch */
+    memcpy(carry_h, h + T * B * UNITS, sizeof(seqrt_real) * B * UNITS); /* for the next batch */
 }
 
-SEQRT_KERNEL static void gru_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, seqrt_real *hh, int64_t B, int64_t T)
+SEQRT_KERNEL static void gru_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
+                                      seqrt_real *d_recurrent_kernel, seqrt_real *d_bias,
+                                      seqrt_real *d_y0, const seqrt_real *kernel,
+                                      const seqrt_real *recurrent_kernel, seqrt_real *xt,
+                                      seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt,
+                                      seqrt_real *hh, int64_t B, int64_t T)
 {
-    memset(dh, 0, sizeof(seqrt_real) * B * 32);
-    /* rt = the recurrent kernel's [32, 96] block, transposed, when the per-step */
+    enum { FEATURES = 8, UNITS = 32, GATES = 3 };
+    memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
+    /* rt = the recurrent kernel's [UNITS, 96] block, transposed, when the per-step */
     /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 32, 96);
+    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, UNITS, 96);
     if (use_rt) {
-        for (int64_t i = 0; i < 32; i++)
-            for (int64_t k = 0; k < 96; k++) rt[k * 32 + i] = recurrent_kernel[i * 96 + k];
+        for (int64_t i = 0; i < UNITS; i++)
+            for (int64_t k = 0; k < 96; k++) rt[k * UNITS + i] = recurrent_kernel[i * 96 + k];
     }
     /* back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ar = an hn r'; */
     /* input part [az ar an], recurrent part [az ar an r]; dh_{t-1} = dh z + rec part U^T */
     for (int64_t t = T - 1; t >= 0; t--) {
         for (int64_t b = 0; b < B; b++)
-            for (int64_t j = 0; j < 32; j++) dh[b * 32 + j] += d_y0[(b * T + t) * 32 + j];
-        seqrt_real *zt = z + t * B * 96, *hht = hh + t * B * 96;
-        const seqrt_real *hp = h + t * B * 32;
+            for (int64_t j = 0; j < UNITS; j++) dh[b * UNITS + j] += d_y0[(b * T + t) * UNITS + j];
+        seqrt_real *zt = z + t * B * 3 * UNITS, *hht = hh + t * B * 3 * UNITS;
+        const seqrt_real *hp = h + t * B * UNITS;
         for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 32; j++) {
-                seqrt_real *g = zt + b * 96, *q = hht + b * 96;
-                const seqrt_real zg = g[j], rg = g[32 + j], ng = g[64 + j], hn = q[64 + j];
-                const seqrt_real dhv = dh[b * 32 + j];
-                const seqrt_real az = dhv * (hp[b * 32 + j] - ng) * zg * (1 - zg);
+            for (int64_t j = 0; j < UNITS; j++) {
+                seqrt_real *g = zt + b * 3 * UNITS, *q = hht + b * 3 * UNITS;
+                const seqrt_real zg = g[j], rg = g[UNITS + j], ng = g[2 * UNITS + j],
+                        hn = q[2 * UNITS + j];
+                const seqrt_real dhv = dh[b * UNITS + j];
+                const seqrt_real az = dhv * (hp[b * UNITS + j] - ng) * zg * (1 - zg);
                 const seqrt_real an = dhv * (1 - zg) * (1 - ng * ng);
                 const seqrt_real ar = an * hn * rg * (1 - rg);
-                g[j] = az; g[32 + j] = ar; g[64 + j] = an;
-                q[j] = az; q[32 + j] = ar; q[64 + j] = an * rg;
-                dh[b * 32 + j] = dhv * zg;
+                g[j] = az; g[UNITS + j] = ar; g[2 * UNITS + j] = an;
+                q[j] = az; q[UNITS + j] = ar; q[2 * UNITS + j] = an * rg;
+                dh[b * UNITS + j] = dhv * zg;
             }
         }
         if (use_rt)
-            seqrt_gemm(0, 0, (int)B, 32, 96, 1, hht, 96, rt, 32, 1, dh, 32);
+            seqrt_gemm(0, 0, (int)B, UNITS, 96, 1, hht, 96, rt, UNITS, 1, dh, UNITS);
         else
-            seqrt_gemm(0, 1, (int)B, 32, 96, 1, hht, 96, recurrent_kernel, 96, 1, dh, 32);
+            seqrt_gemm(0, 1, (int)B, UNITS, 96, 1, hht, 96, recurrent_kernel, 96, 1, dh, UNITS);
     }
     /* d_recurrent_kernel += h[0..T-1]^T dzh; the recurrent bias row gets sum dzh */
-    seqrt_gemm(1, 0, 32, 96, (int)(T * B), 1, h, 32, hh, 96, 1, d_recurrent_kernel, 96);
+    seqrt_gemm(1, 0, UNITS, 3 * UNITS, (int)(T * B), 1, h, UNITS, hh, 3 * UNITS, 1,
+               d_recurrent_kernel, 3 * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 96; j++) d_bias[96 + j] += hh[n * 96 + j];
+        for (int64_t j = 0; j < 3 * UNITS; j++) d_bias[3 * UNITS + j] += hh[n * 3 * UNITS + j];
     }
     /* d_kernel += xt^T dz over all T*B rows at once */
-    seqrt_gemm(1, 0, 8, 96, (int)(T * B), 1, xt, 8, z, 96, 1, d_kernel, 96);
+    seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
+               d_kernel, GATES * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 96; j++) d_bias[j] += z[n * 96 + j];
+        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
     }
     if (d_x0) {
         /* dxt = dz kernel^T (into xt, no longer needed), then back to batch-major */
-        seqrt_gemm(0, 1, (int)(T * B), 8, 96, 1, z, 96, kernel, 96, 0, xt, 8);
+        seqrt_gemm(0, 1, (int)(T * B), FEATURES, GATES * UNITS, 1, z, GATES * UNITS, kernel,
+                   GATES * UNITS, 0, xt, FEATURES);
         for (int64_t b = 0; b < B; b++) {
             for (int64_t t = 0; t < T; t++)
-                for (int64_t i = 0; i < 8; i++) d_x0[(b * T + t) * 8 + i] += xt[(t * B + b) * 8 + i];
+                for (int64_t i = 0; i < FEATURES; i++) d_x0[(b * T + t) * FEATURES
+                                                            + i] += xt[(t * B + b) * FEATURES + i];
         }
     }
 }
 
 /* examples/char_gru.seq:10: logits = Dense(29)(h) */
 /* Dense 'dense': (None, T, 32) -> (None, T, 29) */
-SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
+SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0,
+                                       const seqrt_real *kernel, const seqrt_real *bias, int64_t B,
+                                       int64_t T)
 {
+    enum { FEATURES = 32, UNITS = 29 };
     const int64_t N = B * T; /* rows */
     for (int64_t n = 0; n < N; n++) {
-        memcpy(y0 + n * 29, bias, sizeof(seqrt_real) * 29);
+        memcpy(y0 + n * UNITS, bias, sizeof(seqrt_real) * UNITS);
     }
-    /* y[N, 29] += x[N, 32] kernel[32, 29] */
-    seqrt_gemm(0, 0, (int)N, 29, 32, 1, x0, 32, kernel, 29, 1, y0, 29);
+    /* y[N, UNITS] += x[N, FEATURES] kernel[FEATURES, UNITS] */
+    seqrt_gemm(0, 0, (int)N, UNITS, FEATURES, 1, x0, FEATURES, kernel, UNITS, 1, y0, UNITS);
 }
 
-SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *x0, const seqrt_real *kernel, int64_t B, int64_t T)
+SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias,
+                                        seqrt_real *d_y0, const seqrt_real *x0,
+                                        const seqrt_real *kernel, int64_t B, int64_t T)
 {
+    enum { FEATURES = 32, UNITS = 29 };
     const int64_t N = B * T; /* rows */
-    seqrt_gemm(1, 0, 32, 29, (int)N, 1, x0, 32, d_y0, 29, 1, d_kernel, 29);
+    seqrt_gemm(1, 0, FEATURES, UNITS, (int)N, 1, x0, FEATURES, d_y0, UNITS, 1, d_kernel, UNITS);
     for (int64_t n = 0; n < N; n++) {
-        for (int64_t j = 0; j < 29; j++) d_bias[j] += d_y0[n * 29 + j];
+        for (int64_t j = 0; j < UNITS; j++) d_bias[j] += d_y0[n * UNITS + j];
     }
     if (d_x0) {
-        seqrt_gemm(0, 1, (int)N, 32, 29, 1, d_y0, 29, kernel, 29, 1, d_x0, 32);
+        seqrt_gemm(0, 1, (int)N, FEATURES, UNITS, 1, d_y0, UNITS, kernel, UNITS, 1, d_x0, FEATURES);
     }
 }
 
 /* The whole model, forward: layers in graph order. */
-static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)
+static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
+                          const void *const *inputs, int64_t B, const int64_t *dims, void *ws,
+                          int training)
 {
     const int64_t dim_T = dims[0]; /* T */
     char_gru_buffers w;
     model_layout(&w, ws, B, dims);
     const int32_t *in_chars = (const int32_t *)inputs[0];
-    /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, return_sequences=true, stateful=true) */
+    /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, */
+    /* return_sequences=true, stateful=true) */
     embedding_forward(w.v_t2, in_chars, params + P_embedding_embeddings, B, dim_T);
-    /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, return_sequences=true, stateful=true) */
-    gru_forward(w.v_h, w.v_t2, params + P_gru_kernel, params + P_gru_recurrent_kernel, params + P_gru_bias, w.s_gru_xt, w.s_gru_z, w.s_gru_h, w.s_gru_carry_h, w.s_gru_hh, B, dim_T);
+    /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, */
+    /* return_sequences=true, stateful=true) */
+    gru_forward(w.v_h, w.v_t2, params + P_gru_kernel, params + P_gru_recurrent_kernel,
+                params + P_gru_bias, w.s_gru_xt, w.s_gru_z, w.s_gru_h, w.s_gru_carry_h, w.s_gru_hh,
+                B, dim_T);
     /* examples/char_gru.seq:10: logits = Dense(29)(h) */
     dense_forward(w.v_logits, w.v_h, params + P_dense_kernel, params + P_dense_bias, B, dim_T);
     memcpy(outputs[0], w.v_logits, sizeof(seqrt_real) * B * dim_T * 29);
@@ -292,7 +331,9 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, 
 }
 
 /* The whole model, backward: layers in reverse, gradients accumulated with +=. */
-static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws)
+static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs,
+                           const seqrt_real *params, const void *const *inputs, int64_t B,
+                           const int64_t *dims, void *ws)
 {
     const int64_t dim_T = dims[0]; /* T */
     char_gru_buffers w;
@@ -303,39 +344,54 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
         w.g_logits[i] += d_outputs[0][i];
     }
     /* examples/char_gru.seq:10: logits = Dense(29)(h) */
-    dense_backward(w.g_h, grads + P_dense_kernel, grads + P_dense_bias, w.g_logits, w.v_h, params + P_dense_kernel, B, dim_T);
-    /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, return_sequences=true, stateful=true) */
-    gru_backward(w.g_t2, grads + P_gru_kernel, grads + P_gru_recurrent_kernel, grads + P_gru_bias, w.g_h, params + P_gru_kernel, params + P_gru_recurrent_kernel, w.s_gru_xt, w.s_gru_z, w.s_gru_h, w.s_gru_dh, w.s_gru_rt, w.s_gru_hh, B, dim_T);
-    /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, return_sequences=true, stateful=true) */
+    dense_backward(w.g_h, grads + P_dense_kernel, grads + P_dense_bias, w.g_logits, w.v_h,
+                   params + P_dense_kernel, B, dim_T);
+    /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, */
+    /* return_sequences=true, stateful=true) */
+    gru_backward(w.g_t2, grads + P_gru_kernel, grads + P_gru_recurrent_kernel, grads + P_gru_bias,
+                 w.g_h, params + P_gru_kernel, params + P_gru_recurrent_kernel, w.s_gru_xt,
+                 w.s_gru_z, w.s_gru_h, w.s_gru_dh, w.s_gru_rt, w.s_gru_hh, B, dim_T);
+    /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, */
+    /* return_sequences=true, stateful=true) */
     embedding_backward(grads + P_embedding_embeddings, w.g_t2, in_chars, B, dim_T);
 }
 
 /* What the runtime's trainer sees of this model. */
 static const seqrt_param char_gru_params[] = {
-    {"embedding.embeddings", 2, {29, 8, 0, 0}, P_embedding_embeddings, 232, SEQRT_INIT_UNIFORM, 29, 8},
-    {"gru.kernel", 2, {8, 96, 0, 0}, P_gru_kernel, 768, SEQRT_INIT_GLOROT_UNIFORM, 8, 96},
-    {"gru.recurrent_kernel", 2, {32, 96, 0, 0}, P_gru_recurrent_kernel, 3072, SEQRT_INIT_ORTHOGONAL, 32, 96},
-    {"gru.bias", 2, {2, 96, 0, 0}, P_gru_bias, 192, SEQRT_INIT_ZEROS, 2, 96},
-    {"dense.kernel", 2, {32, 29, 0, 0}, P_dense_kernel, 928, SEQRT_INIT_GLOROT_UNIFORM, 32, 29},
-    {"dense.bias", 1, {29, 0, 0, 0}, P_dense_bias, 29, SEQRT_INIT_ZEROS, 29, 29},
+    {.name = "embedding.embeddings", .ndim = 2, .shape = {29, 8}, .offset = P_embedding_embeddings,
+     .size = 232, .init = SEQRT_INIT_UNIFORM, .fan_in = 29, .fan_out = 8},
+    {.name = "gru.kernel", .ndim = 2, .shape = {8, 96}, .offset = P_gru_kernel, .size = 768,
+     .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 8, .fan_out = 96},
+    {.name = "gru.recurrent_kernel", .ndim = 2, .shape = {32, 96}, .offset = P_gru_recurrent_kernel,
+     .size = 3072, .init = SEQRT_INIT_ORTHOGONAL, .fan_in = 32, .fan_out = 96},
+    {.name = "gru.bias", .ndim = 2, .shape = {2, 96}, .offset = P_gru_bias, .size = 192,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 2, .fan_out = 96},
+    {.name = "dense.kernel", .ndim = 2, .shape = {32, 29}, .offset = P_dense_kernel, .size = 928,
+     .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 32, .fan_out = 29},
+    {.name = "dense.bias", .ndim = 1, .shape = {29}, .offset = P_dense_bias, .size = 29,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 29, .fan_out = 29},
 };
 
 static const char *const char_gru_dim_names[] = {"T"};
 
 static const seqrt_io char_gru_inputs[] = {
-    {"chars", 1, 1, {-1, 0, 0}, {0, -1, -1}, 29},
+    {.name = "chars", .is_int = 1, .ndim = 1, .shape = {-1, 0, 0}, .dim_index = {0, -1, -1},
+     .int_limit = 29},
 };
 
 static const seqrt_io char_gru_targets[] = {
-    {"next", 1, 1, {-1, 0, 0}, {0, -1, -1}, 29},
+    {.name = "next", .is_int = 1, .ndim = 1, .shape = {-1, 0, 0}, .dim_index = {0, -1, -1},
+     .int_limit = 29},
 };
 
 static const seqrt_io char_gru_outputs[] = {
-    {"logits", 0, 2, {-1, 29, 0}, {0, -1, -1}, 0},
+    {.name = "logits", .is_int = 0, .ndim = 2, .shape = {-1, 29, 0}, .dim_index = {0, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_loss_spec char_gru_losses[] = {
-    {0, 0, SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 1, 0, 1, 0},
+    {.output = 0, .target = 0, .kind = SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, .from_logits = 1,
+     .from_softmax = 0, .weight = 1, .label_smoothing = 0},
 };
 
 const seqrt_model char_gru_model = {
@@ -366,7 +422,12 @@ const seqrt_model char_gru_model = {
     .n_targets = 1, .targets = char_gru_targets,
     .n_outputs = 1, .outputs = char_gru_outputs,
     .n_losses = 1, .losses = char_gru_losses,
-    .optim = {SEQRT_OPT_ADAM, 0.001, 0.90000000000000002, 0.999, 9.9999999999999995e-08, 0, 0.90000000000000002, 0, 0.10000000000000001, 0, 0, 0, 0, 0, 0},
+    .optim = {.kind = SEQRT_OPT_ADAM, .learning_rate = 0.001,
+              .beta_1 = 0.9, .beta_2 = 0.999, .epsilon = 1e-07,
+              .momentum = 0, .rho = 0.9, .weight_decay = 0,
+              .initial_accumulator_value = 0.1,
+              .nesterov = 0, .amsgrad = 0, .centered = 0,
+              .clipnorm = 0, .clipvalue = 0, .global_clipnorm = 0},
     .batch_size = 1, .epochs = 1,
     .metrics = 0u,
     .workspace_size = model_workspace_size,

@@ -73,122 +73,149 @@ static size_t model_workspace_size(int64_t B, const int64_t *dims)
     return model_layout(&b, NULL, B, dims);
 }
 
+/* A buffer --check-numerics scans: steps x features values per sample. */
+typedef struct {
+    int backward; /* a gradient, scanned after the backward pass */
+    const seqrt_real *x;
+    int64_t steps, features;
+    const char *what;
+} numerics_row;
+
 /* The first NaN or Inf in the layers' outputs (or their gradients). */
-static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims, int backward)
+static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims,
+                                int backward)
 {
     goodbye_buffers w;
     model_layout(&w, ws, B, dims);
-    int64_t at;
-    if (!backward) {
-        if ((at = seqrt_find_nonfinite(w.v_h, B * 24)) >= 0) {
-            snprintf(msg, len, "'h' of layer 'simple_rnn' (SimpleRNN, examples/goodbye.seq:9) (None, 3, 8): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_h[at]) ? "NaN" : "Inf", (long long)(at / (24)), (long long)(at / 8 % 3), (long long)(at % 8));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_p, B * 21)) >= 0) {
-            snprintf(msg, len, "'p' of layer 'dense' (Dense, examples/goodbye.seq:10) (None, 3, 7): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_p[at]) ? "NaN" : "Inf", (long long)(at / (21)), (long long)(at / 7 % 3), (long long)(at % 7));
-            return 1;
-        }
-    }
-    if (backward) {
-        if ((at = seqrt_find_nonfinite(w.g_p, B * 21)) >= 0) {
-            snprintf(msg, len, "the gradient of 'p' of layer 'dense' (Dense, examples/goodbye.seq:10) (None, 3, 7): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_p[at]) ? "NaN" : "Inf", (long long)(at / (21)), (long long)(at / 7 % 3), (long long)(at % 7));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_h, B * 24)) >= 0) {
-            snprintf(msg, len, "the gradient of 'h' of layer 'simple_rnn' (SimpleRNN, examples/goodbye.seq:9) (None, 3, 8): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_h[at]) ? "NaN" : "Inf", (long long)(at / (24)), (long long)(at / 8 % 3), (long long)(at % 8));
+    const numerics_row rows[] = {
+        {0, w.v_h, 3, 8,
+         "'h' of layer 'simple_rnn' (SimpleRNN, examples/goodbye.seq:9) (None, 3, 8)"},
+        {0, w.v_p, 3, 7, "'p' of layer 'dense' (Dense, examples/goodbye.seq:10) (None, 3, 7)"},
+        {1, w.g_p, 3, 7,
+         "the gradient of 'p' of layer 'dense' (Dense, examples/goodbye.seq:10) (None, 3, 7)"},
+        {1, w.g_h, 3, 8,
+                "the gradient of 'h' of layer 'simple_rnn' (SimpleRNN, examples/goodbye.seq:9) "
+                "(None, 3, 8)"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const numerics_row *r = &rows[i];
+        const int64_t per_sample = r->steps * r->features;
+        int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) : -1;
+        if (at >= 0) {
+            snprintf(msg, len, "%s: %s at sample %lld, time step %lld, feature %lld", r->what,
+                     isnan(r->x[at]) ? "NaN" : "Inf", (long long)(at / per_sample),
+                     (long long)(at / r->features % r->steps), (long long)(at % r->features));
             return 1;
         }
     }
     return 0;
-    (void)dims;
 }
 
 /* examples/goodbye.seq:9: h = SimpleRNN(8, return_sequences=true)(x) */
 /* SimpleRNN 'simple_rnn': (None, 3, 7) -> (None, 3, 8) */
-SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, int64_t B, int64_t T)
+SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0,
+                                            const seqrt_real *kernel,
+                                            const seqrt_real *recurrent_kernel,
+                                            const seqrt_real *bias, seqrt_real *xt, seqrt_real *z,
+                                            seqrt_real *h, int64_t B, int64_t T)
 {
-    /* xt[t, b] = x[b, t]: time-major, one [B, 7] block per step */
+    enum { FEATURES = 7, UNITS = 8, GATES = 1 };
+    /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(xt + (t * B + b) * 7, x0 + (b * T + t) * 7, sizeof(seqrt_real) * 7);
+            memcpy(xt + (t * B + b) * FEATURES, x0 + (b * T + t) * FEATURES,
+                   sizeof(seqrt_real) * FEATURES);
     }
     for (int64_t n = 0; n < T * B; n++) {
-        memcpy(z + n * 8, bias, sizeof(seqrt_real) * 8);
+        memcpy(z + n * GATES * UNITS, bias, sizeof(seqrt_real) * GATES * UNITS);
     }
-    /* z[T*B, 8] += xt[T*B, 7] kernel[7, 8]: every step's input projection */
-    seqrt_gemm(0, 0, (int)(T * B), 8, 7, 1, xt, 7, kernel, 8, 1, z, 8);
-    memset(h, 0, sizeof(seqrt_real) * B * 8);
+    /* z[T*B, GATES * UNITS] += xt[T*B, FEATURES] kernel[FEATURES, GATES * UNITS]: every step's */
+    /* input projection */
+    seqrt_gemm(0, 0, (int)(T * B), GATES * UNITS, FEATURES, 1, xt, FEATURES, kernel, GATES * UNITS,
+               1, z, GATES * UNITS);
+    memset(h, 0, sizeof(seqrt_real) * B * UNITS);
     /* h_t = tanh(x_t kernel + bias + h_{t-1} recurrent_kernel) */
     for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * 8;
-        const seqrt_real *hp = h + t * B * 8;
-        seqrt_real *ht = h + (t + 1) * B * 8;
-        seqrt_gemm(0, 0, (int)B, 8, 8, 1, hp, 8, recurrent_kernel, 8, 1, zt, 8);
-        for (int64_t i = 0; i < B * 8; i++) ht[i] = SEQRT_TANH(zt[i]);
+        seqrt_real *zt = z + t * B * UNITS;
+        const seqrt_real *hp = h + t * B * UNITS;
+        seqrt_real *ht = h + (t + 1) * B * UNITS;
+        seqrt_gemm(0, 0, (int)B, UNITS, UNITS, 1, hp, UNITS, recurrent_kernel, UNITS, 1, zt, UNITS);
+        for (int64_t i = 0; i < B * UNITS; i++) ht[i] = SEQRT_TANH(zt[i]);
     }
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(y0 + (b * T + t) * 8, h + ((t + 1) * B + b) * 8, sizeof(seqrt_real) * 8);
+            memcpy(y0 + (b * T + t) * UNITS, h + ((t + 1) * B + b) * UNITS,
+                   sizeof(seqrt_real) * UNITS);
     }
 }
 
-SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, int64_t B, int64_t T)
+SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel,
+                                             seqrt_real *d_bias, seqrt_real *d_y0,
+                                             const seqrt_real *recurrent_kernel, seqrt_real *xt,
+                                             seqrt_real *z, seqrt_real *h, seqrt_real *dh,
+                                             seqrt_real *rt, int64_t B, int64_t T)
 {
-    memset(dh, 0, sizeof(seqrt_real) * B * 8);
-    /* rt = the recurrent kernel's [8, 8] block, transposed, when the per-step */
+    enum { FEATURES = 7, UNITS = 8, GATES = 1 };
+    memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
+    /* rt = the recurrent kernel's [UNITS, 8] block, transposed, when the per-step */
     /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 8, 8);
+    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, UNITS, 8);
     if (use_rt) {
-        for (int64_t i = 0; i < 8; i++)
-            for (int64_t k = 0; k < 8; k++) rt[k * 8 + i] = recurrent_kernel[i * 8 + k];
+        for (int64_t i = 0; i < UNITS; i++)
+            for (int64_t k = 0; k < 8; k++) rt[k * UNITS + i] = recurrent_kernel[i * 8 + k];
     }
     /* back through time: dz_t = dh_t tanh'(.), dh_{t-1} = dz_t recurrent_kernel^T */
     for (int64_t t = T - 1; t >= 0; t--) {
         for (int64_t b = 0; b < B; b++)
-            for (int64_t j = 0; j < 8; j++) dh[b * 8 + j] += d_y0[(b * T + t) * 8 + j];
-        seqrt_real *dz = z + t * B * 8; /* z now holds dz */
-        const seqrt_real *ht = h + (t + 1) * B * 8;
-        for (int64_t i = 0; i < B * 8; i++) {
+            for (int64_t j = 0; j < UNITS; j++) dh[b * UNITS + j] += d_y0[(b * T + t) * UNITS + j];
+        seqrt_real *dz = z + t * B * UNITS; /* z now holds dz */
+        const seqrt_real *ht = h + (t + 1) * B * UNITS;
+        for (int64_t i = 0; i < B * UNITS; i++) {
             dz[i] = dh[i] * (1 - ht[i] * ht[i]);
             dh[i] = 0;
         }
         if (use_rt)
-            seqrt_gemm(0, 0, (int)B, 8, 8, 1, dz, 8, rt, 8, 1, dh, 8);
+            seqrt_gemm(0, 0, (int)B, UNITS, 8, 1, dz, 8, rt, UNITS, 1, dh, UNITS);
         else
-            seqrt_gemm(0, 1, (int)B, 8, 8, 1, dz, 8, recurrent_kernel, 8, 1, dh, 8);
+            seqrt_gemm(0, 1, (int)B, UNITS, 8, 1, dz, 8, recurrent_kernel, 8, 1, dh, UNITS);
     }
     /* d_recurrent_kernel += h[0..T-1]^T dz */
-    seqrt_gemm(1, 0, 8, 8, (int)(T * B), 1, h, 8, z, 8, 1, d_recurrent_kernel, 8);
+    seqrt_gemm(1, 0, UNITS, UNITS, (int)(T * B), 1, h, UNITS, z, UNITS, 1, d_recurrent_kernel,
+               UNITS);
     /* d_kernel += xt^T dz over all T*B rows at once */
-    seqrt_gemm(1, 0, 7, 8, (int)(T * B), 1, xt, 7, z, 8, 1, d_kernel, 8);
+    seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
+               d_kernel, GATES * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 8; j++) d_bias[j] += z[n * 8 + j];
+        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
     }
 }
 
 /* examples/goodbye.seq:10: p = Dense(7, activation=softmax)(h) */
 /* Dense 'dense': (None, 3, 8) -> (None, 3, 7) */
-SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
+SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0,
+                                       const seqrt_real *kernel, const seqrt_real *bias, int64_t B,
+                                       int64_t T)
 {
+    enum { FEATURES = 8, UNITS = 7 };
     const int64_t N = B * T; /* rows */
     for (int64_t n = 0; n < N; n++) {
-        memcpy(y0 + n * 7, bias, sizeof(seqrt_real) * 7);
+        memcpy(y0 + n * UNITS, bias, sizeof(seqrt_real) * UNITS);
     }
-    /* y[N, 7] += x[N, 8] kernel[8, 7] */
-    seqrt_gemm(0, 0, (int)N, 7, 8, 1, x0, 8, kernel, 7, 1, y0, 7);
+    /* y[N, UNITS] += x[N, FEATURES] kernel[FEATURES, UNITS] */
+    seqrt_gemm(0, 0, (int)N, UNITS, FEATURES, 1, x0, FEATURES, kernel, UNITS, 1, y0, UNITS);
     /* softmax over the last axis, shifted by the row max */
     for (int64_t n = 0; n < N; n++) {
         seqrt_softmax(y0 + n * 7, y0 + n * 7, 7);
     }
 }
 
-SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, int64_t B, int64_t T)
+SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias,
+                                        seqrt_real *d_y0, const seqrt_real *y0,
+                                        const seqrt_real *x0, const seqrt_real *kernel, int64_t B,
+                                        int64_t T)
 {
+    enum { FEATURES = 8, UNITS = 7 };
     const int64_t N = B * T; /* rows */
     /* softmax backward, in place: dz = y * (dy - sum(dy * y)) */
     for (int64_t n = 0; n < N; n++) {
@@ -198,23 +225,27 @@ SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, 
         for (int64_t i = 0; i < 7; i++) s += dz[i] * p[i];
         for (int64_t i = 0; i < 7; i++) dz[i] = p[i] * (dz[i] - s);
     }
-    seqrt_gemm(1, 0, 8, 7, (int)N, 1, x0, 8, d_y0, 7, 1, d_kernel, 7);
+    seqrt_gemm(1, 0, FEATURES, UNITS, (int)N, 1, x0, FEATURES, d_y0, UNITS, 1, d_kernel, UNITS);
     for (int64_t n = 0; n < N; n++) {
-        for (int64_t j = 0; j < 7; j++) d_bias[j] += d_y0[n * 7 + j];
+        for (int64_t j = 0; j < UNITS; j++) d_bias[j] += d_y0[n * UNITS + j];
     }
     if (d_x0) {
-        seqrt_gemm(0, 1, (int)N, 8, 7, 1, d_y0, 7, kernel, 7, 1, d_x0, 8);
+        seqrt_gemm(0, 1, (int)N, FEATURES, UNITS, 1, d_y0, UNITS, kernel, UNITS, 1, d_x0, FEATURES);
     }
 }
 
 /* The whole model, forward: layers in graph order. */
-static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)
+static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
+                          const void *const *inputs, int64_t B, const int64_t *dims, void *ws,
+                          int training)
 {
     goodbye_buffers w;
     model_layout(&w, ws, B, dims);
     const seqrt_real *in_x = (const seqrt_real *)inputs[0];
     /* examples/goodbye.seq:9: h = SimpleRNN(8, return_sequences=true)(x) */
-    simple_rnn_forward(w.v_h, in_x, params + P_simple_rnn_kernel, params + P_simple_rnn_recurrent_kernel, params + P_simple_rnn_bias, w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, B, 3);
+    simple_rnn_forward(w.v_h, in_x, params + P_simple_rnn_kernel,
+                       params + P_simple_rnn_recurrent_kernel, params + P_simple_rnn_bias,
+                       w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, B, 3);
     /* examples/goodbye.seq:10: p = Dense(7, activation=softmax)(h) */
     dense_forward(w.v_p, w.v_h, params + P_dense_kernel, params + P_dense_bias, B, 3);
     memcpy(outputs[0], w.v_p, sizeof(seqrt_real) * B * 21);
@@ -222,7 +253,9 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, 
 }
 
 /* The whole model, backward: layers in reverse, gradients accumulated with +=. */
-static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws)
+static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs,
+                           const seqrt_real *params, const void *const *inputs, int64_t B,
+                           const int64_t *dims, void *ws)
 {
     goodbye_buffers w;
     model_layout(&w, ws, B, dims);
@@ -232,35 +265,49 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
         w.g_p[i] += d_outputs[0][i];
     }
     /* examples/goodbye.seq:10: p = Dense(7, activation=softmax)(h) */
-    dense_backward(w.g_h, grads + P_dense_kernel, grads + P_dense_bias, w.g_p, w.v_p, w.v_h, params + P_dense_kernel, B, 3);
+    dense_backward(w.g_h, grads + P_dense_kernel, grads + P_dense_bias, w.g_p, w.v_p, w.v_h,
+                   params + P_dense_kernel, B, 3);
     /* examples/goodbye.seq:9: h = SimpleRNN(8, return_sequences=true)(x) */
-    simple_rnn_backward(grads + P_simple_rnn_kernel, grads + P_simple_rnn_recurrent_kernel, grads + P_simple_rnn_bias, w.g_h, params + P_simple_rnn_recurrent_kernel, w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_dh, w.s_simple_rnn_rt, B, 3);
+    simple_rnn_backward(grads + P_simple_rnn_kernel, grads + P_simple_rnn_recurrent_kernel,
+                        grads + P_simple_rnn_bias, w.g_h, params + P_simple_rnn_recurrent_kernel,
+                        w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_dh,
+                        w.s_simple_rnn_rt, B, 3);
     (void)in_x;
 }
 
 /* What the runtime's trainer sees of this model. */
 static const seqrt_param goodbye_params[] = {
-    {"simple_rnn.kernel", 2, {7, 8, 0, 0}, P_simple_rnn_kernel, 56, SEQRT_INIT_GLOROT_UNIFORM, 7, 8},
-    {"simple_rnn.recurrent_kernel", 2, {8, 8, 0, 0}, P_simple_rnn_recurrent_kernel, 64, SEQRT_INIT_ORTHOGONAL, 8, 8},
-    {"simple_rnn.bias", 1, {8, 0, 0, 0}, P_simple_rnn_bias, 8, SEQRT_INIT_ZEROS, 8, 8},
-    {"dense.kernel", 2, {8, 7, 0, 0}, P_dense_kernel, 56, SEQRT_INIT_GLOROT_UNIFORM, 8, 7},
-    {"dense.bias", 1, {7, 0, 0, 0}, P_dense_bias, 7, SEQRT_INIT_ZEROS, 7, 7},
+    {.name = "simple_rnn.kernel", .ndim = 2, .shape = {7, 8}, .offset = P_simple_rnn_kernel,
+     .size = 56, .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 7, .fan_out = 8},
+    {.name = "simple_rnn.recurrent_kernel", .ndim = 2, .shape = {8, 8},
+     .offset = P_simple_rnn_recurrent_kernel, .size = 64, .init = SEQRT_INIT_ORTHOGONAL,
+     .fan_in = 8, .fan_out = 8},
+    {.name = "simple_rnn.bias", .ndim = 1, .shape = {8}, .offset = P_simple_rnn_bias, .size = 8,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 8, .fan_out = 8},
+    {.name = "dense.kernel", .ndim = 2, .shape = {8, 7}, .offset = P_dense_kernel, .size = 56,
+     .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 8, .fan_out = 7},
+    {.name = "dense.bias", .ndim = 1, .shape = {7}, .offset = P_dense_bias, .size = 7,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 7, .fan_out = 7},
 };
 
 static const seqrt_io goodbye_inputs[] = {
-    {"x", 0, 2, {3, 7, 0}, {-1, -1, -1}, 0},
+    {.name = "x", .is_int = 0, .ndim = 2, .shape = {3, 7, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io goodbye_targets[] = {
-    {"y", 0, 2, {3, 7, 0}, {-1, -1, -1}, 0},
+    {.name = "y", .is_int = 0, .ndim = 2, .shape = {3, 7, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io goodbye_outputs[] = {
-    {"p", 0, 2, {3, 7, 0}, {-1, -1, -1}, 0},
+    {.name = "p", .is_int = 0, .ndim = 2, .shape = {3, 7, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_loss_spec goodbye_losses[] = {
-    {0, 0, SEQRT_LOSS_CATEGORICAL_CROSSENTROPY, 0, 1, 1, 0},
+    {.output = 0, .target = 0, .kind = SEQRT_LOSS_CATEGORICAL_CROSSENTROPY, .from_logits = 0,
+     .from_softmax = 1, .weight = 1, .label_smoothing = 0},
 };
 
 const seqrt_model goodbye_model = {
@@ -289,7 +336,12 @@ const seqrt_model goodbye_model = {
     .n_targets = 1, .targets = goodbye_targets,
     .n_outputs = 1, .outputs = goodbye_outputs,
     .n_losses = 1, .losses = goodbye_losses,
-    .optim = {SEQRT_OPT_ADAM, 0.001, 0.90000000000000002, 0.999, 9.9999999999999995e-08, 0, 0.90000000000000002, 0, 0.10000000000000001, 0, 0, 0, 0, 0, 0},
+    .optim = {.kind = SEQRT_OPT_ADAM, .learning_rate = 0.001,
+              .beta_1 = 0.9, .beta_2 = 0.999, .epsilon = 1e-07,
+              .momentum = 0, .rho = 0.9, .weight_decay = 0,
+              .initial_accumulator_value = 0.1,
+              .nesterov = 0, .amsgrad = 0, .centered = 0,
+              .clipnorm = 0, .clipvalue = 0, .global_clipnorm = 0},
     .batch_size = 32, .epochs = 100,
     .metrics = 0u,
     .workspace_size = model_workspace_size,
@@ -298,17 +350,21 @@ const seqrt_model goodbye_model = {
     .check_numerics = model_check_numerics,
     .decode_input = -1, .decode_output = -1, .decode_attention = -1, .decode_start = 0,
     .keras_topology =
-        "{\"class_name\": \"Model\", \"config\": {\"name\": \"goodbye\", \"layers\": [{\"class_name\": "
+        "{\"class_name\": \"Model\", \"config\": {\"name\": \"goodbye\", \"layers\": "
+                "[{\"class_name\": "
         "\"InputLayer\", \"config\": {\"batch_input_shape\": [null, 3, 7], \"dtype\": \"float32\","
-        " \"sparse\": false, \"ragged\": false, \"name\": \"x\"}, \"name\": \"x\", \"inbound_nodes\": "
-        "[]}, {\"class_name\": \"SimpleRNN\", \"config\": {\"name\": \"simple_rnn\", \"trainable\": "
+        " \"sparse\": false, \"ragged\": false, \"name\": \"x\"}, \"name\": \"x\", "
+                "\"inbound_nodes\": "
+        "[]}, {\"class_name\": \"SimpleRNN\", \"config\": {\"name\": \"simple_rnn\", "
+                "\"trainable\": "
         "true, \"dtype\": \"float32\", \"units\": 8, \"activation\": \"tanh\", \"use_bias\": "
         "true, \"kernel_initializer\": {\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": "
         "null}}, \"recurrent_initializer\": {\"class_name\": \"Orthogonal\", \"config\": "
         "{\"gain\": 1.0, \"seed\": null}}, \"bias_initializer\": {\"class_name\": \"Zeros\","
         " \"config\": {}}, \"dropout\": 0, \"recurrent_dropout\": 0, \"return_sequences\": "
         "true, \"return_state\": false, \"go_backwards\": false, \"stateful\": false, \"unroll\": "
-        "false}, \"name\": \"simple_rnn\", \"inbound_nodes\": [[[\"x\", 0, 0, {}]]]}, {\"class_name\": "
+        "false}, \"name\": \"simple_rnn\", \"inbound_nodes\": [[[\"x\", 0, 0, {}]]]}, "
+                "{\"class_name\": "
         "\"Dense\", \"config\": {\"name\": \"dense\", \"trainable\": true, \"dtype\": \"float32\","
         " \"units\": 7, \"activation\": \"softmax\", \"use_bias\": true, \"kernel_initializer\": "
         "{\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": null}}, \"bias_initializer\": "

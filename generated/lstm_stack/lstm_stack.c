@@ -101,44 +101,45 @@ static size_t model_workspace_size(int64_t B, const int64_t *dims)
     return model_layout(&b, NULL, B, dims);
 }
 
+/* A buffer --check-numerics scans: steps x features values per sample. */
+typedef struct {
+    int backward; /* a gradient, scanned after the backward pass */
+    const seqrt_real *x;
+    int64_t steps, features;
+    const char *what;
+} numerics_row;
+
 /* The first NaN or Inf in the layers' outputs (or their gradients). */
-static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims, int backward)
+static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims,
+                                int backward)
 {
     const int64_t dim_T = dims[0]; /* T */
     lstm_stack_buffers w;
     model_layout(&w, ws, B, dims);
-    int64_t at;
-    if (!backward) {
-        if ((at = seqrt_find_nonfinite(w.v_t2, B * dim_T * 64)) >= 0) {
-            snprintf(msg, len, "the output of layer 'lstm' (LSTM, examples/lstm_stack.seq:8) (None, T, 64): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_t2[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 64)), (long long)(at / 64 % dim_T), (long long)(at % 64));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_t3, B * 32)) >= 0) {
-            snprintf(msg, len, "the output of layer 'lstm_1' (LSTM, examples/lstm_stack.seq:8) (None, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_t3[at]) ? "NaN" : "Inf", (long long)(at / (32)), (long long)(at / 32 % 1), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_y_hat, B * 1)) >= 0) {
-            snprintf(msg, len, "'y_hat' of layer 'dense' (Dense, examples/lstm_stack.seq:8) (None, 1): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_y_hat[at]) ? "NaN" : "Inf", (long long)(at / (1)), (long long)(at / 1 % 1), (long long)(at % 1));
-            return 1;
-        }
-    }
-    if (backward) {
-        if ((at = seqrt_find_nonfinite(w.g_y_hat, B * 1)) >= 0) {
-            snprintf(msg, len, "the gradient of 'y_hat' of layer 'dense' (Dense, examples/lstm_stack.seq:8) (None, 1): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_y_hat[at]) ? "NaN" : "Inf", (long long)(at / (1)), (long long)(at / 1 % 1), (long long)(at % 1));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_t3, B * 32)) >= 0) {
-            snprintf(msg, len, "the gradient of the output of layer 'lstm_1' (LSTM, examples/lstm_stack.seq:8) (None, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_t3[at]) ? "NaN" : "Inf", (long long)(at / (32)), (long long)(at / 32 % 1), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_t2, B * dim_T * 64)) >= 0) {
-            snprintf(msg, len, "the gradient of the output of layer 'lstm' (LSTM, examples/lstm_stack.seq:8) (None, T, 64): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_t2[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 64)), (long long)(at / 64 % dim_T), (long long)(at % 64));
+    const numerics_row rows[] = {
+        {0, w.v_t2, dim_T, 64,
+         "the output of layer 'lstm' (LSTM, examples/lstm_stack.seq:8) (None, T, 64)"},
+        {0, w.v_t3, 1, 32,
+         "the output of layer 'lstm_1' (LSTM, examples/lstm_stack.seq:8) (None, 32)"},
+        {0, w.v_y_hat, 1, 1,
+         "'y_hat' of layer 'dense' (Dense, examples/lstm_stack.seq:8) (None, 1)"},
+        {1, w.g_y_hat, 1, 1,
+         "the gradient of 'y_hat' of layer 'dense' (Dense, examples/lstm_stack.seq:8) (None, 1)"},
+        {1, w.g_t3, 1, 32,
+                "the gradient of the output of layer 'lstm_1' (LSTM, examples/lstm_stack.seq:8) "
+                "(None, 32)"},
+        {1, w.g_t2, dim_T, 64,
+                "the gradient of the output of layer 'lstm' (LSTM, examples/lstm_stack.seq:8) "
+                "(None, T, 64)"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const numerics_row *r = &rows[i];
+        const int64_t per_sample = r->steps * r->features;
+        int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) : -1;
+        if (at >= 0) {
+            snprintf(msg, len, "%s: %s at sample %lld, time step %lld, feature %lld", r->what,
+                     isnan(r->x[at]) ? "NaN" : "Inf", (long long)(at / per_sample),
+                     (long long)(at / r->features % r->steps), (long long)(at % r->features));
             return 1;
         }
     }
@@ -147,130 +148,180 @@ static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, cons
 
 /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
 /* LSTM 'lstm': (None, T, 10) -> (None, T, 64) */
-SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt, seqrt_real *c, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, const seqrt_real *x0,
+                                      const seqrt_real *kernel, const seqrt_real *recurrent_kernel,
+                                      const seqrt_real *bias, seqrt_real *xt, seqrt_real *z,
+                                      seqrt_real *h, seqrt_real *rt, seqrt_real *c, int64_t B,
+                                      int64_t T)
 {
-    /* xt[t, b] = x[b, t]: time-major, one [B, 10] block per step */
+    enum { FEATURES = 10, UNITS = 64, GATES = 4 };
+    /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(xt + (t * B + b) * 10, x0 + (b * T + t) * 10, sizeof(seqrt_real) * 10);
+            memcpy(xt + (t * B + b) * FEATURES, x0 + (b * T + t) * FEATURES,
+                   sizeof(seqrt_real) * FEATURES);
     }
     for (int64_t n = 0; n < T * B; n++) {
-        memcpy(z + n * 256, bias, sizeof(seqrt_real) * 256);
+        memcpy(z + n * GATES * UNITS, bias, sizeof(seqrt_real) * GATES * UNITS);
     }
-    /* z[T*B, 256] += xt[T*B, 10] kernel[10, 256]: every step's input projection */
-    seqrt_gemm(0, 0, (int)(T * B), 256, 10, 1, xt, 10, kernel, 256, 1, z, 256);
-    memset(h, 0, sizeof(seqrt_real) * B * 64);
-    memset(c, 0, sizeof(seqrt_real) * B * 64);
+    /* z[T*B, GATES * UNITS] += xt[T*B, FEATURES] kernel[FEATURES, GATES * UNITS]: every step's */
+    /* input projection */
+    seqrt_gemm(0, 0, (int)(T * B), GATES * UNITS, FEATURES, 1, xt, FEATURES, kernel, GATES * UNITS,
+               1, z, GATES * UNITS);
+    memset(h, 0, sizeof(seqrt_real) * B * UNITS);
+    memset(c, 0, sizeof(seqrt_real) * B * UNITS);
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
     /* every step, fused: the recurrent product tile by tile with the gates */
-    seqrt_lstm_forward((int)T, (int)B, 64, recurrent_kernel, rt, z, h, c);
+    seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c);
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(y0 + (b * T + t) * 64, h + ((t + 1) * B + b) * 64, sizeof(seqrt_real) * 64);
+            memcpy(y0 + (b * T + t) * UNITS, h + ((t + 1) * B + b) * UNITS,
+                   sizeof(seqrt_real) * UNITS);
     }
 }
 
-SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel,
+                                       seqrt_real *d_bias, seqrt_real *d_y0,
+                                       const seqrt_real *recurrent_kernel, seqrt_real *xt,
+                                       seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt,
+                                       seqrt_real *c, seqrt_real *dc, int64_t B, int64_t T)
 {
-    memset(dh, 0, sizeof(seqrt_real) * B * 64);
-    memset(dc, 0, sizeof(seqrt_real) * B * 64);
-    /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh tanh(c_t) o'] */
+    enum { FEATURES = 10, UNITS = 64, GATES = 4 };
+    memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
+    memset(dc, 0, sizeof(seqrt_real) * B * UNITS);
+    /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh */
+    /* tanh(c_t) o'] */
     /* every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates */
-    seqrt_lstm_backward((int)(T), (int)B, 64, recurrent_kernel, rt, z, c, d_y0, T * 64, dh, dc);
+    seqrt_lstm_backward((int)(T), (int)B, UNITS, recurrent_kernel, rt, z, c, d_y0, T * UNITS, dh,
+                        dc);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
-    seqrt_gemm(1, 0, 64, 256, (int)(T * B), 1, h, 64, z, 256, 1, d_recurrent_kernel, 256);
+    seqrt_gemm(1, 0, UNITS, 4 * UNITS, (int)(T * B), 1, h, UNITS, z, 4 * UNITS, 1,
+               d_recurrent_kernel, 4 * UNITS);
     /* d_kernel += xt^T dz over all T*B rows at once */
-    seqrt_gemm(1, 0, 10, 256, (int)(T * B), 1, xt, 10, z, 256, 1, d_kernel, 256);
+    seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
+               d_kernel, GATES * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 256; j++) d_bias[j] += z[n * 256 + j];
+        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
     }
 }
 
 /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
 /* LSTM 'lstm_1': (None, T, 64) -> (None, 32) */
-SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt, seqrt_real *c, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0,
+                                        const seqrt_real *kernel,
+                                        const seqrt_real *recurrent_kernel, const seqrt_real *bias,
+                                        seqrt_real *xt, seqrt_real *z, seqrt_real *h,
+                                        seqrt_real *rt, seqrt_real *c, int64_t B, int64_t T)
 {
-    /* xt[t, b] = x[b, t]: time-major, one [B, 64] block per step */
+    enum { FEATURES = 64, UNITS = 32, GATES = 4 };
+    /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(xt + (t * B + b) * 64, x0 + (b * T + t) * 64, sizeof(seqrt_real) * 64);
+            memcpy(xt + (t * B + b) * FEATURES, x0 + (b * T + t) * FEATURES,
+                   sizeof(seqrt_real) * FEATURES);
     }
     for (int64_t n = 0; n < T * B; n++) {
-        memcpy(z + n * 128, bias, sizeof(seqrt_real) * 128);
+        memcpy(z + n * GATES * UNITS, bias, sizeof(seqrt_real) * GATES * UNITS);
     }
-    /* z[T*B, 128] += xt[T*B, 64] kernel[64, 128]: every step's input projection */
-    seqrt_gemm(0, 0, (int)(T * B), 128, 64, 1, xt, 64, kernel, 128, 1, z, 128);
-    memset(h, 0, sizeof(seqrt_real) * B * 32);
-    memset(c, 0, sizeof(seqrt_real) * B * 32);
+    /* z[T*B, GATES * UNITS] += xt[T*B, FEATURES] kernel[FEATURES, GATES * UNITS]: every step's */
+    /* input projection */
+    seqrt_gemm(0, 0, (int)(T * B), GATES * UNITS, FEATURES, 1, xt, FEATURES, kernel, GATES * UNITS,
+               1, z, GATES * UNITS);
+    memset(h, 0, sizeof(seqrt_real) * B * UNITS);
+    memset(c, 0, sizeof(seqrt_real) * B * UNITS);
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
     /* every step, fused: the recurrent product tile by tile with the gates */
-    seqrt_lstm_forward((int)T, (int)B, 32, recurrent_kernel, rt, z, h, c);
-    memcpy(y0, h + T * B * 32, sizeof(seqrt_real) * B * 32); /* the last step */
+    seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c);
+    memcpy(y0, h + T * B * UNITS, sizeof(seqrt_real) * B * UNITS); /* the last step */
 }
 
-SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
+                                         seqrt_real *d_recurrent_kernel, seqrt_real *d_bias,
+                                         seqrt_real *d_y0, const seqrt_real *kernel,
+                                         const seqrt_real *recurrent_kernel, seqrt_real *xt,
+                                         seqrt_real *z, seqrt_real *h, seqrt_real *dh,
+                                         seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B,
+                                         int64_t T)
 {
-    memset(dh, 0, sizeof(seqrt_real) * B * 32);
-    memset(dc, 0, sizeof(seqrt_real) * B * 32);
-    for (int64_t i = 0; i < B * 32; i++) dh[i] += d_y0[i];
-    /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh tanh(c_t) o'] */
+    enum { FEATURES = 64, UNITS = 32, GATES = 4 };
+    memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
+    memset(dc, 0, sizeof(seqrt_real) * B * UNITS);
+    for (int64_t i = 0; i < B * UNITS; i++) dh[i] += d_y0[i];
+    /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh */
+    /* tanh(c_t) o'] */
     /* every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates */
-    seqrt_lstm_backward((int)(T), (int)B, 32, recurrent_kernel, rt, z, c, NULL, T * 32, dh, dc);
+    seqrt_lstm_backward((int)(T), (int)B, UNITS, recurrent_kernel, rt, z, c, NULL, T * UNITS, dh,
+                        dc);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
-    seqrt_gemm(1, 0, 32, 128, (int)(T * B), 1, h, 32, z, 128, 1, d_recurrent_kernel, 128);
+    seqrt_gemm(1, 0, UNITS, 4 * UNITS, (int)(T * B), 1, h, UNITS, z, 4 * UNITS, 1,
+               d_recurrent_kernel, 4 * UNITS);
     /* d_kernel += xt^T dz over all T*B rows at once */
-    seqrt_gemm(1, 0, 64, 128, (int)(T * B), 1, xt, 64, z, 128, 1, d_kernel, 128);
+    seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
+               d_kernel, GATES * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 128; j++) d_bias[j] += z[n * 128 + j];
+        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
     }
     if (d_x0) {
         /* dxt = dz kernel^T (into xt, no longer needed), then back to batch-major */
-        seqrt_gemm(0, 1, (int)(T * B), 64, 128, 1, z, 128, kernel, 128, 0, xt, 64);
+        seqrt_gemm(0, 1, (int)(T * B), FEATURES, GATES * UNITS, 1, z, GATES * UNITS, kernel,
+                   GATES * UNITS, 0, xt, FEATURES);
         for (int64_t b = 0; b < B; b++) {
             for (int64_t t = 0; t < T; t++)
-                for (int64_t i = 0; i < 64; i++) d_x0[(b * T + t) * 64 + i] += xt[(t * B + b) * 64 + i];
+                for (int64_t i = 0; i < FEATURES; i++) d_x0[(b * T + t) * FEATURES
+                                                            + i] += xt[(t * B + b) * FEATURES + i];
         }
     }
 }
 
 /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
 /* Dense 'dense': (None, 32) -> (None, 1) */
-SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B)
+SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0,
+                                       const seqrt_real *kernel, const seqrt_real *bias, int64_t B)
 {
+    enum { FEATURES = 32, UNITS = 1 };
     const int64_t N = B; /* rows */
     for (int64_t n = 0; n < N; n++) {
-        memcpy(y0 + n * 1, bias, sizeof(seqrt_real) * 1);
+        memcpy(y0 + n * UNITS, bias, sizeof(seqrt_real) * UNITS);
     }
-    /* y[N, 1] += x[N, 32] kernel[32, 1] */
-    seqrt_gemm(0, 0, (int)N, 1, 32, 1, x0, 32, kernel, 1, 1, y0, 1);
+    /* y[N, UNITS] += x[N, FEATURES] kernel[FEATURES, UNITS] */
+    seqrt_gemm(0, 0, (int)N, UNITS, FEATURES, 1, x0, FEATURES, kernel, UNITS, 1, y0, UNITS);
 }
 
-SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *x0, const seqrt_real *kernel, int64_t B)
+SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias,
+                                        seqrt_real *d_y0, const seqrt_real *x0,
+                                        const seqrt_real *kernel, int64_t B)
 {
+    enum { FEATURES = 32, UNITS = 1 };
     const int64_t N = B; /* rows */
-    seqrt_gemm(1, 0, 32, 1, (int)N, 1, x0, 32, d_y0, 1, 1, d_kernel, 1);
+    seqrt_gemm(1, 0, FEATURES, UNITS, (int)N, 1, x0, FEATURES, d_y0, UNITS, 1, d_kernel, UNITS);
     for (int64_t n = 0; n < N; n++) {
-        for (int64_t j = 0; j < 1; j++) d_bias[j] += d_y0[n * 1 + j];
+        for (int64_t j = 0; j < UNITS; j++) d_bias[j] += d_y0[n * UNITS + j];
     }
     if (d_x0) {
-        seqrt_gemm(0, 1, (int)N, 32, 1, 1, d_y0, 1, kernel, 1, 1, d_x0, 32);
+        seqrt_gemm(0, 1, (int)N, FEATURES, UNITS, 1, d_y0, UNITS, kernel, UNITS, 1, d_x0, FEATURES);
     }
 }
 
 /* The whole model, forward: layers in graph order. */
-static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)
+static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
+                          const void *const *inputs, int64_t B, const int64_t *dims, void *ws,
+                          int training)
 {
     const int64_t dim_T = dims[0]; /* T */
     lstm_stack_buffers w;
     model_layout(&w, ws, B, dims);
     const seqrt_real *in_x = (const seqrt_real *)inputs[0];
     /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
-    lstm_forward(w.v_t2, in_x, params + P_lstm_kernel, params + P_lstm_recurrent_kernel, params + P_lstm_bias, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_rt, w.s_lstm_c, B, dim_T);
+    lstm_forward(w.v_t2, in_x, params + P_lstm_kernel, params + P_lstm_recurrent_kernel,
+                 params + P_lstm_bias, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_rt, w.s_lstm_c,
+                 B, dim_T);
     /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
-    lstm_1_forward(w.v_t3, w.v_t2, params + P_lstm_1_kernel, params + P_lstm_1_recurrent_kernel, params + P_lstm_1_bias, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_rt, w.s_lstm_1_c, B, dim_T);
+    lstm_1_forward(w.v_t3, w.v_t2, params + P_lstm_1_kernel, params + P_lstm_1_recurrent_kernel,
+                   params + P_lstm_1_bias, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_rt,
+                   w.s_lstm_1_c, B, dim_T);
     /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
     dense_forward(w.v_y_hat, w.v_t3, params + P_dense_kernel, params + P_dense_bias, B);
     memcpy(outputs[0], w.v_y_hat, sizeof(seqrt_real) * B * 1);
@@ -278,7 +329,9 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, 
 }
 
 /* The whole model, backward: layers in reverse, gradients accumulated with +=. */
-static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws)
+static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs,
+                           const seqrt_real *params, const void *const *inputs, int64_t B,
+                           const int64_t *dims, void *ws)
 {
     const int64_t dim_T = dims[0]; /* T */
     lstm_stack_buffers w;
@@ -289,42 +342,62 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
         w.g_y_hat[i] += d_outputs[0][i];
     }
     /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
-    dense_backward(w.g_t3, grads + P_dense_kernel, grads + P_dense_bias, w.g_y_hat, w.v_t3, params + P_dense_kernel, B);
+    dense_backward(w.g_t3, grads + P_dense_kernel, grads + P_dense_bias, w.g_y_hat, w.v_t3,
+                   params + P_dense_kernel, B);
     /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
-    lstm_1_backward(w.g_t2, grads + P_lstm_1_kernel, grads + P_lstm_1_recurrent_kernel, grads + P_lstm_1_bias, w.g_t3, params + P_lstm_1_kernel, params + P_lstm_1_recurrent_kernel, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_dh, w.s_lstm_1_rt, w.s_lstm_1_c, w.s_lstm_1_dc, B, dim_T);
+    lstm_1_backward(w.g_t2, grads + P_lstm_1_kernel, grads + P_lstm_1_recurrent_kernel,
+                    grads + P_lstm_1_bias, w.g_t3, params + P_lstm_1_kernel,
+                    params + P_lstm_1_recurrent_kernel, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h,
+                    w.s_lstm_1_dh, w.s_lstm_1_rt, w.s_lstm_1_c, w.s_lstm_1_dc, B, dim_T);
     /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
-    lstm_backward(grads + P_lstm_kernel, grads + P_lstm_recurrent_kernel, grads + P_lstm_bias, w.g_t2, params + P_lstm_recurrent_kernel, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_dh, w.s_lstm_rt, w.s_lstm_c, w.s_lstm_dc, B, dim_T);
+    lstm_backward(grads + P_lstm_kernel, grads + P_lstm_recurrent_kernel, grads + P_lstm_bias,
+                  w.g_t2, params + P_lstm_recurrent_kernel, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h,
+                  w.s_lstm_dh, w.s_lstm_rt, w.s_lstm_c, w.s_lstm_dc, B, dim_T);
     (void)in_x;
 }
 
 /* What the runtime's trainer sees of this model. */
 static const seqrt_param lstm_stack_params[] = {
-    {"lstm.kernel", 2, {10, 256, 0, 0}, P_lstm_kernel, 2560, SEQRT_INIT_GLOROT_UNIFORM, 10, 256},
-    {"lstm.recurrent_kernel", 2, {64, 256, 0, 0}, P_lstm_recurrent_kernel, 16384, SEQRT_INIT_ORTHOGONAL, 64, 256},
-    {"lstm.bias", 1, {256, 0, 0, 0}, P_lstm_bias, 256, SEQRT_INIT_UNIT_FORGET_BIAS, 256, 256},
-    {"lstm_1.kernel", 2, {64, 128, 0, 0}, P_lstm_1_kernel, 8192, SEQRT_INIT_GLOROT_UNIFORM, 64, 128},
-    {"lstm_1.recurrent_kernel", 2, {32, 128, 0, 0}, P_lstm_1_recurrent_kernel, 4096, SEQRT_INIT_ORTHOGONAL, 32, 128},
-    {"lstm_1.bias", 1, {128, 0, 0, 0}, P_lstm_1_bias, 128, SEQRT_INIT_UNIT_FORGET_BIAS, 128, 128},
-    {"dense.kernel", 2, {32, 1, 0, 0}, P_dense_kernel, 32, SEQRT_INIT_GLOROT_UNIFORM, 32, 1},
-    {"dense.bias", 1, {1, 0, 0, 0}, P_dense_bias, 1, SEQRT_INIT_ZEROS, 1, 1},
+    {.name = "lstm.kernel", .ndim = 2, .shape = {10, 256}, .offset = P_lstm_kernel, .size = 2560,
+     .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 10, .fan_out = 256},
+    {.name = "lstm.recurrent_kernel", .ndim = 2, .shape = {64, 256},
+     .offset = P_lstm_recurrent_kernel, .size = 16384, .init = SEQRT_INIT_ORTHOGONAL, .fan_in = 64,
+     .fan_out = 256},
+    {.name = "lstm.bias", .ndim = 1, .shape = {256}, .offset = P_lstm_bias, .size = 256,
+     .init = SEQRT_INIT_UNIT_FORGET_BIAS, .fan_in = 256, .fan_out = 256},
+    {.name = "lstm_1.kernel", .ndim = 2, .shape = {64, 128}, .offset = P_lstm_1_kernel,
+     .size = 8192, .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 64, .fan_out = 128},
+    {.name = "lstm_1.recurrent_kernel", .ndim = 2, .shape = {32, 128},
+     .offset = P_lstm_1_recurrent_kernel, .size = 4096, .init = SEQRT_INIT_ORTHOGONAL, .fan_in = 32,
+     .fan_out = 128},
+    {.name = "lstm_1.bias", .ndim = 1, .shape = {128}, .offset = P_lstm_1_bias, .size = 128,
+     .init = SEQRT_INIT_UNIT_FORGET_BIAS, .fan_in = 128, .fan_out = 128},
+    {.name = "dense.kernel", .ndim = 2, .shape = {32, 1}, .offset = P_dense_kernel, .size = 32,
+     .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 32, .fan_out = 1},
+    {.name = "dense.bias", .ndim = 1, .shape = {1}, .offset = P_dense_bias, .size = 1,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 1, .fan_out = 1},
 };
 
 static const char *const lstm_stack_dim_names[] = {"T"};
 
 static const seqrt_io lstm_stack_inputs[] = {
-    {"x", 0, 2, {-1, 10, 0}, {0, -1, -1}, 0},
+    {.name = "x", .is_int = 0, .ndim = 2, .shape = {-1, 10, 0}, .dim_index = {0, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io lstm_stack_targets[] = {
-    {"y", 0, 1, {1, 0, 0}, {-1, -1, -1}, 0},
+    {.name = "y", .is_int = 0, .ndim = 1, .shape = {1, 0, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io lstm_stack_outputs[] = {
-    {"y_hat", 0, 1, {1, 0, 0}, {-1, -1, -1}, 0},
+    {.name = "y_hat", .is_int = 0, .ndim = 1, .shape = {1, 0, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_loss_spec lstm_stack_losses[] = {
-    {0, 0, SEQRT_LOSS_MSE, 0, 0, 1, 0},
+    {.output = 0, .target = 0, .kind = SEQRT_LOSS_MSE, .from_logits = 0, .from_softmax = 0,
+     .weight = 1, .label_smoothing = 0},
 };
 
 const seqrt_model lstm_stack_model = {
@@ -355,7 +428,12 @@ const seqrt_model lstm_stack_model = {
     .n_targets = 1, .targets = lstm_stack_targets,
     .n_outputs = 1, .outputs = lstm_stack_outputs,
     .n_losses = 1, .losses = lstm_stack_losses,
-    .optim = {SEQRT_OPT_ADAM, 0.001, 0.90000000000000002, 0.999, 9.9999999999999995e-08, 0, 0.90000000000000002, 0, 0.10000000000000001, 0, 0, 0, 0, 0, 0},
+    .optim = {.kind = SEQRT_OPT_ADAM, .learning_rate = 0.001,
+              .beta_1 = 0.9, .beta_2 = 0.999, .epsilon = 1e-07,
+              .momentum = 0, .rho = 0.9, .weight_decay = 0,
+              .initial_accumulator_value = 0.1,
+              .nesterov = 0, .amsgrad = 0, .centered = 0,
+              .clipnorm = 0, .clipvalue = 0, .global_clipnorm = 0},
     .batch_size = 32, .epochs = 1,
     .metrics = 0u,
     .workspace_size = model_workspace_size,
@@ -364,28 +442,38 @@ const seqrt_model lstm_stack_model = {
     .check_numerics = model_check_numerics,
     .decode_input = -1, .decode_output = -1, .decode_attention = -1, .decode_start = 0,
     .keras_topology =
-        "{\"class_name\": \"Model\", \"config\": {\"name\": \"lstm_stack\", \"layers\": [{\"class_name\": "
+        "{\"class_name\": \"Model\", \"config\": {\"name\": \"lstm_stack\", \"layers\": "
+                "[{\"class_name\": "
         "\"InputLayer\", \"config\": {\"batch_input_shape\": [null, null, 10], \"dtype\": "
         "\"float32\", \"sparse\": false, \"ragged\": false, \"name\": \"x\"}, \"name\": \"x\", "
         "\"inbound_nodes\": []}, {\"class_name\": \"LSTM\", \"config\": {\"name\": \"lstm\", "
         "\"trainable\": true, \"dtype\": \"float32\", \"units\": 64, \"activation\": \"tanh\","
         " \"recurrent_activation\": \"sigmoid\", \"use_bias\": true, \"kernel_initializer\": "
-        "{\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": null}}, \"recurrent_initializer\": "
-        "{\"class_name\": \"Orthogonal\", \"config\": {\"gain\": 1.0, \"seed\": null}}, \"bias_initializer\": "
+        "{\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": null}}, "
+                "\"recurrent_initializer\": "
+        "{\"class_name\": \"Orthogonal\", \"config\": {\"gain\": 1.0, \"seed\": null}}, "
+                "\"bias_initializer\": "
         "{\"class_name\": \"Zeros\", \"config\": {}}, \"dropout\": 0, \"recurrent_dropout\": "
         "0, \"return_sequences\": true, \"return_state\": false, \"go_backwards\": false,"
         " \"stateful\": false, \"unroll\": false, \"unit_forget_bias\": true}, \"name\": "
-        "\"lstm\", \"inbound_nodes\": [[[\"x\", 0, 0, {}]]]}, {\"class_name\": \"LSTM\", \"config\": "
-        "{\"name\": \"lstm_1\", \"trainable\": true, \"dtype\": \"float32\", \"units\": 32, \"activation\": "
-        "\"tanh\", \"recurrent_activation\": \"sigmoid\", \"use_bias\": true, \"kernel_initializer\": "
-        "{\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": null}}, \"recurrent_initializer\": "
-        "{\"class_name\": \"Orthogonal\", \"config\": {\"gain\": 1.0, \"seed\": null}}, \"bias_initializer\": "
+        "\"lstm\", \"inbound_nodes\": [[[\"x\", 0, 0, {}]]]}, {\"class_name\": \"LSTM\", "
+                "\"config\": "
+        "{\"name\": \"lstm_1\", \"trainable\": true, \"dtype\": \"float32\", \"units\": 32, "
+                "\"activation\": "
+        "\"tanh\", \"recurrent_activation\": \"sigmoid\", \"use_bias\": true, "
+                "\"kernel_initializer\": "
+        "{\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": null}}, "
+                "\"recurrent_initializer\": "
+        "{\"class_name\": \"Orthogonal\", \"config\": {\"gain\": 1.0, \"seed\": null}}, "
+                "\"bias_initializer\": "
         "{\"class_name\": \"Zeros\", \"config\": {}}, \"dropout\": 0, \"recurrent_dropout\": "
         "0, \"return_sequences\": false, \"return_state\": false, \"go_backwards\": false,"
         " \"stateful\": false, \"unroll\": false, \"unit_forget_bias\": true}, \"name\": "
         "\"lstm_1\", \"inbound_nodes\": [[[\"lstm\", 0, 0, {}]]]}, {\"class_name\": \"Dense\","
-        " \"config\": {\"name\": \"dense\", \"trainable\": true, \"dtype\": \"float32\", \"units\": "
-        "1, \"activation\": \"linear\", \"use_bias\": true, \"kernel_initializer\": {\"class_name\": "
+        " \"config\": {\"name\": \"dense\", \"trainable\": true, \"dtype\": \"float32\", "
+                "\"units\": "
+        "1, \"activation\": \"linear\", \"use_bias\": true, \"kernel_initializer\": "
+                "{\"class_name\": "
         "\"GlorotUniform\", \"config\": {\"seed\": null}}, \"bias_initializer\": {\"class_name\": "
         "\"Zeros\", \"config\": {}}}, \"name\": \"dense\", \"inbound_nodes\": [[[\"lstm_1\", "
         "0, 0, {}]]]}], \"input_layers\": [[\"x\", 0, 0]], \"output_layers\": [[\"dense\","

@@ -133,206 +133,233 @@ static size_t model_workspace_size(int64_t B, const int64_t *dims)
     return model_layout(&b, NULL, B, dims);
 }
 
+/* A buffer --check-numerics scans: steps x features values per sample. */
+typedef struct {
+    int backward; /* a gradient, scanned after the backward pass */
+    const seqrt_real *x;
+    int64_t steps, features;
+    const char *what;
+} numerics_row;
+
 /* The first NaN or Inf in the layers' outputs (or their gradients). */
-static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims, int backward)
+static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims,
+                                int backward)
 {
     const int64_t dim_Te = dims[0]; /* Te */
     const int64_t dim_Td = dims[1]; /* Td */
     seq2seq_attention_buffers w;
     model_layout(&w, ws, B, dims);
-    int64_t at;
-    if (!backward) {
-        if ((at = seqrt_find_nonfinite(w.v_encoder_seq, B * dim_Te * 32)) >= 0) {
-            snprintf(msg, len, "'encoder_seq' of layer 'lstm' (LSTM, examples/seq2seq_attention.seq:12) (None, Te, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_encoder_seq[at]) ? "NaN" : "Inf", (long long)(at / (dim_Te * 32)), (long long)(at / 32 % dim_Te), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_state_h, B * 32)) >= 0) {
-            snprintf(msg, len, "'state_h' of layer 'lstm' (LSTM, examples/seq2seq_attention.seq:12) (None, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_state_h[at]) ? "NaN" : "Inf", (long long)(at / (32)), (long long)(at / 32 % 1), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_state_c, B * 32)) >= 0) {
-            snprintf(msg, len, "'state_c' of layer 'lstm' (LSTM, examples/seq2seq_attention.seq:12) (None, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_state_c[at]) ? "NaN" : "Inf", (long long)(at / (32)), (long long)(at / 32 % 1), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_decoder_seq, B * dim_Td * 32)) >= 0) {
-            snprintf(msg, len, "'decoder_seq' of layer 'lstm_1' (LSTM, examples/seq2seq_attention.seq:13) (None, Td, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_decoder_seq[at]) ? "NaN" : "Inf", (long long)(at / (dim_Td * 32)), (long long)(at / 32 % dim_Td), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_context, B * dim_Td * 32)) >= 0) {
-            snprintf(msg, len, "'context' of layer 'attention' (Attention, examples/seq2seq_attention.seq:14) (None, Td, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_context[at]) ? "NaN" : "Inf", (long long)(at / (dim_Td * 32)), (long long)(at / 32 % dim_Td), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_attention_weights, B * dim_Td * dim_Te)) >= 0) {
-            snprintf(msg, len, "'attention_weights' of layer 'attention' (Attention, examples/seq2seq_attention.seq:14) (None, Td, Te): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_attention_weights[at]) ? "NaN" : "Inf", (long long)(at / (dim_Td * dim_Te)), (long long)(at / dim_Te % dim_Td), (long long)(at % dim_Te));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_joined, B * dim_Td * 64)) >= 0) {
-            snprintf(msg, len, "'joined' of layer 'concatenate' (Concatenate, examples/seq2seq_attention.seq:15) (None, Td, 64): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_joined[at]) ? "NaN" : "Inf", (long long)(at / (dim_Td * 64)), (long long)(at / 64 % dim_Td), (long long)(at % 64));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_decoder_outputs, B * dim_Td * 8)) >= 0) {
-            snprintf(msg, len, "'decoder_outputs' of layer 'dense' (Dense, examples/seq2seq_attention.seq:16) (None, Td, 8): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_decoder_outputs[at]) ? "NaN" : "Inf", (long long)(at / (dim_Td * 8)), (long long)(at / 8 % dim_Td), (long long)(at % 8));
-            return 1;
-        }
-    }
-    if (backward) {
-        if ((at = seqrt_find_nonfinite(w.g_decoder_outputs, B * dim_Td * 8)) >= 0) {
-            snprintf(msg, len, "the gradient of 'decoder_outputs' of layer 'dense' (Dense, examples/seq2seq_attention.seq:16) (None, Td, 8): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_decoder_outputs[at]) ? "NaN" : "Inf", (long long)(at / (dim_Td * 8)), (long long)(at / 8 % dim_Td), (long long)(at % 8));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_joined, B * dim_Td * 64)) >= 0) {
-            snprintf(msg, len, "the gradient of 'joined' of layer 'concatenate' (Concatenate, examples/seq2seq_attention.seq:15) (None, Td, 64): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_joined[at]) ? "NaN" : "Inf", (long long)(at / (dim_Td * 64)), (long long)(at / 64 % dim_Td), (long long)(at % 64));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_context, B * dim_Td * 32)) >= 0) {
-            snprintf(msg, len, "the gradient of 'context' of layer 'attention' (Attention, examples/seq2seq_attention.seq:14) (None, Td, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_context[at]) ? "NaN" : "Inf", (long long)(at / (dim_Td * 32)), (long long)(at / 32 % dim_Td), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_attention_weights, B * dim_Td * dim_Te)) >= 0) {
-            snprintf(msg, len, "the gradient of 'attention_weights' of layer 'attention' (Attention, examples/seq2seq_attention.seq:14) (None, Td, Te): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_attention_weights[at]) ? "NaN" : "Inf", (long long)(at / (dim_Td * dim_Te)), (long long)(at / dim_Te % dim_Td), (long long)(at % dim_Te));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_decoder_seq, B * dim_Td * 32)) >= 0) {
-            snprintf(msg, len, "the gradient of 'decoder_seq' of layer 'lstm_1' (LSTM, examples/seq2seq_attention.seq:13) (None, Td, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_decoder_seq[at]) ? "NaN" : "Inf", (long long)(at / (dim_Td * 32)), (long long)(at / 32 % dim_Td), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_encoder_seq, B * dim_Te * 32)) >= 0) {
-            snprintf(msg, len, "the gradient of 'encoder_seq' of layer 'lstm' (LSTM, examples/seq2seq_attention.seq:12) (None, Te, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_encoder_seq[at]) ? "NaN" : "Inf", (long long)(at / (dim_Te * 32)), (long long)(at / 32 % dim_Te), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_state_h, B * 32)) >= 0) {
-            snprintf(msg, len, "the gradient of 'state_h' of layer 'lstm' (LSTM, examples/seq2seq_attention.seq:12) (None, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_state_h[at]) ? "NaN" : "Inf", (long long)(at / (32)), (long long)(at / 32 % 1), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_state_c, B * 32)) >= 0) {
-            snprintf(msg, len, "the gradient of 'state_c' of layer 'lstm' (LSTM, examples/seq2seq_attention.seq:12) (None, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_state_c[at]) ? "NaN" : "Inf", (long long)(at / (32)), (long long)(at / 32 % 1), (long long)(at % 32));
+    const numerics_row rows[] = {
+        {0, w.v_encoder_seq, dim_Te, 32,
+         "'encoder_seq' of layer 'lstm' (LSTM, examples/seq2seq_attention.seq:12) (None, Te, 32)"},
+        {0, w.v_state_h, 1, 32,
+         "'state_h' of layer 'lstm' (LSTM, examples/seq2seq_attention.seq:12) (None, 32)"},
+        {0, w.v_state_c, 1, 32,
+         "'state_c' of layer 'lstm' (LSTM, examples/seq2seq_attention.seq:12) (None, 32)"},
+        {0, w.v_decoder_seq, dim_Td, 32,
+         "'decoder_seq' of layer 'lstm_1' (LSTM, examples/seq2seq_attention.seq:13) (None, Td, "
+         "32)"},
+        {0, w.v_context, dim_Td, 32,
+                "'context' of layer 'attention' (Attention, examples/seq2seq_attention.seq:14) "
+                "(None, Td, 32)"},
+        {0, w.v_attention_weights, dim_Td, dim_Te,
+                "'attention_weights' of layer 'attention' (Attention, "
+                "examples/seq2seq_attention.seq:14) (None, Td, Te)"},
+        {0, w.v_joined, dim_Td, 64,
+                "'joined' of layer 'concatenate' (Concatenate, examples/seq2seq_attention.seq:15) "
+                "(None, Td, 64)"},
+        {0, w.v_decoder_outputs, dim_Td, 8,
+                "'decoder_outputs' of layer 'dense' (Dense, examples/seq2seq_attention.seq:16) "
+                "(None, Td, 8)"},
+        {1, w.g_decoder_outputs, dim_Td, 8,
+                "the gradient of 'decoder_outputs' of layer 'dense' (Dense, "
+                "examples/seq2seq_attention.seq:16) (None, Td, 8)"},
+        {1, w.g_joined, dim_Td, 64,
+                "the gradient of 'joined' of layer 'concatenate' (Concatenate, "
+                "examples/seq2seq_attention.seq:15) (None, Td, 64)"},
+        {1, w.g_context, dim_Td, 32,
+                "the gradient of 'context' of layer 'attention' (Attention, "
+                "examples/seq2seq_attention.seq:14) (None, Td, 32)"},
+        {1, w.g_attention_weights, dim_Td, dim_Te,
+                "the gradient of 'attention_weights' of layer 'attention' (Attention, "
+                "examples/seq2seq_attention.seq:14) (None, Td, Te)"},
+        {1, w.g_decoder_seq, dim_Td, 32,
+                "the gradient of 'decoder_seq' of layer 'lstm_1' (LSTM, "
+                "examples/seq2seq_attention.seq:13) (None, Td, 32)"},
+        {1, w.g_encoder_seq, dim_Te, 32,
+                "the gradient of 'encoder_seq' of layer 'lstm' (LSTM, "
+                "examples/seq2seq_attention.seq:12) (None, Te, 32)"},
+        {1, w.g_state_h, 1, 32,
+                "the gradient of 'state_h' of layer 'lstm' (LSTM, "
+                "examples/seq2seq_attention.seq:12) (None, 32)"},
+        {1, w.g_state_c, 1, 32,
+                "the gradient of 'state_c' of layer 'lstm' (LSTM, "
+                "examples/seq2seq_attention.seq:12) (None, 32)"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const numerics_row *r = &rows[i];
+        const int64_t per_sample = r->steps * r->features;
+        int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) : -1;
+        if (at >= 0) {
+            snprintf(msg, len, "%s: %s at sample %lld, time step %lld, feature %lld", r->what,
+                     isnan(r->x[at]) ? "NaN" : "Inf", (long long)(at / per_sample),
+                     (long long)(at / r->features % r->steps), (long long)(at % r->features));
             return 1;
         }
     }
     return 0;
 }
 
-/* examples/seq2seq_attention.seq:12: encoder_seq, state_h, state_c = LSTM(32, return_sequences=true, return_state=true)(encoder_inputs) */
+/* examples/seq2seq_attention.seq:12: encoder_seq, state_h, state_c = LSTM(32, */
+/* return_sequences=true, return_state=true)(encoder_inputs) */
 /* LSTM 'lstm': (None, Te, 10) -> (None, Te, 32) */
-SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, seqrt_real *y1, seqrt_real *y2, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt, seqrt_real *c, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, seqrt_real *y1, seqrt_real *y2,
+                                      const seqrt_real *x0, const seqrt_real *kernel,
+                                      const seqrt_real *recurrent_kernel, const seqrt_real *bias,
+                                      seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt,
+                                      seqrt_real *c, int64_t B, int64_t T)
 {
-    /* xt[t, b] = x[b, t]: time-major, one [B, 10] block per step */
+    enum { FEATURES = 10, UNITS = 32, GATES = 4 };
+    /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(xt + (t * B + b) * 10, x0 + (b * T + t) * 10, sizeof(seqrt_real) * 10);
+            memcpy(xt + (t * B + b) * FEATURES, x0 + (b * T + t) * FEATURES,
+                   sizeof(seqrt_real) * FEATURES);
     }
     for (int64_t n = 0; n < T * B; n++) {
-        memcpy(z + n * 128, bias, sizeof(seqrt_real) * 128);
+        memcpy(z + n * GATES * UNITS, bias, sizeof(seqrt_real) * GATES * UNITS);
     }
-    /* z[T*B, 128] += xt[T*B, 10] kernel[10, 128]: every step's input projection */
-    seqrt_gemm(0, 0, (int)(T * B), 128, 10, 1, xt, 10, kernel, 128, 1, z, 128);
-    memset(h, 0, sizeof(seqrt_real) * B * 32);
-    memset(c, 0, sizeof(seqrt_real) * B * 32);
+    /* z[T*B, GATES * UNITS] += xt[T*B, FEATURES] kernel[FEATURES, GATES * UNITS]: every step's */
+    /* input projection */
+    seqrt_gemm(0, 0, (int)(T * B), GATES * UNITS, FEATURES, 1, xt, FEATURES, kernel, GATES * UNITS,
+               1, z, GATES * UNITS);
+    memset(h, 0, sizeof(seqrt_real) * B * UNITS);
+    memset(c, 0, sizeof(seqrt_real) * B * UNITS);
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
     /* every step, fused: the recurrent product tile by tile with the gates */
-    seqrt_lstm_forward((int)T, (int)B, 32, recurrent_kernel, rt, z, h, c);
+    seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c);
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(y0 + (b * T + t) * 32, h + ((t + 1) * B + b) * 32, sizeof(seqrt_real) * 32);
+            memcpy(y0 + (b * T + t) * UNITS, h + ((t + 1) * B + b) * UNITS,
+                   sizeof(seqrt_real) * UNITS);
     }
-    memcpy(y1, h + T * B * 32, sizeof(seqrt_real) * B * 32); /* final state */
-    memcpy(y2, c + T * B * 32, sizeof(seqrt_real) * B * 32); /* final state */
+    memcpy(y1, h + T * B * UNITS, sizeof(seqrt_real) * B * UNITS); /* final state */
+    memcpy(y2, c + T * B * UNITS, sizeof(seqrt_real) * B * UNITS); /* final state */
 }
 
-SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, seqrt_real *d_y1, seqrt_real *d_y2, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel,
+                                       seqrt_real *d_bias, seqrt_real *d_y0, seqrt_real *d_y1,
+                                       seqrt_real *d_y2, const seqrt_real *recurrent_kernel,
+                                       seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh,
+                                       seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B,
+                                       int64_t T)
 {
-    memset(dh, 0, sizeof(seqrt_real) * B * 32);
-    memset(dc, 0, sizeof(seqrt_real) * B * 32);
-    for (int64_t i = 0; i < B * 32; i++) dh[i] += d_y1[i];
-    for (int64_t i = 0; i < B * 32; i++) dc[i] += d_y2[i];
-    /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh tanh(c_t) o'] */
+    enum { FEATURES = 10, UNITS = 32, GATES = 4 };
+    memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
+    memset(dc, 0, sizeof(seqrt_real) * B * UNITS);
+    for (int64_t i = 0; i < B * UNITS; i++) dh[i] += d_y1[i];
+    for (int64_t i = 0; i < B * UNITS; i++) dc[i] += d_y2[i];
+    /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh */
+    /* tanh(c_t) o'] */
     /* every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates */
-    seqrt_lstm_backward((int)(T), (int)B, 32, recurrent_kernel, rt, z, c, d_y0, T * 32, dh, dc);
+    seqrt_lstm_backward((int)(T), (int)B, UNITS, recurrent_kernel, rt, z, c, d_y0, T * UNITS, dh,
+                        dc);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
-    seqrt_gemm(1, 0, 32, 128, (int)(T * B), 1, h, 32, z, 128, 1, d_recurrent_kernel, 128);
+    seqrt_gemm(1, 0, UNITS, 4 * UNITS, (int)(T * B), 1, h, UNITS, z, 4 * UNITS, 1,
+               d_recurrent_kernel, 4 * UNITS);
     /* d_kernel += xt^T dz over all T*B rows at once */
-    seqrt_gemm(1, 0, 10, 128, (int)(T * B), 1, xt, 10, z, 128, 1, d_kernel, 128);
+    seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
+               d_kernel, GATES * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 128; j++) d_bias[j] += z[n * 128 + j];
+        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
     }
 }
 
-/* examples/seq2seq_attention.seq:13: decoder_seq = LSTM(32, return_sequences=true)(decoder_inputs, initial_state=[state_h, state_c]) */
+/* examples/seq2seq_attention.seq:13: decoder_seq = LSTM(32, */
+/* return_sequences=true)(decoder_inputs, initial_state=[state_h, state_c]) */
 /* LSTM 'lstm_1': (None, Td, 8) -> (None, Td, 32) */
-SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *s0, const seqrt_real *s1, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt, seqrt_real *c, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *s0,
+                                        const seqrt_real *s1, const seqrt_real *kernel,
+                                        const seqrt_real *recurrent_kernel, const seqrt_real *bias,
+                                        seqrt_real *xt, seqrt_real *z, seqrt_real *h,
+                                        seqrt_real *rt, seqrt_real *c, int64_t B, int64_t T)
 {
-    /* xt[t, b] = x[b, t]: time-major, one [B, 8] block per step */
+    enum { FEATURES = 8, UNITS = 32, GATES = 4 };
+    /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(xt + (t * B + b) * 8, x0 + (b * T + t) * 8, sizeof(seqrt_real) * 8);
+            memcpy(xt + (t * B + b) * FEATURES, x0 + (b * T + t) * FEATURES,
+                   sizeof(seqrt_real) * FEATURES);
     }
     for (int64_t n = 0; n < T * B; n++) {
-        memcpy(z + n * 128, bias, sizeof(seqrt_real) * 128);
+        memcpy(z + n * GATES * UNITS, bias, sizeof(seqrt_real) * GATES * UNITS);
     }
-    /* z[T*B, 128] += xt[T*B, 8] kernel[8, 128]: every step's input projection */
-    seqrt_gemm(0, 0, (int)(T * B), 128, 8, 1, xt, 8, kernel, 128, 1, z, 128);
-    memcpy(h, s0, sizeof(seqrt_real) * B * 32);
-    memcpy(c, s1, sizeof(seqrt_real) * B * 32);
+    /* z[T*B, GATES * UNITS] += xt[T*B, FEATURES] kernel[FEATURES, GATES * UNITS]: every step's */
+    /* input projection */
+    seqrt_gemm(0, 0, (int)(T * B), GATES * UNITS, FEATURES, 1, xt, FEATURES, kernel, GATES * UNITS,
+               1, z, GATES * UNITS);
+    memcpy(h, s0, sizeof(seqrt_real) * B * UNITS);
+    memcpy(c, s1, sizeof(seqrt_real) * B * UNITS);
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
     /* every step, fused: the recurrent product tile by tile with the gates */
-    seqrt_lstm_forward((int)T, (int)B, 32, recurrent_kernel, rt, z, h, c);
+    seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c);
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(y0 + (b * T + t) * 32, h + ((t + 1) * B + b) * 32, sizeof(seqrt_real) * 32);
+            memcpy(y0 + (b * T + t) * UNITS, h + ((t + 1) * B + b) * UNITS,
+                   sizeof(seqrt_real) * UNITS);
     }
 }
 
-SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_s0, seqrt_real *d_s1, seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_s0, seqrt_real *d_s1, seqrt_real *d_kernel,
+                                         seqrt_real *d_recurrent_kernel, seqrt_real *d_bias,
+                                         seqrt_real *d_y0, const seqrt_real *recurrent_kernel,
+                                         seqrt_real *xt, seqrt_real *z, seqrt_real *h,
+                                         seqrt_real *dh, seqrt_real *rt, seqrt_real *c,
+                                         seqrt_real *dc, int64_t B, int64_t T)
 {
-    memset(dh, 0, sizeof(seqrt_real) * B * 32);
-    memset(dc, 0, sizeof(seqrt_real) * B * 32);
-    /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh tanh(c_t) o'] */
+    enum { FEATURES = 8, UNITS = 32, GATES = 4 };
+    memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
+    memset(dc, 0, sizeof(seqrt_real) * B * UNITS);
+    /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh */
+    /* tanh(c_t) o'] */
     /* every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates */
-    seqrt_lstm_backward((int)(T), (int)B, 32, recurrent_kernel, rt, z, c, d_y0, T * 32, dh, dc);
+    seqrt_lstm_backward((int)(T), (int)B, UNITS, recurrent_kernel, rt, z, c, d_y0, T * UNITS, dh,
+                        dc);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
-    seqrt_gemm(1, 0, 32, 128, (int)(T * B), 1, h, 32, z, 128, 1, d_recurrent_kernel, 128);
+    seqrt_gemm(1, 0, UNITS, 4 * UNITS, (int)(T * B), 1, h, UNITS, z, 4 * UNITS, 1,
+               d_recurrent_kernel, 4 * UNITS);
     if (d_s0) {
-        for (int64_t i = 0; i < B * 32; i++) d_s0[i] += dh[i];
+        for (int64_t i = 0; i < B * UNITS; i++) d_s0[i] += dh[i];
     }
     if (d_s1) {
-        for (int64_t i = 0; i < B * 32; i++) d_s1[i] += dc[i];
+        for (int64_t i = 0; i < B * UNITS; i++) d_s1[i] += dc[i];
     }
     /* d_kernel += xt^T dz over all T*B rows at once */
-    seqrt_gemm(1, 0, 8, 128, (int)(T * B), 1, xt, 8, z, 128, 1, d_kernel, 128);
+    seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
+               d_kernel, GATES * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 128; j++) d_bias[j] += z[n * 128 + j];
+        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
     }
 }
 
-/* examples/seq2seq_attention.seq:14: context, attention_weights = Attention(use_scale=true, return_attention_scores=true)([decoder_seq, encoder_seq]) */
+/* examples/seq2seq_attention.seq:14: context, attention_weights = Attention(use_scale=true, */
+/* return_attention_scores=true)([decoder_seq, encoder_seq]) */
 /* Attention 'attention': (None, Td, 32) -> (None, Td, 32) */
-SEQRT_KERNEL static void attention_forward(seqrt_real *y0, seqrt_real *y1, const seqrt_real *x0, const seqrt_real *x1, const seqrt_real *scale, seqrt_real *w, seqrt_real *raw, int64_t B, int64_t T, int64_t T1)
+SEQRT_KERNEL static void attention_forward(seqrt_real *y0, seqrt_real *y1, const seqrt_real *x0,
+                                           const seqrt_real *x1, const seqrt_real *scale,
+                                           seqrt_real *w, seqrt_real *raw, int64_t B, int64_t T,
+                                           int64_t T1)
 {
+    enum { FEATURES = 32, VALUE_FEATURES = 32 };
     for (int64_t b = 0; b < B; b++) {
-        const seqrt_real *q = x0 + b * T * 32, *k = x1 + b * T1 * 32;
+        const seqrt_real *q = x0 + b * T * FEATURES, *k = x1 + b * T1 * FEATURES;
         seqrt_real *raw_b = raw + b * T * T1, *w_b = w + b * T * T1;
         /* raw = q k^T [T, T1] */
-        seqrt_gemm(0, 1, (int)T, (int)T1, 32, 1, q, 32, k, 32, 0, raw_b, (int)T1);
+        seqrt_gemm(0, 1, (int)T, (int)T1, FEATURES, 1, q, FEATURES, k, FEATURES, 0, raw_b, (int)T1);
         /* weights = softmax over the values' steps */
         for (int64_t i = 0; i < T; i++) {
             for (int64_t j = 0; j < T1; j++) {
@@ -341,28 +368,37 @@ SEQRT_KERNEL static void attention_forward(seqrt_real *y0, seqrt_real *y1, const
             seqrt_softmax(w_b + i * T1, w_b + i * T1, T1);
         }
         /* out = weights v */
-        seqrt_gemm(0, 0, (int)T, 32, (int)T1, 1, w_b, (int)T1, x1 + b * T1 * 32, 32, 0, y0 + b * T * 32, 32);
+        seqrt_gemm(0, 0, (int)T, VALUE_FEATURES, (int)T1, 1, w_b, (int)T1,
+                   x1 + b * T1 * VALUE_FEATURES, VALUE_FEATURES, 0, y0 + b * T * VALUE_FEATURES,
+                   VALUE_FEATURES);
         memcpy(y1 + b * T * T1, w_b, sizeof(seqrt_real) * T * T1);
     }
 }
 
-SEQRT_KERNEL static void attention_backward(seqrt_real *d_x0, seqrt_real *d_x1, seqrt_real *d_scale, seqrt_real *d_y0, seqrt_real *d_y1, const seqrt_real *x0, const seqrt_real *x1, const seqrt_real *scale, seqrt_real *w, seqrt_real *raw, seqrt_real *dw, int64_t B, int64_t T, int64_t T1)
+SEQRT_KERNEL static void attention_backward(seqrt_real *d_x0, seqrt_real *d_x1, seqrt_real *d_scale,
+                                            seqrt_real *d_y0, seqrt_real *d_y1,
+                                            const seqrt_real *x0, const seqrt_real *x1,
+                                            const seqrt_real *scale, seqrt_real *w, seqrt_real *raw,
+                                            seqrt_real *dw, int64_t B, int64_t T, int64_t T1)
 {
+    enum { FEATURES = 32, VALUE_FEATURES = 32 };
     for (int64_t b = 0; b < B; b++) {
-        const seqrt_real *q = x0 + b * T * 32, *k = x1 + b * T1 * 32;
+        const seqrt_real *q = x0 + b * T * FEATURES, *k = x1 + b * T1 * FEATURES;
         const seqrt_real *w_b = w + b * T * T1;
         seqrt_real *ds = raw + b * T * T1; /* raw scores are no longer needed... */
         /* ...but the scale's gradient needs them: fold it in as we go */
-        const seqrt_real *dout = d_y0 + b * T * 32;
-        const seqrt_real *v = x1 + b * T1 * 32;
+        const seqrt_real *dout = d_y0 + b * T * VALUE_FEATURES;
+        const seqrt_real *v = x1 + b * T1 * VALUE_FEATURES;
         /* dv += weights^T dout */
-        if (d_x1) seqrt_gemm(1, 0, (int)T1, 32, (int)T, 1, w_b, (int)T1, dout, 32, 1, d_x1 + b * T1 * 32, 32);
+        if (d_x1) seqrt_gemm(1, 0, (int)T1, VALUE_FEATURES, (int)T, 1, w_b, (int)T1, dout,
+                             VALUE_FEATURES, 1, d_x1 + b * T1 * VALUE_FEATURES, VALUE_FEATURES);
         /* dw = dout v^T (+ d_scores); ds = w (dw - sum_j w dw) */
         for (int64_t i = 0; i < T; i++) {
             seqrt_real s = 0;
             for (int64_t j = 0; j < T1; j++) {
                 seqrt_real g = d_y1[(b * T + i) * T1 + j];
-                for (int64_t c = 0; c < 32; c++) g += dout[i * 32 + c] * v[j * 32 + c];
+                for (int64_t c = 0; c < VALUE_FEATURES; c++) g += dout[i * VALUE_FEATURES
+                        + c] * v[j * VALUE_FEATURES + c];
                 dw[j] = g;
                 s += w_b[i * T1 + j] * g;
             }
@@ -373,14 +409,17 @@ SEQRT_KERNEL static void attention_backward(seqrt_real *d_x0, seqrt_real *d_x1, 
             }
         }
         /* dq += ds k; dk += ds^T q */
-        if (d_x0) seqrt_gemm(0, 0, (int)T, 32, (int)T1, 1, ds, (int)T1, k, 32, 1, d_x0 + b * T * 32, 32);
-        if (d_x1) seqrt_gemm(1, 0, (int)T1, 32, (int)T, 1, ds, (int)T1, q, 32, 1, d_x1 + b * T1 * 32, 32);
+        if (d_x0) seqrt_gemm(0, 0, (int)T, FEATURES, (int)T1, 1, ds, (int)T1, k, FEATURES, 1,
+                             d_x0 + b * T * FEATURES, FEATURES);
+        if (d_x1) seqrt_gemm(1, 0, (int)T1, FEATURES, (int)T, 1, ds, (int)T1, q, FEATURES, 1,
+                             d_x1 + b * T1 * FEATURES, FEATURES);
     }
 }
 
 /* examples/seq2seq_attention.seq:15: joined = Concatenate()([decoder_seq, context]) */
 /* Concatenate 'concatenate': (None, Td, 32) -> (None, Td, 64) */
-SEQRT_KERNEL static void concatenate_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *x1, int64_t B, int64_t T)
+SEQRT_KERNEL static void concatenate_forward(seqrt_real *y0, const seqrt_real *x0,
+                                             const seqrt_real *x1, int64_t B, int64_t T)
 {
     for (int64_t r = 0; r < B * T; r++) {
         memcpy(y0 + r * 64 + 0, x0 + r * 32, sizeof(seqrt_real) * 32);
@@ -388,7 +427,8 @@ SEQRT_KERNEL static void concatenate_forward(seqrt_real *y0, const seqrt_real *x
     }
 }
 
-SEQRT_KERNEL static void concatenate_backward(seqrt_real *d_x0, seqrt_real *d_x1, seqrt_real *d_y0, int64_t B, int64_t T)
+SEQRT_KERNEL static void concatenate_backward(seqrt_real *d_x0, seqrt_real *d_x1, seqrt_real *d_y0,
+                                              int64_t B, int64_t T)
 {
     for (int64_t r = 0; r < B * T; r++) {
         if (d_x0) for (int64_t i = 0; i < 32; i++) d_x0[r * 32 + i] += d_y0[r * 64 + 0 + i];
@@ -398,22 +438,29 @@ SEQRT_KERNEL static void concatenate_backward(seqrt_real *d_x0, seqrt_real *d_x1
 
 /* examples/seq2seq_attention.seq:16: decoder_outputs = Dense(8, activation=softmax)(joined) */
 /* Dense 'dense': (None, Td, 64) -> (None, Td, 8) */
-SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
+SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0,
+                                       const seqrt_real *kernel, const seqrt_real *bias, int64_t B,
+                                       int64_t T)
 {
+    enum { FEATURES = 64, UNITS = 8 };
     const int64_t N = B * T; /* rows */
     for (int64_t n = 0; n < N; n++) {
-        memcpy(y0 + n * 8, bias, sizeof(seqrt_real) * 8);
+        memcpy(y0 + n * UNITS, bias, sizeof(seqrt_real) * UNITS);
     }
-    /* y[N, 8] += x[N, 64] kernel[64, 8] */
-    seqrt_gemm(0, 0, (int)N, 8, 64, 1, x0, 64, kernel, 8, 1, y0, 8);
+    /* y[N, UNITS] += x[N, FEATURES] kernel[FEATURES, UNITS] */
+    seqrt_gemm(0, 0, (int)N, UNITS, FEATURES, 1, x0, FEATURES, kernel, UNITS, 1, y0, UNITS);
     /* softmax over the last axis, shifted by the row max */
     for (int64_t n = 0; n < N; n++) {
         seqrt_softmax(y0 + n * 8, y0 + n * 8, 8);
     }
 }
 
-SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, int64_t B, int64_t T)
+SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias,
+                                        seqrt_real *d_y0, const seqrt_real *y0,
+                                        const seqrt_real *x0, const seqrt_real *kernel, int64_t B,
+                                        int64_t T)
 {
+    enum { FEATURES = 64, UNITS = 8 };
     const int64_t N = B * T; /* rows */
     /* softmax backward, in place: dz = y * (dy - sum(dy * y)) */
     for (int64_t n = 0; n < N; n++) {
@@ -423,17 +470,19 @@ SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, 
         for (int64_t i = 0; i < 8; i++) s += dz[i] * p[i];
         for (int64_t i = 0; i < 8; i++) dz[i] = p[i] * (dz[i] - s);
     }
-    seqrt_gemm(1, 0, 64, 8, (int)N, 1, x0, 64, d_y0, 8, 1, d_kernel, 8);
+    seqrt_gemm(1, 0, FEATURES, UNITS, (int)N, 1, x0, FEATURES, d_y0, UNITS, 1, d_kernel, UNITS);
     for (int64_t n = 0; n < N; n++) {
-        for (int64_t j = 0; j < 8; j++) d_bias[j] += d_y0[n * 8 + j];
+        for (int64_t j = 0; j < UNITS; j++) d_bias[j] += d_y0[n * UNITS + j];
     }
     if (d_x0) {
-        seqrt_gemm(0, 1, (int)N, 64, 8, 1, d_y0, 8, kernel, 8, 1, d_x0, 64);
+        seqrt_gemm(0, 1, (int)N, FEATURES, UNITS, 1, d_y0, UNITS, kernel, UNITS, 1, d_x0, FEATURES);
     }
 }
 
 /* The whole model, forward: layers in graph order. */
-static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)
+static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
+                          const void *const *inputs, int64_t B, const int64_t *dims, void *ws,
+                          int training)
 {
     const int64_t dim_Te = dims[0]; /* Te */
     const int64_t dim_Td = dims[1]; /* Td */
@@ -441,23 +490,36 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, 
     model_layout(&w, ws, B, dims);
     const seqrt_real *in_encoder_inputs = (const seqrt_real *)inputs[0];
     const seqrt_real *in_decoder_inputs = (const seqrt_real *)inputs[1];
-    /* examples/seq2seq_attention.seq:12: encoder_seq, state_h, state_c = LSTM(32, return_sequences=true, return_state=true)(encoder_inputs) */
-    lstm_forward(w.v_encoder_seq, w.v_state_h, w.v_state_c, in_encoder_inputs, params + P_lstm_kernel, params + P_lstm_recurrent_kernel, params + P_lstm_bias, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_rt, w.s_lstm_c, B, dim_Te);
-    /* examples/seq2seq_attention.seq:13: decoder_seq = LSTM(32, return_sequences=true)(decoder_inputs, initial_state=[state_h, state_c]) */
-    lstm_1_forward(w.v_decoder_seq, in_decoder_inputs, w.v_state_h, w.v_state_c, params + P_lstm_1_kernel, params + P_lstm_1_recurrent_kernel, params + P_lstm_1_bias, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_rt, w.s_lstm_1_c, B, dim_Td);
-    /* examples/seq2seq_attention.seq:14: context, attention_weights = Attention(use_scale=true, return_attention_scores=true)([decoder_seq, encoder_seq]) */
-    attention_forward(w.v_context, w.v_attention_weights, w.v_decoder_seq, w.v_encoder_seq, params + P_attention_scale, w.s_attention_w, w.s_attention_raw, B, dim_Td, dim_Te);
+    /* examples/seq2seq_attention.seq:12: encoder_seq, state_h, state_c = LSTM(32, */
+    /* return_sequences=true, return_state=true)(encoder_inputs) */
+    lstm_forward(w.v_encoder_seq, w.v_state_h, w.v_state_c, in_encoder_inputs,
+                 params + P_lstm_kernel, params + P_lstm_recurrent_kernel, params + P_lstm_bias,
+                 w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_rt, w.s_lstm_c, B, dim_Te);
+    /* examples/seq2seq_attention.seq:13: decoder_seq = LSTM(32, */
+    /* return_sequences=true)(decoder_inputs, initial_state=[state_h, state_c]) */
+    lstm_1_forward(w.v_decoder_seq, in_decoder_inputs, w.v_state_h, w.v_state_c,
+                   params + P_lstm_1_kernel, params + P_lstm_1_recurrent_kernel,
+                   params + P_lstm_1_bias, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_rt,
+                   w.s_lstm_1_c, B, dim_Td);
+    /* examples/seq2seq_attention.seq:14: context, attention_weights = Attention(use_scale=true, */
+    /* return_attention_scores=true)([decoder_seq, encoder_seq]) */
+    attention_forward(w.v_context, w.v_attention_weights, w.v_decoder_seq, w.v_encoder_seq,
+                      params + P_attention_scale, w.s_attention_w, w.s_attention_raw, B, dim_Td,
+                      dim_Te);
     /* examples/seq2seq_attention.seq:15: joined = Concatenate()([decoder_seq, context]) */
     concatenate_forward(w.v_joined, w.v_decoder_seq, w.v_context, B, dim_Td);
     /* examples/seq2seq_attention.seq:16: decoder_outputs = Dense(8, activation=softmax)(joined) */
-    dense_forward(w.v_decoder_outputs, w.v_joined, params + P_dense_kernel, params + P_dense_bias, B, dim_Td);
+    dense_forward(w.v_decoder_outputs, w.v_joined, params + P_dense_kernel, params + P_dense_bias,
+                  B, dim_Td);
     memcpy(outputs[0], w.v_decoder_outputs, sizeof(seqrt_real) * B * dim_Td * 8);
     memcpy(outputs[1], w.v_attention_weights, sizeof(seqrt_real) * B * dim_Td * dim_Te);
     (void)training;
 }
 
 /* The whole model, backward: layers in reverse, gradients accumulated with +=. */
-static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws)
+static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs,
+                           const seqrt_real *params, const void *const *inputs, int64_t B,
+                           const int64_t *dims, void *ws)
 {
     const int64_t dim_Te = dims[0]; /* Te */
     const int64_t dim_Td = dims[1]; /* Td */
@@ -473,50 +535,80 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
         w.g_attention_weights[i] += d_outputs[1][i];
     }
     /* examples/seq2seq_attention.seq:16: decoder_outputs = Dense(8, activation=softmax)(joined) */
-    dense_backward(w.g_joined, grads + P_dense_kernel, grads + P_dense_bias, w.g_decoder_outputs, w.v_decoder_outputs, w.v_joined, params + P_dense_kernel, B, dim_Td);
+    dense_backward(w.g_joined, grads + P_dense_kernel, grads + P_dense_bias, w.g_decoder_outputs,
+                   w.v_decoder_outputs, w.v_joined, params + P_dense_kernel, B, dim_Td);
     /* examples/seq2seq_attention.seq:15: joined = Concatenate()([decoder_seq, context]) */
     concatenate_backward(w.g_decoder_seq, w.g_context, w.g_joined, B, dim_Td);
-    /* examples/seq2seq_attention.seq:14: context, attention_weights = Attention(use_scale=true, return_attention_scores=true)([decoder_seq, encoder_seq]) */
-    attention_backward(w.g_decoder_seq, w.g_encoder_seq, grads + P_attention_scale, w.g_context, w.g_attention_weights, w.v_decoder_seq, w.v_encoder_seq, params + P_attention_scale, w.s_attention_w, w.s_attention_raw, w.s_attention_dw, B, dim_Td, dim_Te);
-    /* examples/seq2seq_attention.seq:13: decoder_seq = LSTM(32, return_sequences=true)(decoder_inputs, initial_state=[state_h, state_c]) */
-    lstm_1_backward(w.g_state_h, w.g_state_c, grads + P_lstm_1_kernel, grads + P_lstm_1_recurrent_kernel, grads + P_lstm_1_bias, w.g_decoder_seq, params + P_lstm_1_recurrent_kernel, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_dh, w.s_lstm_1_rt, w.s_lstm_1_c, w.s_lstm_1_dc, B, dim_Td);
-    /* examples/seq2seq_attention.seq:12: encoder_seq, state_h, state_c = LSTM(32, return_sequences=true, return_state=true)(encoder_inputs) */
-    lstm_backward(grads + P_lstm_kernel, grads + P_lstm_recurrent_kernel, grads + P_lstm_bias, w.g_encoder_seq, w.g_state_h, w.g_state_c, params + P_lstm_recurrent_kernel, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_dh, w.s_lstm_rt, w.s_lstm_c, w.s_lstm_dc, B, dim_Te);
+    /* examples/seq2seq_attention.seq:14: context, attention_weights = Attention(use_scale=true, */
+    /* return_attention_scores=true)([decoder_seq, encoder_seq]) */
+    attention_backward(w.g_decoder_seq, w.g_encoder_seq, grads + P_attention_scale, w.g_context,
+                       w.g_attention_weights, w.v_decoder_seq, w.v_encoder_seq,
+                       params + P_attention_scale, w.s_attention_w, w.s_attention_raw,
+                       w.s_attention_dw, B, dim_Td, dim_Te);
+    /* examples/seq2seq_attention.seq:13: decoder_seq = LSTM(32, */
+    /* return_sequences=true)(decoder_inputs, initial_state=[state_h, state_c]) */
+    lstm_1_backward(w.g_state_h, w.g_state_c, grads + P_lstm_1_kernel,
+                    grads + P_lstm_1_recurrent_kernel, grads + P_lstm_1_bias, w.g_decoder_seq,
+                    params + P_lstm_1_recurrent_kernel, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h,
+                    w.s_lstm_1_dh, w.s_lstm_1_rt, w.s_lstm_1_c, w.s_lstm_1_dc, B, dim_Td);
+    /* examples/seq2seq_attention.seq:12: encoder_seq, state_h, state_c = LSTM(32, */
+    /* return_sequences=true, return_state=true)(encoder_inputs) */
+    lstm_backward(grads + P_lstm_kernel, grads + P_lstm_recurrent_kernel, grads + P_lstm_bias,
+                  w.g_encoder_seq, w.g_state_h, w.g_state_c, params + P_lstm_recurrent_kernel,
+                  w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_dh, w.s_lstm_rt, w.s_lstm_c,
+                  w.s_lstm_dc, B, dim_Te);
     (void)in_encoder_inputs;
     (void)in_decoder_inputs;
 }
 
 /* What the runtime's trainer sees of this model. */
 static const seqrt_param seq2seq_attention_params[] = {
-    {"lstm.kernel", 2, {10, 128, 0, 0}, P_lstm_kernel, 1280, SEQRT_INIT_GLOROT_UNIFORM, 10, 128},
-    {"lstm.recurrent_kernel", 2, {32, 128, 0, 0}, P_lstm_recurrent_kernel, 4096, SEQRT_INIT_ORTHOGONAL, 32, 128},
-    {"lstm.bias", 1, {128, 0, 0, 0}, P_lstm_bias, 128, SEQRT_INIT_UNIT_FORGET_BIAS, 128, 128},
-    {"lstm_1.kernel", 2, {8, 128, 0, 0}, P_lstm_1_kernel, 1024, SEQRT_INIT_GLOROT_UNIFORM, 8, 128},
-    {"lstm_1.recurrent_kernel", 2, {32, 128, 0, 0}, P_lstm_1_recurrent_kernel, 4096, SEQRT_INIT_ORTHOGONAL, 32, 128},
-    {"lstm_1.bias", 1, {128, 0, 0, 0}, P_lstm_1_bias, 128, SEQRT_INIT_UNIT_FORGET_BIAS, 128, 128},
-    {"attention.scale", 0, {0, 0, 0, 0}, P_attention_scale, 1, SEQRT_INIT_ONES, 1, 1},
-    {"dense.kernel", 2, {64, 8, 0, 0}, P_dense_kernel, 512, SEQRT_INIT_GLOROT_UNIFORM, 64, 8},
-    {"dense.bias", 1, {8, 0, 0, 0}, P_dense_bias, 8, SEQRT_INIT_ZEROS, 8, 8},
+    {.name = "lstm.kernel", .ndim = 2, .shape = {10, 128}, .offset = P_lstm_kernel, .size = 1280,
+     .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 10, .fan_out = 128},
+    {.name = "lstm.recurrent_kernel", .ndim = 2, .shape = {32, 128},
+     .offset = P_lstm_recurrent_kernel, .size = 4096, .init = SEQRT_INIT_ORTHOGONAL, .fan_in = 32,
+     .fan_out = 128},
+    {.name = "lstm.bias", .ndim = 1, .shape = {128}, .offset = P_lstm_bias, .size = 128,
+     .init = SEQRT_INIT_UNIT_FORGET_BIAS, .fan_in = 128, .fan_out = 128},
+    {.name = "lstm_1.kernel", .ndim = 2, .shape = {8, 128}, .offset = P_lstm_1_kernel, .size = 1024,
+     .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 8, .fan_out = 128},
+    {.name = "lstm_1.recurrent_kernel", .ndim = 2, .shape = {32, 128},
+     .offset = P_lstm_1_recurrent_kernel, .size = 4096, .init = SEQRT_INIT_ORTHOGONAL, .fan_in = 32,
+     .fan_out = 128},
+    {.name = "lstm_1.bias", .ndim = 1, .shape = {128}, .offset = P_lstm_1_bias, .size = 128,
+     .init = SEQRT_INIT_UNIT_FORGET_BIAS, .fan_in = 128, .fan_out = 128},
+    {.name = "attention.scale", .ndim = 0, .shape = {}, .offset = P_attention_scale, .size = 1,
+     .init = SEQRT_INIT_ONES, .fan_in = 1, .fan_out = 1},
+    {.name = "dense.kernel", .ndim = 2, .shape = {64, 8}, .offset = P_dense_kernel, .size = 512,
+     .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 64, .fan_out = 8},
+    {.name = "dense.bias", .ndim = 1, .shape = {8}, .offset = P_dense_bias, .size = 8,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 8, .fan_out = 8},
 };
 
 static const char *const seq2seq_attention_dim_names[] = {"Te", "Td"};
 
 static const seqrt_io seq2seq_attention_inputs[] = {
-    {"encoder_inputs", 0, 2, {-1, 10, 0}, {0, -1, -1}, 0},
-    {"decoder_inputs", 0, 2, {-1, 8, 0}, {1, -1, -1}, 0},
+    {.name = "encoder_inputs", .is_int = 0, .ndim = 2, .shape = {-1, 10, 0}, .dim_index = {0, -1,
+            -1}, .int_limit = 0},
+    {.name = "decoder_inputs", .is_int = 0, .ndim = 2, .shape = {-1, 8, 0}, .dim_index = {1, -1,
+            -1}, .int_limit = 0},
 };
 
 static const seqrt_io seq2seq_attention_targets[] = {
-    {"decoder_target", 0, 2, {-1, 8, 0}, {1, -1, -1}, 0},
+    {.name = "decoder_target", .is_int = 0, .ndim = 2, .shape = {-1, 8, 0}, .dim_index = {1, -1,
+            -1}, .int_limit = 0},
 };
 
 static const seqrt_io seq2seq_attention_outputs[] = {
-    {"decoder_outputs", 0, 2, {-1, 8, 0}, {1, -1, -1}, 0},
-    {"attention_weights", 0, 2, {-1, -1, 0}, {1, 0, -1}, 0},
+    {.name = "decoder_outputs", .is_int = 0, .ndim = 2, .shape = {-1, 8, 0}, .dim_index = {1, -1,
+            -1}, .int_limit = 0},
+    {.name = "attention_weights", .is_int = 0, .ndim = 2, .shape = {-1, -1, 0}, .dim_index = {1, 0,
+            -1}, .int_limit = 0},
 };
 
 static const seqrt_loss_spec seq2seq_attention_losses[] = {
-    {0, 0, SEQRT_LOSS_CATEGORICAL_CROSSENTROPY, 0, 1, 1, 0},
+    {.output = 0, .target = 0, .kind = SEQRT_LOSS_CATEGORICAL_CROSSENTROPY, .from_logits = 0,
+     .from_softmax = 1, .weight = 1, .label_smoothing = 0},
 };
 
 const seqrt_model seq2seq_attention_model = {
@@ -524,27 +616,39 @@ const seqrt_model seq2seq_attention_model = {
     .source = "examples/seq2seq_attention.seq",
     .summary =
         "Model: \"seq2seq_attention\"\n"
-        "______________________________________________________________________________________________________________________\n"
-        " Layer (type)                    Output Shape                              Param #     Connected to\n"
-        "======================================================================================================================\n"
-        " encoder_inputs (InputLayer)     [(None, Te, 10)]                          0           []\n"
+        "__________________________________________________________________________________________"
+                "____________________________\n"
+        " Layer (type)                    Output Shape                              Param #     "
+                "Connected to\n"
+        "=========================================================================================="
+                "============================\n"
+        " encoder_inputs (InputLayer)     [(None, Te, 10)]                          0           "
+                "[]\n"
         "\n"
-        " decoder_inputs (InputLayer)     [(None, Td, 8)]                           0           []\n"
+        " decoder_inputs (InputLayer)     [(None, Td, 8)]                           0           "
+                "[]\n"
         "\n"
-        " lstm (LSTM)                     [(None, Te, 32), (None, 32), (None, 32)]  5504        ['encoder_inputs[0][0]']\n"
+        " lstm (LSTM)                     [(None, Te, 32), (None, 32), (None, 32)]  5504        "
+                "['encoder_inputs[0][0]']\n"
         "\n"
-        " lstm_1 (LSTM)                   (None, Td, 32)                            5248        ['decoder_inputs[0][0]', 'lstm[0][1]', 'lstm[0][2]']\n"
+        " lstm_1 (LSTM)                   (None, Td, 32)                            5248        "
+                "['decoder_inputs[0][0]', 'lstm[0][1]', 'lstm[0][2]']\n"
         "\n"
-        " attention (Attention)           [(None, Td, 32), (None, Td, Te)]          1           ['lstm_1[0][0]', 'lstm[0][0]']\n"
+        " attention (Attention)           [(None, Td, 32), (None, Td, Te)]          1           "
+                "['lstm_1[0][0]', 'lstm[0][0]']\n"
         "\n"
-        " concatenate (Concatenate)       (None, Td, 64)                            0           ['lstm_1[0][0]', 'attention[0][0]']\n"
+        " concatenate (Concatenate)       (None, Td, 64)                            0           "
+                "['lstm_1[0][0]', 'attention[0][0]']\n"
         "\n"
-        " dense (Dense)                   (None, Td, 8)                             520         ['concatenate[0][0]']\n"
-        "======================================================================================================================\n"
+        " dense (Dense)                   (None, Td, 8)                             520         "
+                "['concatenate[0][0]']\n"
+        "=========================================================================================="
+                "============================\n"
         "Total params: 11273\n"
         "Trainable params: 11273\n"
         "Non-trainable params: 0\n"
-        "______________________________________________________________________________________________________________________\n"
+        "__________________________________________________________________________________________"
+                "____________________________\n"
         ,
     .n_params = 9,
     .params = seq2seq_attention_params,
@@ -555,7 +659,12 @@ const seqrt_model seq2seq_attention_model = {
     .n_targets = 1, .targets = seq2seq_attention_targets,
     .n_outputs = 2, .outputs = seq2seq_attention_outputs,
     .n_losses = 1, .losses = seq2seq_attention_losses,
-    .optim = {SEQRT_OPT_ADAM, 0.001, 0.90000000000000002, 0.999, 9.9999999999999995e-08, 0, 0.90000000000000002, 0, 0.10000000000000001, 0, 0, 0, 0, 0, 0},
+    .optim = {.kind = SEQRT_OPT_ADAM, .learning_rate = 0.001,
+              .beta_1 = 0.9, .beta_2 = 0.999, .epsilon = 1e-07,
+              .momentum = 0, .rho = 0.9, .weight_decay = 0,
+              .initial_accumulator_value = 0.1,
+              .nesterov = 0, .amsgrad = 0, .centered = 0,
+              .clipnorm = 0, .clipvalue = 0, .global_clipnorm = 0},
     .batch_size = 32, .epochs = 1,
     .metrics = 1u,
     .workspace_size = model_workspace_size,

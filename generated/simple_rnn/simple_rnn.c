@@ -73,132 +73,161 @@ static size_t model_workspace_size(int64_t B, const int64_t *dims)
     return model_layout(&b, NULL, B, dims);
 }
 
+/* A buffer --check-numerics scans: steps x features values per sample. */
+typedef struct {
+    int backward; /* a gradient, scanned after the backward pass */
+    const seqrt_real *x;
+    int64_t steps, features;
+    const char *what;
+} numerics_row;
+
 /* The first NaN or Inf in the layers' outputs (or their gradients). */
-static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims, int backward)
+static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims,
+                                int backward)
 {
     simple_rnn_buffers w;
     model_layout(&w, ws, B, dims);
-    int64_t at;
-    if (!backward) {
-        if ((at = seqrt_find_nonfinite(w.v_t2, B * 32)) >= 0) {
-            snprintf(msg, len, "the output of layer 'simple_rnn' (SimpleRNN, examples/simple_rnn.seq:8) (None, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_t2[at]) ? "NaN" : "Inf", (long long)(at / (32)), (long long)(at / 32 % 1), (long long)(at % 32));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_y_hat, B * 1)) >= 0) {
-            snprintf(msg, len, "'y_hat' of layer 'dense' (Dense, examples/simple_rnn.seq:8) (None, 1): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_y_hat[at]) ? "NaN" : "Inf", (long long)(at / (1)), (long long)(at / 1 % 1), (long long)(at % 1));
-            return 1;
-        }
-    }
-    if (backward) {
-        if ((at = seqrt_find_nonfinite(w.g_y_hat, B * 1)) >= 0) {
-            snprintf(msg, len, "the gradient of 'y_hat' of layer 'dense' (Dense, examples/simple_rnn.seq:8) (None, 1): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_y_hat[at]) ? "NaN" : "Inf", (long long)(at / (1)), (long long)(at / 1 % 1), (long long)(at % 1));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_t2, B * 32)) >= 0) {
-            snprintf(msg, len, "the gradient of the output of layer 'simple_rnn' (SimpleRNN, examples/simple_rnn.seq:8) (None, 32): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_t2[at]) ? "NaN" : "Inf", (long long)(at / (32)), (long long)(at / 32 % 1), (long long)(at % 32));
+    const numerics_row rows[] = {
+        {0, w.v_t2, 1, 32,
+         "the output of layer 'simple_rnn' (SimpleRNN, examples/simple_rnn.seq:8) (None, 32)"},
+        {0, w.v_y_hat, 1, 1,
+         "'y_hat' of layer 'dense' (Dense, examples/simple_rnn.seq:8) (None, 1)"},
+        {1, w.g_y_hat, 1, 1,
+         "the gradient of 'y_hat' of layer 'dense' (Dense, examples/simple_rnn.seq:8) (None, 1)"},
+        {1, w.g_t2, 1, 32,
+                "the gradient of the output of layer 'simple_rnn' (SimpleRNN, "
+                "examples/simple_rnn.seq:8) (None, 32)"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const numerics_row *r = &rows[i];
+        const int64_t per_sample = r->steps * r->features;
+        int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) : -1;
+        if (at >= 0) {
+            snprintf(msg, len, "%s: %s at sample %lld, time step %lld, feature %lld", r->what,
+                     isnan(r->x[at]) ? "NaN" : "Inf", (long long)(at / per_sample),
+                     (long long)(at / r->features % r->steps), (long long)(at % r->features));
             return 1;
         }
     }
     return 0;
-    (void)dims;
 }
 
 /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
 /* SimpleRNN 'simple_rnn': (None, T, 10) -> (None, 32) */
-SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, int64_t B, int64_t T)
+SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0,
+                                            const seqrt_real *kernel,
+                                            const seqrt_real *recurrent_kernel,
+                                            const seqrt_real *bias, seqrt_real *xt, seqrt_real *z,
+                                            seqrt_real *h, int64_t B, int64_t T)
 {
-    /* xt[t, b] = x[b, t]: time-major, one [B, 10] block per step */
+    enum { FEATURES = 10, UNITS = 32, GATES = 1 };
+    /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
-            memcpy(xt + (t * B + b) * 10, x0 + (b * T + t) * 10, sizeof(seqrt_real) * 10);
+            memcpy(xt + (t * B + b) * FEATURES, x0 + (b * T + t) * FEATURES,
+                   sizeof(seqrt_real) * FEATURES);
     }
     for (int64_t n = 0; n < T * B; n++) {
-        memcpy(z + n * 32, bias, sizeof(seqrt_real) * 32);
+        memcpy(z + n * GATES * UNITS, bias, sizeof(seqrt_real) * GATES * UNITS);
     }
-    /* z[T*B, 32] += xt[T*B, 10] kernel[10, 32]: every step's input projection */
-    seqrt_gemm(0, 0, (int)(T * B), 32, 10, 1, xt, 10, kernel, 32, 1, z, 32);
-    memset(h, 0, sizeof(seqrt_real) * B * 32);
+    /* z[T*B, GATES * UNITS] += xt[T*B, FEATURES] kernel[FEATURES, GATES * UNITS]: every step's */
+    /* input projection */
+    seqrt_gemm(0, 0, (int)(T * B), GATES * UNITS, FEATURES, 1, xt, FEATURES, kernel, GATES * UNITS,
+               1, z, GATES * UNITS);
+    memset(h, 0, sizeof(seqrt_real) * B * UNITS);
     /* h_t = tanh(x_t kernel + bias + h_{t-1} recurrent_kernel) */
     for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * 32;
-        const seqrt_real *hp = h + t * B * 32;
-        seqrt_real *ht = h + (t + 1) * B * 32;
-        seqrt_gemm(0, 0, (int)B, 32, 32, 1, hp, 32, recurrent_kernel, 32, 1, zt, 32);
-        for (int64_t i = 0; i < B * 32; i++) ht[i] = SEQRT_TANH(zt[i]);
+        seqrt_real *zt = z + t * B * UNITS;
+        const seqrt_real *hp = h + t * B * UNITS;
+        seqrt_real *ht = h + (t + 1) * B * UNITS;
+        seqrt_gemm(0, 0, (int)B, UNITS, UNITS, 1, hp, UNITS, recurrent_kernel, UNITS, 1, zt, UNITS);
+        for (int64_t i = 0; i < B * UNITS; i++) ht[i] = SEQRT_TANH(zt[i]);
     }
-    memcpy(y0, h + T * B * 32, sizeof(seqrt_real) * B * 32); /* the last step */
+    memcpy(y0, h + T * B * UNITS, sizeof(seqrt_real) * B * UNITS); /* the last step */
 }
 
-SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, int64_t B, int64_t T)
+SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel,
+                                             seqrt_real *d_bias, seqrt_real *d_y0,
+                                             const seqrt_real *recurrent_kernel, seqrt_real *xt,
+                                             seqrt_real *z, seqrt_real *h, seqrt_real *dh,
+                                             seqrt_real *rt, int64_t B, int64_t T)
 {
-    memset(dh, 0, sizeof(seqrt_real) * B * 32);
-    for (int64_t i = 0; i < B * 32; i++) dh[i] += d_y0[i];
-    /* rt = the recurrent kernel's [32, 32] block, transposed, when the per-step */
+    enum { FEATURES = 10, UNITS = 32, GATES = 1 };
+    memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
+    for (int64_t i = 0; i < B * UNITS; i++) dh[i] += d_y0[i];
+    /* rt = the recurrent kernel's [UNITS, 32] block, transposed, when the per-step */
     /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 32, 32);
+    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, UNITS, 32);
     if (use_rt) {
-        for (int64_t i = 0; i < 32; i++)
-            for (int64_t k = 0; k < 32; k++) rt[k * 32 + i] = recurrent_kernel[i * 32 + k];
+        for (int64_t i = 0; i < UNITS; i++)
+            for (int64_t k = 0; k < 32; k++) rt[k * UNITS + i] = recurrent_kernel[i * 32 + k];
     }
     /* back through time: dz_t = dh_t tanh'(.), dh_{t-1} = dz_t recurrent_kernel^T */
     for (int64_t t = T - 1; t >= 0; t--) {
-        seqrt_real *dz = z + t * B * 32; /* z now holds dz */
-        const seqrt_real *ht = h + (t + 1) * B * 32;
-        for (int64_t i = 0; i < B * 32; i++) {
+        seqrt_real *dz = z + t * B * UNITS; /* z now holds dz */
+        const seqrt_real *ht = h + (t + 1) * B * UNITS;
+        for (int64_t i = 0; i < B * UNITS; i++) {
             dz[i] = dh[i] * (1 - ht[i] * ht[i]);
             dh[i] = 0;
         }
         if (use_rt)
-            seqrt_gemm(0, 0, (int)B, 32, 32, 1, dz, 32, rt, 32, 1, dh, 32);
+            seqrt_gemm(0, 0, (int)B, UNITS, 32, 1, dz, 32, rt, UNITS, 1, dh, UNITS);
         else
-            seqrt_gemm(0, 1, (int)B, 32, 32, 1, dz, 32, recurrent_kernel, 32, 1, dh, 32);
+            seqrt_gemm(0, 1, (int)B, UNITS, 32, 1, dz, 32, recurrent_kernel, 32, 1, dh, UNITS);
     }
     /* d_recurrent_kernel += h[0..T-1]^T dz */
-    seqrt_gemm(1, 0, 32, 32, (int)(T * B), 1, h, 32, z, 32, 1, d_recurrent_kernel, 32);
+    seqrt_gemm(1, 0, UNITS, UNITS, (int)(T * B), 1, h, UNITS, z, UNITS, 1, d_recurrent_kernel,
+               UNITS);
     /* d_kernel += xt^T dz over all T*B rows at once */
-    seqrt_gemm(1, 0, 10, 32, (int)(T * B), 1, xt, 10, z, 32, 1, d_kernel, 32);
+    seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
+               d_kernel, GATES * UNITS);
     for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 32; j++) d_bias[j] += z[n * 32 + j];
+        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
     }
 }
 
 /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
 /* Dense 'dense': (None, 32) -> (None, 1) */
-SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B)
+SEQRT_KERNEL static void dense_forward(seqrt_real *y0, const seqrt_real *x0,
+                                       const seqrt_real *kernel, const seqrt_real *bias, int64_t B)
 {
+    enum { FEATURES = 32, UNITS = 1 };
     const int64_t N = B; /* rows */
     for (int64_t n = 0; n < N; n++) {
-        memcpy(y0 + n * 1, bias, sizeof(seqrt_real) * 1);
+        memcpy(y0 + n * UNITS, bias, sizeof(seqrt_real) * UNITS);
     }
-    /* y[N, 1] += x[N, 32] kernel[32, 1] */
-    seqrt_gemm(0, 0, (int)N, 1, 32, 1, x0, 32, kernel, 1, 1, y0, 1);
+    /* y[N, UNITS] += x[N, FEATURES] kernel[FEATURES, UNITS] */
+    seqrt_gemm(0, 0, (int)N, UNITS, FEATURES, 1, x0, FEATURES, kernel, UNITS, 1, y0, UNITS);
 }
 
-SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *x0, const seqrt_real *kernel, int64_t B)
+SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias,
+                                        seqrt_real *d_y0, const seqrt_real *x0,
+                                        const seqrt_real *kernel, int64_t B)
 {
+    enum { FEATURES = 32, UNITS = 1 };
     const int64_t N = B; /* rows */
-    seqrt_gemm(1, 0, 32, 1, (int)N, 1, x0, 32, d_y0, 1, 1, d_kernel, 1);
+    seqrt_gemm(1, 0, FEATURES, UNITS, (int)N, 1, x0, FEATURES, d_y0, UNITS, 1, d_kernel, UNITS);
     for (int64_t n = 0; n < N; n++) {
-        for (int64_t j = 0; j < 1; j++) d_bias[j] += d_y0[n * 1 + j];
+        for (int64_t j = 0; j < UNITS; j++) d_bias[j] += d_y0[n * UNITS + j];
     }
     if (d_x0) {
-        seqrt_gemm(0, 1, (int)N, 32, 1, 1, d_y0, 1, kernel, 1, 1, d_x0, 32);
+        seqrt_gemm(0, 1, (int)N, FEATURES, UNITS, 1, d_y0, UNITS, kernel, UNITS, 1, d_x0, FEATURES);
     }
 }
 
 /* The whole model, forward: layers in graph order. */
-static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)
+static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
+                          const void *const *inputs, int64_t B, const int64_t *dims, void *ws,
+                          int training)
 {
     const int64_t dim_T = dims[0]; /* T */
     simple_rnn_buffers w;
     model_layout(&w, ws, B, dims);
     const seqrt_real *in_x = (const seqrt_real *)inputs[0];
     /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
-    simple_rnn_forward(w.v_t2, in_x, params + P_simple_rnn_kernel, params + P_simple_rnn_recurrent_kernel, params + P_simple_rnn_bias, w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, B, dim_T);
+    simple_rnn_forward(w.v_t2, in_x, params + P_simple_rnn_kernel,
+                       params + P_simple_rnn_recurrent_kernel, params + P_simple_rnn_bias,
+                       w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, B, dim_T);
     /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
     dense_forward(w.v_y_hat, w.v_t2, params + P_dense_kernel, params + P_dense_bias, B);
     memcpy(outputs[0], w.v_y_hat, sizeof(seqrt_real) * B * 1);
@@ -206,7 +235,9 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, 
 }
 
 /* The whole model, backward: layers in reverse, gradients accumulated with +=. */
-static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws)
+static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs,
+                           const seqrt_real *params, const void *const *inputs, int64_t B,
+                           const int64_t *dims, void *ws)
 {
     const int64_t dim_T = dims[0]; /* T */
     simple_rnn_buffers w;
@@ -217,37 +248,51 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
         w.g_y_hat[i] += d_outputs[0][i];
     }
     /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
-    dense_backward(w.g_t2, grads + P_dense_kernel, grads + P_dense_bias, w.g_y_hat, w.v_t2, params + P_dense_kernel, B);
+    dense_backward(w.g_t2, grads + P_dense_kernel, grads + P_dense_bias, w.g_y_hat, w.v_t2,
+                   params + P_dense_kernel, B);
     /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
-    simple_rnn_backward(grads + P_simple_rnn_kernel, grads + P_simple_rnn_recurrent_kernel, grads + P_simple_rnn_bias, w.g_t2, params + P_simple_rnn_recurrent_kernel, w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_dh, w.s_simple_rnn_rt, B, dim_T);
+    simple_rnn_backward(grads + P_simple_rnn_kernel, grads + P_simple_rnn_recurrent_kernel,
+                        grads + P_simple_rnn_bias, w.g_t2, params + P_simple_rnn_recurrent_kernel,
+                        w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_dh,
+                        w.s_simple_rnn_rt, B, dim_T);
     (void)in_x;
 }
 
 /* What the runtime's trainer sees of this model. */
 static const seqrt_param simple_rnn_params[] = {
-    {"simple_rnn.kernel", 2, {10, 32, 0, 0}, P_simple_rnn_kernel, 320, SEQRT_INIT_GLOROT_UNIFORM, 10, 32},
-    {"simple_rnn.recurrent_kernel", 2, {32, 32, 0, 0}, P_simple_rnn_recurrent_kernel, 1024, SEQRT_INIT_ORTHOGONAL, 32, 32},
-    {"simple_rnn.bias", 1, {32, 0, 0, 0}, P_simple_rnn_bias, 32, SEQRT_INIT_ZEROS, 32, 32},
-    {"dense.kernel", 2, {32, 1, 0, 0}, P_dense_kernel, 32, SEQRT_INIT_GLOROT_UNIFORM, 32, 1},
-    {"dense.bias", 1, {1, 0, 0, 0}, P_dense_bias, 1, SEQRT_INIT_ZEROS, 1, 1},
+    {.name = "simple_rnn.kernel", .ndim = 2, .shape = {10, 32}, .offset = P_simple_rnn_kernel,
+     .size = 320, .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 10, .fan_out = 32},
+    {.name = "simple_rnn.recurrent_kernel", .ndim = 2, .shape = {32, 32},
+     .offset = P_simple_rnn_recurrent_kernel, .size = 1024, .init = SEQRT_INIT_ORTHOGONAL,
+     .fan_in = 32, .fan_out = 32},
+    {.name = "simple_rnn.bias", .ndim = 1, .shape = {32}, .offset = P_simple_rnn_bias, .size = 32,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 32, .fan_out = 32},
+    {.name = "dense.kernel", .ndim = 2, .shape = {32, 1}, .offset = P_dense_kernel, .size = 32,
+     .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 32, .fan_out = 1},
+    {.name = "dense.bias", .ndim = 1, .shape = {1}, .offset = P_dense_bias, .size = 1,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 1, .fan_out = 1},
 };
 
 static const char *const simple_rnn_dim_names[] = {"T"};
 
 static const seqrt_io simple_rnn_inputs[] = {
-    {"x", 0, 2, {-1, 10, 0}, {0, -1, -1}, 0},
+    {.name = "x", .is_int = 0, .ndim = 2, .shape = {-1, 10, 0}, .dim_index = {0, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io simple_rnn_targets[] = {
-    {"y", 0, 1, {1, 0, 0}, {-1, -1, -1}, 0},
+    {.name = "y", .is_int = 0, .ndim = 1, .shape = {1, 0, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io simple_rnn_outputs[] = {
-    {"y_hat", 0, 1, {1, 0, 0}, {-1, -1, -1}, 0},
+    {.name = "y_hat", .is_int = 0, .ndim = 1, .shape = {1, 0, 0}, .dim_index = {-1, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_loss_spec simple_rnn_losses[] = {
-    {0, 0, SEQRT_LOSS_MSE, 0, 0, 1, 0},
+    {.output = 0, .target = 0, .kind = SEQRT_LOSS_MSE, .from_logits = 0, .from_softmax = 0,
+     .weight = 1, .label_smoothing = 0},
 };
 
 const seqrt_model simple_rnn_model = {
@@ -276,7 +321,12 @@ const seqrt_model simple_rnn_model = {
     .n_targets = 1, .targets = simple_rnn_targets,
     .n_outputs = 1, .outputs = simple_rnn_outputs,
     .n_losses = 1, .losses = simple_rnn_losses,
-    .optim = {SEQRT_OPT_ADAM, 0.001, 0.90000000000000002, 0.999, 9.9999999999999995e-08, 0, 0.90000000000000002, 0, 0.10000000000000001, 0, 0, 0, 0, 0, 0},
+    .optim = {.kind = SEQRT_OPT_ADAM, .learning_rate = 0.001,
+              .beta_1 = 0.9, .beta_2 = 0.999, .epsilon = 1e-07,
+              .momentum = 0, .rho = 0.9, .weight_decay = 0,
+              .initial_accumulator_value = 0.1,
+              .nesterov = 0, .amsgrad = 0, .centered = 0,
+              .clipnorm = 0, .clipvalue = 0, .global_clipnorm = 0},
     .batch_size = 32, .epochs = 1,
     .metrics = 0u,
     .workspace_size = model_workspace_size,
@@ -285,15 +335,19 @@ const seqrt_model simple_rnn_model = {
     .check_numerics = model_check_numerics,
     .decode_input = -1, .decode_output = -1, .decode_attention = -1, .decode_start = 0,
     .keras_topology =
-        "{\"class_name\": \"Model\", \"config\": {\"name\": \"simple_rnn\", \"layers\": [{\"class_name\": "
+        "{\"class_name\": \"Model\", \"config\": {\"name\": \"simple_rnn\", \"layers\": "
+                "[{\"class_name\": "
         "\"InputLayer\", \"config\": {\"batch_input_shape\": [null, null, 10], \"dtype\": "
         "\"float32\", \"sparse\": false, \"ragged\": false, \"name\": \"x\"}, \"name\": \"x\", "
-        "\"inbound_nodes\": []}, {\"class_name\": \"SimpleRNN\", \"config\": {\"name\": \"simple_rnn\","
+        "\"inbound_nodes\": []}, {\"class_name\": \"SimpleRNN\", \"config\": {\"name\": "
+                "\"simple_rnn\","
         " \"trainable\": true, \"dtype\": \"float32\", \"units\": 32, \"activation\": \"tanh\","
         " \"use_bias\": true, \"kernel_initializer\": {\"class_name\": \"GlorotUniform\","
-        " \"config\": {\"seed\": null}}, \"recurrent_initializer\": {\"class_name\": \"Orthogonal\","
+        " \"config\": {\"seed\": null}}, \"recurrent_initializer\": {\"class_name\": "
+                "\"Orthogonal\","
         " \"config\": {\"gain\": 1.0, \"seed\": null}}, \"bias_initializer\": {\"class_name\": "
-        "\"Zeros\", \"config\": {}}, \"dropout\": 0, \"recurrent_dropout\": 0, \"return_sequences\": "
+        "\"Zeros\", \"config\": {}}, \"dropout\": 0, \"recurrent_dropout\": 0, "
+                "\"return_sequences\": "
         "false, \"return_state\": false, \"go_backwards\": false, \"stateful\": false, "
         "\"unroll\": false}, \"name\": \"simple_rnn\", \"inbound_nodes\": [[[\"x\", 0, 0, {}]]]},"
         " {\"class_name\": \"Dense\", \"config\": {\"name\": \"dense\", \"trainable\": true, "

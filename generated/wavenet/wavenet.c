@@ -155,135 +155,114 @@ static size_t model_workspace_size(int64_t B, const int64_t *dims)
     return model_layout(&b, NULL, B, dims);
 }
 
+/* A buffer --check-numerics scans: steps x features values per sample. */
+typedef struct {
+    int backward; /* a gradient, scanned after the backward pass */
+    const seqrt_real *x;
+    int64_t steps, features;
+    const char *what;
+} numerics_row;
+
 /* The first NaN or Inf in the layers' outputs (or their gradients). */
-static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims, int backward)
+static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims,
+                                int backward)
 {
     const int64_t dim_T = dims[0]; /* T */
     wavenet_buffers w;
     model_layout(&w, ws, B, dims);
-    int64_t at;
-    if (!backward) {
-        if ((at = seqrt_find_nonfinite(w.v_t2, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the output of layer 'conv1d' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_t2[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_t3, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the output of layer 'conv1d_1' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_t3[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_t4, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the output of layer 'conv1d_2' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_t4[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_t5, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the output of layer 'conv1d_3' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_t5[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_t6, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the output of layer 'conv1d_4' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_t6[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_t7, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the output of layer 'conv1d_5' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_t7[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_t8, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the output of layer 'conv1d_6' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_t8[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_h, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "'h' of layer 'conv1d_7' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_h[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.v_y_hat, B * dim_T * 10)) >= 0) {
-            snprintf(msg, len, "'y_hat' of layer 'conv1d_8' (Conv1D, examples/wavenet.seq:17) (None, T, 10): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.v_y_hat[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 10)), (long long)(at / 10 % dim_T), (long long)(at % 10));
-            return 1;
-        }
-    }
-    if (backward) {
-        if ((at = seqrt_find_nonfinite(w.g_y_hat, B * dim_T * 10)) >= 0) {
-            snprintf(msg, len, "the gradient of 'y_hat' of layer 'conv1d_8' (Conv1D, examples/wavenet.seq:17) (None, T, 10): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_y_hat[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 10)), (long long)(at / 10 % dim_T), (long long)(at % 10));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_h, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the gradient of 'h' of layer 'conv1d_7' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_h[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_t8, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the gradient of the output of layer 'conv1d_6' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_t8[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_t7, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the gradient of the output of layer 'conv1d_5' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_t7[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_t6, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the gradient of the output of layer 'conv1d_4' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_t6[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_t5, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the gradient of the output of layer 'conv1d_3' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_t5[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_t4, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the gradient of the output of layer 'conv1d_2' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_t4[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_t3, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the gradient of the output of layer 'conv1d_1' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_t3[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
-            return 1;
-        }
-        if ((at = seqrt_find_nonfinite(w.g_t2, B * dim_T * 20)) >= 0) {
-            snprintf(msg, len, "the gradient of the output of layer 'conv1d' (Conv1D, examples/wavenet.seq:9) (None, T, 20): %s at sample %lld, time step %lld, feature %lld",
-                     isnan(w.g_t2[at]) ? "NaN" : "Inf", (long long)(at / (dim_T * 20)), (long long)(at / 20 % dim_T), (long long)(at % 20));
+    const numerics_row rows[] = {
+        {0, w.v_t2, dim_T, 20,
+         "the output of layer 'conv1d' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+        {0, w.v_t3, dim_T, 20,
+         "the output of layer 'conv1d_1' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+        {0, w.v_t4, dim_T, 20,
+         "the output of layer 'conv1d_2' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+        {0, w.v_t5, dim_T, 20,
+         "the output of layer 'conv1d_3' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+        {0, w.v_t6, dim_T, 20,
+         "the output of layer 'conv1d_4' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+        {0, w.v_t7, dim_T, 20,
+         "the output of layer 'conv1d_5' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+        {0, w.v_t8, dim_T, 20,
+         "the output of layer 'conv1d_6' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+        {0, w.v_h, dim_T, 20,
+         "'h' of layer 'conv1d_7' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+        {0, w.v_y_hat, dim_T, 10,
+         "'y_hat' of layer 'conv1d_8' (Conv1D, examples/wavenet.seq:17) (None, T, 10)"},
+        {1, w.g_y_hat, dim_T, 10,
+                "the gradient of 'y_hat' of layer 'conv1d_8' (Conv1D, examples/wavenet.seq:17) "
+                "(None, T, 10)"},
+        {1, w.g_h, dim_T, 20,
+         "the gradient of 'h' of layer 'conv1d_7' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+        {1, w.g_t8, dim_T, 20,
+                "the gradient of the output of layer 'conv1d_6' (Conv1D, examples/wavenet.seq:9) "
+                "(None, T, 20)"},
+        {1, w.g_t7, dim_T, 20,
+                "the gradient of the output of layer 'conv1d_5' (Conv1D, examples/wavenet.seq:9) "
+                "(None, T, 20)"},
+        {1, w.g_t6, dim_T, 20,
+                "the gradient of the output of layer 'conv1d_4' (Conv1D, examples/wavenet.seq:9) "
+                "(None, T, 20)"},
+        {1, w.g_t5, dim_T, 20,
+                "the gradient of the output of layer 'conv1d_3' (Conv1D, examples/wavenet.seq:9) "
+                "(None, T, 20)"},
+        {1, w.g_t4, dim_T, 20,
+                "the gradient of the output of layer 'conv1d_2' (Conv1D, examples/wavenet.seq:9) "
+                "(None, T, 20)"},
+        {1, w.g_t3, dim_T, 20,
+                "the gradient of the output of layer 'conv1d_1' (Conv1D, examples/wavenet.seq:9) "
+                "(None, T, 20)"},
+        {1, w.g_t2, dim_T, 20,
+                "the gradient of the output of layer 'conv1d' (Conv1D, examples/wavenet.seq:9) "
+                "(None, T, 20)"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const numerics_row *r = &rows[i];
+        const int64_t per_sample = r->steps * r->features;
+        int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) : -1;
+        if (at >= 0) {
+            snprintf(msg, len, "%s: %s at sample %lld, time step %lld, feature %lld", r->what,
+                     isnan(r->x[at]) ? "NaN" : "Inf", (long long)(at / per_sample),
+                     (long long)(at / r->features % r->steps), (long long)(at % r->features));
             return 1;
         }
     }
     return 0;
 }
 
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
+/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+/* activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d': (None, T, 1) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_forward(seqrt_real *y0, const seqrt_real *x0,
+                                        const seqrt_real *kernel, const seqrt_real *bias, int64_t B,
+                                        int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 1, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 1; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 1, (int)left, 1, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 1, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_backward(seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, seqrt_real *keep, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_backward(seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0,
+                                         const seqrt_real *y0, const seqrt_real *x0,
+                                         seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 1, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 1;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -295,56 +274,68 @@ SEQRT_KERNEL static void conv1d_backward(seqrt_real *d_kernel, seqrt_real *d_bia
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 1, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 1, 1,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 1, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 1, 1,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
 }
 
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
+/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+/* activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_1': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_1_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_1_forward(seqrt_real *y0, const seqrt_real *x0,
+                                          const seqrt_real *kernel, const seqrt_real *bias,
+                                          int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 2; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*2 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 2, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*2 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 2, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_1_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_1_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
+                                           seqrt_real *d_bias, seqrt_real *d_y0,
+                                           const seqrt_real *y0, const seqrt_real *x0,
+                                           const seqrt_real *kernel, seqrt_real *wt,
+                                           seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 2;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -356,63 +347,78 @@ SEQRT_KERNEL static void conv1d_1_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
-        /* dx[b, s] += sum_k dy[b, s - (k*2 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 2, (int)(2 - left), 20, 20, d_y0, wt, d_x0);
+        /* dx[b, s] += sum_k dy[b, s - (k*2 - left)] kernel[k]^T: the forward product with */
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 2, (int)(2 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
+/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+/* activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_2': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_2_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_2_forward(seqrt_real *y0, const seqrt_real *x0,
+                                          const seqrt_real *kernel, const seqrt_real *bias,
+                                          int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 4; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*4 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 4, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*4 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 4, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_2_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_2_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
+                                           seqrt_real *d_bias, seqrt_real *d_y0,
+                                           const seqrt_real *y0, const seqrt_real *x0,
+                                           const seqrt_real *kernel, seqrt_real *wt,
+                                           seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 4;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -424,63 +430,78 @@ SEQRT_KERNEL static void conv1d_2_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
-        /* dx[b, s] += sum_k dy[b, s - (k*4 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 4, (int)(4 - left), 20, 20, d_y0, wt, d_x0);
+        /* dx[b, s] += sum_k dy[b, s - (k*4 - left)] kernel[k]^T: the forward product with */
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 4, (int)(4 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
+/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+/* activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_3': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_3_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_3_forward(seqrt_real *y0, const seqrt_real *x0,
+                                          const seqrt_real *kernel, const seqrt_real *bias,
+                                          int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 8; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*8 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 8, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*8 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 8, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_3_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_3_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
+                                           seqrt_real *d_bias, seqrt_real *d_y0,
+                                           const seqrt_real *y0, const seqrt_real *x0,
+                                           const seqrt_real *kernel, seqrt_real *wt,
+                                           seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 8;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -492,63 +513,78 @@ SEQRT_KERNEL static void conv1d_3_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
-        /* dx[b, s] += sum_k dy[b, s - (k*8 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 8, (int)(8 - left), 20, 20, d_y0, wt, d_x0);
+        /* dx[b, s] += sum_k dy[b, s - (k*8 - left)] kernel[k]^T: the forward product with */
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 8, (int)(8 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
+/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+/* activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_4': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_4_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_4_forward(seqrt_real *y0, const seqrt_real *x0,
+                                          const seqrt_real *kernel, const seqrt_real *bias,
+                                          int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 1; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 1, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 1, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_4_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_4_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
+                                           seqrt_real *d_bias, seqrt_real *d_y0,
+                                           const seqrt_real *y0, const seqrt_real *x0,
+                                           const seqrt_real *kernel, seqrt_real *wt,
+                                           seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 1;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -560,63 +596,78 @@ SEQRT_KERNEL static void conv1d_4_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
-        /* dx[b, s] += sum_k dy[b, s - (k*1 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 1, (int)(1 - left), 20, 20, d_y0, wt, d_x0);
+        /* dx[b, s] += sum_k dy[b, s - (k*1 - left)] kernel[k]^T: the forward product with */
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 1, (int)(1 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
+/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+/* activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_5': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_5_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_5_forward(seqrt_real *y0, const seqrt_real *x0,
+                                          const seqrt_real *kernel, const seqrt_real *bias,
+                                          int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 2; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*2 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 2, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*2 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 2, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_5_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_5_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
+                                           seqrt_real *d_bias, seqrt_real *d_y0,
+                                           const seqrt_real *y0, const seqrt_real *x0,
+                                           const seqrt_real *kernel, seqrt_real *wt,
+                                           seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 2;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -628,63 +679,78 @@ SEQRT_KERNEL static void conv1d_5_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
-        /* dx[b, s] += sum_k dy[b, s - (k*2 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 2, (int)(2 - left), 20, 20, d_y0, wt, d_x0);
+        /* dx[b, s] += sum_k dy[b, s - (k*2 - left)] kernel[k]^T: the forward product with */
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 2, (int)(2 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
+/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+/* activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_6': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_6_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_6_forward(seqrt_real *y0, const seqrt_real *x0,
+                                          const seqrt_real *kernel, const seqrt_real *bias,
+                                          int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 4; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*4 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 4, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*4 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 4, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_6_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_6_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
+                                           seqrt_real *d_bias, seqrt_real *d_y0,
+                                           const seqrt_real *y0, const seqrt_real *x0,
+                                           const seqrt_real *kernel, seqrt_real *wt,
+                                           seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 4;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -696,63 +762,78 @@ SEQRT_KERNEL static void conv1d_6_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
-        /* dx[b, s] += sum_k dy[b, s - (k*4 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 4, (int)(4 - left), 20, 20, d_y0, wt, d_x0);
+        /* dx[b, s] += sum_k dy[b, s - (k*4 - left)] kernel[k]^T: the forward product with */
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 4, (int)(4 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
+/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+/* activation=relu, dilation_rate=1) */
 /* Conv1D 'conv1d_7': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_7_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_7_forward(seqrt_real *y0, const seqrt_real *x0,
+                                          const seqrt_real *kernel, const seqrt_real *bias,
+                                          int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     const int64_t left = 8; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 20, bias, sizeof(seqrt_real) * 20);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*8 - left] kernel[k]: all 2 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 2, 8, (int)left, 20, 20, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*8 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 8, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
     for (int64_t i = 0; i < B * L * 20; i++) {
         y0[i] = (y0[i] > 0 ? y0[i] : 0);
     }
 }
 
-SEQRT_KERNEL static void conv1d_7_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_7_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
+                                           seqrt_real *d_bias, seqrt_real *d_y0,
+                                           const seqrt_real *y0, const seqrt_real *x0,
+                                           const seqrt_real *kernel, seqrt_real *wt,
+                                           seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
     const int64_t L = ((T + 0) / 1); /* output steps */
     for (int64_t i = 0; i < B * L * 20; i++) {
         d_y0[i] *= (y0[i] > 0);
     }
     const int64_t left = 8;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 2; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -764,57 +845,70 @@ SEQRT_KERNEL static void conv1d_7_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(keep + (b * nk + i) * 20, row, sizeof(seqrt_real) * 20);
-                    memset(row, 0, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 20, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 20, 20, 1, dw, 20);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 20;
-                    memcpy(row, keep + (b * nk + i) * 20, sizeof(seqrt_real) * 20);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 20, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 20, 20, 1, dw, 20);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 20; f++) d_bias[f] += d_y0[n * 20 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
-        /* dx[b, s] += sum_k dy[b, s - (k*8 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [20, 20] */
-        for (int64_t k = 0; k < 2; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 20; f++) wt[((1 - k) * 20 + f) * 20 + i] = kernel[(k * 20 + i) * 20 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 2, 8, (int)(8 - left), 20, 20, d_y0, wt, d_x0);
+        /* dx[b, s] += sum_k dy[b, s - (k*8 - left)] kernel[k]^T: the forward product with */
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 8, (int)(8 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
 /* examples/wavenet.seq:17: y_hat = Conv1D(filters=10, kernel_size=1)(h) */
 /* Conv1D 'conv1d_8': (None, T, 20) -> (None, T, 10) */
-SEQRT_KERNEL static void conv1d_8_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *bias, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_8_forward(seqrt_real *y0, const seqrt_real *x0,
+                                          const seqrt_real *kernel, const seqrt_real *bias,
+                                          int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 1, CHANNELS = 20, FILTERS = 10 };
     const int64_t L = ((T - 1) / 1 + 1); /* output steps */
     const int64_t left = 0; /* zeros padded before step 0 */
     for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * 10, bias, sizeof(seqrt_real) * 10);
+        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
     }
-    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all 1 taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, 1, 1, (int)left, 20, 10, x0, kernel, y0);
+    /* y[b, t] += sum_k x[b, t + k*1 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
+    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 1, (int)left, CHANNELS, FILTERS, x0,
+                      kernel, y0);
 }
 
-SEQRT_KERNEL static void conv1d_8_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *x0, const seqrt_real *kernel, seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
+SEQRT_KERNEL static void conv1d_8_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
+                                           seqrt_real *d_bias, seqrt_real *d_y0,
+                                           const seqrt_real *x0, const seqrt_real *kernel,
+                                           seqrt_real *wt, seqrt_real *keep, int64_t B, int64_t T)
 {
+    enum { KERNEL_SIZE = 1, CHANNELS = 20, FILTERS = 10 };
     const int64_t L = ((T - 1) / 1 + 1); /* output steps */
     const int64_t left = 0;
     /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < 1; k++) {
+    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
         const int64_t sh = k * 1 - left; /* y[t] += x[t + sh] W_k */
         const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
         if (hi <= lo)
@@ -826,69 +920,93 @@ SEQRT_KERNEL static void conv1d_8_backward(seqrt_real *d_x0, seqrt_real *d_kerne
             const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 10;
-                    memcpy(keep + (b * nk + i) * 10, row, sizeof(seqrt_real) * 10);
-                    memset(row, 0, sizeof(seqrt_real) * 10);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
+                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
                 }
             }
-            seqrt_gemm(1, 0, 20, 10, (int)((B - 1) * L + hi - lo), 1, x0 + (lo + sh) * 20, 20,
-                       d_y0 + lo * 10, 10, 1, dw, 10);
+            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
+                       x0 + (lo + sh) * CHANNELS, CHANNELS,
+                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
             for (int64_t b = 0; b < B; b++) {
                 for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * 10;
-                    memcpy(row, keep + (b * nk + i) * 10, sizeof(seqrt_real) * 10);
+                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
+                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
                 }
             }
         }
         else {
             for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, 20, 10, (int)(hi - lo), 1, x0 + (b * T + lo + sh) * 20, 20,
-                           d_y0 + (b * L + lo) * 10, 10, 1, dw, 10);
+                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
+                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
+                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
     for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < 10; f++) d_bias[f] += d_y0[n * 10 + f];
+        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
     }
     if (d_x0) {
-        /* dx[b, s] += sum_k dy[b, s - (k*1 - left)] kernel[k]^T: the forward product with wt[K-1-k] = kernel[k]^T [10, 20] */
-        for (int64_t k = 0; k < 1; k++)
-            for (int64_t i = 0; i < 20; i++)
-                for (int64_t f = 0; f < 10; f++) wt[((0 - k) * 10 + f) * 20 + i] = kernel[(k * 20 + i) * 10 + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, 1, 1, (int)(0 - left), 10, 20, d_y0, wt, d_x0);
+        /* dx[b, s] += sum_k dy[b, s - (k*1 - left)] kernel[k]^T: the forward product with */
+        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
+        for (int64_t k = 0; k < KERNEL_SIZE; k++)
+            for (int64_t i = 0; i < CHANNELS; i++)
+                for (int64_t f = 0; f < FILTERS; f++) wt[((0 - k) * FILTERS + f) * CHANNELS + i] =
+                        kernel[(k * CHANNELS + i) * FILTERS + f];
+        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 1, (int)(0 - left), FILTERS,
+                          CHANNELS, d_y0, wt, d_x0);
     }
 }
 
 /* The whole model, forward: layers in graph order. */
-static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)
+static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
+                          const void *const *inputs, int64_t B, const int64_t *dims, void *ws,
+                          int training)
 {
     const int64_t dim_T = dims[0]; /* T */
     wavenet_buffers w;
     model_layout(&w, ws, B, dims);
     const seqrt_real *in_x = (const seqrt_real *)inputs[0];
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
     conv1d_forward(w.v_t2, in_x, params + P_conv1d_kernel, params + P_conv1d_bias, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_1_forward(w.v_t3, w.v_t2, params + P_conv1d_1_kernel, params + P_conv1d_1_bias, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_2_forward(w.v_t4, w.v_t3, params + P_conv1d_2_kernel, params + P_conv1d_2_bias, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_3_forward(w.v_t5, w.v_t4, params + P_conv1d_3_kernel, params + P_conv1d_3_bias, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_4_forward(w.v_t6, w.v_t5, params + P_conv1d_4_kernel, params + P_conv1d_4_bias, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_5_forward(w.v_t7, w.v_t6, params + P_conv1d_5_kernel, params + P_conv1d_5_bias, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_6_forward(w.v_t8, w.v_t7, params + P_conv1d_6_kernel, params + P_conv1d_6_bias, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_1_forward(w.v_t3, w.v_t2, params + P_conv1d_1_kernel, params + P_conv1d_1_bias, B,
+                     dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_2_forward(w.v_t4, w.v_t3, params + P_conv1d_2_kernel, params + P_conv1d_2_bias, B,
+                     dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_3_forward(w.v_t5, w.v_t4, params + P_conv1d_3_kernel, params + P_conv1d_3_bias, B,
+                     dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_4_forward(w.v_t6, w.v_t5, params + P_conv1d_4_kernel, params + P_conv1d_4_bias, B,
+                     dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_5_forward(w.v_t7, w.v_t6, params + P_conv1d_5_kernel, params + P_conv1d_5_bias, B,
+                     dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_6_forward(w.v_t8, w.v_t7, params + P_conv1d_6_kernel, params + P_conv1d_6_bias, B,
+                     dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
     conv1d_7_forward(w.v_h, w.v_t8, params + P_conv1d_7_kernel, params + P_conv1d_7_bias, B, dim_T);
     /* examples/wavenet.seq:17: y_hat = Conv1D(filters=10, kernel_size=1)(h) */
-    conv1d_8_forward(w.v_y_hat, w.v_h, params + P_conv1d_8_kernel, params + P_conv1d_8_bias, B, dim_T);
+    conv1d_8_forward(w.v_y_hat, w.v_h, params + P_conv1d_8_kernel, params + P_conv1d_8_bias, B,
+                     dim_T);
     memcpy(outputs[0], w.v_y_hat, sizeof(seqrt_real) * B * dim_T * 10);
     (void)training;
 }
 
 /* The whole model, backward: layers in reverse, gradients accumulated with +=. */
-static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, const seqrt_real *params, const void *const *inputs, int64_t B, const int64_t *dims, void *ws)
+static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs,
+                           const seqrt_real *params, const void *const *inputs, int64_t B,
+                           const int64_t *dims, void *ws)
 {
     const int64_t dim_T = dims[0]; /* T */
     wavenet_buffers w;
@@ -899,63 +1017,109 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
         w.g_y_hat[i] += d_outputs[0][i];
     }
     /* examples/wavenet.seq:17: y_hat = Conv1D(filters=10, kernel_size=1)(h) */
-    conv1d_8_backward(w.g_h, grads + P_conv1d_8_kernel, grads + P_conv1d_8_bias, w.g_y_hat, w.v_h, params + P_conv1d_8_kernel, w.s_conv1d_8_wt, w.s_conv1d_8_keep, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_7_backward(w.g_t8, grads + P_conv1d_7_kernel, grads + P_conv1d_7_bias, w.g_h, w.v_h, w.v_t8, params + P_conv1d_7_kernel, w.s_conv1d_7_wt, w.s_conv1d_7_keep, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_6_backward(w.g_t7, grads + P_conv1d_6_kernel, grads + P_conv1d_6_bias, w.g_t8, w.v_t8, w.v_t7, params + P_conv1d_6_kernel, w.s_conv1d_6_wt, w.s_conv1d_6_keep, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_5_backward(w.g_t6, grads + P_conv1d_5_kernel, grads + P_conv1d_5_bias, w.g_t7, w.v_t7, w.v_t6, params + P_conv1d_5_kernel, w.s_conv1d_5_wt, w.s_conv1d_5_keep, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_4_backward(w.g_t5, grads + P_conv1d_4_kernel, grads + P_conv1d_4_bias, w.g_t6, w.v_t6, w.v_t5, params + P_conv1d_4_kernel, w.s_conv1d_4_wt, w.s_conv1d_4_keep, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_3_backward(w.g_t4, grads + P_conv1d_3_kernel, grads + P_conv1d_3_bias, w.g_t5, w.v_t5, w.v_t4, params + P_conv1d_3_kernel, w.s_conv1d_3_wt, w.s_conv1d_3_keep, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_2_backward(w.g_t3, grads + P_conv1d_2_kernel, grads + P_conv1d_2_bias, w.g_t4, w.v_t4, w.v_t3, params + P_conv1d_2_kernel, w.s_conv1d_2_wt, w.s_conv1d_2_keep, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_1_backward(w.g_t2, grads + P_conv1d_1_kernel, grads + P_conv1d_1_bias, w.g_t3, w.v_t3, w.v_t2, params + P_conv1d_1_kernel, w.s_conv1d_1_wt, w.s_conv1d_1_keep, B, dim_T);
-    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, activation=relu, dilation_rate=1) */
-    conv1d_backward(grads + P_conv1d_kernel, grads + P_conv1d_bias, w.g_t2, w.v_t2, in_x, w.s_conv1d_keep, B, dim_T);
+    conv1d_8_backward(w.g_h, grads + P_conv1d_8_kernel, grads + P_conv1d_8_bias, w.g_y_hat, w.v_h,
+                      params + P_conv1d_8_kernel, w.s_conv1d_8_wt, w.s_conv1d_8_keep, B, dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_7_backward(w.g_t8, grads + P_conv1d_7_kernel, grads + P_conv1d_7_bias, w.g_h, w.v_h,
+                      w.v_t8, params + P_conv1d_7_kernel, w.s_conv1d_7_wt, w.s_conv1d_7_keep, B,
+                      dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_6_backward(w.g_t7, grads + P_conv1d_6_kernel, grads + P_conv1d_6_bias, w.g_t8, w.v_t8,
+                      w.v_t7, params + P_conv1d_6_kernel, w.s_conv1d_6_wt, w.s_conv1d_6_keep, B,
+                      dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_5_backward(w.g_t6, grads + P_conv1d_5_kernel, grads + P_conv1d_5_bias, w.g_t7, w.v_t7,
+                      w.v_t6, params + P_conv1d_5_kernel, w.s_conv1d_5_wt, w.s_conv1d_5_keep, B,
+                      dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_4_backward(w.g_t5, grads + P_conv1d_4_kernel, grads + P_conv1d_4_bias, w.g_t6, w.v_t6,
+                      w.v_t5, params + P_conv1d_4_kernel, w.s_conv1d_4_wt, w.s_conv1d_4_keep, B,
+                      dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_3_backward(w.g_t4, grads + P_conv1d_3_kernel, grads + P_conv1d_3_bias, w.g_t5, w.v_t5,
+                      w.v_t4, params + P_conv1d_3_kernel, w.s_conv1d_3_wt, w.s_conv1d_3_keep, B,
+                      dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_2_backward(w.g_t3, grads + P_conv1d_2_kernel, grads + P_conv1d_2_bias, w.g_t4, w.v_t4,
+                      w.v_t3, params + P_conv1d_2_kernel, w.s_conv1d_2_wt, w.s_conv1d_2_keep, B,
+                      dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_1_backward(w.g_t2, grads + P_conv1d_1_kernel, grads + P_conv1d_1_bias, w.g_t3, w.v_t3,
+                      w.v_t2, params + P_conv1d_1_kernel, w.s_conv1d_1_wt, w.s_conv1d_1_keep, B,
+                      dim_T);
+    /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
+    /* activation=relu, dilation_rate=1) */
+    conv1d_backward(grads + P_conv1d_kernel, grads + P_conv1d_bias, w.g_t2, w.v_t2, in_x,
+                    w.s_conv1d_keep, B, dim_T);
 }
 
 /* What the runtime's trainer sees of this model. */
 static const seqrt_param wavenet_params[] = {
-    {"conv1d.kernel", 3, {2, 1, 20, 0}, P_conv1d_kernel, 40, SEQRT_INIT_GLOROT_UNIFORM, 2, 40},
-    {"conv1d.bias", 1, {20, 0, 0, 0}, P_conv1d_bias, 20, SEQRT_INIT_ZEROS, 20, 20},
-    {"conv1d_1.kernel", 3, {2, 20, 20, 0}, P_conv1d_1_kernel, 800, SEQRT_INIT_GLOROT_UNIFORM, 40, 40},
-    {"conv1d_1.bias", 1, {20, 0, 0, 0}, P_conv1d_1_bias, 20, SEQRT_INIT_ZEROS, 20, 20},
-    {"conv1d_2.kernel", 3, {2, 20, 20, 0}, P_conv1d_2_kernel, 800, SEQRT_INIT_GLOROT_UNIFORM, 40, 40},
-    {"conv1d_2.bias", 1, {20, 0, 0, 0}, P_conv1d_2_bias, 20, SEQRT_INIT_ZEROS, 20, 20},
-    {"conv1d_3.kernel", 3, {2, 20, 20, 0}, P_conv1d_3_kernel, 800, SEQRT_INIT_GLOROT_UNIFORM, 40, 40},
-    {"conv1d_3.bias", 1, {20, 0, 0, 0}, P_conv1d_3_bias, 20, SEQRT_INIT_ZEROS, 20, 20},
-    {"conv1d_4.kernel", 3, {2, 20, 20, 0}, P_conv1d_4_kernel, 800, SEQRT_INIT_GLOROT_UNIFORM, 40, 40},
-    {"conv1d_4.bias", 1, {20, 0, 0, 0}, P_conv1d_4_bias, 20, SEQRT_INIT_ZEROS, 20, 20},
-    {"conv1d_5.kernel", 3, {2, 20, 20, 0}, P_conv1d_5_kernel, 800, SEQRT_INIT_GLOROT_UNIFORM, 40, 40},
-    {"conv1d_5.bias", 1, {20, 0, 0, 0}, P_conv1d_5_bias, 20, SEQRT_INIT_ZEROS, 20, 20},
-    {"conv1d_6.kernel", 3, {2, 20, 20, 0}, P_conv1d_6_kernel, 800, SEQRT_INIT_GLOROT_UNIFORM, 40, 40},
-    {"conv1d_6.bias", 1, {20, 0, 0, 0}, P_conv1d_6_bias, 20, SEQRT_INIT_ZEROS, 20, 20},
-    {"conv1d_7.kernel", 3, {2, 20, 20, 0}, P_conv1d_7_kernel, 800, SEQRT_INIT_GLOROT_UNIFORM, 40, 40},
-    {"conv1d_7.bias", 1, {20, 0, 0, 0}, P_conv1d_7_bias, 20, SEQRT_INIT_ZEROS, 20, 20},
-    {"conv1d_8.kernel", 3, {1, 20, 10, 0}, P_conv1d_8_kernel, 200, SEQRT_INIT_GLOROT_UNIFORM, 20, 10},
-    {"conv1d_8.bias", 1, {10, 0, 0, 0}, P_conv1d_8_bias, 10, SEQRT_INIT_ZEROS, 10, 10},
+    {.name = "conv1d.kernel", .ndim = 3, .shape = {2, 1, 20}, .offset = P_conv1d_kernel, .size = 40,
+     .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 2, .fan_out = 40},
+    {.name = "conv1d.bias", .ndim = 1, .shape = {20}, .offset = P_conv1d_bias, .size = 20,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 20, .fan_out = 20},
+    {.name = "conv1d_1.kernel", .ndim = 3, .shape = {2, 20, 20}, .offset = P_conv1d_1_kernel,
+     .size = 800, .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 40, .fan_out = 40},
+    {.name = "conv1d_1.bias", .ndim = 1, .shape = {20}, .offset = P_conv1d_1_bias, .size = 20,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 20, .fan_out = 20},
+    {.name = "conv1d_2.kernel", .ndim = 3, .shape = {2, 20, 20}, .offset = P_conv1d_2_kernel,
+     .size = 800, .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 40, .fan_out = 40},
+    {.name = "conv1d_2.bias", .ndim = 1, .shape = {20}, .offset = P_conv1d_2_bias, .size = 20,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 20, .fan_out = 20},
+    {.name = "conv1d_3.kernel", .ndim = 3, .shape = {2, 20, 20}, .offset = P_conv1d_3_kernel,
+     .size = 800, .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 40, .fan_out = 40},
+    {.name = "conv1d_3.bias", .ndim = 1, .shape = {20}, .offset = P_conv1d_3_bias, .size = 20,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 20, .fan_out = 20},
+    {.name = "conv1d_4.kernel", .ndim = 3, .shape = {2, 20, 20}, .offset = P_conv1d_4_kernel,
+     .size = 800, .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 40, .fan_out = 40},
+    {.name = "conv1d_4.bias", .ndim = 1, .shape = {20}, .offset = P_conv1d_4_bias, .size = 20,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 20, .fan_out = 20},
+    {.name = "conv1d_5.kernel", .ndim = 3, .shape = {2, 20, 20}, .offset = P_conv1d_5_kernel,
+     .size = 800, .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 40, .fan_out = 40},
+    {.name = "conv1d_5.bias", .ndim = 1, .shape = {20}, .offset = P_conv1d_5_bias, .size = 20,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 20, .fan_out = 20},
+    {.name = "conv1d_6.kernel", .ndim = 3, .shape = {2, 20, 20}, .offset = P_conv1d_6_kernel,
+     .size = 800, .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 40, .fan_out = 40},
+    {.name = "conv1d_6.bias", .ndim = 1, .shape = {20}, .offset = P_conv1d_6_bias, .size = 20,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 20, .fan_out = 20},
+    {.name = "conv1d_7.kernel", .ndim = 3, .shape = {2, 20, 20}, .offset = P_conv1d_7_kernel,
+     .size = 800, .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 40, .fan_out = 40},
+    {.name = "conv1d_7.bias", .ndim = 1, .shape = {20}, .offset = P_conv1d_7_bias, .size = 20,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 20, .fan_out = 20},
+    {.name = "conv1d_8.kernel", .ndim = 3, .shape = {1, 20, 10}, .offset = P_conv1d_8_kernel,
+     .size = 200, .init = SEQRT_INIT_GLOROT_UNIFORM, .fan_in = 20, .fan_out = 10},
+    {.name = "conv1d_8.bias", .ndim = 1, .shape = {10}, .offset = P_conv1d_8_bias, .size = 10,
+     .init = SEQRT_INIT_ZEROS, .fan_in = 10, .fan_out = 10},
 };
 
 static const char *const wavenet_dim_names[] = {"T"};
 
 static const seqrt_io wavenet_inputs[] = {
-    {"x", 0, 2, {-1, 1, 0}, {0, -1, -1}, 0},
+    {.name = "x", .is_int = 0, .ndim = 2, .shape = {-1, 1, 0}, .dim_index = {0, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io wavenet_targets[] = {
-    {"y", 0, 2, {-1, 10, 0}, {0, -1, -1}, 0},
+    {.name = "y", .is_int = 0, .ndim = 2, .shape = {-1, 10, 0}, .dim_index = {0, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_io wavenet_outputs[] = {
-    {"y_hat", 0, 2, {-1, 10, 0}, {0, -1, -1}, 0},
+    {.name = "y_hat", .is_int = 0, .ndim = 2, .shape = {-1, 10, 0}, .dim_index = {0, -1, -1},
+     .int_limit = 0},
 };
 
 static const seqrt_loss_spec wavenet_losses[] = {
-    {0, 0, SEQRT_LOSS_MSE, 0, 0, 1, 0},
+    {.output = 0, .target = 0, .kind = SEQRT_LOSS_MSE, .from_logits = 0, .from_softmax = 0,
+     .weight = 1, .label_smoothing = 0},
 };
 
 const seqrt_model wavenet_model = {
@@ -998,7 +1162,12 @@ const seqrt_model wavenet_model = {
     .n_targets = 1, .targets = wavenet_targets,
     .n_outputs = 1, .outputs = wavenet_outputs,
     .n_losses = 1, .losses = wavenet_losses,
-    .optim = {SEQRT_OPT_ADAM, 0.001, 0.90000000000000002, 0.999, 9.9999999999999995e-08, 0, 0.90000000000000002, 0, 0.10000000000000001, 0, 0, 0, 0, 0, 0},
+    .optim = {.kind = SEQRT_OPT_ADAM, .learning_rate = 0.001,
+              .beta_1 = 0.9, .beta_2 = 0.999, .epsilon = 1e-07,
+              .momentum = 0, .rho = 0.9, .weight_decay = 0,
+              .initial_accumulator_value = 0.1,
+              .nesterov = 0, .amsgrad = 0, .centered = 0,
+              .clipnorm = 0, .clipvalue = 0, .global_clipnorm = 0},
     .batch_size = 32, .epochs = 1,
     .metrics = 0u,
     .workspace_size = model_workspace_size,
@@ -1007,124 +1176,164 @@ const seqrt_model wavenet_model = {
     .check_numerics = model_check_numerics,
     .decode_input = -1, .decode_output = -1, .decode_attention = -1, .decode_start = 0,
     .keras_topology =
-        "{\"class_name\": \"Model\", \"config\": {\"name\": \"wavenet\", \"layers\": [{\"class_name\": "
+        "{\"class_name\": \"Model\", \"config\": {\"name\": \"wavenet\", \"layers\": "
+                "[{\"class_name\": "
         "\"InputLayer\", \"config\": {\"batch_input_shape\": [null, null, 1], \"dtype\": "
         "\"float32\", \"sparse\": false, \"ragged\": false, \"name\": \"x\"}, \"name\": \"x\", "
-        "\"inbound_nodes\": []}, {\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_pad_reshape\","
+        "\"inbound_nodes\": []}, {\"class_name\": \"Reshape\", \"config\": {\"name\": "
+                "\"conv1d_pad_reshape\","
         " \"trainable\": true, \"dtype\": \"float32\", \"target_shape\": [-1, 1, 1]}, \"name\": "
         "\"conv1d_pad_reshape\", \"inbound_nodes\": [[[\"x\", 0, 0, {}]]]}, {\"class_name\": "
         "\"ZeroPadding2D\", \"config\": {\"name\": \"conv1d_pad\", \"trainable\": true, \"dtype\": "
         "\"float32\", \"padding\": [[1, 0], [0, 0]], \"data_format\": \"channels_last\"},"
         " \"name\": \"conv1d_pad\", \"inbound_nodes\": [[[\"conv1d_pad_reshape\", 0, 0, {}]]]},"
-        " {\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_pad_reshape_1\", \"trainable\": "
-        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1]}, \"name\": \"conv1d_pad_reshape_1\","
+        " {\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_pad_reshape_1\", "
+                "\"trainable\": "
+        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1]}, \"name\": "
+                "\"conv1d_pad_reshape_1\","
         " \"inbound_nodes\": [[[\"conv1d_pad\", 0, 0, {}]]]}, {\"class_name\": \"Conv1D\","
-        " \"config\": {\"name\": \"conv1d\", \"trainable\": true, \"dtype\": \"float32\", \"filters\": "
+        " \"config\": {\"name\": \"conv1d\", \"trainable\": true, \"dtype\": \"float32\", "
+                "\"filters\": "
         "20, \"kernel_size\": [2], \"strides\": [1], \"padding\": \"valid\", \"data_format\": "
         "\"channels_last\", \"dilation_rate\": [1], \"activation\": \"relu\", \"use_bias\": "
         "true, \"kernel_initializer\": {\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": "
         "null}}, \"bias_initializer\": {\"class_name\": \"Zeros\", \"config\": {}}}, \"name\": "
-        "\"conv1d\", \"inbound_nodes\": [[[\"conv1d_pad_reshape_1\", 0, 0, {}]]]}, {\"class_name\": "
+        "\"conv1d\", \"inbound_nodes\": [[[\"conv1d_pad_reshape_1\", 0, 0, {}]]]}, "
+                "{\"class_name\": "
         "\"Reshape\", \"config\": {\"name\": \"conv1d_1_pad_reshape\", \"trainable\": true,"
-        " \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": \"conv1d_1_pad_reshape\","
+        " \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": "
+                "\"conv1d_1_pad_reshape\","
         " \"inbound_nodes\": [[[\"conv1d\", 0, 0, {}]]]}, {\"class_name\": \"ZeroPadding2D\","
         " \"config\": {\"name\": \"conv1d_1_pad\", \"trainable\": true, \"dtype\": \"float32\","
-        " \"padding\": [[2, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": \"conv1d_1_pad\","
+        " \"padding\": [[2, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": "
+                "\"conv1d_1_pad\","
         " \"inbound_nodes\": [[[\"conv1d_1_pad_reshape\", 0, 0, {}]]]}, {\"class_name\": "
         "\"Reshape\", \"config\": {\"name\": \"conv1d_1_pad_reshape_1\", \"trainable\": true,"
-        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": \"conv1d_1_pad_reshape_1\","
+        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": "
+                "\"conv1d_1_pad_reshape_1\","
         " \"inbound_nodes\": [[[\"conv1d_1_pad\", 0, 0, {}]]]}, {\"class_name\": \"Conv1D\","
-        " \"config\": {\"name\": \"conv1d_1\", \"trainable\": true, \"dtype\": \"float32\", \"filters\": "
+        " \"config\": {\"name\": \"conv1d_1\", \"trainable\": true, \"dtype\": \"float32\", "
+                "\"filters\": "
         "20, \"kernel_size\": [2], \"strides\": [1], \"padding\": \"valid\", \"data_format\": "
         "\"channels_last\", \"dilation_rate\": [2], \"activation\": \"relu\", \"use_bias\": "
         "true, \"kernel_initializer\": {\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": "
         "null}}, \"bias_initializer\": {\"class_name\": \"Zeros\", \"config\": {}}}, \"name\": "
         "\"conv1d_1\", \"inbound_nodes\": [[[\"conv1d_1_pad_reshape_1\", 0, 0, {}]]]}, "
-        "{\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_2_pad_reshape\", \"trainable\": "
-        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": \"conv1d_2_pad_reshape\","
+        "{\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_2_pad_reshape\", "
+                "\"trainable\": "
+        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": "
+                "\"conv1d_2_pad_reshape\","
         " \"inbound_nodes\": [[[\"conv1d_1\", 0, 0, {}]]]}, {\"class_name\": \"ZeroPadding2D\","
         " \"config\": {\"name\": \"conv1d_2_pad\", \"trainable\": true, \"dtype\": \"float32\","
-        " \"padding\": [[4, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": \"conv1d_2_pad\","
+        " \"padding\": [[4, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": "
+                "\"conv1d_2_pad\","
         " \"inbound_nodes\": [[[\"conv1d_2_pad_reshape\", 0, 0, {}]]]}, {\"class_name\": "
         "\"Reshape\", \"config\": {\"name\": \"conv1d_2_pad_reshape_1\", \"trainable\": true,"
-        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": \"conv1d_2_pad_reshape_1\","
+        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": "
+                "\"conv1d_2_pad_reshape_1\","
         " \"inbound_nodes\": [[[\"conv1d_2_pad\", 0, 0, {}]]]}, {\"class_name\": \"Conv1D\","
-        " \"config\": {\"name\": \"conv1d_2\", \"trainable\": true, \"dtype\": \"float32\", \"filters\": "
+        " \"config\": {\"name\": \"conv1d_2\", \"trainable\": true, \"dtype\": \"float32\", "
+                "\"filters\": "
         "20, \"kernel_size\": [2], \"strides\": [1], \"padding\": \"valid\", \"data_format\": "
         "\"channels_last\", \"dilation_rate\": [4], \"activation\": \"relu\", \"use_bias\": "
         "true, \"kernel_initializer\": {\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": "
         "null}}, \"bias_initializer\": {\"class_name\": \"Zeros\", \"config\": {}}}, \"name\": "
         "\"conv1d_2\", \"inbound_nodes\": [[[\"conv1d_2_pad_reshape_1\", 0, 0, {}]]]}, "
-        "{\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_3_pad_reshape\", \"trainable\": "
-        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": \"conv1d_3_pad_reshape\","
+        "{\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_3_pad_reshape\", "
+                "\"trainable\": "
+        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": "
+                "\"conv1d_3_pad_reshape\","
         " \"inbound_nodes\": [[[\"conv1d_2\", 0, 0, {}]]]}, {\"class_name\": \"ZeroPadding2D\","
         " \"config\": {\"name\": \"conv1d_3_pad\", \"trainable\": true, \"dtype\": \"float32\","
-        " \"padding\": [[8, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": \"conv1d_3_pad\","
+        " \"padding\": [[8, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": "
+                "\"conv1d_3_pad\","
         " \"inbound_nodes\": [[[\"conv1d_3_pad_reshape\", 0, 0, {}]]]}, {\"class_name\": "
         "\"Reshape\", \"config\": {\"name\": \"conv1d_3_pad_reshape_1\", \"trainable\": true,"
-        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": \"conv1d_3_pad_reshape_1\","
+        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": "
+                "\"conv1d_3_pad_reshape_1\","
         " \"inbound_nodes\": [[[\"conv1d_3_pad\", 0, 0, {}]]]}, {\"class_name\": \"Conv1D\","
-        " \"config\": {\"name\": \"conv1d_3\", \"trainable\": true, \"dtype\": \"float32\", \"filters\": "
+        " \"config\": {\"name\": \"conv1d_3\", \"trainable\": true, \"dtype\": \"float32\", "
+                "\"filters\": "
         "20, \"kernel_size\": [2], \"strides\": [1], \"padding\": \"valid\", \"data_format\": "
         "\"channels_last\", \"dilation_rate\": [8], \"activation\": \"relu\", \"use_bias\": "
         "true, \"kernel_initializer\": {\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": "
         "null}}, \"bias_initializer\": {\"class_name\": \"Zeros\", \"config\": {}}}, \"name\": "
         "\"conv1d_3\", \"inbound_nodes\": [[[\"conv1d_3_pad_reshape_1\", 0, 0, {}]]]}, "
-        "{\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_4_pad_reshape\", \"trainable\": "
-        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": \"conv1d_4_pad_reshape\","
+        "{\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_4_pad_reshape\", "
+                "\"trainable\": "
+        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": "
+                "\"conv1d_4_pad_reshape\","
         " \"inbound_nodes\": [[[\"conv1d_3\", 0, 0, {}]]]}, {\"class_name\": \"ZeroPadding2D\","
         " \"config\": {\"name\": \"conv1d_4_pad\", \"trainable\": true, \"dtype\": \"float32\","
-        " \"padding\": [[1, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": \"conv1d_4_pad\","
+        " \"padding\": [[1, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": "
+                "\"conv1d_4_pad\","
         " \"inbound_nodes\": [[[\"conv1d_4_pad_reshape\", 0, 0, {}]]]}, {\"class_name\": "
         "\"Reshape\", \"config\": {\"name\": \"conv1d_4_pad_reshape_1\", \"trainable\": true,"
-        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": \"conv1d_4_pad_reshape_1\","
+        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": "
+                "\"conv1d_4_pad_reshape_1\","
         " \"inbound_nodes\": [[[\"conv1d_4_pad\", 0, 0, {}]]]}, {\"class_name\": \"Conv1D\","
-        " \"config\": {\"name\": \"conv1d_4\", \"trainable\": true, \"dtype\": \"float32\", \"filters\": "
+        " \"config\": {\"name\": \"conv1d_4\", \"trainable\": true, \"dtype\": \"float32\", "
+                "\"filters\": "
         "20, \"kernel_size\": [2], \"strides\": [1], \"padding\": \"valid\", \"data_format\": "
         "\"channels_last\", \"dilation_rate\": [1], \"activation\": \"relu\", \"use_bias\": "
         "true, \"kernel_initializer\": {\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": "
         "null}}, \"bias_initializer\": {\"class_name\": \"Zeros\", \"config\": {}}}, \"name\": "
         "\"conv1d_4\", \"inbound_nodes\": [[[\"conv1d_4_pad_reshape_1\", 0, 0, {}]]]}, "
-        "{\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_5_pad_reshape\", \"trainable\": "
-        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": \"conv1d_5_pad_reshape\","
+        "{\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_5_pad_reshape\", "
+                "\"trainable\": "
+        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": "
+                "\"conv1d_5_pad_reshape\","
         " \"inbound_nodes\": [[[\"conv1d_4\", 0, 0, {}]]]}, {\"class_name\": \"ZeroPadding2D\","
         " \"config\": {\"name\": \"conv1d_5_pad\", \"trainable\": true, \"dtype\": \"float32\","
-        " \"padding\": [[2, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": \"conv1d_5_pad\","
+        " \"padding\": [[2, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": "
+                "\"conv1d_5_pad\","
         " \"inbound_nodes\": [[[\"conv1d_5_pad_reshape\", 0, 0, {}]]]}, {\"class_name\": "
         "\"Reshape\", \"config\": {\"name\": \"conv1d_5_pad_reshape_1\", \"trainable\": true,"
-        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": \"conv1d_5_pad_reshape_1\","
+        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": "
+                "\"conv1d_5_pad_reshape_1\","
         " \"inbound_nodes\": [[[\"conv1d_5_pad\", 0, 0, {}]]]}, {\"class_name\": \"Conv1D\","
-        " \"config\": {\"name\": \"conv1d_5\", \"trainable\": true, \"dtype\": \"float32\", \"filters\": "
+        " \"config\": {\"name\": \"conv1d_5\", \"trainable\": true, \"dtype\": \"float32\", "
+                "\"filters\": "
         "20, \"kernel_size\": [2], \"strides\": [1], \"padding\": \"valid\", \"data_format\": "
         "\"channels_last\", \"dilation_rate\": [2], \"activation\": \"relu\", \"use_bias\": "
         "true, \"kernel_initializer\": {\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": "
         "null}}, \"bias_initializer\": {\"class_name\": \"Zeros\", \"config\": {}}}, \"name\": "
         "\"conv1d_5\", \"inbound_nodes\": [[[\"conv1d_5_pad_reshape_1\", 0, 0, {}]]]}, "
-        "{\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_6_pad_reshape\", \"trainable\": "
-        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": \"conv1d_6_pad_reshape\","
+        "{\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_6_pad_reshape\", "
+                "\"trainable\": "
+        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": "
+                "\"conv1d_6_pad_reshape\","
         " \"inbound_nodes\": [[[\"conv1d_5\", 0, 0, {}]]]}, {\"class_name\": \"ZeroPadding2D\","
         " \"config\": {\"name\": \"conv1d_6_pad\", \"trainable\": true, \"dtype\": \"float32\","
-        " \"padding\": [[4, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": \"conv1d_6_pad\","
+        " \"padding\": [[4, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": "
+                "\"conv1d_6_pad\","
         " \"inbound_nodes\": [[[\"conv1d_6_pad_reshape\", 0, 0, {}]]]}, {\"class_name\": "
         "\"Reshape\", \"config\": {\"name\": \"conv1d_6_pad_reshape_1\", \"trainable\": true,"
-        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": \"conv1d_6_pad_reshape_1\","
+        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": "
+                "\"conv1d_6_pad_reshape_1\","
         " \"inbound_nodes\": [[[\"conv1d_6_pad\", 0, 0, {}]]]}, {\"class_name\": \"Conv1D\","
-        " \"config\": {\"name\": \"conv1d_6\", \"trainable\": true, \"dtype\": \"float32\", \"filters\": "
+        " \"config\": {\"name\": \"conv1d_6\", \"trainable\": true, \"dtype\": \"float32\", "
+                "\"filters\": "
         "20, \"kernel_size\": [2], \"strides\": [1], \"padding\": \"valid\", \"data_format\": "
         "\"channels_last\", \"dilation_rate\": [4], \"activation\": \"relu\", \"use_bias\": "
         "true, \"kernel_initializer\": {\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": "
         "null}}, \"bias_initializer\": {\"class_name\": \"Zeros\", \"config\": {}}}, \"name\": "
         "\"conv1d_6\", \"inbound_nodes\": [[[\"conv1d_6_pad_reshape_1\", 0, 0, {}]]]}, "
-        "{\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_7_pad_reshape\", \"trainable\": "
-        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": \"conv1d_7_pad_reshape\","
+        "{\"class_name\": \"Reshape\", \"config\": {\"name\": \"conv1d_7_pad_reshape\", "
+                "\"trainable\": "
+        "true, \"dtype\": \"float32\", \"target_shape\": [-1, 1, 20]}, \"name\": "
+                "\"conv1d_7_pad_reshape\","
         " \"inbound_nodes\": [[[\"conv1d_6\", 0, 0, {}]]]}, {\"class_name\": \"ZeroPadding2D\","
         " \"config\": {\"name\": \"conv1d_7_pad\", \"trainable\": true, \"dtype\": \"float32\","
-        " \"padding\": [[8, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": \"conv1d_7_pad\","
+        " \"padding\": [[8, 0], [0, 0]], \"data_format\": \"channels_last\"}, \"name\": "
+                "\"conv1d_7_pad\","
         " \"inbound_nodes\": [[[\"conv1d_7_pad_reshape\", 0, 0, {}]]]}, {\"class_name\": "
         "\"Reshape\", \"config\": {\"name\": \"conv1d_7_pad_reshape_1\", \"trainable\": true,"
-        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": \"conv1d_7_pad_reshape_1\","
+        " \"dtype\": \"float32\", \"target_shape\": [-1, 20]}, \"name\": "
+                "\"conv1d_7_pad_reshape_1\","
         " \"inbound_nodes\": [[[\"conv1d_7_pad\", 0, 0, {}]]]}, {\"class_name\": \"Conv1D\","
-        " \"config\": {\"name\": \"conv1d_7\", \"trainable\": true, \"dtype\": \"float32\", \"filters\": "
+        " \"config\": {\"name\": \"conv1d_7\", \"trainable\": true, \"dtype\": \"float32\", "
+                "\"filters\": "
         "20, \"kernel_size\": [2], \"strides\": [1], \"padding\": \"valid\", \"data_format\": "
         "\"channels_last\", \"dilation_rate\": [8], \"activation\": \"relu\", \"use_bias\": "
         "true, \"kernel_initializer\": {\"class_name\": \"GlorotUniform\", \"config\": {\"seed\": "

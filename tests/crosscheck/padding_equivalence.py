@@ -61,7 +61,7 @@ def args():
 def op_table(path):
     """[(name, rule, note)] of the compiler's op table."""
     out = subprocess.run([path], capture_output=True, text=True, check=True).stdout
-    return [tuple(line.split("\t")) for line in out.splitlines()]
+    return [tuple(line.split("\t")[:3]) for line in out.splitlines()]
 
 
 def docs_rules():
