@@ -885,8 +885,8 @@ static const char *served_list(Lower *L, int e, int *count)
         n++;
         last = i;
     }
-    if (n > 6)
-        s = arena_printf(L->a, "%s, ... %s (%s:%d)", s, P->ops[last].layer->name,
+    if (n > 6) /* and the last one */
+        s = arena_printf(L->a, "%s, %s%s (%s:%d)", s, n > 7 ? "... " : "", P->ops[last].layer->name,
                          L->opt->source_label, P->ops[last].node->line);
     *count = n;
     return s;
