@@ -4,7 +4,8 @@
  * The emitted NAME.c has, in order: the parameter offsets, the buffer plan
  * (one struct of pointers into one workspace, laid out by NAME_layout for a
  * batch size and the named time lengths), one forward and one backward
- * function per layer (bodies written by the op), the model's forward and
+ * function per layer (bodies written by the op; identical layers share
+ * one pair), the model's forward and
  * backward, which call them in graph order and in reverse, and the
  * seqrt_model descriptor the runtime's trainer reads.
  */
@@ -21,6 +22,7 @@
 #include "keras.h"
 #include "ops.h"
 #include "plan.h"
+#include "strmap.h"
 #include "summary.h"
 #include "util.h"
 
@@ -163,6 +165,8 @@ typedef struct {
     Arena *a;
     const LowerOptions *opt;
     const char *M;               /* model name: prefix of every global symbol */
+    StrMap param_index;          /* parameter name -> its index in P->params */
+    int *shared;                 /* per plan function: the one emitted for it (emit_layer_fns) */
 } Lower;
 
 static char *c_ident(Arena *a, const char *s)
@@ -332,10 +336,11 @@ static int layer_args(Lower *L, const IrLayer *l, const LowerOp *o, bool backwar
 /* By name: expanded wrappers hold copies of their wrapper's params. */
 static int flat_param(const Lower *L, const IrLayer *l, int i)
 {
-    for (int k = 0; k < L->P->n_params; k++)
-        if (!strcmp(L->P->params[k]->name, l->params[i].name))
-            return k;
-    SEQ_UNREACHABLE();
+    const char *name = l->params[i].name;
+    int k = strmap_get(&L->param_index, name, strlen(name));
+    if (k < 0)
+        SEQ_UNREACHABLE();
+    return k;
 }
 
 /* The argument's value at one call site. */
@@ -469,6 +474,19 @@ static const char *source_comment(Lower *L, const IrNode *n)
 }
 
 /* ---- the files --------------------------------------------------------- */
+
+/* Past this many layer calls, the model-level functions (layout, numerics
+ * checks, forward and backward: straight-line calls and pointer arithmetic,
+ * a few lines per layer) are compiled unoptimised by GCC, whose optimiser
+ * and register allocator grow faster than linearly in a function's length
+ * (a 500-layer chain: 28 s of -O3 against 2.8 s). The layers' own
+ * functions stay at -O3. Clang is no faster: 24 s against 2.9 s. */
+enum { GLUE_UNOPTIMISED_FROM = 100 };
+
+static const char *glue(const Lower *L)
+{
+    return L->g->n_nodes >= GLUE_UNOPTIMISED_FROM ? "SEQ_GLUE " : "";
+}
 
 static const char *c_string(Lower *L, const char *s)
 {
@@ -613,6 +631,17 @@ static void emit_prologue(Lower *L, Printer *p)
     emit_line(p, "#if defined(__GNUC__) && !defined(__clang__)");
     emit_line(p, "#pragma GCC optimize(\"no-trapping-math\")");
     emit_line(p, "#endif");
+    if (*glue(L)) {
+        emit_comment(p, "The model-level functions only call the layers and place buffers, a few");
+        emit_comment(p, "lines per layer: GCC's optimiser takes minutes over thousands of layers.");
+        emit_line(p, "#if defined(__GNUC__) && !defined(__clang__)");
+        emit_line(p, "#define SEQ_GLUE __attribute__((optimize(\"O0\")))");
+        emit_line(p, "#elif defined(__clang__)");
+        emit_line(p, "#define SEQ_GLUE __attribute__((optnone))");
+        emit_line(p, "#else");
+        emit_line(p, "#define SEQ_GLUE");
+        emit_line(p, "#endif");
+    }
     emit_line(p, "#include <math.h>");
     emit_line(p, "#include <stddef.h>");
     emit_line(p, "#include <stdio.h>");
@@ -748,7 +777,8 @@ static void emit_layout(Lower *L, Printer *p)
     emit_blank(p);
 
     emit_comment(p, "Lay the buffers out in one workspace for batch B; returns its size.");
-    emit_fn_open(p, "static size_t model_layout(%s_buffers *b, char *base, int64_t B, const int64_t *dims)", L->M);
+    emit_fn_open(p, "%sstatic size_t model_layout(%s_buffers *b, char *base, int64_t B, "
+                 "const int64_t *dims)", glue(L), L->M);
     Printer body;
     emit_init(&body);
     body.indent = 1;
@@ -854,8 +884,8 @@ static void emit_check_numerics(Lower *L, Printer *p)
     emit_close(p, " numerics_row;");
     emit_blank(p);
     emit_comment(p, "The first NaN or Inf in the layers' outputs (or their gradients).");
-    emit_fn_open(p, "static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, "
-                 "const int64_t *dims, int backward)");
+    emit_fn_open(p, "%sstatic int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, "
+                 "const int64_t *dims, int backward)", glue(L));
     Printer nb;
     emit_init(&nb);
     nb.indent = p->indent;
@@ -890,17 +920,52 @@ static void emit_check_numerics(Lower *L, Printer *p)
     emit_blank(p);
 }
 
-/* Per-layer functions, each under the source line it came from. */
+/* The layers an emitted function serves, for its comment: the plan
+ * functions mapped to it (one per layer, or per call signature). */
+static const char *served_list(Lower *L, int e, int *count)
+{
+    const Plan *P = L->P;
+    int n = 0, last = e;
+    const char *s = "";
+    for (int i = e; i < P->n_fns; i++) {
+        if (L->shared[i] != e)
+            continue;
+        if (n < 6)
+            s = arena_printf(L->a, "%s%s%s (%s:%d)", s, n ? ", " : "", P->ops[i].layer->name,
+                             L->opt->source_label, P->ops[i].node->line);
+        n++;
+        last = i;
+    }
+    if (n > 6) /* and the last one */
+        s = arena_printf(L->a, "%s, %s%s (%s:%d)", s, n > 7 ? "... " : "", P->ops[last].layer->name,
+                         L->opt->source_label, P->ops[last].node->line);
+    *count = n;
+    return s;
+}
+
+/* Per-layer functions, each under the source line it came from; a
+ * function that identical layers share says which layers it serves. */
 static void emit_layer_fns(Lower *L, Printer *p, const LayerFn *fwd, const LayerFn *bwd)
 {
     for (int i = 0; i < L->P->n_fns; i++) {
+        if (L->shared[i] != i)
+            continue;
         const IrLayer *l = L->P->ops[i].layer;
         char sb[96];
         const IrNode *n = L->P->ops[i].node;
-        emit_comment(p, "%s", source_comment(L, n));
-        emit_comment(p, "%s '%s': %s -> %s", l->op->name, l->name,
-                     n->n_in ? shape_str(&n->in[0]->shape, sb, sizeof sb) : "()",
-                     shape_str(&n->out[0]->shape, (char[96]){0}, 96));
+        const char *shapes = arena_printf(L->a, "%s -> %s",
+                                          n->n_in ? shape_str(&n->in[0]->shape, sb, sizeof sb) : "()",
+                                          shape_str(&n->out[0]->shape, (char[96]){0}, 96));
+        int count;
+        const char *served = served_list(L, i, &count);
+        if (count == 1) {
+            emit_comment(p, "%s", source_comment(L, n));
+            emit_comment(p, "%s '%s': %s", l->op->name, l->name, shapes);
+        } else {
+            emit_comment(p, "%s: %s, shared by %d identical layers (each call passes its "
+                         "layer's weights and buffers):", l->op->name, shapes, count);
+            emit_comment(p, "%s", served);
+        }
         if (L->opt->line_directives) /* gdb shows the .seq line for the layer's code */
             emit_line(p, "#line %d \"%s\"", n->line, L->opt->source_label);
         print_fn(p, arena_printf(L->a, "%s_forward", L->P->fn_name[i]), &fwd[i]);
@@ -936,8 +1001,9 @@ static void emit_model_forward(Lower *L, Printer *p, const LayerFn *fwd)
 {
     const IrGraph *g = L->g;
     emit_comment(p, "The whole model, forward: layers in graph order.");
-    emit_fn_open(p, "static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, "
-                 "const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)");
+    emit_fn_open(p, "%sstatic void model_forward(seqrt_real *const *outputs, const seqrt_real *params, "
+                 "const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)",
+                 glue(L));
     Printer body;
     emit_init(&body);
     body.indent = 1;
@@ -946,8 +1012,8 @@ static void emit_model_forward(Lower *L, Printer *p, const LayerFn *fwd)
     for (int i = 0; i < g->n_nodes; i++) {
         const IrNode *n = g->nodes[i];
         emit_comment(&body, "%s", source_comment(L, n));
-        print_call(L, &body, arena_printf(L->a, "%s_forward", L->P->fn_name[L->P->fn[n->id]]),
-                   &fwd[L->P->fn[n->id]], n);
+        int f = L->shared[L->P->fn[n->id]];
+        print_call(L, &body, arena_printf(L->a, "%s_forward", L->P->fn_name[f]), &fwd[f], n);
     }
     for (int i = 0; i < g->n_outputs; i++) {
         const IrTensor *t = g->outputs[i];
@@ -967,9 +1033,9 @@ static void emit_model_backward(Lower *L, Printer *p, const LayerFn *bwd)
 {
     const IrGraph *g = L->g;
     emit_comment(p, "The whole model, backward: layers in reverse, gradients accumulated with +=.");
-    emit_fn_open(p, "static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, "
+    emit_fn_open(p, "%sstatic void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, "
                  "const seqrt_real *params, const void *const *inputs, int64_t B, "
-                 "const int64_t *dims, void *ws)");
+                 "const int64_t *dims, void *ws)", glue(L));
     Printer body;
     emit_init(&body);
     body.indent = 1;
@@ -987,8 +1053,8 @@ static void emit_model_backward(Lower *L, Printer *p, const LayerFn *bwd)
     for (int i = g->n_nodes - 1; i >= 0; i--) {
         const IrNode *n = g->nodes[i];
         emit_comment(&body, "%s", source_comment(L, n));
-        print_call(L, &body, arena_printf(L->a, "%s_backward", L->P->fn_name[L->P->fn[n->id]]),
-                   &bwd[L->P->fn[n->id]], n);
+        int f = L->shared[L->P->fn[n->id]];
+        print_call(L, &body, arena_printf(L->a, "%s_backward", L->P->fn_name[f]), &bwd[f], n);
     }
     for (int i = 0; i < g->n_inputs; i++)
         if (count_mentions(body.buf, arena_printf(L->a, "in_%s", L->P->tname[g->inputs[i]->id])) < 2)
@@ -1241,18 +1307,71 @@ static void emit_main(Lower *L, Printer *p)
     emit_line(p, "int main(int argc, char **argv) { return seqrt_main(&%s_model, argc, argv); }", L->M);
 }
 
+/* Everything that makes a layer function what it is: its parameter list
+ * (with the ones the body uses) and its body, forward then backward. */
+static char *fn_key(const LayerFn *fwd, const LayerFn *bwd, size_t *len)
+{
+    char *k = NULL;
+    FILE *f = open_memstream(&k, len);
+    if (!f)
+        seq_die("out of memory");
+    for (int pass = 0; pass < 2; pass++) {
+        const LayerFn *fn = pass ? bwd : fwd;
+        for (int i = 0; i < fn->n_args; i++)
+            fprintf(f, "%s%c,", fn->args[i].decl, fn->used[i] ? '+' : '-');
+        fprintf(f, "\n%s\n", fn->body.buf ? fn->body.buf : "");
+    }
+    if (fclose(f))
+        seq_die("out of memory");
+    return k;
+}
+
+/* Build every plan function's forward and backward, and keep one of each
+ * set whose generated text is the same: identical layers (same op,
+ * attributes and shapes) then share one pair of functions, and each call
+ * site passes its layer's parameters, gradients and buffers. Sharing by
+ * the text itself keeps every layer's arithmetic exactly what its own
+ * function would have done. */
+static void build_layer_fns(Lower *L, LayerFn *fwd, LayerFn *bwd, PtrVec *keys)
+{
+    const Plan *P = L->P;
+    StrMap seen = {0};
+    for (int i = 0; i < P->n_fns; i++) {
+        LowerOp *o = &P->ops[i];
+        LayerFn f, b;
+        build_fn(L, o->layer, o, false, &f);
+        build_fn(L, o->layer, o, true, &b);
+        size_t len;
+        char *key = fn_key(&f, &b, &len);
+        int j = strmap_get(&seen, key, len);
+        if (j >= 0) {
+            L->shared[i] = j;
+            emit_free(&f.body);
+            emit_free(&b.body);
+            free(key);
+            continue;
+        }
+        strmap_put_len(&seen, key, len, i);
+        ptrvec_push(keys, key);
+        L->shared[i] = i;
+        fwd[i] = f;
+        bwd[i] = b;
+    }
+    strmap_free(&seen);
+}
+
 bool lower_emit(const Plan *P, Arena *a, const LowerOptions *opt)
 {
     Lower L = {.P = P, .g = P->g, .a = a, .opt = opt, .M = P->M};
+    for (int i = 0; i < P->n_params; i++)
+        strmap_put(&L.param_index, P->params[i]->name, i);
     LayerFn *fwd = calloc((size_t)P->n_fns + 1, sizeof *fwd);
     LayerFn *bwd = calloc((size_t)P->n_fns + 1, sizeof *bwd);
-    if (!fwd || !bwd)
+    L.shared = calloc((size_t)P->n_fns + 1, sizeof *L.shared);
+    if (!fwd || !bwd || !L.shared)
         seq_die("out of memory");
-    for (int i = 0; i < P->n_fns; i++) {
-        LowerOp *o = &P->ops[i];
-        build_fn(&L, o->layer, o, false, &fwd[i]);
-        build_fn(&L, o->layer, o, true, &bwd[i]);
-    }
+    PtrVec keys = {0};
+    build_layer_fns(&L, fwd, bwd, &keys);
     Printer c, h, m;
     emit_init(&c);
     emit_init(&h);
@@ -1265,9 +1384,14 @@ bool lower_emit(const Plan *P, Arena *a, const LowerOptions *opt)
               emit_write_out(&c, dir, arena_printf(a, "%s.c", L.M)) &&
               emit_write_out(&m, dir, arena_printf(a, "%s_main.c", L.M));
     for (int i = 0; i < P->n_fns; i++) {
-        emit_free(&fwd[i].body);
+        emit_free(&fwd[i].body); /* zeroed for the functions shared with an earlier one */
         emit_free(&bwd[i].body);
     }
+    for (int i = 0; i < keys.n; i++)
+        free(keys.items[i]);
+    ptrvec_free(&keys);
+    strmap_free(&L.param_index);
+    free(L.shared);
     free(fwd);
     free(bwd);
     emit_free(&c);

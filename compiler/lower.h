@@ -2,8 +2,9 @@
  * lower.h: IR -> C. Writes NAME.h, NAME.c (forward, backward, parameter
  * table, buffer plan, the seqrt_model descriptor) and NAME_main.c.
  *
- * Each layer becomes one static forward and one static backward function;
- * the op's emitters (ops/<kind>.c) write their bodies through a LowerOp,
+ * Each layer becomes one static forward and one static backward function,
+ * shared by the layers whose functions come out the same (lower_emit); the
+ * op's emitters (ops/<kind>.c) write their bodies through a LowerOp,
  * in terms of fixed argument names:
  *   x0, x1, ...   inputs           d_x0, ...  their gradients (may be NULL)
  *   s0, s1, ...   initial states   d_s0, ...  their gradients (may be NULL)

@@ -10,25 +10,20 @@
 #include <string.h>
 
 #include "ops.h"
+#include "strmap.h"
 
 typedef struct {
     Plan *P;
     Arena *a;
-    PtrVec used;                 /* C names taken so far */
+    StrMap used;                 /* C names taken so far */
 } Namer;
 
 static const char *unique(Namer *N, const char *stem)
 {
     const char *s = stem;
-    for (int k = 1;; k++) {
-        bool used = false;
-        for (int i = 0; i < N->used.n && !used; i++)
-            used = !strcmp(N->used.items[i], s);
-        if (!used)
-            break;
+    for (int k = 1; strmap_get(&N->used, s, strlen(s)) >= 0; k++)
         s = arena_printf(N->a, "%s_%d", stem, k);
-    }
-    ptrvec_push(&N->used, (void *)s);
+    strmap_put(&N->used, s, 1);
     return s;
 }
 
@@ -37,17 +32,9 @@ bool plan_has_grad(const IrTensor *t)
     return t->role == TENSOR_VALUE && !t->shape.is_int;
 }
 
-static int call_index(const IrGraph *g, const IrNode *n)
-{
-    int k = 0;
-    for (int i = 0; i < g->n_nodes && g->nodes[i] != n; i++)
-        k += g->nodes[i]->layer == n->layer;
-    return k;
-}
-
 const char *plan_scratch_member(const Plan *P, Arena *a, const IrNode *n, const char *name)
 {
-    int k = call_index(P->g, n);
+    int k = P->call_k[n->id];
     const char *l = lower_c_ident(a, n->layer->name);
     return k ? arena_printf(a, "s_%s_%s_%d", l, name, k) : arena_printf(a, "s_%s_%s", l, name);
 }
@@ -197,20 +184,42 @@ static void lay_out_params(Plan *P, Arena *a)
     }
 }
 
+/* Per layer (by address: the copies expand makes have no index of their
+ * own): its first function and how many of its calls were seen. */
+typedef struct {
+    StrMap index;
+    int *first_fn, *calls;
+    int n;
+} LayerTable;
+
+static int layer_slot(LayerTable *T, Arena *a, const IrLayer *l)
+{
+    const char *key = arena_printf(a, "%p", (const void *)l);
+    int k = strmap_get(&T->index, key, strlen(key));
+    if (k < 0) {
+        k = T->n++;
+        strmap_put(&T->index, key, k);
+        T->first_fn[k] = -1;
+        T->calls[k] = 0;
+    }
+    return k;
+}
+
 /* The function node n's call goes to: an earlier one of its layer with the
  * same signature, or a new one. */
-static int function_for(Namer *N, const IrNode *n, const LowerOptions *opt)
+static int function_for(Namer *N, const IrNode *n, const LowerOptions *opt, int *link,
+                        int *next_fn)
 {
     Plan *P = N->P;
     int same_layer = 0;
-    for (int k = 0; k < P->n_fns; k++) {
-        if (P->ops[k].layer != n->layer)
-            continue;
+    for (int k = *link; k >= 0; link = &next_fn[k], k = *link) {
         same_layer++;
         if (same_signature(P->ops[k].node, n))
             return k;
     }
     int f = P->n_fns++;
+    *link = f; /* the layer's functions, chained in order: no scan of all the others */
+    next_fn[f] = -1;
     LowerOp *o = &P->ops[f];
     o->node = n;
     o->layer = n->layer;
@@ -234,16 +243,23 @@ static void group_calls(Namer *N, const LowerOptions *opt)
     for (int i = 0; i < g->n_nodes; i++)
         max_id = g->nodes[i]->id > max_id ? g->nodes[i]->id : max_id;
     P->fn = ARENA_ARRAY(N->a, int, max_id + 1);
+    P->call_k = ARENA_ARRAY(N->a, int, max_id + 1);
+    LayerTable T = {.first_fn = ARENA_ARRAY(N->a, int, g->n_nodes + 1),
+                    .calls = ARENA_ARRAY(N->a, int, g->n_nodes + 1)};
+    int *next_fn = ARENA_ARRAY(N->a, int, g->n_nodes + 1);
     for (int i = 0; i < g->n_nodes; i++) {
         const IrNode *n = g->nodes[i];
-        int f = function_for(N, n, opt);
+        int l = layer_slot(&T, N->a, n->layer);
+        int f = function_for(N, n, opt, &T.first_fn[l], next_fn);
         P->fn[n->id] = f;
+        P->call_k[n->id] = T.calls[l]++;
         LowerOp *o = &P->ops[f];
         for (int k = 0; k < n->n_in; k++)
             o->need_dx[k] |= plan_has_grad(n->in[k]);
         for (int k = 0; k < n->n_state; k++)
             o->need_ds[k] |= plan_has_grad(n->state[k]);
     }
+    strmap_free(&T.index);
 }
 
 /* Each function's scratch buffers, from its op's plan hook. */
@@ -288,7 +304,7 @@ Plan *plan_model(const IrGraph *g, const IrGraph *src, Arena *a, const LowerOpti
     group_calls(&N, opt);
     note_bptt(P, opt, d);
     plan_scratch(P);
-    ptrvec_free(&N.used);
+    strmap_free(&N.used);
     return P;
 }
 

@@ -37,6 +37,7 @@ typedef struct Plan {
     const char **fn_name;        /* its name stem: "lstm", "shared_1" */
     int n_fns;
     int *fn;                     /* per node id: its function */
+    int *call_k;                 /* per node id: 0 for its layer's first call, 1, ... */
     bool any_state;              /* some scratch buffer is carried across batches */
     bool any_mask;               /* some output carries a padding mask */
 } Plan;

@@ -301,9 +301,9 @@ SEQRT_KERNEL static void conv1d_backward(seqrt_real *d_kernel, seqrt_real *d_bia
     }
 }
 
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
-/* activation=relu, dilation_rate=1) */
-/* Conv1D 'conv1d_1': (None, T, 20) -> (None, T, 20) */
+/* Conv1D: (None, T, 20) -> (None, T, 20), shared by 2 identical layers (each call passes its */
+/* layer's weights and buffers): */
+/* conv1d_1 (examples/wavenet.seq:9), conv1d_5 (examples/wavenet.seq:9) */
 SEQRT_KERNEL static void conv1d_1_forward(seqrt_real *y0, const seqrt_real *x0,
                                           const seqrt_real *kernel, const seqrt_real *bias,
                                           int64_t B, int64_t T)
@@ -384,9 +384,9 @@ SEQRT_KERNEL static void conv1d_1_backward(seqrt_real *d_x0, seqrt_real *d_kerne
     }
 }
 
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
-/* activation=relu, dilation_rate=1) */
-/* Conv1D 'conv1d_2': (None, T, 20) -> (None, T, 20) */
+/* Conv1D: (None, T, 20) -> (None, T, 20), shared by 2 identical layers (each call passes its */
+/* layer's weights and buffers): */
+/* conv1d_2 (examples/wavenet.seq:9), conv1d_6 (examples/wavenet.seq:9) */
 SEQRT_KERNEL static void conv1d_2_forward(seqrt_real *y0, const seqrt_real *x0,
                                           const seqrt_real *kernel, const seqrt_real *bias,
                                           int64_t B, int64_t T)
@@ -467,9 +467,9 @@ SEQRT_KERNEL static void conv1d_2_backward(seqrt_real *d_x0, seqrt_real *d_kerne
     }
 }
 
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
-/* activation=relu, dilation_rate=1) */
-/* Conv1D 'conv1d_3': (None, T, 20) -> (None, T, 20) */
+/* Conv1D: (None, T, 20) -> (None, T, 20), shared by 2 identical layers (each call passes its */
+/* layer's weights and buffers): */
+/* conv1d_3 (examples/wavenet.seq:9), conv1d_7 (examples/wavenet.seq:9) */
 SEQRT_KERNEL static void conv1d_3_forward(seqrt_real *y0, const seqrt_real *x0,
                                           const seqrt_real *kernel, const seqrt_real *bias,
                                           int64_t B, int64_t T)
@@ -633,255 +633,6 @@ SEQRT_KERNEL static void conv1d_4_backward(seqrt_real *d_x0, seqrt_real *d_kerne
     }
 }
 
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
-/* activation=relu, dilation_rate=1) */
-/* Conv1D 'conv1d_5': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_5_forward(seqrt_real *y0, const seqrt_real *x0,
-                                          const seqrt_real *kernel, const seqrt_real *bias,
-                                          int64_t B, int64_t T)
-{
-    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
-    const int64_t L = ((T + 0) / 1); /* output steps */
-    const int64_t left = 2; /* zeros padded before step 0 */
-    for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
-    }
-    /* y[b, t] += sum_k x[b, t + k*2 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 2, (int)left, CHANNELS, FILTERS, x0,
-                      kernel, y0);
-    for (int64_t i = 0; i < B * L * 20; i++) {
-        y0[i] = (y0[i] > 0 ? y0[i] : 0);
-    }
-}
-
-SEQRT_KERNEL static void conv1d_5_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
-                                           seqrt_real *d_bias, seqrt_real *d_y0,
-                                           const seqrt_real *y0, const seqrt_real *x0,
-                                           const seqrt_real *kernel, seqrt_real *wt,
-                                           seqrt_real *keep, int64_t B, int64_t T)
-{
-    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
-    const int64_t L = ((T + 0) / 1); /* output steps */
-    for (int64_t i = 0; i < B * L * 20; i++) {
-        d_y0[i] *= (y0[i] > 0);
-    }
-    const int64_t left = 2;
-    /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
-        const int64_t sh = k * 2 - left; /* y[t] += x[t + sh] W_k */
-        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-        if (hi <= lo)
-            continue;
-        seqrt_real *dw = d_kernel + k * 400;
-        if (L == T && B > 1) {
-            /* one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of */
-            /* each sample are zeroed for it (saved in keep, put back after) */
-            const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
-            for (int64_t b = 0; b < B; b++) {
-                for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
-                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
-                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
-                }
-            }
-            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
-                       x0 + (lo + sh) * CHANNELS, CHANNELS,
-                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
-            for (int64_t b = 0; b < B; b++) {
-                for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
-                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
-                }
-            }
-        }
-        else {
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
-                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
-                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
-        }
-    }
-    for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
-    }
-    if (d_x0) {
-        /* dx[b, s] += sum_k dy[b, s - (k*2 - left)] kernel[k]^T: the forward product with */
-        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
-        for (int64_t k = 0; k < KERNEL_SIZE; k++)
-            for (int64_t i = 0; i < CHANNELS; i++)
-                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
-                        kernel[(k * CHANNELS + i) * FILTERS + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 2, (int)(2 - left), FILTERS,
-                          CHANNELS, d_y0, wt, d_x0);
-    }
-}
-
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
-/* activation=relu, dilation_rate=1) */
-/* Conv1D 'conv1d_6': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_6_forward(seqrt_real *y0, const seqrt_real *x0,
-                                          const seqrt_real *kernel, const seqrt_real *bias,
-                                          int64_t B, int64_t T)
-{
-    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
-    const int64_t L = ((T + 0) / 1); /* output steps */
-    const int64_t left = 4; /* zeros padded before step 0 */
-    for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
-    }
-    /* y[b, t] += sum_k x[b, t + k*4 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 4, (int)left, CHANNELS, FILTERS, x0,
-                      kernel, y0);
-    for (int64_t i = 0; i < B * L * 20; i++) {
-        y0[i] = (y0[i] > 0 ? y0[i] : 0);
-    }
-}
-
-SEQRT_KERNEL static void conv1d_6_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
-                                           seqrt_real *d_bias, seqrt_real *d_y0,
-                                           const seqrt_real *y0, const seqrt_real *x0,
-                                           const seqrt_real *kernel, seqrt_real *wt,
-                                           seqrt_real *keep, int64_t B, int64_t T)
-{
-    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
-    const int64_t L = ((T + 0) / 1); /* output steps */
-    for (int64_t i = 0; i < B * L * 20; i++) {
-        d_y0[i] *= (y0[i] > 0);
-    }
-    const int64_t left = 4;
-    /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
-        const int64_t sh = k * 4 - left; /* y[t] += x[t + sh] W_k */
-        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-        if (hi <= lo)
-            continue;
-        seqrt_real *dw = d_kernel + k * 400;
-        if (L == T && B > 1) {
-            /* one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of */
-            /* each sample are zeroed for it (saved in keep, put back after) */
-            const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
-            for (int64_t b = 0; b < B; b++) {
-                for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
-                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
-                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
-                }
-            }
-            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
-                       x0 + (lo + sh) * CHANNELS, CHANNELS,
-                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
-            for (int64_t b = 0; b < B; b++) {
-                for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
-                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
-                }
-            }
-        }
-        else {
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
-                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
-                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
-        }
-    }
-    for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
-    }
-    if (d_x0) {
-        /* dx[b, s] += sum_k dy[b, s - (k*4 - left)] kernel[k]^T: the forward product with */
-        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
-        for (int64_t k = 0; k < KERNEL_SIZE; k++)
-            for (int64_t i = 0; i < CHANNELS; i++)
-                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
-                        kernel[(k * CHANNELS + i) * FILTERS + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 4, (int)(4 - left), FILTERS,
-                          CHANNELS, d_y0, wt, d_x0);
-    }
-}
-
-/* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
-/* activation=relu, dilation_rate=1) */
-/* Conv1D 'conv1d_7': (None, T, 20) -> (None, T, 20) */
-SEQRT_KERNEL static void conv1d_7_forward(seqrt_real *y0, const seqrt_real *x0,
-                                          const seqrt_real *kernel, const seqrt_real *bias,
-                                          int64_t B, int64_t T)
-{
-    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
-    const int64_t L = ((T + 0) / 1); /* output steps */
-    const int64_t left = 8; /* zeros padded before step 0 */
-    for (int64_t n = 0; n < B * L; n++) {
-        memcpy(y0 + n * FILTERS, bias, sizeof(seqrt_real) * FILTERS);
-    }
-    /* y[b, t] += sum_k x[b, t + k*8 - left] kernel[k]: all KERNEL_SIZE taps in one register tile */
-    seqrt_conv1d_taps((int)B, (int)T, (int)L, KERNEL_SIZE, 8, (int)left, CHANNELS, FILTERS, x0,
-                      kernel, y0);
-    for (int64_t i = 0; i < B * L * 20; i++) {
-        y0[i] = (y0[i] > 0 ? y0[i] : 0);
-    }
-}
-
-SEQRT_KERNEL static void conv1d_7_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
-                                           seqrt_real *d_bias, seqrt_real *d_y0,
-                                           const seqrt_real *y0, const seqrt_real *x0,
-                                           const seqrt_real *kernel, seqrt_real *wt,
-                                           seqrt_real *keep, int64_t B, int64_t T)
-{
-    enum { KERNEL_SIZE = 2, CHANNELS = 20, FILTERS = 20 };
-    const int64_t L = ((T + 0) / 1); /* output steps */
-    for (int64_t i = 0; i < B * L * 20; i++) {
-        d_y0[i] *= (y0[i] > 0);
-    }
-    const int64_t left = 8;
-    /* d_kernel[k] += x[t + sh]^T dy[t] over the valid steps of every sample */
-    for (int64_t k = 0; k < KERNEL_SIZE; k++) {
-        const int64_t sh = k * 8 - left; /* y[t] += x[t + sh] W_k */
-        const int64_t lo = sh < 0 ? -sh : 0, hi = T - sh < L ? T - sh : L;
-        if (hi <= lo)
-            continue;
-        seqrt_real *dw = d_kernel + k * 400;
-        if (L == T && B > 1) {
-            /* one GEMM over rows lo .. (B-1)*L + hi; the rows outside [lo, hi) of */
-            /* each sample are zeroed for it (saved in keep, put back after) */
-            const int64_t nk = lo + (L - hi); /* rows per sample outside [lo, hi) */
-            for (int64_t b = 0; b < B; b++) {
-                for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
-                    memcpy(keep + (b * nk + i) * FILTERS, row, sizeof(seqrt_real) * FILTERS);
-                    memset(row, 0, sizeof(seqrt_real) * FILTERS);
-                }
-            }
-            seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)((B - 1) * L + hi - lo), 1,
-                       x0 + (lo + sh) * CHANNELS, CHANNELS,
-                       d_y0 + lo * FILTERS, FILTERS, 1, dw, FILTERS);
-            for (int64_t b = 0; b < B; b++) {
-                for (int64_t i = 0; i < nk; i++) {
-                    seqrt_real *row = d_y0 + (b * L + (i < lo ? i : hi + i - lo)) * FILTERS;
-                    memcpy(row, keep + (b * nk + i) * FILTERS, sizeof(seqrt_real) * FILTERS);
-                }
-            }
-        }
-        else {
-            for (int64_t b = 0; b < B; b++)
-                seqrt_gemm(1, 0, CHANNELS, FILTERS, (int)(hi - lo), 1,
-                           x0 + (b * T + lo + sh) * CHANNELS, CHANNELS,
-                           d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
-        }
-    }
-    for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
-    }
-    if (d_x0) {
-        /* dx[b, s] += sum_k dy[b, s - (k*8 - left)] kernel[k]^T: the forward product with */
-        /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
-        for (int64_t k = 0; k < KERNEL_SIZE; k++)
-            for (int64_t i = 0; i < CHANNELS; i++)
-                for (int64_t f = 0; f < FILTERS; f++) wt[((1 - k) * FILTERS + f) * CHANNELS + i] =
-                        kernel[(k * CHANNELS + i) * FILTERS + f];
-        seqrt_conv1d_taps((int)B, (int)L, (int)T, KERNEL_SIZE, 8, (int)(8 - left), FILTERS,
-                          CHANNELS, d_y0, wt, d_x0);
-    }
-}
-
 /* examples/wavenet.seq:17: y_hat = Conv1D(filters=10, kernel_size=1)(h) */
 /* Conv1D 'conv1d_8': (None, T, 20) -> (None, T, 10) */
 SEQRT_KERNEL static void conv1d_8_forward(seqrt_real *y0, const seqrt_real *x0,
@@ -987,15 +738,15 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
                      dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
     /* activation=relu, dilation_rate=1) */
-    conv1d_5_forward(w.v_t7, w.v_t6, params + P_conv1d_5_kernel, params + P_conv1d_5_bias, B,
+    conv1d_1_forward(w.v_t7, w.v_t6, params + P_conv1d_5_kernel, params + P_conv1d_5_bias, B,
                      dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
     /* activation=relu, dilation_rate=1) */
-    conv1d_6_forward(w.v_t8, w.v_t7, params + P_conv1d_6_kernel, params + P_conv1d_6_bias, B,
+    conv1d_2_forward(w.v_t8, w.v_t7, params + P_conv1d_6_kernel, params + P_conv1d_6_bias, B,
                      dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
     /* activation=relu, dilation_rate=1) */
-    conv1d_7_forward(w.v_h, w.v_t8, params + P_conv1d_7_kernel, params + P_conv1d_7_bias, B, dim_T);
+    conv1d_3_forward(w.v_h, w.v_t8, params + P_conv1d_7_kernel, params + P_conv1d_7_bias, B, dim_T);
     /* examples/wavenet.seq:17: y_hat = Conv1D(filters=10, kernel_size=1)(h) */
     conv1d_8_forward(w.v_y_hat, w.v_h, params + P_conv1d_8_kernel, params + P_conv1d_8_bias, B,
                      dim_T);
@@ -1021,17 +772,17 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
                       params + P_conv1d_8_kernel, w.s_conv1d_8_wt, w.s_conv1d_8_keep, B, dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
     /* activation=relu, dilation_rate=1) */
-    conv1d_7_backward(w.g_t8, grads + P_conv1d_7_kernel, grads + P_conv1d_7_bias, w.g_h, w.v_h,
+    conv1d_3_backward(w.g_t8, grads + P_conv1d_7_kernel, grads + P_conv1d_7_bias, w.g_h, w.v_h,
                       w.v_t8, params + P_conv1d_7_kernel, w.s_conv1d_7_wt, w.s_conv1d_7_keep, B,
                       dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
     /* activation=relu, dilation_rate=1) */
-    conv1d_6_backward(w.g_t7, grads + P_conv1d_6_kernel, grads + P_conv1d_6_bias, w.g_t8, w.v_t8,
+    conv1d_2_backward(w.g_t7, grads + P_conv1d_6_kernel, grads + P_conv1d_6_bias, w.g_t8, w.v_t8,
                       w.v_t7, params + P_conv1d_6_kernel, w.s_conv1d_6_wt, w.s_conv1d_6_keep, B,
                       dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
     /* activation=relu, dilation_rate=1) */
-    conv1d_5_backward(w.g_t6, grads + P_conv1d_5_kernel, grads + P_conv1d_5_bias, w.g_t7, w.v_t7,
+    conv1d_1_backward(w.g_t6, grads + P_conv1d_5_kernel, grads + P_conv1d_5_bias, w.g_t7, w.v_t7,
                       w.v_t6, params + P_conv1d_5_kernel, w.s_conv1d_5_wt, w.s_conv1d_5_keep, B,
                       dim_T);
     /* examples/wavenet.seq:9: h = x -> Conv1D(filters=20, kernel_size=2, padding=causal, */
