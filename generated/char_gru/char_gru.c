@@ -153,7 +153,7 @@ SEQRT_KERNEL static void embedding_backward(seqrt_real *d_embeddings, seqrt_real
 
 /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, return_sequences=true, stateful=true) */
 /* GRU 'gru': (None, T, 8) -> (None, T, 32) */
-SEQRT_KERNEL static void gru_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *carry_h, seqrt_real *hh, int64_t B, int64_t T)
+SEQRT_KERNEL static void gru_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt, seqrt_real *carry_h, seqrt_real *hh, int64_t B, int64_t T)
 {
     /* xt[t, b] = x[b, t]: time-major, one [B, 8] block per step */
     for (int64_t b = 0; b < B; b++) {
@@ -168,25 +168,8 @@ SEQRT_KERNEL static void gru_forward(seqrt_real *y0, const seqrt_real *x0, const
     memcpy(h, carry_h, sizeof(seqrt_real) * B * 32); /* from the last batch */
     /* [hz hr hn] = h_{t-1} recurrent_kernel + b_h; z, r = sigmoid; n = tanh(xn + r hn); */
     /* h_t = z h_{t-1} + (1 - z) n */
-    for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * 96, *hht = hh + t * B * 96;
-        const seqrt_real *hp = h + t * B * 32;
-        seqrt_real *ht = h + (t + 1) * B * 32;
-        for (int64_t b = 0; b < B; b++)
-            memcpy(hht + b * 96, bias + 96, sizeof(seqrt_real) * 96);
-        seqrt_gemm(0, 0, (int)B, 96, 32, 1, hp, 32, recurrent_kernel, 96, 1, hht, 96);
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 32; j++) {
-                seqrt_real *g = zt + b * 96;
-                const seqrt_real *q = hht + b * 96;
-                const seqrt_real zg = seqrt_sigmoid(g[j] + q[j]);
-                const seqrt_real rg = seqrt_sigmoid(g[32 + j] + q[32 + j]);
-                const seqrt_real ng = SEQRT_TANH(g[64 + j] + rg * q[64 + j]);
-                ht[b * 32 + j] = zg * hp[b * 32 + j] + (1 - zg) * ng;
-                g[j] = zg; g[32 + j] = rg; g[64 + j] = ng; /* for backward */
-            }
-        }
-    }
+    /* every step, fused: the recurrent product tile by tile with the gates */
+    seqrt_gru_forward((int)T, (int)B, 32, recurrent_kernel, bias + 96, rt, z, hh, h);
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
@@ -198,38 +181,11 @@ SEQRT_KERNEL static void gru_forward(seqrt_real *y0, const seqrt_real *x0, const
 SEQRT_KERNEL static void gru_backward(seqrt_real *d_x0, seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, seqrt_real *hh, int64_t B, int64_t T)
 {
     memset(dh, 0, sizeof(seqrt_real) * B * 32);
-    /* rt = the recurrent kernel's [32, 96] block, transposed, when the per-step */
-    /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, 32, 96);
-    if (use_rt) {
-        for (int64_t i = 0; i < 32; i++)
-            for (int64_t k = 0; k < 96; k++) rt[k * 32 + i] = recurrent_kernel[i * 96 + k];
-    }
     /* back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ar = an hn r'; */
     /* input part [az ar an], recurrent part [az ar an r]; dh_{t-1} = dh z + rec part U^T */
-    for (int64_t t = T - 1; t >= 0; t--) {
-        for (int64_t b = 0; b < B; b++)
-            for (int64_t j = 0; j < 32; j++) dh[b * 32 + j] += d_y0[(b * T + t) * 32 + j];
-        seqrt_real *zt = z + t * B * 96, *hht = hh + t * B * 96;
-        const seqrt_real *hp = h + t * B * 32;
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < 32; j++) {
-                seqrt_real *g = zt + b * 96, *q = hht + b * 96;
-                const seqrt_real zg = g[j], rg = g[32 + j], ng = g[64 + j], hn = q[64 + j];
-                const seqrt_real dhv = dh[b * 32 + j];
-                const seqrt_real az = dhv * (hp[b * 32 + j] - ng) * zg * (1 - zg);
-                const seqrt_real an = dhv * (1 - zg) * (1 - ng * ng);
-                const seqrt_real ar = an * hn * rg * (1 - rg);
-                g[j] = az; g[32 + j] = ar; g[64 + j] = an;
-                q[j] = az; q[32 + j] = ar; q[64 + j] = an * rg;
-                dh[b * 32 + j] = dhv * zg;
-            }
-        }
-        if (use_rt)
-            seqrt_gemm(0, 0, (int)B, 32, 96, 1, hht, 96, rt, 32, 1, dh, 32);
-        else
-            seqrt_gemm(0, 1, (int)B, 32, 96, 1, hht, 96, recurrent_kernel, 96, 1, dh, 32);
-    }
+    /* every step, fused: dh_{t-1} = dh z + dzh_t recurrent_kernel^T tile by tile */
+    /* with step t-1's gates */
+    seqrt_gru_backward((int)(T), (int)B, 32, recurrent_kernel, rt, z, hh, h, d_y0, T * 32, dh);
     /* d_recurrent_kernel += h[0..T-1]^T dzh; the recurrent bias row gets sum dzh */
     seqrt_gemm(1, 0, 32, 96, (int)(T * B), 1, h, 32, hh, 96, 1, d_recurrent_kernel, 96);
     for (int64_t n = 0; n < T * B; n++) {
@@ -284,7 +240,7 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, 
     /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, return_sequences=true, stateful=true) */
     embedding_forward(w.v_t2, in_chars, params + P_embedding_embeddings, B, dim_T);
     /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, return_sequences=true, stateful=true) */
-    gru_forward(w.v_h, w.v_t2, params + P_gru_kernel, params + P_gru_recurrent_kernel, params + P_gru_bias, w.s_gru_xt, w.s_gru_z, w.s_gru_h, w.s_gru_carry_h, w.s_gru_hh, B, dim_T);
+    gru_forward(w.v_h, w.v_t2, params + P_gru_kernel, params + P_gru_recurrent_kernel, params + P_gru_bias, w.s_gru_xt, w.s_gru_z, w.s_gru_h, w.s_gru_rt, w.s_gru_carry_h, w.s_gru_hh, B, dim_T);
     /* examples/char_gru.seq:10: logits = Dense(29)(h) */
     dense_forward(w.v_logits, w.v_h, params + P_dense_kernel, params + P_dense_bias, B, dim_T);
     memcpy(outputs[0], w.v_logits, sizeof(seqrt_real) * B * dim_T * 29);

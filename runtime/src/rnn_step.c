@@ -129,6 +129,66 @@ static inline const seqrt_real *lstm_dh_in(const seqrt_real *restrict dhin,
     return buf;
 }
 
+/* ---- GRU (reset_after) gate math on one tile row ---- */
+
+/* acc: the tile's h_{t-1} U for n units, block g at acc[g * NU]; bh: the
+ * recurrent bias at the tile's units (has_bias 0: none, a constant, so the
+ * loop is specialised); z: x W + b_x in, activated gates out (block g at
+ * z[g * U]); q: the n block of the recurrent part out, for backward. */
+static inline void gru_fwd_units(const seqrt_real *restrict acc, const seqrt_real *restrict bh,
+                                 int has_bias, seqrt_real *restrict z, seqrt_real *restrict q,
+                                 int U, const seqrt_real *restrict hp, seqrt_real *restrict ht,
+                                 int n)
+{
+    for (int u = 0; u < n; u++) {
+        const seqrt_real qz = acc[u] + (has_bias ? bh[u] : 0);
+        const seqrt_real qr = acc[NU + u] + (has_bias ? bh[U + u] : 0);
+        const seqrt_real qn = acc[2 * NU + u] + (has_bias ? bh[2 * U + u] : 0);
+        const seqrt_real zg = gate_sigmoid(z[u] + qz);
+        const seqrt_real rg = gate_sigmoid(z[U + u] + qr);
+        const seqrt_real ng = gate_tanh(z[2 * U + u] + rg * qn);
+        ht[u] = zg * hp[u] + (1 - zg) * ng;
+        z[u] = zg;
+        z[U + u] = rg;
+        z[2 * U + u] = ng;
+        q[2 * U + u] = qn;
+    }
+}
+
+/* dh_t for n units (the sum gru_dh_in made); z: gates in, the input
+ * part's gradient out; q: the n block of the recurrent part in, the
+ * recurrent part's gradient out; dh: dh_t z_t out. */
+static inline void gru_bwd_units(const seqrt_real *restrict dhin, seqrt_real *restrict z,
+                                 seqrt_real *restrict q, int U, const seqrt_real *restrict hp,
+                                 seqrt_real *restrict dh, int n)
+{
+    for (int u = 0; u < n; u++) {
+        const seqrt_real dhv = dhin[u];
+        const seqrt_real zg = z[u], rg = z[U + u], ng = z[2 * U + u], hn = q[2 * U + u];
+        const seqrt_real az = dhv * (hp[u] - ng) * zg * (1 - zg);
+        const seqrt_real an = dhv * (1 - zg) * (1 - ng * ng);
+        const seqrt_real ar = an * hn * rg * (1 - rg);
+        z[u] = az;
+        z[U + u] = ar;
+        z[2 * U + u] = an;
+        q[u] = az;
+        q[U + u] = ar;
+        q[2 * U + u] = an * rg;
+        dh[u] = dhv * zg;
+    }
+}
+
+/* buf = dh (+ acc, the recurrent product, when not NULL) (+ dy when not
+ * NULL) for n units, added in the generated code's order; always a copy,
+ * so that the gate loop's dh may be written in place. */
+static inline void gru_dh_in(const seqrt_real *restrict acc, const seqrt_real *restrict dh,
+                             const seqrt_real *restrict dy, seqrt_real *restrict buf, int n)
+{
+    for (int u = 0; u < n; u++) buf[u] = acc ? dh[u] + acc[u] : dh[u];
+    if (dy)
+        for (int u = 0; u < n; u++) buf[u] += dy[u];
+}
+
 /* ---- the kernels, once per instruction set ---- */
 
 #define MRF 3
@@ -153,11 +213,15 @@ typedef struct {
     void (*lstm_bwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
                      const seqrt_real *, int64_t, seqrt_real *, const seqrt_real *,
                      const seqrt_real *, seqrt_real *);
+    void (*gru_fwd)(const part *, int, const seqrt_real *, const seqrt_real *, const seqrt_real *,
+                    seqrt_real *, seqrt_real *, seqrt_real *);
+    void (*gru_bwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
+                    const seqrt_real *, int64_t, seqrt_real *, seqrt_real *, const seqrt_real *);
 } kernels;
 
-static const kernels k_base = {lstm_fwd_base, lstm_bwd_base};
+static const kernels k_base = {lstm_fwd_base, lstm_bwd_base, gru_fwd_base, gru_bwd_base};
 #ifdef HAVE_X86_CLONES
-static const kernels k_avx2 = {lstm_fwd_avx2, lstm_bwd_avx2};
+static const kernels k_avx2 = {lstm_fwd_avx2, lstm_bwd_avx2, gru_fwd_avx2, gru_bwd_avx2};
 #endif
 
 /* The widest set the CPU runs; SEQRT_GEMM_KERNEL=base (as for seqrt_gemm's
@@ -213,8 +277,8 @@ static void pack_tile_t(int U, int G, const seqrt_real *rk, seqrt_real *pk, int 
 typedef struct {
     const kernels *k;
     int T, B, U, G, P, PB, by_cols; /* P, PB: forward and transposed tiles */
-    const seqrt_real *rk;
-    seqrt_real *pk, *z, *h, *c, *dh, *dc;
+    const seqrt_real *rk, *bh;
+    seqrt_real *pk, *z, *q, *h, *c, *dh, *dc;
     const seqrt_real *dy;
     int64_t dy_ld;
 } job;
@@ -314,4 +378,59 @@ void seqrt_lstm_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *
     job_init(&j, T, B, U, 4, rk, pk);
     j.z = z, j.c = (seqrt_real *)c, j.dy = dy, j.dy_ld = dy_ld, j.dh = dh, j.dc = dc;
     seqrt_team_run(lstm_bwd_job, &j);
+}
+
+/* ---- GRU (reset_after) ---- */
+
+static void gru_fwd_job(void *ctx, int tid, int n)
+{
+    const job *j = ctx;
+    const part w = job_start(j, tid, n, 0);
+    const size_t BU = (size_t)j->B * j->U, BG = 3 * BU;
+    for (int t = 0; t < j->T; t++) {
+        if (t)
+            step_barrier(j, n);
+        j->k->gru_fwd(&w, j->U, j->pk, j->bh, j->h + t * BU, j->z + t * BG, j->q + t * BG,
+                      j->h + (t + 1) * BU);
+    }
+}
+
+void seqrt_gru_forward(int T, int B, int U, const seqrt_real *rk, const seqrt_real *bh,
+                       seqrt_real *pk, seqrt_real *z, seqrt_real *q, seqrt_real *h)
+{
+    if (T <= 0 || B <= 0 || U <= 0)
+        return;
+    job j;
+    job_init(&j, T, B, U, 3, rk, pk);
+    j.bh = bh, j.z = z, j.q = q, j.h = h;
+    seqrt_team_run(gru_fwd_job, &j);
+}
+
+static void gru_bwd_job(void *ctx, int tid, int n)
+{
+    const job *j = ctx;
+    const part w = job_start(j, tid, n, 1);
+    const size_t BU = (size_t)j->B * j->U, BG = 3 * BU;
+    const int64_t U = j->U;
+    for (int t = j->T - 1; t >= 0; t--) {
+        if (t < j->T - 1)
+            step_barrier(j, n);
+        j->k->gru_bwd(&w, j->U, j->pk, t < j->T - 1 ? j->q + (t + 1) * BG : NULL, j->dh,
+                      j->dy ? j->dy + t * U : NULL, j->dy_ld, j->z + t * BG, j->q + t * BG,
+                      j->h + t * BU);
+    }
+    step_barrier(j, n);
+    j->k->gru_bwd(&w, j->U, j->pk, j->q, j->dh, NULL, 0, NULL, NULL, NULL);
+}
+
+void seqrt_gru_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk, seqrt_real *z,
+                        seqrt_real *q, const seqrt_real *h, const seqrt_real *dy, int64_t dy_ld,
+                        seqrt_real *dh)
+{
+    if (T <= 0 || B <= 0 || U <= 0)
+        return;
+    job j;
+    job_init(&j, T, B, U, 3, rk, pk);
+    j.z = z, j.q = q, j.h = (seqrt_real *)h, j.dy = dy, j.dy_ld = dy_ld, j.dh = dh;
+    seqrt_team_run(gru_bwd_job, &j);
 }
