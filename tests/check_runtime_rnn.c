@@ -127,7 +127,7 @@ static void ref_lstm_backward(int B, int U, const seqrt_real *rk, seqrt_real *z,
 }
 
 typedef struct {
-    seqrt_real *z, *h, *c, *dh, *dc;
+    seqrt_real *z, *h, *c, *dh, *dc, *tc;
 } lstm_run;
 
 /* Forward then backward (with or without dy) through the fused steps on a
@@ -138,15 +138,16 @@ static lstm_run fused_lstm(int n, int B, int U, const seqrt_real *rk, const seqr
 {
     const size_t BU = (size_t)B * U;
     lstm_run r = {dup(z0, T * 4 * BU), calloc((T + 1) * BU, sizeof(seqrt_real)),
-                  calloc((T + 1) * BU, sizeof(seqrt_real)), dup(dh0, BU), dup(dc0, BU)};
+                  calloc((T + 1) * BU, sizeof(seqrt_real)), dup(dh0, BU), dup(dc0, BU),
+                  calloc(T * BU, sizeof(seqrt_real))};
     memcpy(r.h, h0, BU * sizeof(seqrt_real));
     memcpy(r.c, c0, BU * sizeof(seqrt_real));
     seqrt_real *pk = malloc((size_t)SEQRT_RNN_PACK_SIZE(U, 4) * sizeof *pk);
     seqrt_team_set_threads(n);
-    seqrt_lstm_forward(T, B, U, rk, pk, r.z, r.h, r.c);
+    seqrt_lstm_forward(T, B, U, rk, pk, r.z, r.h, r.c, r.tc);
     seqrt_real *zb = r.z; /* gates; the backward overwrites them with dz */
     r.z = dup(zb, T * 4 * BU);
-    seqrt_lstm_backward(T, B, U, rk, pk, zb, r.c, dy, (int64_t)T * U, r.dh, r.dc);
+    seqrt_lstm_backward(T, B, U, rk, pk, zb, r.c, r.tc, dy, (int64_t)T * U, r.dh, r.dc);
     /* keep both: gates after the forward in z[0..), dz after */
     seqrt_real *both = malloc(2 * T * 4 * BU * sizeof *both);
     memcpy(both, r.z, T * 4 * BU * sizeof *both);
@@ -161,7 +162,7 @@ static lstm_run fused_lstm(int n, int B, int U, const seqrt_real *rk, const seqr
 
 static void free_run(lstm_run *r)
 {
-    free(r->z), free(r->h), free(r->c), free(r->dh), free(r->dc);
+    free(r->z), free(r->h), free(r->c), free(r->dh), free(r->dc), free(r->tc);
 }
 
 static void lstm_case(int B, int U, int with_dy)
@@ -173,7 +174,7 @@ static void lstm_case(int B, int U, int with_dy)
     seqrt_real *dh0 = randv(BU, -1, 1), *dc0 = randv(BU, -1, 1);
 
     lstm_run ref = {dup(z0, T * 4 * BU), calloc((T + 1) * BU, sizeof(seqrt_real)),
-                    calloc((T + 1) * BU, sizeof(seqrt_real)), dup(dh0, BU), dup(dc0, BU)};
+                    calloc((T + 1) * BU, sizeof(seqrt_real)), dup(dh0, BU), dup(dc0, BU), NULL};
     memcpy(ref.h, h0, BU * sizeof(seqrt_real));
     memcpy(ref.c, c0, BU * sizeof(seqrt_real));
     ref_lstm_forward(B, U, rk, ref.z, ref.h, ref.c);
@@ -184,6 +185,10 @@ static void lstm_case(int B, int U, int with_dy)
     near("gates", f1.z, gates, T * 4 * BU, B, U);
     near("h", f1.h, ref.h, (T + 1) * BU, B, U);
     near("c", f1.c, ref.c, (T + 1) * BU, B, U);
+    seqrt_real *tanh_c = malloc(T * BU * sizeof *tanh_c); /* what the backward reads */
+    for (size_t i = 0; i < T * BU; i++) tanh_c[i] = SEQRT_TANH(ref.c[BU + i]);
+    near("tanh(c)", f1.tc, tanh_c, T * BU, B, U);
+    free(tanh_c);
     near("dz", f1.z + T * 4 * BU, ref.z, T * 4 * BU, B, U);
     near("dh", f1.dh, ref.dh, BU, B, U);
     near("dc", f1.dc, ref.dc, BU, B, U);
@@ -192,6 +197,7 @@ static void lstm_case(int B, int U, int with_dy)
         ck_assert_msg(!memcmp(fn.z, f1.z, 2 * T * 4 * BU * sizeof(seqrt_real)) &&
                       !memcmp(fn.h, f1.h, (T + 1) * BU * sizeof(seqrt_real)) &&
                       !memcmp(fn.c, f1.c, (T + 1) * BU * sizeof(seqrt_real)) &&
+                      !memcmp(fn.tc, f1.tc, T * BU * sizeof(seqrt_real)) &&
                       !memcmp(fn.dh, f1.dh, BU * sizeof(seqrt_real)) &&
                       !memcmp(fn.dc, f1.dc, BU * sizeof(seqrt_real)),
                       "B=%d U=%d: a team of %d differs from a team of 1", B, U, n);

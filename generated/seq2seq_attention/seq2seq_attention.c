@@ -45,6 +45,7 @@ typedef struct {
     seqrt_real *s_lstm_rt; /* [SEQRT_RNN_PACK_SIZE(32, 4)] */
     seqrt_real *s_lstm_c; /* [(T + 1) * B * 32] */
     seqrt_real *s_lstm_dc; /* [B * 32] */
+    seqrt_real *s_lstm_tc; /* [T * B * 32] */
     seqrt_real *s_lstm_1_xt; /* [T * B * 8] */
     seqrt_real *s_lstm_1_z; /* [T * B * 128] */
     seqrt_real *s_lstm_1_h; /* [(T + 1) * B * 32] */
@@ -52,6 +53,7 @@ typedef struct {
     seqrt_real *s_lstm_1_rt; /* [SEQRT_RNN_PACK_SIZE(32, 4)] */
     seqrt_real *s_lstm_1_c; /* [(T + 1) * B * 32] */
     seqrt_real *s_lstm_1_dc; /* [B * 32] */
+    seqrt_real *s_lstm_1_tc; /* [T * B * 32] */
     seqrt_real *s_attention_w; /* [B * T * T1] */
     seqrt_real *s_attention_raw; /* [B * T * T1] */
     seqrt_real *s_attention_dw; /* [T1] */
@@ -96,6 +98,7 @@ static size_t model_layout(seq2seq_attention_buffers *b, char *base, int64_t B, 
         b->s_lstm_rt = take(base, &off, SEQRT_RNN_PACK_SIZE(32, 4));
         b->s_lstm_c = take(base, &off, (T + 1) * B * 32);
         b->s_lstm_dc = take(base, &off, B * 32);
+        b->s_lstm_tc = take(base, &off, T * B * 32);
     }
     { /* lstm_1 */
         const int64_t T = dim_Td;
@@ -106,6 +109,7 @@ static size_t model_layout(seq2seq_attention_buffers *b, char *base, int64_t B, 
         b->s_lstm_1_rt = take(base, &off, SEQRT_RNN_PACK_SIZE(32, 4));
         b->s_lstm_1_c = take(base, &off, (T + 1) * B * 32);
         b->s_lstm_1_dc = take(base, &off, B * 32);
+        b->s_lstm_1_tc = take(base, &off, T * B * 32);
     }
     { /* attention */
         const int64_t T = dim_Td;
@@ -230,7 +234,7 @@ static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, cons
 
 /* examples/seq2seq_attention.seq:12: encoder_seq, state_h, state_c = LSTM(32, return_sequences=true, return_state=true)(encoder_inputs) */
 /* LSTM 'lstm': (None, Te, 10) -> (None, Te, 32) */
-SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, seqrt_real *y1, seqrt_real *y2, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt, seqrt_real *c, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, seqrt_real *y1, seqrt_real *y2, const seqrt_real *x0, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt, seqrt_real *c, seqrt_real *tc, int64_t B, int64_t T)
 {
     /* xt[t, b] = x[b, t]: time-major, one [B, 10] block per step */
     for (int64_t b = 0; b < B; b++) {
@@ -247,7 +251,7 @@ SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, seqrt_real *y1, seqrt_real
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
     /* every step, fused: the recurrent product tile by tile with the gates */
-    seqrt_lstm_forward((int)T, (int)B, 32, recurrent_kernel, rt, z, h, c);
+    seqrt_lstm_forward((int)T, (int)B, 32, recurrent_kernel, rt, z, h, c, tc);
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
@@ -257,7 +261,7 @@ SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, seqrt_real *y1, seqrt_real
     memcpy(y2, c + T * B * 32, sizeof(seqrt_real) * B * 32); /* final state */
 }
 
-SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, seqrt_real *d_y1, seqrt_real *d_y2, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, seqrt_real *d_y1, seqrt_real *d_y2, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, seqrt_real *c, seqrt_real *dc, seqrt_real *tc, int64_t B, int64_t T)
 {
     memset(dh, 0, sizeof(seqrt_real) * B * 32);
     memset(dc, 0, sizeof(seqrt_real) * B * 32);
@@ -265,7 +269,7 @@ SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recur
     for (int64_t i = 0; i < B * 32; i++) dc[i] += d_y2[i];
     /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh tanh(c_t) o'] */
     /* every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates */
-    seqrt_lstm_backward((int)(T), (int)B, 32, recurrent_kernel, rt, z, c, d_y0, T * 32, dh, dc);
+    seqrt_lstm_backward((int)(T), (int)B, 32, recurrent_kernel, rt, z, c, tc, d_y0, T * 32, dh, dc);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, 32, 128, (int)(T * B), 1, h, 32, z, 128, 1, d_recurrent_kernel, 128);
     /* d_kernel += xt^T dz over all T*B rows at once */
@@ -277,7 +281,7 @@ SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recur
 
 /* examples/seq2seq_attention.seq:13: decoder_seq = LSTM(32, return_sequences=true)(decoder_inputs, initial_state=[state_h, state_c]) */
 /* LSTM 'lstm_1': (None, Td, 8) -> (None, Td, 32) */
-SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *s0, const seqrt_real *s1, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt, seqrt_real *c, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *s0, const seqrt_real *s1, const seqrt_real *kernel, const seqrt_real *recurrent_kernel, const seqrt_real *bias, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt, seqrt_real *c, seqrt_real *tc, int64_t B, int64_t T)
 {
     /* xt[t, b] = x[b, t]: time-major, one [B, 8] block per step */
     for (int64_t b = 0; b < B; b++) {
@@ -294,7 +298,7 @@ SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0, co
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
     /* every step, fused: the recurrent product tile by tile with the gates */
-    seqrt_lstm_forward((int)T, (int)B, 32, recurrent_kernel, rt, z, h, c);
+    seqrt_lstm_forward((int)T, (int)B, 32, recurrent_kernel, rt, z, h, c, tc);
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
@@ -302,13 +306,13 @@ SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0, co
     }
 }
 
-SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_s0, seqrt_real *d_s1, seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B, int64_t T)
+SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_s0, seqrt_real *d_s1, seqrt_real *d_kernel, seqrt_real *d_recurrent_kernel, seqrt_real *d_bias, seqrt_real *d_y0, const seqrt_real *recurrent_kernel, seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh, seqrt_real *rt, seqrt_real *c, seqrt_real *dc, seqrt_real *tc, int64_t B, int64_t T)
 {
     memset(dh, 0, sizeof(seqrt_real) * B * 32);
     memset(dc, 0, sizeof(seqrt_real) * B * 32);
     /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh tanh(c_t) o'] */
     /* every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates */
-    seqrt_lstm_backward((int)(T), (int)B, 32, recurrent_kernel, rt, z, c, d_y0, T * 32, dh, dc);
+    seqrt_lstm_backward((int)(T), (int)B, 32, recurrent_kernel, rt, z, c, tc, d_y0, T * 32, dh, dc);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, 32, 128, (int)(T * B), 1, h, 32, z, 128, 1, d_recurrent_kernel, 128);
     if (d_s0) {
@@ -442,9 +446,9 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params, 
     const seqrt_real *in_encoder_inputs = (const seqrt_real *)inputs[0];
     const seqrt_real *in_decoder_inputs = (const seqrt_real *)inputs[1];
     /* examples/seq2seq_attention.seq:12: encoder_seq, state_h, state_c = LSTM(32, return_sequences=true, return_state=true)(encoder_inputs) */
-    lstm_forward(w.v_encoder_seq, w.v_state_h, w.v_state_c, in_encoder_inputs, params + P_lstm_kernel, params + P_lstm_recurrent_kernel, params + P_lstm_bias, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_rt, w.s_lstm_c, B, dim_Te);
+    lstm_forward(w.v_encoder_seq, w.v_state_h, w.v_state_c, in_encoder_inputs, params + P_lstm_kernel, params + P_lstm_recurrent_kernel, params + P_lstm_bias, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_rt, w.s_lstm_c, w.s_lstm_tc, B, dim_Te);
     /* examples/seq2seq_attention.seq:13: decoder_seq = LSTM(32, return_sequences=true)(decoder_inputs, initial_state=[state_h, state_c]) */
-    lstm_1_forward(w.v_decoder_seq, in_decoder_inputs, w.v_state_h, w.v_state_c, params + P_lstm_1_kernel, params + P_lstm_1_recurrent_kernel, params + P_lstm_1_bias, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_rt, w.s_lstm_1_c, B, dim_Td);
+    lstm_1_forward(w.v_decoder_seq, in_decoder_inputs, w.v_state_h, w.v_state_c, params + P_lstm_1_kernel, params + P_lstm_1_recurrent_kernel, params + P_lstm_1_bias, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_rt, w.s_lstm_1_c, w.s_lstm_1_tc, B, dim_Td);
     /* examples/seq2seq_attention.seq:14: context, attention_weights = Attention(use_scale=true, return_attention_scores=true)([decoder_seq, encoder_seq]) */
     attention_forward(w.v_context, w.v_attention_weights, w.v_decoder_seq, w.v_encoder_seq, params + P_attention_scale, w.s_attention_w, w.s_attention_raw, B, dim_Td, dim_Te);
     /* examples/seq2seq_attention.seq:15: joined = Concatenate()([decoder_seq, context]) */
@@ -479,9 +483,9 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     /* examples/seq2seq_attention.seq:14: context, attention_weights = Attention(use_scale=true, return_attention_scores=true)([decoder_seq, encoder_seq]) */
     attention_backward(w.g_decoder_seq, w.g_encoder_seq, grads + P_attention_scale, w.g_context, w.g_attention_weights, w.v_decoder_seq, w.v_encoder_seq, params + P_attention_scale, w.s_attention_w, w.s_attention_raw, w.s_attention_dw, B, dim_Td, dim_Te);
     /* examples/seq2seq_attention.seq:13: decoder_seq = LSTM(32, return_sequences=true)(decoder_inputs, initial_state=[state_h, state_c]) */
-    lstm_1_backward(w.g_state_h, w.g_state_c, grads + P_lstm_1_kernel, grads + P_lstm_1_recurrent_kernel, grads + P_lstm_1_bias, w.g_decoder_seq, params + P_lstm_1_recurrent_kernel, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_dh, w.s_lstm_1_rt, w.s_lstm_1_c, w.s_lstm_1_dc, B, dim_Td);
+    lstm_1_backward(w.g_state_h, w.g_state_c, grads + P_lstm_1_kernel, grads + P_lstm_1_recurrent_kernel, grads + P_lstm_1_bias, w.g_decoder_seq, params + P_lstm_1_recurrent_kernel, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_dh, w.s_lstm_1_rt, w.s_lstm_1_c, w.s_lstm_1_dc, w.s_lstm_1_tc, B, dim_Td);
     /* examples/seq2seq_attention.seq:12: encoder_seq, state_h, state_c = LSTM(32, return_sequences=true, return_state=true)(encoder_inputs) */
-    lstm_backward(grads + P_lstm_kernel, grads + P_lstm_recurrent_kernel, grads + P_lstm_bias, w.g_encoder_seq, w.g_state_h, w.g_state_c, params + P_lstm_recurrent_kernel, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_dh, w.s_lstm_rt, w.s_lstm_c, w.s_lstm_dc, B, dim_Te);
+    lstm_backward(grads + P_lstm_kernel, grads + P_lstm_recurrent_kernel, grads + P_lstm_bias, w.g_encoder_seq, w.g_state_h, w.g_state_c, params + P_lstm_recurrent_kernel, w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_dh, w.s_lstm_rt, w.s_lstm_c, w.s_lstm_dc, w.s_lstm_tc, B, dim_Te);
     (void)in_encoder_inputs;
     (void)in_decoder_inputs;
 }

@@ -46,19 +46,20 @@ extern "C" {
  * (U, 4) elements of scratch.
  *
  * forward: z[t] holds x_t kernel + bias on entry and the activated gates
- * (i, f, g, o) on return; h[t + 1], c[t + 1] from h[t], c[t].
+ * (i, f, g, o) on return; h[t + 1], c[t + 1] from h[t], c[t]; tc [T, B, U]:
+ * tanh(c[t + 1]) at tc[t], kept for the backward.
  *
  * backward: z[t] holds the activated gates on entry and dz_t (the gradient
- * of the pre-activations) on return. dh, dc [B, U]: the gradients of the
+ * of the pre-activations) on return; c and tc as the forward left them. dh, dc [B, U]: the gradients of the
  * last step's h and c on entry, of the initial h and c on return. dy, when
  * not NULL, is added to dh at each step: step t's row b at dy + b * dy_ld
  * + t * U (a layer's return_sequences output gradient, [B, T, U]).
  */
 void seqrt_lstm_forward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
-                        seqrt_real *z, seqrt_real *h, seqrt_real *c);
+                        seqrt_real *z, seqrt_real *h, seqrt_real *c, seqrt_real *tc);
 void seqrt_lstm_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
-                         seqrt_real *z, const seqrt_real *c, const seqrt_real *dy, int64_t dy_ld,
-                         seqrt_real *dh, seqrt_real *dc);
+                         seqrt_real *z, const seqrt_real *c, const seqrt_real *tc,
+                         const seqrt_real *dy, int64_t dy_ld, seqrt_real *dh, seqrt_real *dc);
 
 /*
  * GRU with reset_after (Keras's default form), Keras's default activations

@@ -79,10 +79,11 @@ static inline float gate_tanh(float x)
 /* ---- LSTM gate math on one tile row (the generated code's arithmetic) ---- */
 
 /* acc: the tile's h_{t-1} U for n units, gate g at acc[g * NU]; z: x W + b
- * in, activated gates out (gate g at z[g * U]). */
+ * in, activated gates out (gate g at z[g * U]); tt: tanh(c_t) out, which
+ * the backward reads instead of computing it again. */
 static inline void lstm_fwd_units(const seqrt_real *restrict acc, seqrt_real *restrict z, int U,
                                   const seqrt_real *restrict cp, seqrt_real *restrict ct,
-                                  seqrt_real *restrict ht, int n)
+                                  seqrt_real *restrict tt, seqrt_real *restrict ht, int n)
 {
     for (int u = 0; u < n; u++) {
         const seqrt_real ig = gate_sigmoid(acc[u] + z[u]);
@@ -90,8 +91,10 @@ static inline void lstm_fwd_units(const seqrt_real *restrict acc, seqrt_real *re
         const seqrt_real cg = gate_tanh(acc[2 * NU + u] + z[2 * U + u]);
         const seqrt_real og = gate_sigmoid(acc[3 * NU + u] + z[3 * U + u]);
         const seqrt_real cn = fg * cp[u] + ig * cg;
+        const seqrt_real a = gate_tanh(cn);
         ct[u] = cn;
-        ht[u] = og * gate_tanh(cn);
+        tt[u] = a;
+        ht[u] = og * a;
         z[u] = ig;
         z[U + u] = fg;
         z[2 * U + u] = cg;
@@ -99,15 +102,16 @@ static inline void lstm_fwd_units(const seqrt_real *restrict acc, seqrt_real *re
     }
 }
 
-/* dh_t for n units; z: gates in, dz out; dc: dc_t in, dc_{t-1} out. */
+/* dh_t for n units; z: gates in, dz out; tt: the forward's tanh(c_t);
+ * dc: dc_t in, dc_{t-1} out. */
 static inline void lstm_bwd_units(const seqrt_real *restrict dh, seqrt_real *restrict z, int U,
-                                  const seqrt_real *restrict cp, const seqrt_real *restrict ct,
+                                  const seqrt_real *restrict cp, const seqrt_real *restrict tt,
                                   seqrt_real *restrict dc, int n)
 {
     for (int u = 0; u < n; u++) {
         const seqrt_real dhv = dh[u];
         const seqrt_real ig = z[u], fg = z[U + u], cg = z[2 * U + u], og = z[3 * U + u];
-        const seqrt_real a = gate_tanh(ct[u]);
+        const seqrt_real a = tt[u];
         const seqrt_real dcv = dc[u] + dhv * og * (1 - a * a);
         z[u] = dcv * cg * ig * (1 - ig);
         z[U + u] = dcv * cp[u] * fg * (1 - fg);
@@ -209,7 +213,7 @@ static inline void gru_dh_in(const seqrt_real *restrict acc, const seqrt_real *r
 
 typedef struct {
     void (*lstm_fwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
-                     const seqrt_real *, seqrt_real *, seqrt_real *);
+                     const seqrt_real *, seqrt_real *, seqrt_real *, seqrt_real *);
     void (*lstm_bwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
                      const seqrt_real *, int64_t, seqrt_real *, const seqrt_real *,
                      const seqrt_real *, seqrt_real *);
@@ -278,7 +282,7 @@ typedef struct {
     const kernels *k;
     int T, B, U, G, P, PB, by_cols; /* P, PB: forward and transposed tiles */
     const seqrt_real *rk, *bh;
-    seqrt_real *pk, *z, *q, *h, *c, *dh, *dc;
+    seqrt_real *pk, *z, *q, *h, *c, *tc, *dh, *dc;
     const seqrt_real *dy;
     int64_t dy_ld;
 } job;
@@ -336,18 +340,18 @@ static void lstm_fwd_job(void *ctx, int tid, int n)
         if (t)
             step_barrier(j, n);
         j->k->lstm_fwd(&w, j->U, j->pk, j->h + t * BU, j->z + t * BG, j->c + t * BU,
-                       j->c + (t + 1) * BU, j->h + (t + 1) * BU);
+                       j->c + (t + 1) * BU, j->tc + t * BU, j->h + (t + 1) * BU);
     }
 }
 
 void seqrt_lstm_forward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
-                        seqrt_real *z, seqrt_real *h, seqrt_real *c)
+                        seqrt_real *z, seqrt_real *h, seqrt_real *c, seqrt_real *tc)
 {
     if (T <= 0 || B <= 0 || U <= 0)
         return;
     job j;
     job_init(&j, T, B, U, 4, rk, pk);
-    j.z = z, j.h = h, j.c = c;
+    j.z = z, j.h = h, j.c = c, j.tc = tc;
     seqrt_team_run(lstm_fwd_job, &j);
 }
 
@@ -362,21 +366,21 @@ static void lstm_bwd_job(void *ctx, int tid, int n)
             step_barrier(j, n);
         j->k->lstm_bwd(&w, j->U, j->pk, t < j->T - 1 ? j->z + (t + 1) * BG : NULL, j->dh,
                        j->dy ? j->dy + t * U : NULL, j->dy_ld, j->z + t * BG, j->c + t * BU,
-                       j->c + (t + 1) * BU, j->dc);
+                       j->tc + t * BU, j->dc);
     }
     step_barrier(j, n);
     j->k->lstm_bwd(&w, j->U, j->pk, j->z, j->dh, NULL, 0, NULL, NULL, NULL, NULL);
 }
 
 void seqrt_lstm_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
-                         seqrt_real *z, const seqrt_real *c, const seqrt_real *dy, int64_t dy_ld,
-                         seqrt_real *dh, seqrt_real *dc)
+                         seqrt_real *z, const seqrt_real *c, const seqrt_real *tc,
+                         const seqrt_real *dy, int64_t dy_ld, seqrt_real *dh, seqrt_real *dc)
 {
     if (T <= 0 || B <= 0 || U <= 0)
         return;
     job j;
     job_init(&j, T, B, U, 4, rk, pk);
-    j.z = z, j.c = (seqrt_real *)c, j.dy = dy, j.dy_ld = dy_ld, j.dh = dh, j.dc = dc;
+    j.z = z, j.c = (seqrt_real *)c, j.tc = (seqrt_real *)tc, j.dy = dy, j.dy_ld = dy_ld, j.dh = dh, j.dc = dc;
     seqrt_team_run(lstm_bwd_job, &j);
 }
 

@@ -90,7 +90,7 @@ ISA_ATTR static inline void ISA(bwd_tile)(int mb, int K, const seqrt_real *A, in
  * each tile's gates finished at once (lstm_fwd_units). */
 ISA_ATTR static void ISA(lstm_fwd)(const part *w, int U, const seqrt_real *pk,
                                    const seqrt_real *hp, seqrt_real *zt, const seqrt_real *cp,
-                                   seqrt_real *ct, seqrt_real *ht)
+                                   seqrt_real *ct, seqrt_real *tt, seqrt_real *ht)
 {
     seqrt_real acc[MRF * 4 * NU];
     const size_t G4 = 4 * (size_t)U;
@@ -102,12 +102,13 @@ ISA_ATTR static void ISA(lstm_fwd)(const part *w, int U, const seqrt_real *pk,
             ISA(fwd_tile)(4, mb, U, hp + (size_t)b * U, U, P, acc);
             for (int r = 0; r < mb; r++) {
                 const size_t row = (size_t)(b + r);
+                const size_t o = row * U + j0;
                 if (nb == NU)
-                    lstm_fwd_units(acc + r * 4 * NU, zt + row * G4 + j0, U, cp + row * U + j0,
-                                   ct + row * U + j0, ht + row * U + j0, NU);
+                    lstm_fwd_units(acc + r * 4 * NU, zt + row * G4 + j0, U, cp + o, ct + o, tt + o,
+                                   ht + o, NU);
                 else
-                    lstm_fwd_units(acc + r * 4 * NU, zt + row * G4 + j0, U, cp + row * U + j0,
-                                   ct + row * U + j0, ht + row * U + j0, nb);
+                    lstm_fwd_units(acc + r * 4 * NU, zt + row * G4 + j0, U, cp + o, ct + o, tt + o,
+                                   ht + o, nb);
             }
         }
     }
@@ -119,7 +120,7 @@ ISA_ATTR static void ISA(lstm_fwd)(const part *w, int U, const seqrt_real *pk,
 ISA_ATTR static void ISA(lstm_bwd)(const part *w, int U, const seqrt_real *pkt,
                                    const seqrt_real *dzn, seqrt_real *dh, const seqrt_real *dyt,
                                    int64_t dy_ld, seqrt_real *zt, const seqrt_real *cp,
-                                   const seqrt_real *ct, seqrt_real *dc)
+                                   const seqrt_real *tt, seqrt_real *dc)
 {
     seqrt_real acc[MRB * NUB], dsum[NUB];
     const size_t G4 = 4 * (size_t)U;
@@ -138,13 +139,15 @@ ISA_ATTR static void ISA(lstm_bwd)(const part *w, int U, const seqrt_real *pkt,
                     continue;
                 }
                 const seqrt_real *dyr = dyt ? dyt + (int64_t)row * dy_ld + j0 : NULL;
+                if (dyr) /* the next step's dy: rows lie a whole sequence apart, too many streams */
+                    __builtin_prefetch((const void *)((uintptr_t)dyr - (uintptr_t)U * sizeof *dyr));
                 const seqrt_real *dhin = lstm_dh_in(dzn ? acc + r * NUB : dhr, dyr, dsum, nb);
                 if (nb == NUB)
                     lstm_bwd_units(dhin, zt + row * G4 + j0, U, cp + row * U + j0,
-                                   ct + row * U + j0, dc + row * U + j0, NUB);
+                                   tt + row * U + j0, dc + row * U + j0, NUB);
                 else
                     lstm_bwd_units(dhin, zt + row * G4 + j0, U, cp + row * U + j0,
-                                   ct + row * U + j0, dc + row * U + j0, nb);
+                                   tt + row * U + j0, dc + row * U + j0, nb);
             }
         }
     }
@@ -203,6 +206,8 @@ ISA_ATTR static void ISA(gru_bwd)(const part *w, int U, const seqrt_real *pkt,
                 const size_t row = (size_t)(b + r);
                 seqrt_real *dhr = dh + row * U + j0;
                 const seqrt_real *dyr = dyt ? dyt + (int64_t)row * dy_ld + j0 : NULL;
+                if (dyr) /* as in lstm_bwd */
+                    __builtin_prefetch((const void *)((uintptr_t)dyr - (uintptr_t)U * sizeof *dyr));
                 gru_dh_in(dqn ? acc + r * NUB : NULL, dhr, dyr, dsum, nb);
                 if (!zt) {
                     memcpy(dhr, dsum, sizeof(seqrt_real) * (size_t)nb);
