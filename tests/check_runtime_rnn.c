@@ -2,7 +2,8 @@
  * check_runtime_rnn.c: the fused recurrent steps (seqrt_rnn.h) and the
  * thread team (seqrt_team.h).
  *
- * Each fused sequence is checked against a plain loop with the generated
+ * Each fused sequence (LSTM; GRU with reset_after, with and without the
+ * recurrent bias) is checked against a plain loop with the generated
  * code's arithmetic (the product in double, then the same gate formulas),
  * at odd sizes (B = 1, 3, 7; U = 1, 5, 17, 64, 96: partial and whole column
  * tiles, partial and whole register blocks); and for team sizes 1, 2 and 3
@@ -126,7 +127,7 @@ static void ref_lstm_backward(int B, int U, const seqrt_real *rk, seqrt_real *z,
 }
 
 typedef struct {
-    seqrt_real *z, *h, *c, *dh, *dc;
+    seqrt_real *z, *h, *c, *dh, *dc, *tc;
 } lstm_run;
 
 /* Forward then backward (with or without dy) through the fused steps on a
@@ -137,15 +138,16 @@ static lstm_run fused_lstm(int n, int B, int U, const seqrt_real *rk, const seqr
 {
     const size_t BU = (size_t)B * U;
     lstm_run r = {dup(z0, T * 4 * BU), calloc((T + 1) * BU, sizeof(seqrt_real)),
-                  calloc((T + 1) * BU, sizeof(seqrt_real)), dup(dh0, BU), dup(dc0, BU)};
+                  calloc((T + 1) * BU, sizeof(seqrt_real)), dup(dh0, BU), dup(dc0, BU),
+                  calloc(T * BU, sizeof(seqrt_real))};
     memcpy(r.h, h0, BU * sizeof(seqrt_real));
     memcpy(r.c, c0, BU * sizeof(seqrt_real));
     seqrt_real *pk = malloc((size_t)SEQRT_RNN_PACK_SIZE(U, 4) * sizeof *pk);
     seqrt_team_set_threads(n);
-    seqrt_lstm_forward(T, B, U, rk, pk, r.z, r.h, r.c);
+    seqrt_lstm_forward(T, B, U, rk, pk, r.z, r.h, r.c, r.tc);
     seqrt_real *zb = r.z; /* gates; the backward overwrites them with dz */
     r.z = dup(zb, T * 4 * BU);
-    seqrt_lstm_backward(T, B, U, rk, pk, zb, r.c, dy, (int64_t)T * U, r.dh, r.dc);
+    seqrt_lstm_backward(T, B, U, rk, pk, zb, r.c, r.tc, dy, (int64_t)T * U, r.dh, r.dc);
     /* keep both: gates after the forward in z[0..), dz after */
     seqrt_real *both = malloc(2 * T * 4 * BU * sizeof *both);
     memcpy(both, r.z, T * 4 * BU * sizeof *both);
@@ -160,7 +162,7 @@ static lstm_run fused_lstm(int n, int B, int U, const seqrt_real *rk, const seqr
 
 static void free_run(lstm_run *r)
 {
-    free(r->z), free(r->h), free(r->c), free(r->dh), free(r->dc);
+    free(r->z), free(r->h), free(r->c), free(r->dh), free(r->dc), free(r->tc);
 }
 
 static void lstm_case(int B, int U, int with_dy)
@@ -172,7 +174,7 @@ static void lstm_case(int B, int U, int with_dy)
     seqrt_real *dh0 = randv(BU, -1, 1), *dc0 = randv(BU, -1, 1);
 
     lstm_run ref = {dup(z0, T * 4 * BU), calloc((T + 1) * BU, sizeof(seqrt_real)),
-                    calloc((T + 1) * BU, sizeof(seqrt_real)), dup(dh0, BU), dup(dc0, BU)};
+                    calloc((T + 1) * BU, sizeof(seqrt_real)), dup(dh0, BU), dup(dc0, BU), NULL};
     memcpy(ref.h, h0, BU * sizeof(seqrt_real));
     memcpy(ref.c, c0, BU * sizeof(seqrt_real));
     ref_lstm_forward(B, U, rk, ref.z, ref.h, ref.c);
@@ -183,6 +185,10 @@ static void lstm_case(int B, int U, int with_dy)
     near("gates", f1.z, gates, T * 4 * BU, B, U);
     near("h", f1.h, ref.h, (T + 1) * BU, B, U);
     near("c", f1.c, ref.c, (T + 1) * BU, B, U);
+    seqrt_real *tanh_c = malloc(T * BU * sizeof *tanh_c); /* what the backward reads */
+    for (size_t i = 0; i < T * BU; i++) tanh_c[i] = SEQRT_TANH(ref.c[BU + i]);
+    near("tanh(c)", f1.tc, tanh_c, T * BU, B, U);
+    free(tanh_c);
     near("dz", f1.z + T * 4 * BU, ref.z, T * 4 * BU, B, U);
     near("dh", f1.dh, ref.dh, BU, B, U);
     near("dc", f1.dc, ref.dc, BU, B, U);
@@ -191,6 +197,7 @@ static void lstm_case(int B, int U, int with_dy)
         ck_assert_msg(!memcmp(fn.z, f1.z, 2 * T * 4 * BU * sizeof(seqrt_real)) &&
                       !memcmp(fn.h, f1.h, (T + 1) * BU * sizeof(seqrt_real)) &&
                       !memcmp(fn.c, f1.c, (T + 1) * BU * sizeof(seqrt_real)) &&
+                      !memcmp(fn.tc, f1.tc, T * BU * sizeof(seqrt_real)) &&
                       !memcmp(fn.dh, f1.dh, BU * sizeof(seqrt_real)) &&
                       !memcmp(fn.dc, f1.dc, BU * sizeof(seqrt_real)),
                       "B=%d U=%d: a team of %d differs from a team of 1", B, U, n);
@@ -220,6 +227,138 @@ START_TEST(lstm_both_splits)
     rng_state = 777;
     lstm_case(32, 16, 1); /* rows */
     lstm_case(5, 160, 1); /* column tiles: 400 KiB packed in float32 */
+}
+END_TEST
+
+/* GRU (reset_after), the generated code's arithmetic: q = h_{t-1} rk + bh
+ * for all three blocks, then the gates. */
+static void ref_gru_forward(int B, int U, const seqrt_real *rk, const seqrt_real *bh, seqrt_real *z,
+                            seqrt_real *q, seqrt_real *h)
+{
+    const int BU = B * U, BG = 3 * B * U;
+    for (int t = 0; t < T; t++) {
+        seqrt_real *zt = z + t * BG, *qt = q + t * BG, *ht = h + (t + 1) * BU;
+        const seqrt_real *hp = h + t * BU;
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < 3 * U; j++) qt[b * 3 * U + j] = bh ? bh[j] : 0;
+        ref_product(B, 3 * U, U, hp, rk, 0, 1, qt);
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < U; j++) {
+                seqrt_real *g = zt + b * 3 * U, *qq = qt + b * 3 * U;
+                const seqrt_real zg = seqrt_sigmoid(g[j] + qq[j]);
+                const seqrt_real rg = seqrt_sigmoid(g[U + j] + qq[U + j]);
+                const seqrt_real ng = SEQRT_TANH(g[2 * U + j] + rg * qq[2 * U + j]);
+                ht[b * U + j] = zg * hp[b * U + j] + (1 - zg) * ng;
+                g[j] = zg; g[U + j] = rg; g[2 * U + j] = ng;
+            }
+    }
+}
+
+static void ref_gru_backward(int B, int U, const seqrt_real *rk, seqrt_real *z, seqrt_real *q,
+                             const seqrt_real *h, const seqrt_real *dy, seqrt_real *dh)
+{
+    const int BU = B * U, BG = 3 * B * U;
+    for (int t = T - 1; t >= 0; t--) {
+        if (dy)
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < U; j++) dh[b * U + j] += dy[(b * T + t) * U + j];
+        seqrt_real *zt = z + t * BG, *qt = q + t * BG;
+        const seqrt_real *hp = h + t * BU;
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < U; j++) {
+                seqrt_real *g = zt + b * 3 * U, *qq = qt + b * 3 * U;
+                const seqrt_real zg = g[j], rg = g[U + j], ng = g[2 * U + j], hn = qq[2 * U + j];
+                const seqrt_real dhv = dh[b * U + j];
+                const seqrt_real az = dhv * (hp[b * U + j] - ng) * zg * (1 - zg);
+                const seqrt_real an = dhv * (1 - zg) * (1 - ng * ng);
+                const seqrt_real ar = an * hn * rg * (1 - rg);
+                g[j] = az; g[U + j] = ar; g[2 * U + j] = an;
+                qq[j] = az; qq[U + j] = ar; qq[2 * U + j] = an * rg;
+                dh[b * U + j] = dhv * zg;
+            }
+        ref_product(B, U, 3 * U, qt, rk, 1, 1, dh);
+    }
+}
+
+typedef struct {
+    seqrt_real *z, *q, *h, *dh; /* z, q: [2T, B, 3U], after the forward then after the backward */
+} gru_run;
+
+static gru_run fused_gru(int n, int B, int U, const seqrt_real *rk, const seqrt_real *bh,
+                         const seqrt_real *z0, const seqrt_real *h0, const seqrt_real *dy,
+                         const seqrt_real *dh0)
+{
+    const size_t BU = (size_t)B * U, NG = (size_t)T * 3 * BU;
+    gru_run r = {malloc(2 * NG * sizeof(seqrt_real)), calloc(2 * NG, sizeof(seqrt_real)),
+                 calloc((T + 1) * BU, sizeof(seqrt_real)), dup(dh0, BU)};
+    memcpy(r.z, z0, NG * sizeof(seqrt_real));
+    memcpy(r.h, h0, BU * sizeof(seqrt_real));
+    seqrt_real *pk = malloc((size_t)SEQRT_RNN_PACK_SIZE(U, 3) * sizeof *pk);
+    seqrt_team_set_threads(n);
+    seqrt_gru_forward(T, B, U, rk, bh, pk, r.z, r.q, r.h);
+    memcpy(r.z + NG, r.z, NG * sizeof(seqrt_real));
+    memcpy(r.q + NG, r.q, NG * sizeof(seqrt_real));
+    seqrt_gru_backward(T, B, U, rk, pk, r.z + NG, r.q + NG, r.h, dy, (int64_t)T * U, r.dh);
+    free(pk);
+    seqrt_team_set_threads(1);
+    return r;
+}
+
+static void free_gru(gru_run *r) { free(r->z), free(r->q), free(r->h), free(r->dh); }
+
+static void gru_case(int B, int U, int with_bias, int with_dy)
+{
+    const size_t BU = (size_t)B * U, NG = (size_t)T * 3 * BU;
+    seqrt_real *rk = randv(3 * (size_t)U * U, -0.5, 0.5), *z0 = randv(NG, -1.5, 1.5);
+    seqrt_real *bh = with_bias ? randv(3 * (size_t)U, -0.5, 0.5) : NULL;
+    seqrt_real *h0 = randv(BU, -1, 1), *dh0 = randv(BU, -1, 1);
+    seqrt_real *dy = with_dy ? randv(T * BU, -1, 1) : NULL;
+
+    seqrt_real *rz = dup(z0, NG), *rq = calloc(NG, sizeof(seqrt_real));
+    seqrt_real *rh = calloc((T + 1) * BU, sizeof(seqrt_real)), *rdh = dup(dh0, BU);
+    memcpy(rh, h0, BU * sizeof(seqrt_real));
+    ref_gru_forward(B, U, rk, bh, rz, rq, rh);
+    seqrt_real *gates = dup(rz, NG), *hn = dup(rq, NG);
+    ref_gru_backward(B, U, rk, rz, rq, rh, dy, rdh);
+
+    gru_run f1 = fused_gru(1, B, U, rk, bh, z0, h0, dy, dh0);
+    near("gru gates", f1.z, gates, NG, B, U);
+    for (size_t i = 0; i < (size_t)T * B; i++) /* the forward keeps q's n block only */
+        near("gru hn", f1.q + i * 3 * U + 2 * U, hn + i * 3 * U + 2 * U, (size_t)U, B, U);
+    near("gru h", f1.h, rh, (T + 1) * BU, B, U);
+    near("gru dz", f1.z + NG, rz, NG, B, U);
+    near("gru dq", f1.q + NG, rq, NG, B, U);
+    near("gru dh", f1.dh, rdh, BU, B, U);
+    for (int n = 2; n <= 3; n++) {
+        gru_run fn = fused_gru(n, B, U, rk, bh, z0, h0, dy, dh0);
+        ck_assert_msg(!memcmp(fn.z, f1.z, 2 * NG * sizeof(seqrt_real)) &&
+                      !memcmp(fn.q, f1.q, 2 * NG * sizeof(seqrt_real)) &&
+                      !memcmp(fn.h, f1.h, (T + 1) * BU * sizeof(seqrt_real)) &&
+                      !memcmp(fn.dh, f1.dh, BU * sizeof(seqrt_real)),
+                      "GRU B=%d U=%d: a team of %d differs from a team of 1", B, U, n);
+        free_gru(&fn);
+    }
+    free_gru(&f1);
+    free(rk), free(z0), free(bh), free(h0), free(dh0), free(dy);
+    free(rz), free(rq), free(rh), free(rdh), free(gates), free(hn);
+}
+
+START_TEST(gru_matches_reference)
+{
+    rng_state = 4242;
+    for (size_t i = 0; i < sizeof Bs / sizeof Bs[0]; i++)
+        for (size_t k = 0; k < sizeof Us / sizeof Us[0]; k++) {
+            gru_case(Bs[i], Us[k], 1, 1);
+            gru_case(Bs[i], Us[k], 0, 0);
+        }
+}
+END_TEST
+
+START_TEST(gru_both_splits)
+{
+    rng_state = 99;
+    gru_case(32, 16, 1, 1); /* rows */
+    gru_case(5, 176, 1, 1); /* column tiles: 363 KiB packed in float32 */
 }
 END_TEST
 
@@ -303,6 +442,8 @@ static Suite *make_suite(void)
     tcase_add_test(core, team_runs_and_barriers);
     tcase_add_test(core, lstm_matches_reference);
     tcase_add_test(core, lstm_both_splits);
+    tcase_add_test(core, gru_matches_reference);
+    tcase_add_test(core, gru_both_splits);
     suite_add_tcase(s, core);
     return s;
 }

@@ -4,6 +4,8 @@
  * bias [2, 3u] (input row, recurrent row), params 3u(D + u + 2);
  * reset_after=false: bias [3u], params 3u(D + u + 1). States: [h].
  */
+#include <string.h>
+
 #include "lower.h"
 #include "infer.h"
 #include "ops.h"
@@ -54,6 +56,19 @@ static void shape(LowerOp *o, RnnShape *r)
 {
     op_rnn_shape(o, 3, r);
     r->seg = reset_after(o) ? o->bptt_segment : 0;
+}
+
+/* reset_after with Keras's default activations, without a mask or
+ * recurrent dropout, runs as whole sequences through the fused steps
+ * (seqrt_gru_forward/backward, runtime/src/rnn_step.c), as the LSTM does;
+ * anything else steps through seqrt_gemm and the gate loops below. Masked
+ * layers keep the per-step code. Measured on W6 (bench/RESULTS.md). */
+enum { GRU_EMIT_FUSED = 1 };
+
+static bool fused(const LowerOp *o, const RnnShape *r)
+{
+    return GRU_EMIT_FUSED && reset_after(o) && !strcmp(r->rec, "sigmoid") && !strcmp(r->act, "tanh") &&
+           !r->masked && r->rd <= 0;
 }
 
 static void plan(LowerOp *o)
@@ -111,6 +126,23 @@ static void forward_after(LowerOp *o, const RnnShape *r)
     emit_comment(p, "[hz hr hn] = h_{t-1} recurrent_kernel + b_h; z, r = %s; n = %s(xn + r hn);",
                  r->rec, r->act);
     emit_comment(p, "h_t = z h_{t-1} + (1 - z) n");
+    if (fused(o, r)) {
+        const char *bh = r->bias ? "bias + 3 * UNITS" : "NULL";
+        emit_comment(p, "every step, fused: the recurrent product tile by tile with the gates");
+        if (r->seg) {
+            op_rnn_open_segments(o, r, false);
+            op_rnn_emit_projection(o, r->bias ? "bias" : NULL, "t0", "len");
+            emit_line(p,
+                    "seqrt_gru_forward((int)len, (int)B, UNITS, recurrent_kernel, %s, rt, z, hh, "
+                    "h + t0 * B * UNITS);", bh);
+            emit_close(p, NULL);
+        } else {
+            emit_line(p,
+                    "seqrt_gru_forward((int)T, (int)B, UNITS, recurrent_kernel, %s, rt, z, hh, h);",
+                    bh);
+        }
+        return;
+    }
     if (r->seg) {
         op_rnn_open_segments(o, r, false);
         op_rnn_emit_projection(o, r->bias ? "bias" : NULL, "t0", "len");
@@ -137,10 +169,10 @@ static void forward_after(LowerOp *o, const RnnShape *r)
         emit_close(p, NULL);
 }
 
-/* Back through steps t1 - 1 .. t0 of a reset_after GRU, then its recurrent
- * weight gradients over those steps' rows. */
-static void emit_backward_after_steps(LowerOp *o, const RnnShape *r, const char *t0,
-                                      const char *len)
+/* Back through steps t0 + len - 1 .. t0 of a reset_after GRU, step by
+ * step through seqrt_gemm and the gate loop. */
+static void emit_backward_after_loop(LowerOp *o, const RnnShape *r, const char *t0,
+                                     const char *len)
 {
     Printer *p = o->p;
     long long U = r->U;
@@ -176,9 +208,29 @@ static void emit_backward_after_steps(LowerOp *o, const RnnShape *r, const char 
     emit_close(p, NULL);
     op_rnn_dh_gemm(o, r, "hht", 3 * U, "recurrent_kernel", 3 * U, 3 * U);
     emit_close(p, NULL);
+}
+
+/* Back through steps t0 + len - 1 .. t0 of a reset_after GRU (fused, or
+ * the loop above), then its recurrent weight gradients over those steps'
+ * rows. */
+static void emit_backward_after_steps(LowerOp *o, const RnnShape *r, const char *t0,
+                                      const char *len)
+{
+    Printer *p = o->p;
     const char *rows = r->seg ? arena_printf(o->a, "%s * B", len) : "T * B";
     const char *seen = r->seg ? arena_printf(o->a, "%s + %s * B * UNITS", op_rnn_seen_states(r), t0)
                               : op_rnn_seen_states(r);
+    if (fused(o, r)) {
+        const char *dy = !r->seq ? "NULL" : !r->seg ? "d_y0"
+                                                  : arena_printf(o->a, "d_y0 + %s * UNITS", t0);
+        emit_comment(p, "every step, fused: dh_{t-1} = dh z + dzh_t recurrent_kernel^T tile by tile");
+        emit_comment(p, "with step t-1's gates");
+        emit_line(p,
+                "seqrt_gru_backward((int)(%s), (int)B, UNITS, recurrent_kernel, rt, z, hh, %s, %s, "
+                "T * UNITS, dh);", r->seg ? len : "T", seen, dy);
+    } else {
+        emit_backward_after_loop(o, r, t0, len);
+    }
     emit_comment(p, "d_recurrent_kernel += h[0..T-1]^T dzh; the recurrent bias row gets sum dzh");
     emit_line(p,
             "seqrt_gemm(1, 0, UNITS, 3 * UNITS, (int)(%s), 1, %s, UNITS, hh, 3 * UNITS, 1, "
@@ -196,7 +248,8 @@ static void backward_after(LowerOp *o, const RnnShape *r)
 {
     Printer *p = o->p;
     long long U = r->U;
-    op_rnn_emit_rt(o, "recurrent_kernel", 3 * U, 3 * U);
+    if (!fused(o, r))
+        op_rnn_emit_rt(o, "recurrent_kernel", 3 * U, 3 * U);
     emit_comment(p,
                  "back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ar = an hn r';");
     emit_comment(p,

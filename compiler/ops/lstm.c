@@ -72,13 +72,16 @@ static void plan(LowerOp *o)
         lower_scratch(o, "c", "(T + 1) * B * %lld", r.U);
     }
     lower_scratch(o, "dc", "B * %lld", r.U);
+    if (fused(&r)) /* tanh(c_t), which the fused backward reads instead of computing it again */
+        lower_scratch(o, "tc", "%s * B * %lld", r.seg ? op_rnn_segment(o, &r) : "T", r.U);
     if (r.stateful)
         lower_state(o, "carry_c", "B * %lld", r.U);
 }
 
 /* The elementwise half of step t: activate the gates in zt (kept there for
  * backward), c_t = f c_{t-1} + i g from cp into ct, and h_t into ht when
- * write_h (the recomputation in the backward pass has h already). */
+ * write_h (the recomputation in the backward pass has h already; there,
+ * for the fused backward, tanh(c_t) into tt instead). */
 static void emit_gates(LowerOp *o, const RnnShape *r, bool write_h)
 {
     Printer *p = o->p;
@@ -104,6 +107,8 @@ static void emit_gates(LowerOp *o, const RnnShape *r, bool write_h)
         emit_line(p, "ct[b * UNITS + j] = cn;");
         if (write_h)
             emit_line(p, "ht[b * UNITS + j] = og * %s;", lower_act_expr(o, r->act, "cn"));
+        else if (fused(r))
+            emit_line(p, "tt[b * UNITS + j] = %s;", lower_act_expr(o, r->act, "cn"));
     }
     emit_line(p,
             "g[j] = ig; g[UNITS + j] = fg; g[2 * UNITS + j] = cg; g[3 * UNITS + j] = og; /* for "
@@ -138,10 +143,10 @@ static void forward(LowerOp *o)
         if (r.seg)
             emit_line(p,
                     "seqrt_lstm_forward((int)len, (int)B, UNITS, recurrent_kernel, rt, z, h + t0 * "
-                    "B * UNITS, c);");
+                    "B * UNITS, c, tc);");
         else
             emit_line(p,
-                      "seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c);");
+                      "seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c, tc);");
     } else if (r.seg) {
         emit_open(p, "for (int64_t t = t0; t < t0 + len; t++)");
         emit_line(p, "seqrt_real *zt = z + (t - t0) * B * 4 * UNITS;");
@@ -189,8 +194,8 @@ static void emit_backward_steps(LowerOp *o, const RnnShape *r, const char *t0, c
                 "t-1's gates");
         const char *steps = all ? t1 : arena_printf(o->a, "%s - %s", t1, t0);
         emit_line(p,
-                "seqrt_lstm_backward((int)(%s), (int)B, UNITS, recurrent_kernel, rt, z, c, %s, T * "
-                "UNITS, dh, dc);",
+                "seqrt_lstm_backward((int)(%s), (int)B, UNITS, recurrent_kernel, rt, z, c, tc, %s, "
+                "T * UNITS, dh, dc);",
                   steps, dy);
         return;
     }
@@ -269,6 +274,8 @@ static void backward(LowerOp *o)
     emit_line(p, "seqrt_real *zt = z + (t - t0) * B * 4 * UNITS;");
     emit_line(p, "const seqrt_real *cp = c + (t - t0) * B * UNITS;");
     emit_line(p, "seqrt_real *ct = c + (t - t0 + 1) * B * UNITS;");
+    if (fused(&r))
+        emit_line(p, "seqrt_real *tt = tc + (t - t0) * B * UNITS;");
     emit_gates(o, &r, false);
     emit_close(p, NULL);
     emit_backward_steps(o, &r, "t0", "t0 + len");

@@ -162,7 +162,7 @@ SEQRT_KERNEL static void embedding_backward(seqrt_real *d_embeddings, seqrt_real
 /* GRU 'gru': (None, T, 8) -> (None, T, 32) */
 SEQRT_KERNEL static void gru_forward(seqrt_real *y0, const seqrt_real *x0, const seqrt_real *kernel,
                                      const seqrt_real *recurrent_kernel, const seqrt_real *bias,
-                                     seqrt_real *xt, seqrt_real *z, seqrt_real *h,
+                                     seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt,
                                      seqrt_real *carry_h, seqrt_real *hh, int64_t B, int64_t T)
 {
     enum { FEATURES = 8, UNITS = 32, GATES = 3 };
@@ -182,26 +182,8 @@ SEQRT_KERNEL static void gru_forward(seqrt_real *y0, const seqrt_real *x0, const
     memcpy(h, carry_h, sizeof(seqrt_real) * B * UNITS); /* from the last batch */
     /* [hz hr hn] = h_{t-1} recurrent_kernel + b_h; z, r = sigmoid; n = tanh(xn + r hn); */
     /* h_t = z h_{t-1} + (1 - z) n */
-    for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * 3 * UNITS, *hht = hh + t * B * 3 * UNITS;
-        const seqrt_real *hp = h + t * B * UNITS;
-        seqrt_real *ht = h + (t + 1) * B * UNITS;
-        for (int64_t b = 0; b < B; b++)
-            memcpy(hht + b * 3 * UNITS, bias + 3 * UNITS, sizeof(seqrt_real) * 3 * UNITS);
-        seqrt_gemm(0, 0, (int)B, 3 * UNITS, UNITS, 1, hp, UNITS, recurrent_kernel, 3 * UNITS, 1,
-                   hht, 3 * UNITS);
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < UNITS; j++) {
-                seqrt_real *g = zt + b * 3 * UNITS;
-                const seqrt_real *q = hht + b * 3 * UNITS;
-                const seqrt_real zg = seqrt_sigmoid(g[j] + q[j]);
-                const seqrt_real rg = seqrt_sigmoid(g[UNITS + j] + q[UNITS + j]);
-                const seqrt_real ng = SEQRT_TANH(g[2 * UNITS + j] + rg * q[2 * UNITS + j]);
-                ht[b * UNITS + j] = zg * hp[b * UNITS + j] + (1 - zg) * ng;
-                g[j] = zg; g[UNITS + j] = rg; g[2 * UNITS + j] = ng; /* for backward */
-            }
-        }
-    }
+    /* every step, fused: the recurrent product tile by tile with the gates */
+    seqrt_gru_forward((int)T, (int)B, UNITS, recurrent_kernel, bias + 3 * UNITS, rt, z, hh, h);
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
@@ -220,39 +202,12 @@ SEQRT_KERNEL static void gru_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
 {
     enum { FEATURES = 8, UNITS = 32, GATES = 3 };
     memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
-    /* rt = the recurrent kernel's [UNITS, 96] block, transposed, when the per-step */
-    /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, UNITS, 96);
-    if (use_rt) {
-        for (int64_t i = 0; i < UNITS; i++)
-            for (int64_t k = 0; k < 96; k++) rt[k * UNITS + i] = recurrent_kernel[i * 96 + k];
-    }
     /* back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ar = an hn r'; */
     /* input part [az ar an], recurrent part [az ar an r]; dh_{t-1} = dh z + rec part U^T */
-    for (int64_t t = T - 1; t >= 0; t--) {
-        for (int64_t b = 0; b < B; b++)
-            for (int64_t j = 0; j < UNITS; j++) dh[b * UNITS + j] += d_y0[(b * T + t) * UNITS + j];
-        seqrt_real *zt = z + t * B * 3 * UNITS, *hht = hh + t * B * 3 * UNITS;
-        const seqrt_real *hp = h + t * B * UNITS;
-        for (int64_t b = 0; b < B; b++) {
-            for (int64_t j = 0; j < UNITS; j++) {
-                seqrt_real *g = zt + b * 3 * UNITS, *q = hht + b * 3 * UNITS;
-                const seqrt_real zg = g[j], rg = g[UNITS + j], ng = g[2 * UNITS + j],
-                        hn = q[2 * UNITS + j];
-                const seqrt_real dhv = dh[b * UNITS + j];
-                const seqrt_real az = dhv * (hp[b * UNITS + j] - ng) * zg * (1 - zg);
-                const seqrt_real an = dhv * (1 - zg) * (1 - ng * ng);
-                const seqrt_real ar = an * hn * rg * (1 - rg);
-                g[j] = az; g[UNITS + j] = ar; g[2 * UNITS + j] = an;
-                q[j] = az; q[UNITS + j] = ar; q[2 * UNITS + j] = an * rg;
-                dh[b * UNITS + j] = dhv * zg;
-            }
-        }
-        if (use_rt)
-            seqrt_gemm(0, 0, (int)B, UNITS, 96, 1, hht, 96, rt, UNITS, 1, dh, UNITS);
-        else
-            seqrt_gemm(0, 1, (int)B, UNITS, 96, 1, hht, 96, recurrent_kernel, 96, 1, dh, UNITS);
-    }
+    /* every step, fused: dh_{t-1} = dh z + dzh_t recurrent_kernel^T tile by tile */
+    /* with step t-1's gates */
+    seqrt_gru_backward((int)(T), (int)B, UNITS, recurrent_kernel, rt, z, hh, h, d_y0, T * UNITS,
+                       dh);
     /* d_recurrent_kernel += h[0..T-1]^T dzh; the recurrent bias row gets sum dzh */
     seqrt_gemm(1, 0, UNITS, 3 * UNITS, (int)(T * B), 1, h, UNITS, hh, 3 * UNITS, 1,
                d_recurrent_kernel, 3 * UNITS);
@@ -322,8 +277,8 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
     /* examples/char_gru.seq:9: h      = chars -> Embedding(29, 8) -> GRU(32, */
     /* return_sequences=true, stateful=true) */
     gru_forward(w.v_h, w.v_t2, params + P_gru_kernel, params + P_gru_recurrent_kernel,
-                params + P_gru_bias, w.s_gru_xt, w.s_gru_z, w.s_gru_h, w.s_gru_carry_h, w.s_gru_hh,
-                B, dim_T);
+                params + P_gru_bias, w.s_gru_xt, w.s_gru_z, w.s_gru_h, w.s_gru_rt, w.s_gru_carry_h,
+                w.s_gru_hh, B, dim_T);
     /* examples/char_gru.seq:10: logits = Dense(29)(h) */
     dense_forward(w.v_logits, w.v_h, params + P_dense_kernel, params + P_dense_bias, B, dim_T);
     memcpy(outputs[0], w.v_logits, sizeof(seqrt_real) * B * dim_T * 29);

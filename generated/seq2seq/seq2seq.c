@@ -43,6 +43,7 @@ typedef struct {
     seqrt_real *s_lstm_rt; /* [SEQRT_RNN_PACK_SIZE(32, 4)] */
     seqrt_real *s_lstm_c; /* [(T + 1) * B * 32] */
     seqrt_real *s_lstm_dc; /* [B * 32] */
+    seqrt_real *s_lstm_tc; /* [T * B * 32] */
     seqrt_real *s_lstm_1_xt; /* [T * B * 8] */
     seqrt_real *s_lstm_1_z; /* [T * B * 128] */
     seqrt_real *s_lstm_1_h; /* [(T + 1) * B * 32] */
@@ -50,6 +51,7 @@ typedef struct {
     seqrt_real *s_lstm_1_rt; /* [SEQRT_RNN_PACK_SIZE(32, 4)] */
     seqrt_real *s_lstm_1_c; /* [(T + 1) * B * 32] */
     seqrt_real *s_lstm_1_dc; /* [B * 32] */
+    seqrt_real *s_lstm_1_tc; /* [T * B * 32] */
     seqrt_real *g_t3;
     seqrt_real *g_state_h;
     seqrt_real *g_state_c;
@@ -89,6 +91,7 @@ static size_t model_layout(seq2seq_buffers *b, char *base, int64_t B, const int6
         b->s_lstm_rt = take(base, &off, SEQRT_RNN_PACK_SIZE(32, 4));
         b->s_lstm_c = take(base, &off, (T + 1) * B * 32);
         b->s_lstm_dc = take(base, &off, B * 32);
+        b->s_lstm_tc = take(base, &off, T * B * 32);
     }
     { /* lstm_1 */
         const int64_t T = dim_Td;
@@ -99,6 +102,7 @@ static size_t model_layout(seq2seq_buffers *b, char *base, int64_t B, const int6
         b->s_lstm_1_rt = take(base, &off, SEQRT_RNN_PACK_SIZE(32, 4));
         b->s_lstm_1_c = take(base, &off, (T + 1) * B * 32);
         b->s_lstm_1_dc = take(base, &off, B * 32);
+        b->s_lstm_1_tc = take(base, &off, T * B * 32);
     }
     b->grads_begin = base ? base + off : NULL;
     b->g_t3 = take(base, &off, B * 32);
@@ -184,7 +188,7 @@ SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, seqrt_real *y1, seqrt_real
                                       const seqrt_real *x0, const seqrt_real *kernel,
                                       const seqrt_real *recurrent_kernel, const seqrt_real *bias,
                                       seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt,
-                                      seqrt_real *c, int64_t B, int64_t T)
+                                      seqrt_real *c, seqrt_real *tc, int64_t B, int64_t T)
 {
     enum { FEATURES = 10, UNITS = 32, GATES = 4 };
     /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
@@ -205,7 +209,7 @@ SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, seqrt_real *y1, seqrt_real
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
     /* every step, fused: the recurrent product tile by tile with the gates */
-    seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c);
+    seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c, tc);
     memcpy(y0, h + T * B * UNITS, sizeof(seqrt_real) * B * UNITS); /* the last step */
     memcpy(y1, h + T * B * UNITS, sizeof(seqrt_real) * B * UNITS); /* final state */
     memcpy(y2, c + T * B * UNITS, sizeof(seqrt_real) * B * UNITS); /* final state */
@@ -215,8 +219,8 @@ SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recur
                                        seqrt_real *d_bias, seqrt_real *d_y0, seqrt_real *d_y1,
                                        seqrt_real *d_y2, const seqrt_real *recurrent_kernel,
                                        seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh,
-                                       seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B,
-                                       int64_t T)
+                                       seqrt_real *rt, seqrt_real *c, seqrt_real *dc,
+                                       seqrt_real *tc, int64_t B, int64_t T)
 {
     enum { FEATURES = 10, UNITS = 32, GATES = 4 };
     memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
@@ -227,8 +231,8 @@ SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recur
     /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh */
     /* tanh(c_t) o'] */
     /* every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates */
-    seqrt_lstm_backward((int)(T), (int)B, UNITS, recurrent_kernel, rt, z, c, NULL, T * UNITS, dh,
-                        dc);
+    seqrt_lstm_backward((int)(T), (int)B, UNITS, recurrent_kernel, rt, z, c, tc, NULL, T * UNITS,
+                        dh, dc);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, UNITS, 4 * UNITS, (int)(T * B), 1, h, UNITS, z, 4 * UNITS, 1,
                d_recurrent_kernel, 4 * UNITS);
@@ -248,7 +252,8 @@ SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, seqrt_real *y1, seqrt_re
                                         const seqrt_real *s1, const seqrt_real *kernel,
                                         const seqrt_real *recurrent_kernel, const seqrt_real *bias,
                                         seqrt_real *xt, seqrt_real *z, seqrt_real *h,
-                                        seqrt_real *rt, seqrt_real *c, int64_t B, int64_t T)
+                                        seqrt_real *rt, seqrt_real *c, seqrt_real *tc, int64_t B,
+                                        int64_t T)
 {
     enum { FEATURES = 8, UNITS = 32, GATES = 4 };
     /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
@@ -269,7 +274,7 @@ SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, seqrt_real *y1, seqrt_re
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
     /* every step, fused: the recurrent product tile by tile with the gates */
-    seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c);
+    seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c, tc);
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
@@ -285,8 +290,8 @@ SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_s0, seqrt_real *d_s1, seq
                                          seqrt_real *d_y0, seqrt_real *d_y1, seqrt_real *d_y2,
                                          const seqrt_real *recurrent_kernel, seqrt_real *xt,
                                          seqrt_real *z, seqrt_real *h, seqrt_real *dh,
-                                         seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B,
-                                         int64_t T)
+                                         seqrt_real *rt, seqrt_real *c, seqrt_real *dc,
+                                         seqrt_real *tc, int64_t B, int64_t T)
 {
     enum { FEATURES = 8, UNITS = 32, GATES = 4 };
     memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
@@ -296,8 +301,8 @@ SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_s0, seqrt_real *d_s1, seq
     /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh */
     /* tanh(c_t) o'] */
     /* every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates */
-    seqrt_lstm_backward((int)(T), (int)B, UNITS, recurrent_kernel, rt, z, c, d_y0, T * UNITS, dh,
-                        dc);
+    seqrt_lstm_backward((int)(T), (int)B, UNITS, recurrent_kernel, rt, z, c, tc, d_y0, T * UNITS,
+                        dh, dc);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, UNITS, 4 * UNITS, (int)(T * B), 1, h, UNITS, z, 4 * UNITS, 1,
                d_recurrent_kernel, 4 * UNITS);
@@ -372,13 +377,13 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
     /* examples/seq2seq.seq:10: _, state_h, state_c = LSTM(32, return_state=true)(encoder_inputs) */
     lstm_forward(w.v_t3, w.v_state_h, w.v_state_c, in_encoder_inputs, params + P_lstm_kernel,
                  params + P_lstm_recurrent_kernel, params + P_lstm_bias, w.s_lstm_xt, w.s_lstm_z,
-                 w.s_lstm_h, w.s_lstm_rt, w.s_lstm_c, B, dim_Te);
+                 w.s_lstm_h, w.s_lstm_rt, w.s_lstm_c, w.s_lstm_tc, B, dim_Te);
     /* examples/seq2seq.seq:11: decoder_seq, _, _ = LSTM(32, return_sequences=true, */
     /* return_state=true)( */
     lstm_1_forward(w.v_decoder_seq, w.v_t7, w.v_t8, in_decoder_inputs, w.v_state_h, w.v_state_c,
                    params + P_lstm_1_kernel, params + P_lstm_1_recurrent_kernel,
                    params + P_lstm_1_bias, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_rt,
-                   w.s_lstm_1_c, B, dim_Td);
+                   w.s_lstm_1_c, w.s_lstm_1_tc, B, dim_Td);
     /* examples/seq2seq.seq:13: decoder_outputs = Dense(8, activation=softmax)(decoder_seq) */
     dense_forward(w.v_decoder_outputs, w.v_decoder_seq, params + P_dense_kernel,
                   params + P_dense_bias, B, dim_Td);
@@ -410,13 +415,13 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     lstm_1_backward(w.g_state_h, w.g_state_c, grads + P_lstm_1_kernel,
                     grads + P_lstm_1_recurrent_kernel, grads + P_lstm_1_bias, w.g_decoder_seq,
                     w.g_t7, w.g_t8, params + P_lstm_1_recurrent_kernel, w.s_lstm_1_xt, w.s_lstm_1_z,
-                    w.s_lstm_1_h, w.s_lstm_1_dh, w.s_lstm_1_rt, w.s_lstm_1_c, w.s_lstm_1_dc, B,
-                    dim_Td);
+                    w.s_lstm_1_h, w.s_lstm_1_dh, w.s_lstm_1_rt, w.s_lstm_1_c, w.s_lstm_1_dc,
+                    w.s_lstm_1_tc, B, dim_Td);
     /* examples/seq2seq.seq:10: _, state_h, state_c = LSTM(32, return_state=true)(encoder_inputs) */
     lstm_backward(grads + P_lstm_kernel, grads + P_lstm_recurrent_kernel, grads + P_lstm_bias,
                   w.g_t3, w.g_state_h, w.g_state_c, params + P_lstm_recurrent_kernel, w.s_lstm_xt,
-                  w.s_lstm_z, w.s_lstm_h, w.s_lstm_dh, w.s_lstm_rt, w.s_lstm_c, w.s_lstm_dc, B,
-                  dim_Te);
+                  w.s_lstm_z, w.s_lstm_h, w.s_lstm_dh, w.s_lstm_rt, w.s_lstm_c, w.s_lstm_dc,
+                  w.s_lstm_tc, B, dim_Te);
     (void)in_encoder_inputs;
     (void)in_decoder_inputs;
 }

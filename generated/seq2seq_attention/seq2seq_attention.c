@@ -45,6 +45,7 @@ typedef struct {
     seqrt_real *s_lstm_rt; /* [SEQRT_RNN_PACK_SIZE(32, 4)] */
     seqrt_real *s_lstm_c; /* [(T + 1) * B * 32] */
     seqrt_real *s_lstm_dc; /* [B * 32] */
+    seqrt_real *s_lstm_tc; /* [T * B * 32] */
     seqrt_real *s_lstm_1_xt; /* [T * B * 8] */
     seqrt_real *s_lstm_1_z; /* [T * B * 128] */
     seqrt_real *s_lstm_1_h; /* [(T + 1) * B * 32] */
@@ -52,6 +53,7 @@ typedef struct {
     seqrt_real *s_lstm_1_rt; /* [SEQRT_RNN_PACK_SIZE(32, 4)] */
     seqrt_real *s_lstm_1_c; /* [(T + 1) * B * 32] */
     seqrt_real *s_lstm_1_dc; /* [B * 32] */
+    seqrt_real *s_lstm_1_tc; /* [T * B * 32] */
     seqrt_real *s_attention_w; /* [B * T * T1] */
     seqrt_real *s_attention_raw; /* [B * T * T1] */
     seqrt_real *s_attention_dw; /* [T1] */
@@ -96,6 +98,7 @@ static size_t model_layout(seq2seq_attention_buffers *b, char *base, int64_t B, 
         b->s_lstm_rt = take(base, &off, SEQRT_RNN_PACK_SIZE(32, 4));
         b->s_lstm_c = take(base, &off, (T + 1) * B * 32);
         b->s_lstm_dc = take(base, &off, B * 32);
+        b->s_lstm_tc = take(base, &off, T * B * 32);
     }
     { /* lstm_1 */
         const int64_t T = dim_Td;
@@ -106,6 +109,7 @@ static size_t model_layout(seq2seq_attention_buffers *b, char *base, int64_t B, 
         b->s_lstm_1_rt = take(base, &off, SEQRT_RNN_PACK_SIZE(32, 4));
         b->s_lstm_1_c = take(base, &off, (T + 1) * B * 32);
         b->s_lstm_1_dc = take(base, &off, B * 32);
+        b->s_lstm_1_tc = take(base, &off, T * B * 32);
     }
     { /* attention */
         const int64_t T = dim_Td;
@@ -217,7 +221,7 @@ SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, seqrt_real *y1, seqrt_real
                                       const seqrt_real *x0, const seqrt_real *kernel,
                                       const seqrt_real *recurrent_kernel, const seqrt_real *bias,
                                       seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *rt,
-                                      seqrt_real *c, int64_t B, int64_t T)
+                                      seqrt_real *c, seqrt_real *tc, int64_t B, int64_t T)
 {
     enum { FEATURES = 10, UNITS = 32, GATES = 4 };
     /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
@@ -238,7 +242,7 @@ SEQRT_KERNEL static void lstm_forward(seqrt_real *y0, seqrt_real *y1, seqrt_real
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
     /* every step, fused: the recurrent product tile by tile with the gates */
-    seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c);
+    seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c, tc);
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
@@ -253,8 +257,8 @@ SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recur
                                        seqrt_real *d_bias, seqrt_real *d_y0, seqrt_real *d_y1,
                                        seqrt_real *d_y2, const seqrt_real *recurrent_kernel,
                                        seqrt_real *xt, seqrt_real *z, seqrt_real *h, seqrt_real *dh,
-                                       seqrt_real *rt, seqrt_real *c, seqrt_real *dc, int64_t B,
-                                       int64_t T)
+                                       seqrt_real *rt, seqrt_real *c, seqrt_real *dc,
+                                       seqrt_real *tc, int64_t B, int64_t T)
 {
     enum { FEATURES = 10, UNITS = 32, GATES = 4 };
     memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
@@ -264,8 +268,8 @@ SEQRT_KERNEL static void lstm_backward(seqrt_real *d_kernel, seqrt_real *d_recur
     /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh */
     /* tanh(c_t) o'] */
     /* every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates */
-    seqrt_lstm_backward((int)(T), (int)B, UNITS, recurrent_kernel, rt, z, c, d_y0, T * UNITS, dh,
-                        dc);
+    seqrt_lstm_backward((int)(T), (int)B, UNITS, recurrent_kernel, rt, z, c, tc, d_y0, T * UNITS,
+                        dh, dc);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, UNITS, 4 * UNITS, (int)(T * B), 1, h, UNITS, z, 4 * UNITS, 1,
                d_recurrent_kernel, 4 * UNITS);
@@ -284,7 +288,8 @@ SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0, co
                                         const seqrt_real *s1, const seqrt_real *kernel,
                                         const seqrt_real *recurrent_kernel, const seqrt_real *bias,
                                         seqrt_real *xt, seqrt_real *z, seqrt_real *h,
-                                        seqrt_real *rt, seqrt_real *c, int64_t B, int64_t T)
+                                        seqrt_real *rt, seqrt_real *c, seqrt_real *tc, int64_t B,
+                                        int64_t T)
 {
     enum { FEATURES = 8, UNITS = 32, GATES = 4 };
     /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
@@ -305,7 +310,7 @@ SEQRT_KERNEL static void lstm_1_forward(seqrt_real *y0, const seqrt_real *x0, co
     /* z = x_t kernel + bias + h_{t-1} recurrent_kernel = [i f c o]; i, f, o = sigmoid, */
     /* g = tanh(z_c); c_t = f c_{t-1} + i g; h_t = o tanh(c_t) */
     /* every step, fused: the recurrent product tile by tile with the gates */
-    seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c);
+    seqrt_lstm_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, c, tc);
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
@@ -319,7 +324,7 @@ SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_s0, seqrt_real *d_s1, seq
                                          seqrt_real *d_y0, const seqrt_real *recurrent_kernel,
                                          seqrt_real *xt, seqrt_real *z, seqrt_real *h,
                                          seqrt_real *dh, seqrt_real *rt, seqrt_real *c,
-                                         seqrt_real *dc, int64_t B, int64_t T)
+                                         seqrt_real *dc, seqrt_real *tc, int64_t B, int64_t T)
 {
     enum { FEATURES = 8, UNITS = 32, GATES = 4 };
     memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
@@ -327,8 +332,8 @@ SEQRT_KERNEL static void lstm_1_backward(seqrt_real *d_s0, seqrt_real *d_s1, seq
     /* back through time: dc += dh o tanh'(c_t); dz = [dc g i', dc c_{t-1} f', dc i g', dh */
     /* tanh(c_t) o'] */
     /* every step, fused: dh_{t-1} = dz_t recurrent_kernel^T tile by tile with step t-1's gates */
-    seqrt_lstm_backward((int)(T), (int)B, UNITS, recurrent_kernel, rt, z, c, d_y0, T * UNITS, dh,
-                        dc);
+    seqrt_lstm_backward((int)(T), (int)B, UNITS, recurrent_kernel, rt, z, c, tc, d_y0, T * UNITS,
+                        dh, dc);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, UNITS, 4 * UNITS, (int)(T * B), 1, h, UNITS, z, 4 * UNITS, 1,
                d_recurrent_kernel, 4 * UNITS);
@@ -494,13 +499,14 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
     /* return_sequences=true, return_state=true)(encoder_inputs) */
     lstm_forward(w.v_encoder_seq, w.v_state_h, w.v_state_c, in_encoder_inputs,
                  params + P_lstm_kernel, params + P_lstm_recurrent_kernel, params + P_lstm_bias,
-                 w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_rt, w.s_lstm_c, B, dim_Te);
+                 w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_rt, w.s_lstm_c, w.s_lstm_tc, B,
+                 dim_Te);
     /* examples/seq2seq_attention.seq:13: decoder_seq = LSTM(32, */
     /* return_sequences=true)(decoder_inputs, initial_state=[state_h, state_c]) */
     lstm_1_forward(w.v_decoder_seq, in_decoder_inputs, w.v_state_h, w.v_state_c,
                    params + P_lstm_1_kernel, params + P_lstm_1_recurrent_kernel,
                    params + P_lstm_1_bias, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h, w.s_lstm_1_rt,
-                   w.s_lstm_1_c, B, dim_Td);
+                   w.s_lstm_1_c, w.s_lstm_1_tc, B, dim_Td);
     /* examples/seq2seq_attention.seq:14: context, attention_weights = Attention(use_scale=true, */
     /* return_attention_scores=true)([decoder_seq, encoder_seq]) */
     attention_forward(w.v_context, w.v_attention_weights, w.v_decoder_seq, w.v_encoder_seq,
@@ -550,13 +556,14 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     lstm_1_backward(w.g_state_h, w.g_state_c, grads + P_lstm_1_kernel,
                     grads + P_lstm_1_recurrent_kernel, grads + P_lstm_1_bias, w.g_decoder_seq,
                     params + P_lstm_1_recurrent_kernel, w.s_lstm_1_xt, w.s_lstm_1_z, w.s_lstm_1_h,
-                    w.s_lstm_1_dh, w.s_lstm_1_rt, w.s_lstm_1_c, w.s_lstm_1_dc, B, dim_Td);
+                    w.s_lstm_1_dh, w.s_lstm_1_rt, w.s_lstm_1_c, w.s_lstm_1_dc, w.s_lstm_1_tc, B,
+                    dim_Td);
     /* examples/seq2seq_attention.seq:12: encoder_seq, state_h, state_c = LSTM(32, */
     /* return_sequences=true, return_state=true)(encoder_inputs) */
     lstm_backward(grads + P_lstm_kernel, grads + P_lstm_recurrent_kernel, grads + P_lstm_bias,
                   w.g_encoder_seq, w.g_state_h, w.g_state_c, params + P_lstm_recurrent_kernel,
                   w.s_lstm_xt, w.s_lstm_z, w.s_lstm_h, w.s_lstm_dh, w.s_lstm_rt, w.s_lstm_c,
-                  w.s_lstm_dc, B, dim_Te);
+                  w.s_lstm_dc, w.s_lstm_tc, B, dim_Te);
     (void)in_encoder_inputs;
     (void)in_decoder_inputs;
 }

@@ -18,7 +18,8 @@
  * rounding (fused multiply-adds, summation order).
  *
  * Buffers are time-major, as in the generated code: z [T, B, G*U], h and c
- * [T + 1, B, U] with the initial state in slice 0.
+ * [T + 1, B, U] with the initial state in slice 0. Layers with a mask,
+ * recurrent dropout or other activations keep the per-step code.
  */
 #ifndef SEQRT_RNN_H
 #define SEQRT_RNN_H
@@ -45,19 +46,42 @@ extern "C" {
  * (U, 4) elements of scratch.
  *
  * forward: z[t] holds x_t kernel + bias on entry and the activated gates
- * (i, f, g, o) on return; h[t + 1], c[t + 1] from h[t], c[t].
+ * (i, f, g, o) on return; h[t + 1], c[t + 1] from h[t], c[t]; tc [T, B, U]:
+ * tanh(c[t + 1]) at tc[t], kept for the backward.
  *
  * backward: z[t] holds the activated gates on entry and dz_t (the gradient
- * of the pre-activations) on return. dh, dc [B, U]: the gradients of the
+ * of the pre-activations) on return; c and tc as the forward left them. dh, dc [B, U]: the gradients of the
  * last step's h and c on entry, of the initial h and c on return. dy, when
  * not NULL, is added to dh at each step: step t's row b at dy + b * dy_ld
  * + t * U (a layer's return_sequences output gradient, [B, T, U]).
  */
 void seqrt_lstm_forward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
-                        seqrt_real *z, seqrt_real *h, seqrt_real *c);
+                        seqrt_real *z, seqrt_real *h, seqrt_real *c, seqrt_real *tc);
 void seqrt_lstm_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
-                         seqrt_real *z, const seqrt_real *c, const seqrt_real *dy, int64_t dy_ld,
-                         seqrt_real *dh, seqrt_real *dc);
+                         seqrt_real *z, const seqrt_real *c, const seqrt_real *tc,
+                         const seqrt_real *dy, int64_t dy_ld, seqrt_real *dh, seqrt_real *dc);
+
+/*
+ * GRU with reset_after (Keras's default form), Keras's default activations
+ * (recurrent sigmoid, tanh), blocks [z r n] in that order, kernel rk
+ * [U, 3U], recurrent bias bh [3U] (NULL: none); q [T, B, 3U] holds the
+ * recurrent part h_{t-1} rk + bh; pk: SEQRT_RNN_PACK_SIZE(U, 3) elements.
+ *
+ * forward: z[t] holds x_t kernel + b_x on entry and the activated gates
+ * (z, r, n) on return; q[t]'s n block gets h_{t-1} rk_n + bh_n (its z and
+ * r blocks are not written); h[t + 1] from h[t].
+ *
+ * backward: z[t] holds the gates and q[t]'s n block what the forward left
+ * there on entry; on return z[t] holds the gradient of the input part
+ * [az ar an] and q[t] that of the recurrent part [az ar an r]. h: the
+ * forward's states [T + 1, B, U]. dh [B, U]: the gradient of the last
+ * step's h on entry, of the initial h on return; dy as for the LSTM.
+ */
+void seqrt_gru_forward(int T, int B, int U, const seqrt_real *rk, const seqrt_real *bh,
+                       seqrt_real *pk, seqrt_real *z, seqrt_real *q, seqrt_real *h);
+void seqrt_gru_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk, seqrt_real *z,
+                        seqrt_real *q, const seqrt_real *h, const seqrt_real *dy, int64_t dy_ld,
+                        seqrt_real *dh);
 
 #ifdef __cplusplus
 }

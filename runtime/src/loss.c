@@ -57,8 +57,17 @@ enum { LSE_CHUNK = 512 };
 
 SEQRT_KERNEL static double softmax_lse(const seqrt_real *z, int64_t C, seqrt_real *d, double scale)
 {
-    seqrt_real mx = z[0], e[LSE_CHUNK];
-    for (int64_t k = 1; k < C; k++) mx = z[k] > mx ? z[k] : mx;
+    /* the max in 8 lanes too: one running max was a chain of dependent
+     * scalar maxes, a tenth of the function on W6's 65 classes */
+    seqrt_real mx = z[0], e[LSE_CHUNK], lmx[8];
+    int64_t k1 = 1;
+    if (C >= 9) {
+        for (int j = 0; j < 8; j++) lmx[j] = z[1 + j];
+        for (k1 = 9; k1 + 8 <= C; k1 += 8)
+            for (int j = 0; j < 8; j++) lmx[j] = z[k1 + j] > lmx[j] ? z[k1 + j] : lmx[j];
+        for (int j = 0; j < 8; j++) mx = lmx[j] > mx ? lmx[j] : mx;
+    }
+    for (int64_t k = k1; k < C; k++) mx = z[k] > mx ? z[k] : mx;
     double s = 0;
     for (int64_t k0 = 0; k0 < C; k0 += LSE_CHUNK) {
         const int n = C - k0 < LSE_CHUNK ? (int)(C - k0) : LSE_CHUNK;

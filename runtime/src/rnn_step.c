@@ -79,10 +79,11 @@ static inline float gate_tanh(float x)
 /* ---- LSTM gate math on one tile row (the generated code's arithmetic) ---- */
 
 /* acc: the tile's h_{t-1} U for n units, gate g at acc[g * NU]; z: x W + b
- * in, activated gates out (gate g at z[g * U]). */
+ * in, activated gates out (gate g at z[g * U]); tt: tanh(c_t) out, which
+ * the backward reads instead of computing it again. */
 static inline void lstm_fwd_units(const seqrt_real *restrict acc, seqrt_real *restrict z, int U,
                                   const seqrt_real *restrict cp, seqrt_real *restrict ct,
-                                  seqrt_real *restrict ht, int n)
+                                  seqrt_real *restrict tt, seqrt_real *restrict ht, int n)
 {
     for (int u = 0; u < n; u++) {
         const seqrt_real ig = gate_sigmoid(acc[u] + z[u]);
@@ -90,8 +91,10 @@ static inline void lstm_fwd_units(const seqrt_real *restrict acc, seqrt_real *re
         const seqrt_real cg = gate_tanh(acc[2 * NU + u] + z[2 * U + u]);
         const seqrt_real og = gate_sigmoid(acc[3 * NU + u] + z[3 * U + u]);
         const seqrt_real cn = fg * cp[u] + ig * cg;
+        const seqrt_real a = gate_tanh(cn);
         ct[u] = cn;
-        ht[u] = og * gate_tanh(cn);
+        tt[u] = a;
+        ht[u] = og * a;
         z[u] = ig;
         z[U + u] = fg;
         z[2 * U + u] = cg;
@@ -99,15 +102,16 @@ static inline void lstm_fwd_units(const seqrt_real *restrict acc, seqrt_real *re
     }
 }
 
-/* dh_t for n units; z: gates in, dz out; dc: dc_t in, dc_{t-1} out. */
+/* dh_t for n units; z: gates in, dz out; tt: the forward's tanh(c_t);
+ * dc: dc_t in, dc_{t-1} out. */
 static inline void lstm_bwd_units(const seqrt_real *restrict dh, seqrt_real *restrict z, int U,
-                                  const seqrt_real *restrict cp, const seqrt_real *restrict ct,
+                                  const seqrt_real *restrict cp, const seqrt_real *restrict tt,
                                   seqrt_real *restrict dc, int n)
 {
     for (int u = 0; u < n; u++) {
         const seqrt_real dhv = dh[u];
         const seqrt_real ig = z[u], fg = z[U + u], cg = z[2 * U + u], og = z[3 * U + u];
-        const seqrt_real a = gate_tanh(ct[u]);
+        const seqrt_real a = tt[u];
         const seqrt_real dcv = dc[u] + dhv * og * (1 - a * a);
         z[u] = dcv * cg * ig * (1 - ig);
         z[U + u] = dcv * cp[u] * fg * (1 - fg);
@@ -127,6 +131,66 @@ static inline const seqrt_real *lstm_dh_in(const seqrt_real *restrict dhin,
         return dhin;
     for (int u = 0; u < n; u++) buf[u] = dhin[u] + dy[u];
     return buf;
+}
+
+/* ---- GRU (reset_after) gate math on one tile row ---- */
+
+/* acc: the tile's h_{t-1} U for n units, block g at acc[g * NU]; bh: the
+ * recurrent bias at the tile's units (has_bias 0: none, a constant, so the
+ * loop is specialised); z: x W + b_x in, activated gates out (block g at
+ * z[g * U]); q: the n block of the recurrent part out, for backward. */
+static inline void gru_fwd_units(const seqrt_real *restrict acc, const seqrt_real *restrict bh,
+                                 int has_bias, seqrt_real *restrict z, seqrt_real *restrict q,
+                                 int U, const seqrt_real *restrict hp, seqrt_real *restrict ht,
+                                 int n)
+{
+    for (int u = 0; u < n; u++) {
+        const seqrt_real qz = acc[u] + (has_bias ? bh[u] : 0);
+        const seqrt_real qr = acc[NU + u] + (has_bias ? bh[U + u] : 0);
+        const seqrt_real qn = acc[2 * NU + u] + (has_bias ? bh[2 * U + u] : 0);
+        const seqrt_real zg = gate_sigmoid(z[u] + qz);
+        const seqrt_real rg = gate_sigmoid(z[U + u] + qr);
+        const seqrt_real ng = gate_tanh(z[2 * U + u] + rg * qn);
+        ht[u] = zg * hp[u] + (1 - zg) * ng;
+        z[u] = zg;
+        z[U + u] = rg;
+        z[2 * U + u] = ng;
+        q[2 * U + u] = qn;
+    }
+}
+
+/* dh_t for n units (the sum gru_dh_in made); z: gates in, the input
+ * part's gradient out; q: the n block of the recurrent part in, the
+ * recurrent part's gradient out; dh: dh_t z_t out. */
+static inline void gru_bwd_units(const seqrt_real *restrict dhin, seqrt_real *restrict z,
+                                 seqrt_real *restrict q, int U, const seqrt_real *restrict hp,
+                                 seqrt_real *restrict dh, int n)
+{
+    for (int u = 0; u < n; u++) {
+        const seqrt_real dhv = dhin[u];
+        const seqrt_real zg = z[u], rg = z[U + u], ng = z[2 * U + u], hn = q[2 * U + u];
+        const seqrt_real az = dhv * (hp[u] - ng) * zg * (1 - zg);
+        const seqrt_real an = dhv * (1 - zg) * (1 - ng * ng);
+        const seqrt_real ar = an * hn * rg * (1 - rg);
+        z[u] = az;
+        z[U + u] = ar;
+        z[2 * U + u] = an;
+        q[u] = az;
+        q[U + u] = ar;
+        q[2 * U + u] = an * rg;
+        dh[u] = dhv * zg;
+    }
+}
+
+/* buf = dh (+ acc, the recurrent product, when not NULL) (+ dy when not
+ * NULL) for n units, added in the generated code's order; always a copy,
+ * so that the gate loop's dh may be written in place. */
+static inline void gru_dh_in(const seqrt_real *restrict acc, const seqrt_real *restrict dh,
+                             const seqrt_real *restrict dy, seqrt_real *restrict buf, int n)
+{
+    for (int u = 0; u < n; u++) buf[u] = acc ? dh[u] + acc[u] : dh[u];
+    if (dy)
+        for (int u = 0; u < n; u++) buf[u] += dy[u];
 }
 
 /* ---- the kernels, once per instruction set ---- */
@@ -149,15 +213,19 @@ static inline const seqrt_real *lstm_dh_in(const seqrt_real *restrict dhin,
 
 typedef struct {
     void (*lstm_fwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
-                     const seqrt_real *, seqrt_real *, seqrt_real *);
+                     const seqrt_real *, seqrt_real *, seqrt_real *, seqrt_real *);
     void (*lstm_bwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
                      const seqrt_real *, int64_t, seqrt_real *, const seqrt_real *,
                      const seqrt_real *, seqrt_real *);
+    void (*gru_fwd)(const part *, int, const seqrt_real *, const seqrt_real *, const seqrt_real *,
+                    seqrt_real *, seqrt_real *, seqrt_real *);
+    void (*gru_bwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
+                    const seqrt_real *, int64_t, seqrt_real *, seqrt_real *, const seqrt_real *);
 } kernels;
 
-static const kernels k_base = {lstm_fwd_base, lstm_bwd_base};
+static const kernels k_base = {lstm_fwd_base, lstm_bwd_base, gru_fwd_base, gru_bwd_base};
 #ifdef HAVE_X86_CLONES
-static const kernels k_avx2 = {lstm_fwd_avx2, lstm_bwd_avx2};
+static const kernels k_avx2 = {lstm_fwd_avx2, lstm_bwd_avx2, gru_fwd_avx2, gru_bwd_avx2};
 #endif
 
 /* The widest set the CPU runs; SEQRT_GEMM_KERNEL=base (as for seqrt_gemm's
@@ -213,8 +281,8 @@ static void pack_tile_t(int U, int G, const seqrt_real *rk, seqrt_real *pk, int 
 typedef struct {
     const kernels *k;
     int T, B, U, G, P, PB, by_cols; /* P, PB: forward and transposed tiles */
-    const seqrt_real *rk;
-    seqrt_real *pk, *z, *h, *c, *dh, *dc;
+    const seqrt_real *rk, *bh;
+    seqrt_real *pk, *z, *q, *h, *c, *tc, *dh, *dc;
     const seqrt_real *dy;
     int64_t dy_ld;
 } job;
@@ -272,18 +340,18 @@ static void lstm_fwd_job(void *ctx, int tid, int n)
         if (t)
             step_barrier(j, n);
         j->k->lstm_fwd(&w, j->U, j->pk, j->h + t * BU, j->z + t * BG, j->c + t * BU,
-                       j->c + (t + 1) * BU, j->h + (t + 1) * BU);
+                       j->c + (t + 1) * BU, j->tc + t * BU, j->h + (t + 1) * BU);
     }
 }
 
 void seqrt_lstm_forward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
-                        seqrt_real *z, seqrt_real *h, seqrt_real *c)
+                        seqrt_real *z, seqrt_real *h, seqrt_real *c, seqrt_real *tc)
 {
     if (T <= 0 || B <= 0 || U <= 0)
         return;
     job j;
     job_init(&j, T, B, U, 4, rk, pk);
-    j.z = z, j.h = h, j.c = c;
+    j.z = z, j.h = h, j.c = c, j.tc = tc;
     seqrt_team_run(lstm_fwd_job, &j);
 }
 
@@ -298,20 +366,75 @@ static void lstm_bwd_job(void *ctx, int tid, int n)
             step_barrier(j, n);
         j->k->lstm_bwd(&w, j->U, j->pk, t < j->T - 1 ? j->z + (t + 1) * BG : NULL, j->dh,
                        j->dy ? j->dy + t * U : NULL, j->dy_ld, j->z + t * BG, j->c + t * BU,
-                       j->c + (t + 1) * BU, j->dc);
+                       j->tc + t * BU, j->dc);
     }
     step_barrier(j, n);
     j->k->lstm_bwd(&w, j->U, j->pk, j->z, j->dh, NULL, 0, NULL, NULL, NULL, NULL);
 }
 
 void seqrt_lstm_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
-                         seqrt_real *z, const seqrt_real *c, const seqrt_real *dy, int64_t dy_ld,
-                         seqrt_real *dh, seqrt_real *dc)
+                         seqrt_real *z, const seqrt_real *c, const seqrt_real *tc,
+                         const seqrt_real *dy, int64_t dy_ld, seqrt_real *dh, seqrt_real *dc)
 {
     if (T <= 0 || B <= 0 || U <= 0)
         return;
     job j;
     job_init(&j, T, B, U, 4, rk, pk);
-    j.z = z, j.c = (seqrt_real *)c, j.dy = dy, j.dy_ld = dy_ld, j.dh = dh, j.dc = dc;
+    j.z = z, j.c = (seqrt_real *)c, j.tc = (seqrt_real *)tc, j.dy = dy, j.dy_ld = dy_ld, j.dh = dh, j.dc = dc;
     seqrt_team_run(lstm_bwd_job, &j);
+}
+
+/* ---- GRU (reset_after) ---- */
+
+static void gru_fwd_job(void *ctx, int tid, int n)
+{
+    const job *j = ctx;
+    const part w = job_start(j, tid, n, 0);
+    const size_t BU = (size_t)j->B * j->U, BG = 3 * BU;
+    for (int t = 0; t < j->T; t++) {
+        if (t)
+            step_barrier(j, n);
+        j->k->gru_fwd(&w, j->U, j->pk, j->bh, j->h + t * BU, j->z + t * BG, j->q + t * BG,
+                      j->h + (t + 1) * BU);
+    }
+}
+
+void seqrt_gru_forward(int T, int B, int U, const seqrt_real *rk, const seqrt_real *bh,
+                       seqrt_real *pk, seqrt_real *z, seqrt_real *q, seqrt_real *h)
+{
+    if (T <= 0 || B <= 0 || U <= 0)
+        return;
+    job j;
+    job_init(&j, T, B, U, 3, rk, pk);
+    j.bh = bh, j.z = z, j.q = q, j.h = h;
+    seqrt_team_run(gru_fwd_job, &j);
+}
+
+static void gru_bwd_job(void *ctx, int tid, int n)
+{
+    const job *j = ctx;
+    const part w = job_start(j, tid, n, 1);
+    const size_t BU = (size_t)j->B * j->U, BG = 3 * BU;
+    const int64_t U = j->U;
+    for (int t = j->T - 1; t >= 0; t--) {
+        if (t < j->T - 1)
+            step_barrier(j, n);
+        j->k->gru_bwd(&w, j->U, j->pk, t < j->T - 1 ? j->q + (t + 1) * BG : NULL, j->dh,
+                      j->dy ? j->dy + t * U : NULL, j->dy_ld, j->z + t * BG, j->q + t * BG,
+                      j->h + t * BU);
+    }
+    step_barrier(j, n);
+    j->k->gru_bwd(&w, j->U, j->pk, j->q, j->dh, NULL, 0, NULL, NULL, NULL);
+}
+
+void seqrt_gru_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk, seqrt_real *z,
+                        seqrt_real *q, const seqrt_real *h, const seqrt_real *dy, int64_t dy_ld,
+                        seqrt_real *dh)
+{
+    if (T <= 0 || B <= 0 || U <= 0)
+        return;
+    job j;
+    job_init(&j, T, B, U, 3, rk, pk);
+    j.z = z, j.q = q, j.h = (seqrt_real *)h, j.dy = dy, j.dy_ld = dy_ld, j.dh = dh;
+    seqrt_team_run(gru_bwd_job, &j);
 }

@@ -42,6 +42,9 @@
 TILE_FN(ISA(f1), 1, 4)
 TILE_FN(ISA(f2), 2, 4)
 TILE_FN(ISA(f3), 3, 4)
+TILE_FN(ISA(g1), 1, 3)
+TILE_FN(ISA(g2), 2, 3)
+TILE_FN(ISA(g3), 3, 3)
 TILE_FN(ISA(b1), 1, 2)
 TILE_FN(ISA(b2), 2, 2)
 TILE_FN(ISA(b3), 3, 2)
@@ -54,11 +57,40 @@ TILE_FN(ISA(b6), 6, 2)
 #undef OUT
 #undef TILE_FN
 
+/* The forward tile of mb <= MRF rows and G (3 or 4) gates. */
+ISA_ATTR static inline void ISA(fwd_tile)(int G, int mb, int K, const seqrt_real *A, int lda,
+                                          const seqrt_real *P, seqrt_real *acc)
+{
+    if (G == 4) {
+        if (mb == MRF) ISA(f3)(K, A, lda, P, acc);
+        else if (mb == 2) ISA(f2)(K, A, lda, P, acc);
+        else ISA(f1)(K, A, lda, P, acc);
+    } else {
+        if (mb == MRF) ISA(g3)(K, A, lda, P, acc);
+        else if (mb == 2) ISA(g2)(K, A, lda, P, acc);
+        else ISA(g1)(K, A, lda, P, acc);
+    }
+}
+
+/* The backward tile of mb <= MRB rows of the transposed kernel. */
+ISA_ATTR static inline void ISA(bwd_tile)(int mb, int K, const seqrt_real *A, int lda,
+                                          const seqrt_real *P, seqrt_real *acc)
+{
+    switch (mb) {
+    case 6: ISA(b6)(K, A, lda, P, acc); break;
+    case 5: ISA(b5)(K, A, lda, P, acc); break;
+    case 4: ISA(b4)(K, A, lda, P, acc); break;
+    case 3: ISA(b3)(K, A, lda, P, acc); break;
+    case 2: ISA(b2)(K, A, lda, P, acc); break;
+    default: ISA(b1)(K, A, lda, P, acc); break;
+    }
+}
+
 /* h_{t-1} [rows, U] times the member's column tiles of the packed kernel,
  * each tile's gates finished at once (lstm_fwd_units). */
 ISA_ATTR static void ISA(lstm_fwd)(const part *w, int U, const seqrt_real *pk,
                                    const seqrt_real *hp, seqrt_real *zt, const seqrt_real *cp,
-                                   seqrt_real *ct, seqrt_real *ht)
+                                   seqrt_real *ct, seqrt_real *tt, seqrt_real *ht)
 {
     seqrt_real acc[MRF * 4 * NU];
     const size_t G4 = 4 * (size_t)U;
@@ -67,18 +99,16 @@ ISA_ATTR static void ISA(lstm_fwd)(const part *w, int U, const seqrt_real *pk,
         const seqrt_real *P = pk + (size_t)p * U * 4 * NU;
         for (int b = w->r0; b < w->r1; b += MRF) {
             const int mb = w->r1 - b < MRF ? w->r1 - b : MRF;
-            const seqrt_real *A = hp + (size_t)b * U;
-            if (mb == MRF) ISA(f3)(U, A, U, P, acc);
-            else if (mb == 2) ISA(f2)(U, A, U, P, acc);
-            else ISA(f1)(U, A, U, P, acc);
+            ISA(fwd_tile)(4, mb, U, hp + (size_t)b * U, U, P, acc);
             for (int r = 0; r < mb; r++) {
                 const size_t row = (size_t)(b + r);
+                const size_t o = row * U + j0;
                 if (nb == NU)
-                    lstm_fwd_units(acc + r * 4 * NU, zt + row * G4 + j0, U, cp + row * U + j0,
-                                   ct + row * U + j0, ht + row * U + j0, NU);
+                    lstm_fwd_units(acc + r * 4 * NU, zt + row * G4 + j0, U, cp + o, ct + o, tt + o,
+                                   ht + o, NU);
                 else
-                    lstm_fwd_units(acc + r * 4 * NU, zt + row * G4 + j0, U, cp + row * U + j0,
-                                   ct + row * U + j0, ht + row * U + j0, nb);
+                    lstm_fwd_units(acc + r * 4 * NU, zt + row * G4 + j0, U, cp + o, ct + o, tt + o,
+                                   ht + o, nb);
             }
         }
     }
@@ -90,7 +120,7 @@ ISA_ATTR static void ISA(lstm_fwd)(const part *w, int U, const seqrt_real *pk,
 ISA_ATTR static void ISA(lstm_bwd)(const part *w, int U, const seqrt_real *pkt,
                                    const seqrt_real *dzn, seqrt_real *dh, const seqrt_real *dyt,
                                    int64_t dy_ld, seqrt_real *zt, const seqrt_real *cp,
-                                   const seqrt_real *ct, seqrt_real *dc)
+                                   const seqrt_real *tt, seqrt_real *dc)
 {
     seqrt_real acc[MRB * NUB], dsum[NUB];
     const size_t G4 = 4 * (size_t)U;
@@ -99,17 +129,8 @@ ISA_ATTR static void ISA(lstm_bwd)(const part *w, int U, const seqrt_real *pkt,
         const seqrt_real *P = pkt + (size_t)p * G4 * NUB;
         for (int b = w->r0; b < w->r1; b += MRB) {
             const int mb = w->r1 - b < MRB ? w->r1 - b : MRB;
-            if (dzn) {
-                const seqrt_real *A = dzn + (size_t)b * G4;
-                switch (mb) {
-                case 6: ISA(b6)((int)G4, A, (int)G4, P, acc); break;
-                case 5: ISA(b5)((int)G4, A, (int)G4, P, acc); break;
-                case 4: ISA(b4)((int)G4, A, (int)G4, P, acc); break;
-                case 3: ISA(b3)((int)G4, A, (int)G4, P, acc); break;
-                case 2: ISA(b2)((int)G4, A, (int)G4, P, acc); break;
-                default: ISA(b1)((int)G4, A, (int)G4, P, acc); break;
-                }
-            }
+            if (dzn)
+                ISA(bwd_tile)(mb, (int)G4, dzn + (size_t)b * G4, (int)G4, P, acc);
             for (int r = 0; r < mb; r++) {
                 const size_t row = (size_t)(b + r);
                 seqrt_real *dhr = dh + row * U + j0;
@@ -118,13 +139,85 @@ ISA_ATTR static void ISA(lstm_bwd)(const part *w, int U, const seqrt_real *pkt,
                     continue;
                 }
                 const seqrt_real *dyr = dyt ? dyt + (int64_t)row * dy_ld + j0 : NULL;
+                if (dyr) /* the next step's dy: rows lie a whole sequence apart, too many streams */
+                    __builtin_prefetch((const void *)((uintptr_t)dyr - (uintptr_t)U * sizeof *dyr));
                 const seqrt_real *dhin = lstm_dh_in(dzn ? acc + r * NUB : dhr, dyr, dsum, nb);
                 if (nb == NUB)
                     lstm_bwd_units(dhin, zt + row * G4 + j0, U, cp + row * U + j0,
-                                   ct + row * U + j0, dc + row * U + j0, NUB);
+                                   tt + row * U + j0, dc + row * U + j0, NUB);
                 else
                     lstm_bwd_units(dhin, zt + row * G4 + j0, U, cp + row * U + j0,
-                                   ct + row * U + j0, dc + row * U + j0, nb);
+                                   tt + row * U + j0, dc + row * U + j0, nb);
+            }
+        }
+    }
+}
+
+/* GRU (reset_after): h_{t-1} [rows, U] times the member's column tiles of
+ * the packed kernel, each tile's gates and h_t finished at once. */
+ISA_ATTR static void ISA(gru_fwd)(const part *w, int U, const seqrt_real *pk,
+                                  const seqrt_real *bh, const seqrt_real *hp, seqrt_real *zt,
+                                  seqrt_real *qt, seqrt_real *ht)
+{
+    seqrt_real acc[MRF * 3 * NU];
+    const size_t G3 = 3 * (size_t)U;
+    for (int p = w->p0; p < w->p1; p++) {
+        const int j0 = p * NU, nb = U - j0 < NU ? U - j0 : NU;
+        const seqrt_real *P = pk + (size_t)p * U * 3 * NU;
+        for (int b = w->r0; b < w->r1; b += MRF) {
+            const int mb = w->r1 - b < MRF ? w->r1 - b : MRF;
+            ISA(fwd_tile)(3, mb, U, hp + (size_t)b * U, U, P, acc);
+            for (int r = 0; r < mb; r++) {
+                const size_t row = (size_t)(b + r);
+                const seqrt_real *a = acc + r * 3 * NU, *hpr = hp + row * U + j0;
+                seqrt_real *z = zt + row * G3 + j0, *q = qt + row * G3 + j0, *hr = ht + row * U + j0;
+                if (bh && nb == NU)
+                    gru_fwd_units(a, bh + j0, 1, z, q, U, hpr, hr, NU);
+                else if (bh)
+                    gru_fwd_units(a, bh + j0, 1, z, q, U, hpr, hr, nb);
+                else if (nb == NU)
+                    gru_fwd_units(a, NULL, 0, z, q, U, hpr, hr, NU);
+                else
+                    gru_fwd_units(a, NULL, 0, z, q, U, hpr, hr, nb);
+            }
+        }
+    }
+}
+
+/* GRU (reset_after): dq_{t+1} [rows, 3U] times the member's tiles of the
+ * transposed kernel, added to dh (which holds dh_{t+1} z_{t+1}) for those
+ * units; then (zt given) step t's gradients into zt, qt and dh; (zt NULL)
+ * only the sum, dh_{-1}. With dqn NULL (the last step) dh is as given. */
+ISA_ATTR static void ISA(gru_bwd)(const part *w, int U, const seqrt_real *pkt,
+                                  const seqrt_real *dqn, seqrt_real *dh, const seqrt_real *dyt,
+                                  int64_t dy_ld, seqrt_real *zt, seqrt_real *qt,
+                                  const seqrt_real *hp)
+{
+    seqrt_real acc[MRB * NUB], dsum[NUB];
+    const size_t G3 = 3 * (size_t)U;
+    for (int p = w->p0; p < w->p1; p++) {
+        const int j0 = p * NUB, nb = U - j0 < NUB ? U - j0 : NUB;
+        const seqrt_real *P = pkt + (size_t)p * G3 * NUB;
+        for (int b = w->r0; b < w->r1; b += MRB) {
+            const int mb = w->r1 - b < MRB ? w->r1 - b : MRB;
+            if (dqn)
+                ISA(bwd_tile)(mb, (int)G3, dqn + (size_t)b * G3, (int)G3, P, acc);
+            for (int r = 0; r < mb; r++) {
+                const size_t row = (size_t)(b + r);
+                seqrt_real *dhr = dh + row * U + j0;
+                const seqrt_real *dyr = dyt ? dyt + (int64_t)row * dy_ld + j0 : NULL;
+                if (dyr) /* as in lstm_bwd */
+                    __builtin_prefetch((const void *)((uintptr_t)dyr - (uintptr_t)U * sizeof *dyr));
+                gru_dh_in(dqn ? acc + r * NUB : NULL, dhr, dyr, dsum, nb);
+                if (!zt) {
+                    memcpy(dhr, dsum, sizeof(seqrt_real) * (size_t)nb);
+                    continue;
+                }
+                seqrt_real *z = zt + row * G3 + j0, *q = qt + row * G3 + j0;
+                if (nb == NUB)
+                    gru_bwd_units(dsum, z, q, U, hp + row * U + j0, dhr, NUB);
+                else
+                    gru_bwd_units(dsum, z, q, U, hp + row * U + j0, dhr, nb);
             }
         }
     }
