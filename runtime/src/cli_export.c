@@ -87,12 +87,7 @@ static int write_model_json(const seqrt_model *m, const char *weights, const cha
         free(b.s);
         return seqrt_errorf(err, SEQRT_ENOMEM, "out of memory for model.json");
     }
-    seqrt_atomic a;
-    int rc = seqrt_atomic_open(&a, path, err);
-    if (!rc) {
-        seqrt_atomic_write(&a, b.s, b.len);
-        rc = seqrt_atomic_commit(&a, err);
-    }
+    int rc = seqrt_atomic_save(path, b.s, b.len, err);
     free(b.s);
     return rc;
 }

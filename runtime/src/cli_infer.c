@@ -81,11 +81,7 @@ int seqrt_cli_forecast(Cli *c)
         seqrt_strbuf_printf(&b, "step,%s\n", o->value[OPT_COLUMN]);
         for (int64_t i = 0; i < steps; i++) seqrt_strbuf_printf(&b, "%lld,%.6g\n", (long long)i + 1, out[i]);
         if (b.failed) rc = seqrt_errorf(&err, SEQRT_ENOMEM, "out of memory");
-        seqrt_atomic f;
-        if (!rc && o->value[OPT_OUT] && !(rc = seqrt_atomic_open(&f, o->value[OPT_OUT], &err))) {
-            seqrt_atomic_write(&f, b.s, b.len);
-            rc = seqrt_atomic_commit(&f, &err);
-        }
+        if (!rc && o->value[OPT_OUT]) rc = seqrt_atomic_save(o->value[OPT_OUT], b.s, b.len, &err);
         if (!rc && !o->value[OPT_OUT]) fputs(b.s, stdout);
         if (!rc && o->value[OPT_OUT])
             printf("%lld forecasts after the %lld values of '%s' written to %s\n", (long long)steps,

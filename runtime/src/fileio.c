@@ -137,6 +137,15 @@ static void remove_leftovers(const char *path)
     closedir(d);
 }
 
+int seqrt_atomic_save(const char *path, const void *buf, size_t n, seqrt_error *err)
+{
+    seqrt_atomic a;
+    int rc = seqrt_atomic_open(&a, path, err);
+    if (rc) return rc;
+    seqrt_atomic_write(&a, buf, n);
+    return seqrt_atomic_commit(&a, err);
+}
+
 int seqrt_atomic_commit(seqrt_atomic *a, seqrt_error *err)
 {
     int e = a->failed;

@@ -117,12 +117,7 @@ int seqrt_history_write(const seqrt_history *h, const char *path, seqrt_error *e
 {
     char *text = seqrt_history_csv(h);
     if (!text) return seqrt_errorf(err, SEQRT_ENOMEM, "%s: out of memory", path);
-    seqrt_atomic a;
-    int rc = seqrt_atomic_open(&a, path, err);
-    if (!rc) {
-        seqrt_atomic_write(&a, text, strlen(text));
-        rc = seqrt_atomic_commit(&a, err);
-    }
+    int rc = seqrt_atomic_save(path, text, strlen(text), err);
     free(text);
     return rc;
 }

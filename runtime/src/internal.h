@@ -93,6 +93,8 @@ int seqrt_atomic_open(seqrt_atomic *a, const char *path, seqrt_error *err);
 void seqrt_atomic_write(seqrt_atomic *a, const void *buf, size_t n);
 int seqrt_atomic_commit(seqrt_atomic *a, seqrt_error *err);
 void seqrt_atomic_abort(seqrt_atomic *a);
+/* buf[0..n) as the whole new contents of path, written atomically. */
+int seqrt_atomic_save(const char *path, const void *buf, size_t n, seqrt_error *err);
 
 /* ---- json.c: a strict reader for small headers (safetensors) ---- */
 typedef enum {

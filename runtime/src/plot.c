@@ -203,12 +203,7 @@ int seqrt_plot_svg(const seqrt_history *h, const char *path, const char *title, 
         free(b.s);
         return seqrt_errorf(err, SEQRT_ENOMEM, "%s: out of memory", path);
     }
-    seqrt_atomic a;
-    int rc = seqrt_atomic_open(&a, path, err);
-    if (!rc) {
-        seqrt_atomic_write(&a, b.s, b.len);
-        rc = seqrt_atomic_commit(&a, err);
-    }
+    int rc = seqrt_atomic_save(path, b.s, b.len, err);
     free(b.s);
     return rc;
 }
