@@ -16,7 +16,8 @@ is not installed):
                   and the same layout under the group model_weights
   k3.weights.h5   Keras 3 save_weights (saving_lib.py _save_state):
                   layers/<snake_case class>[_k]/<attribute path>/vars/<i>
-It then imports the model with each, and checks that every safetensors
+It then imports the model with each (k3.weights.h5 with the Keras 3 JSON,
+the others with the tf.keras 2 one), and checks that every safetensors
 file holds exactly the drawn weights under seqc's names (bitwise), that the
 three files' tensor bytes are identical, and with --predict that the built
 program predicts the same outputs from each.
@@ -150,6 +151,8 @@ def main():
         args = [a.seqc, "import"]
         if src == "model.h5":
             args += [os.path.join(work, src)]
+        elif src == "k3.weights.h5":     # Keras 3 writes the Keras 3 JSON
+            args += [os.path.join(HERE, "models", a.model + ".k3.json"), os.path.join(work, src)]
         else:
             args += [js, os.path.join(work, src)]
         run(*(args + ["-o", os.path.join(work, src + ".seq"), "--weights", st]))

@@ -93,17 +93,14 @@ function draw(r, d, target) {
 }
 
 // A model without a train block cannot be trained: seeded weights in
-// [-0.5, 0.5] under the names and shapes of the parameter table seqc emits.
+// [-0.5, 0.5] under the names and shapes of the parameter table seqc
+// prints (`check --dump=ir`; a wrapper's inner layer owns none).
 function drawnWeights(a, dir, r) {
-  const out = path.join(dir, 'emitted');
-  lib.run(a.seqc, ['emit', a.seq, '-o', out]);
-  const main = fs.readdirSync(out).find((f) => f.endsWith('_main.c'));
-  const src = fs.readFileSync(path.join(out, main.replace(/_main\.c$/, '.c')), 'utf8');
   const w = {};
-  for (const m of src.matchAll(/^ {4}\{"([^"]+)", (\d), \{(\d+), (\d+), (\d+), (\d+)\}, P_/gm)) {
-    w[m[1]] = r.uniform([m[3], m[4], m[5], m[6]].slice(0, Number(m[2])).map(Number), -0.5, 0.5);
+  for (const m of lib.run(a.seqc, ['check', '--dump=ir', a.seq]).matchAll(/^param (\S+) \[([\d, ]*)\] \d+$/gm)) {
+    w[m[1]] = r.uniform(m[2].split(',').filter((d) => d.trim()).map(Number), -0.5, 0.5);
   }
-  if (!Object.keys(w).length) throw new Error(`no parameter table in ${out}`);
+  if (!Object.keys(w).length) throw new Error(`seqc check --dump=ir ${a.seq} lists no parameter`);
   return lib.writeSafetensors(path.join(dir, 'drawn.safetensors'), w);
 }
 
@@ -153,19 +150,22 @@ async function checkRefusal(a, prog, rep) {
   if (fs.existsSync(path.join(out, 'model.json'))) rep.fail('a model.json was written');
 }
 
-async function checkExport(tf, a, prog, rep) {
+// a: {seqc, seq}. With `load` (a weights file), training starts from it
+// instead of the program's initializers; `tag` keeps the files of several
+// checks of one program apart.
+async function checkExport(tf, a, prog, rep, { load = null, tag = '' } = {}) {
   const io = describe(prog.bin);
   const r = lib.rng(1);
   const x = Object.fromEntries(io.inputs.map((d) => [d.name, draw(r, d, false)]));
   const y = Object.fromEntries(io.targets.map((d) => [d.name, draw(r, d, true)]));
-  let w = path.join(prog.dir, 'trained.safetensors');
+  let w = path.join(prog.dir, `${tag}trained.safetensors`);
   if (/^\s*train\s*\{/m.test(fs.readFileSync(a.seq, 'utf8'))) {
     lib.run(prog.bin, ['train', '--epochs', '2', '--batch-size', '2', '--seed', '1', '--quiet', '--save', w,
-      ...prog.specs('--x', 'x', x), ...prog.specs('--y', 'y', y)]);
+      ...(load ? ['--load', load] : []), ...prog.specs('--x', 'x', x), ...prog.specs('--y', 'y', y)]);
   } else {
     w = drawnWeights(a, prog.dir, r);
   }
-  const out = path.join(prog.dir, 'tfjs');
+  const out = path.join(prog.dir, `${tag}tfjs`);
   fs.rmSync(out, { recursive: true, force: true });
   // bad usage first: no --tfjs (status 2), a --tfjs that is a file (status 1)
   const usage = runFailing(prog.bin, ['export', '--weights', w]);
@@ -195,6 +195,7 @@ async function checkExport(tf, a, prog, rep) {
   const ours = summaryParams(prog.bin), theirs = model.countParams();
   console.log(`  params   seqc summary ${ours}, tfjs countParams ${theirs}${ours === theirs ? '' : '  FAILED'}`);
   if (ours !== theirs) rep.fail(`parameter count: seqc ${ours}, tfjs ${theirs}`);
+  return w;
 }
 
 async function main() {
@@ -215,4 +216,6 @@ async function main() {
   rep.exit();
 }
 
-main();
+if (require.main === module) main();
+
+module.exports = { loadTf, fileHandler, checkExport };

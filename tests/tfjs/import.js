@@ -96,6 +96,49 @@ function args() {
   return { seqc, work, name: a[0] };
 }
 
+// Seeded weights in [-0.5, 0.5] (embeddings in [-1, 1]) for every weight.
+function drawWeights(tf, model, r) {
+  for (const w of model.weights) {
+    const t = /embeddings$/.test(w.originalName) ? r.uniform(w.shape, -1, 1) : r.uniform(w.shape, -0.5, 0.5);
+    w.write(tf.tensor(t.data, t.shape));
+  }
+}
+
+// Save `model` in DIR in the layers-model format, as model.save() writes
+// it, and `seqc import` it: {seq, weights} (DIR/model.seq, W.safetensors).
+// The .seq's parameter count must be tfjs's countParams().
+async function saveAndImport(tf, seqc, model, dir, rep) {
+  fs.mkdirSync(dir, { recursive: true });
+  await model.save(tf.io.withSaveHandler(async (art) => {
+    const json = { format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+      convertedBy: null, modelTopology: art.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] };
+    fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
+    fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(art.weightData));
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  const seq = path.join(dir, 'model.seq'), weights = path.join(dir, 'W.safetensors');
+  lib.run(seqc, ['import', path.join(dir, 'model.json'), '-o', seq, '--weights', weights]);
+  const summary = lib.run(seqc, ['summary', seq]);
+  const total = Number(/Total params: (\d+)/.exec(summary)[1]);
+  rep.line('params', `seqc ${total}, tfjs ${model.countParams()}`, total === model.countParams() ? 0 : Infinity, 0, 'exact');
+  return { seq, weights };
+}
+
+// The program's predict (weights W) against tfjs's model.predict on the
+// inputs xs, given in the model's input order; the .seq names them.
+function comparePredict(tf, prog, seq, weights, model, xs, rep) {
+  const text = fs.readFileSync(seq, 'utf8');
+  const names = [...text.matchAll(/^input (\w+) :/gm)].map((m) => m[1]);
+  const x = Object.fromEntries(names.map((n, i) => [n, xs[i]]));
+  const outName = /^output (.*)$/m.exec(text)[1].split(',').map((s) => s.trim());
+  const got = prog.predict(weights, x, outName, xs[0].shape[0]);
+  const want = model.predict(xs.map((t) => tf.tensor(t.data, t.shape, t.dtype)));
+  const wants = Array.isArray(want) ? want : [want];
+  rep.group('predict', Object.fromEntries(outName.map((o, i) =>
+    [o, [got[o], { data: Float64Array.from(wants[i].dataSync()), shape: wants[i].shape }]])));
+}
+
 async function main() {
   const a = args();
   let tf;
@@ -109,43 +152,18 @@ async function main() {
   const c = CASES[a.name];
   const rep = new lib.Report(`import ${a.name}`);
   const dir = path.join(a.work, `import_${a.name}`);
-  fs.mkdirSync(dir, { recursive: true });
   try {
     const r = lib.rng(11);
     const model = c.build(tf);
-    for (const w of model.weights) {
-      const t = /embeddings$/.test(w.originalName) ? r.uniform(w.shape, -1, 1) : r.uniform(w.shape, -0.5, 0.5);
-      w.write(tf.tensor(t.data, t.shape));
-    }
-    // The layers-model format, as model.save() writes it.
-    await model.save(tf.io.withSaveHandler(async (art) => {
-      const json = { format: 'layers-model', generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-        convertedBy: null, modelTopology: art.modelTopology,
-        weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] };
-      fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
-      fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(art.weightData));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
-    const seq = path.join(dir, 'model.seq'), wfile = path.join(dir, 'W.safetensors');
-    lib.run(a.seqc, ['import', path.join(dir, 'model.json'), '-o', seq, '--weights', wfile]);
-    const summary = lib.run(a.seqc, ['summary', seq]);
-    const total = Number(/Total params: (\d+)/.exec(summary)[1]);
-    rep.line('params', `seqc ${total}, tfjs ${model.countParams()}`, total === model.countParams() ? 0 : Infinity, 0, 'exact');
-    // Inputs by the .seq's names, in the model's input order.
-    const names = [...fs.readFileSync(seq, 'utf8').matchAll(/^input (\w+) :/gm)].map((m) => m[1]);
-    const xs = c.data(r);
-    const x = Object.fromEntries(names.map((n, i) => [n, xs[i]]));
-    const outName = /^output (.*)$/m.exec(fs.readFileSync(seq, 'utf8'))[1].split(',').map((s) => s.trim());
-    const prog = new lib.Program(a.seqc, seq, dir);
-    const got = prog.predict(wfile, x, outName, N);
-    const want = model.predict(xs.map((t) => tf.tensor(t.data, t.shape, t.dtype)));
-    const wants = Array.isArray(want) ? want : [want];
-    rep.group('predict', Object.fromEntries(outName.map((o, i) =>
-      [o, [got[o], { data: Float64Array.from(wants[i].dataSync()), shape: wants[i].shape }]])));
+    drawWeights(tf, model, r);
+    const { seq, weights } = await saveAndImport(tf, a.seqc, model, dir, rep);
+    comparePredict(tf, new lib.Program(a.seqc, seq, dir), seq, weights, model, c.data(r), rep);
   } catch (e) {
     rep.fail(process.env.SEQ_TFJS_DEBUG ? e.stack : e.message);
   }
   rep.exit();
 }
 
-main();
+if (require.main === module) main();
+
+module.exports = { drawWeights, saveAndImport, comparePredict };
