@@ -168,6 +168,7 @@ typedef struct {
     const char *M;               /* model name: prefix of every global symbol */
     StrMap param_index;          /* parameter name -> its index in P->params */
     int *shared;                 /* per plan function: the one emitted for it (emit_layer_fns) */
+    bool member_defined;         /* SEQ_MEMBER is (lower_runs.h) */
 } Lower;
 
 static char *c_ident(Arena *a, const char *s)
@@ -703,13 +704,6 @@ static void emit_buffer_struct(Lower *L, Printer *p)
     emit_line(p, "char *grads_begin, *grads_end; /* zeroed before each backward pass */");
     emit_close(p, arena_printf(L->a, " %s_buffers;", L->M));
     emit_blank(p);
-    /* Tables of runs (lower_runs.h) need at least SEQ_RUN_MIN items. */
-    bool runs = L->g->n_nodes + L->g->n_tensors >= SEQ_RUN_MIN;
-    if (runs) {
-        emit_comment(p, "A buffer pointer by its offset in the struct, for the tables of long runs.");
-        emit_line(p, "%s", SEQ_RUN_MEMBER_MACRO);
-        emit_blank(p);
-    }
 }
 
 /* Placement groups of model_layout, collected so that runs of identical
@@ -813,6 +807,18 @@ static void emit_layout_body(Lower *L, Printer *body)
     emit_line(body, "return off;");
 }
 
+/* The macro the tables of runs read buffers through, before the first
+ * function whose body uses it. */
+static void define_member(Lower *L, Printer *p, const Printer *body)
+{
+    if (L->member_defined || !body->buf || !mentions(body->buf, "SEQ_MEMBER"))
+        return;
+    emit_comment(p, "A buffer pointer by its offset in the struct, for the tables of long runs.");
+    emit_line(p, "%s", SEQ_RUN_MEMBER_MACRO);
+    emit_blank(p);
+    L->member_defined = true;
+}
+
 /* take(), model_layout and model_workspace_size: the workspace. */
 static void emit_layout(Lower *L, Printer *p)
 {
@@ -823,13 +829,14 @@ static void emit_layout(Lower *L, Printer *p)
     emit_close(p, NULL);
     emit_blank(p);
 
-    emit_comment(p, "Lay the buffers out in one workspace for batch B; returns its size.");
-    emit_fn_open(p, "%sstatic size_t model_layout(%s_buffers *b, char *base, int64_t B, "
-                 "const int64_t *dims)", glue(L), L->M);
     Printer body;
     emit_init(&body);
     body.indent = 1;
     emit_layout_body(L, &body);
+    define_member(L, p, &body);
+    emit_comment(p, "Lay the buffers out in one workspace for batch B; returns its size.");
+    emit_fn_open(p, "%sstatic size_t model_layout(%s_buffers *b, char *base, int64_t B, "
+                 "const int64_t *dims)", glue(L), L->M);
     if (!mentions_dim(L, body.buf))
         emit_line(p, "(void)dims;");
     emit_with_dims(L, p, &body);
@@ -988,6 +995,7 @@ static void emit_check_numerics(Lower *L, Printer *p)
         emit_close(&nb, NULL);
     }
     emit_line(&nb, "return 0;");
+    define_member(L, p, &nb);
     emit_comment(p, "The first NaN or Inf in the layers' outputs (or their gradients).");
     emit_fn_open(p, "%sstatic int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, "
                  "const int64_t *dims, int backward)", glue(L));
@@ -1077,10 +1085,6 @@ static void emit_input_locals(Lower *L, Printer *body)
 static void emit_model_forward(Lower *L, Printer *p, const LayerFn *fwd)
 {
     const IrGraph *g = L->g;
-    emit_comment(p, "The whole model, forward: layers in graph order.");
-    emit_fn_open(p, "%sstatic void model_forward(seqrt_real *const *outputs, const seqrt_real *params, "
-                 "const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)",
-                 glue(L));
     Printer body;
     emit_init(&body);
     body.indent = 1;
@@ -1101,6 +1105,11 @@ static void emit_model_forward(Lower *L, Printer *p, const LayerFn *fwd)
     }
     if (!mentions(body.buf, "training"))
         emit_line(&body, "(void)training;");
+    define_member(L, p, &body);
+    emit_comment(p, "The whole model, forward: layers in graph order.");
+    emit_fn_open(p, "%sstatic void model_forward(seqrt_real *const *outputs, const seqrt_real *params, "
+                 "const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)",
+                 glue(L));
     emit_with_dims(L, p, &body);
     emit_free(&body);
     emit_close(p, NULL);
@@ -1111,10 +1120,6 @@ static void emit_model_forward(Lower *L, Printer *p, const LayerFn *fwd)
 static void emit_model_backward(Lower *L, Printer *p, const LayerFn *bwd)
 {
     const IrGraph *g = L->g;
-    emit_comment(p, "The whole model, backward: layers in reverse, gradients accumulated with +=.");
-    emit_fn_open(p, "%sstatic void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, "
-                 "const seqrt_real *params, const void *const *inputs, int64_t B, "
-                 "const int64_t *dims, void *ws)", glue(L));
     Printer body;
     emit_init(&body);
     body.indent = 1;
@@ -1145,6 +1150,11 @@ static void emit_model_backward(Lower *L, Printer *p, const LayerFn *bwd)
         emit_line(&body, "(void)grads;");
     if (!mentions(body.buf, "params"))
         emit_line(&body, "(void)params;");
+    define_member(L, p, &body);
+    emit_comment(p, "The whole model, backward: layers in reverse, gradients accumulated with +=.");
+    emit_fn_open(p, "%sstatic void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, "
+                 "const seqrt_real *params, const void *const *inputs, int64_t B, "
+                 "const int64_t *dims, void *ws)", glue(L));
     emit_with_dims(L, p, &body);
     emit_free(&body);
     emit_close(p, NULL);
