@@ -764,7 +764,7 @@ static void layout_scratch(Lower *L, TakesVec *tv, const IrNode *n)
 static void emit_layout_body(Lower *L, Printer *body)
 {
     const IrGraph *g = L->g;
-    SeqRuns runs = {L->a, arena_printf(L->a, "%s_buffers", L->M), 0};
+    SeqRuns runs = {L->a, 0};
     TakesVec tv = {0};
     emit_line(body, "size_t off = 0;");
     /* Carried states first: their place then depends on B alone, so they
@@ -813,7 +813,8 @@ static void define_member(Lower *L, Printer *p, const Printer *body)
 {
     if (L->member_defined || !body->buf || !mentions(body->buf, "SEQ_MEMBER"))
         return;
-    emit_comment(p, "A buffer pointer by its offset in the struct, for the tables of long runs.");
+    emit_comment(p, "The tables of long runs name buffers by their offsets in the struct.");
+    emit_line(p, SEQ_RUN_AT_MACRO, L->M);
     emit_line(p, "%s", SEQ_RUN_MEMBER_MACRO);
     emit_blank(p);
     L->member_defined = true;
@@ -975,7 +976,7 @@ static void emit_check_numerics(Lower *L, Printer *p)
     nb.indent = p->indent + 1;
     emit_line(&nb, "%s_buffers w;", L->M);
     emit_line(&nb, "model_layout(&w, ws, B, dims);");
-    SeqRuns runs = {L->a, arena_printf(L->a, "%s_buffers", L->M), 0};
+    SeqRuns runs = {L->a, 0};
     if (seq_runs_numerics(&runs, &nb, rows, n_rows)) {
         emit_fn_open(p, "static int numerics_scan(char *msg, size_t len, const numerics_row *r, "
                      "int64_t B, int backward)");
@@ -1096,7 +1097,7 @@ static void emit_model_forward(Lower *L, Printer *p, const LayerFn *fwd)
         int f = L->shared[L->P->fn[n->id]];
         calls[i] = layer_call(L, arena_printf(L->a, "%s_forward", L->P->fn_name[f]), &fwd[f], n);
     }
-    SeqRuns runs = {L->a, arena_printf(L->a, "%s_buffers", L->M), 0};
+    SeqRuns runs = {L->a, 0};
     seq_runs_calls(&runs, &body, calls, g->n_nodes);
     for (int i = 0; i < g->n_outputs; i++) {
         const IrTensor *t = g->outputs[i];
@@ -1141,7 +1142,7 @@ static void emit_model_backward(Lower *L, Printer *p, const LayerFn *bwd)
         calls[g->n_nodes - 1 - i] =
             layer_call(L, arena_printf(L->a, "%s_backward", L->P->fn_name[f]), &bwd[f], n);
     }
-    SeqRuns runs = {L->a, arena_printf(L->a, "%s_buffers", L->M), 0};
+    SeqRuns runs = {L->a, 0};
     seq_runs_calls(&runs, &body, calls, g->n_nodes);
     for (int i = 0; i < g->n_inputs; i++)
         if (count_mentions(body.buf, arena_printf(L->a, "in_%s", L->P->tname[g->inputs[i]->id])) < 2)

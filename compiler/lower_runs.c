@@ -95,7 +95,7 @@ static void emit_call_run(SeqRuns *R, Printer *p, const SeqCall *c, int n)
             size_t s;
             arg_kind(c[j].args[k], &s);
             row = col[k] == COL_MEMBER
-                      ? arena_printf(R->a, "%s%soffsetof(%s, %s)", row, *row ? ", " : "", R->buffers,
+                      ? arena_printf(R->a, "%s%sSEQ_AT(%s)", row, *row ? ", " : "",
                                      c[j].args[k] + s)
                       : arena_printf(R->a, "%s%s%s", row, *row ? ", " : "", c[j].args[k] + s);
         }
@@ -204,8 +204,7 @@ void seq_runs_layout(SeqRuns *R, Printer *p, const SeqTakes *items, int n)
         for (int m = i; m < j; m++) {
             const char *row = "";
             for (int k = 0; k < t->n; k++)
-                row = arena_printf(R->a, "%s%soffsetof(%s, %s)", row, k ? ", " : "", R->buffers,
-                                   items[m].members[k]);
+                row = arena_printf(R->a, "%s%sSEQ_AT(%s)", row, k ? ", " : "", items[m].members[k]);
             emit_line(p, "{%s},", row);
         }
         p->indent--;
@@ -276,7 +275,7 @@ bool seq_runs_numerics(SeqRuns *R, Printer *p, const SeqNumRow *rows, int n)
         emit_line(p, "static const struct { size_t x; const char *what; } run%d[] = {", t);
         p->indent++;
         for (int k = i; k < j; k++)
-            emit_line(p, "{offsetof(%s, %s), %s},", R->buffers, rows[k].member, rows[k].what);
+            emit_line(p, "{SEQ_AT(%s), %s},", rows[k].member, rows[k].what);
         p->indent--;
         emit_line(p, "};");
         emit_open(p, "for (size_t i = 0; i < %d; i++)", j - i);

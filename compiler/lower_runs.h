@@ -18,14 +18,15 @@
 
 enum { SEQ_RUN_MIN = 8 };
 
-/* The macro the loops read a buffer pointer through, by its offset in the
- * buffers struct; emitted once at file scope when a model may have runs. */
+/* The macros the tables name a buffer by (its offset in the buffers
+ * struct, printf'd with the struct's name) and the loops read it through;
+ * emitted once at file scope, before the first use. */
+#define SEQ_RUN_AT_MACRO "#define SEQ_AT(member) offsetof(%s_buffers, member)"
 #define SEQ_RUN_MEMBER_MACRO \
     "#define SEQ_MEMBER(b, off) (*(seqrt_real **)((char *)(b) + (off)))"
 
 typedef struct {
     Arena *a;
-    const char *buffers; /* the buffers struct's type name */
     int serial;          /* numbers the tables within one function */
 } SeqRuns;
 

@@ -85,7 +85,8 @@ static seqrt_real *take(char *base, size_t *off, int64_t n)
     return ptr;
 }
 
-/* A buffer pointer by its offset in the struct, for the tables of long runs. */
+/* The tables of long runs name buffers by their offsets in the struct. */
+#define SEQ_AT(member) offsetof(wavenet_buffers, member)
 #define SEQ_MEMBER(b, off) (*(seqrt_real **)((char *)(b) + (off)))
 
 /* Lay the buffers out in one workspace for batch B; returns its size. */
@@ -95,14 +96,14 @@ static size_t model_layout(wavenet_buffers *b, char *base, int64_t B, const int6
     size_t off = 0;
     { /* v_t2 to v_h: a row of run1 each */
         static const size_t run1[][1] = {
-            {offsetof(wavenet_buffers, v_t2)},
-            {offsetof(wavenet_buffers, v_t3)},
-            {offsetof(wavenet_buffers, v_t4)},
-            {offsetof(wavenet_buffers, v_t5)},
-            {offsetof(wavenet_buffers, v_t6)},
-            {offsetof(wavenet_buffers, v_t7)},
-            {offsetof(wavenet_buffers, v_t8)},
-            {offsetof(wavenet_buffers, v_h)},
+            {SEQ_AT(v_t2)},
+            {SEQ_AT(v_t3)},
+            {SEQ_AT(v_t4)},
+            {SEQ_AT(v_t5)},
+            {SEQ_AT(v_t6)},
+            {SEQ_AT(v_t7)},
+            {SEQ_AT(v_t8)},
+            {SEQ_AT(v_h)},
         };
         for (size_t i = 0; i < 8; i++) {
             SEQ_MEMBER(b, run1[i][0]) = take(base, &off, B * dim_T * 20);
@@ -148,14 +149,14 @@ static size_t model_layout(wavenet_buffers *b, char *base, int64_t B, const int6
     b->grads_begin = base ? base + off : NULL;
     { /* g_t2 to g_h: a row of run2 each */
         static const size_t run2[][1] = {
-            {offsetof(wavenet_buffers, g_t2)},
-            {offsetof(wavenet_buffers, g_t3)},
-            {offsetof(wavenet_buffers, g_t4)},
-            {offsetof(wavenet_buffers, g_t5)},
-            {offsetof(wavenet_buffers, g_t6)},
-            {offsetof(wavenet_buffers, g_t7)},
-            {offsetof(wavenet_buffers, g_t8)},
-            {offsetof(wavenet_buffers, g_h)},
+            {SEQ_AT(g_t2)},
+            {SEQ_AT(g_t3)},
+            {SEQ_AT(g_t4)},
+            {SEQ_AT(g_t5)},
+            {SEQ_AT(g_t6)},
+            {SEQ_AT(g_t7)},
+            {SEQ_AT(g_t8)},
+            {SEQ_AT(g_h)},
         };
         for (size_t i = 0; i < 8; i++) {
             SEQ_MEMBER(b, run2[i][0]) = take(base, &off, B * dim_T * 20);
@@ -202,22 +203,21 @@ static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, cons
     model_layout(&w, ws, B, dims);
     {
         static const struct { size_t x; const char *what; } run1[] = {
-            {offsetof(wavenet_buffers, v_t2),
+            {SEQ_AT(v_t2),
              "the output of layer 'conv1d' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-            {offsetof(wavenet_buffers, v_t3),
+            {SEQ_AT(v_t3),
              "the output of layer 'conv1d_1' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-            {offsetof(wavenet_buffers, v_t4),
+            {SEQ_AT(v_t4),
              "the output of layer 'conv1d_2' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-            {offsetof(wavenet_buffers, v_t5),
+            {SEQ_AT(v_t5),
              "the output of layer 'conv1d_3' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-            {offsetof(wavenet_buffers, v_t6),
+            {SEQ_AT(v_t6),
              "the output of layer 'conv1d_4' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-            {offsetof(wavenet_buffers, v_t7),
+            {SEQ_AT(v_t7),
              "the output of layer 'conv1d_5' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-            {offsetof(wavenet_buffers, v_t8),
+            {SEQ_AT(v_t8),
              "the output of layer 'conv1d_6' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-            {offsetof(wavenet_buffers, v_h),
-             "'h' of layer 'conv1d_7' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(v_h), "'h' of layer 'conv1d_7' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
         };
         for (size_t i = 0; i < 8; i++) {
             const numerics_row r = {0, SEQ_MEMBER(&w, run1[i].x), dim_T, 20, run1[i].what};
@@ -238,28 +238,28 @@ static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, cons
     }
     {
         static const struct { size_t x; const char *what; } run2[] = {
-            {offsetof(wavenet_buffers, g_h),
+            {SEQ_AT(g_h),
                     "the gradient of 'h' of layer 'conv1d_7' (Conv1D, examples/wavenet.seq:9) "
                     "(None, T, 20)"},
-            {offsetof(wavenet_buffers, g_t8),
+            {SEQ_AT(g_t8),
                     "the gradient of the output of layer 'conv1d_6' (Conv1D, "
                     "examples/wavenet.seq:9) (None, T, 20)"},
-            {offsetof(wavenet_buffers, g_t7),
+            {SEQ_AT(g_t7),
                     "the gradient of the output of layer 'conv1d_5' (Conv1D, "
                     "examples/wavenet.seq:9) (None, T, 20)"},
-            {offsetof(wavenet_buffers, g_t6),
+            {SEQ_AT(g_t6),
                     "the gradient of the output of layer 'conv1d_4' (Conv1D, "
                     "examples/wavenet.seq:9) (None, T, 20)"},
-            {offsetof(wavenet_buffers, g_t5),
+            {SEQ_AT(g_t5),
                     "the gradient of the output of layer 'conv1d_3' (Conv1D, "
                     "examples/wavenet.seq:9) (None, T, 20)"},
-            {offsetof(wavenet_buffers, g_t4),
+            {SEQ_AT(g_t4),
                     "the gradient of the output of layer 'conv1d_2' (Conv1D, "
                     "examples/wavenet.seq:9) (None, T, 20)"},
-            {offsetof(wavenet_buffers, g_t3),
+            {SEQ_AT(g_t3),
                     "the gradient of the output of layer 'conv1d_1' (Conv1D, "
                     "examples/wavenet.seq:9) (None, T, 20)"},
-            {offsetof(wavenet_buffers, g_t2),
+            {SEQ_AT(g_t2),
                     "the gradient of the output of layer 'conv1d' (Conv1D, examples/wavenet.seq:9) "
                     "(None, T, 20)"},
         };
