@@ -64,7 +64,6 @@ static bool call_fits(const SeqCall *a, const SeqCall *b)
 static void emit_call_run(SeqRuns *R, Printer *p, const SeqCall *c, int n)
 {
     int col[64];
-    const char *fields = "";
     for (int k = 0; k < c->n_args && k < 64; k++) {
         col[k] = COL_SAME;
         for (int j = 1; j < n; j++)
@@ -73,9 +72,6 @@ static void emit_call_run(SeqRuns *R, Printer *p, const SeqCall *c, int n)
                 col[k] = arg_kind(c[0].args[k], &s);
                 break;
             }
-        if (col[k] != COL_SAME)
-            fields = arena_printf(R->a, "%s%s%s %s;", fields, *fields ? " " : "",
-                                  col[k] == COL_MEMBER ? "size_t" : "int64_t", c->names[k]);
     }
     int t = ++R->serial;
     emit_comment(p, "%d identical calls, a row of run%d each, from", n, t);
@@ -83,9 +79,11 @@ static void emit_call_run(SeqRuns *R, Printer *p, const SeqCall *c, int n)
     emit_comment(p, "to %s", c[n - 1].comment);
     emit_line(p, "{");
     p->indent++;
-    emit_line(p, "static const struct {");
-    emit_line(p, "    %s", fields);
-    emit_line(p, "} run%d[] = {", t);
+    emit_open(p, "static const struct");
+    for (int k = 0; k < c->n_args; k++) /* a column per argument that varies */
+        if (col[k] != COL_SAME)
+            emit_line(p, "%s %s;", col[k] == COL_MEMBER ? "size_t" : "int64_t", c->names[k]);
+    emit_close(p, arena_printf(R->a, " run%d[] = {", t));
     p->indent++;
     for (int j = 0; j < n; j++) {
         const char *row = "";
