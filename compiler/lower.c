@@ -21,6 +21,7 @@
 #include "expand.h"
 #include "keras.h"
 #include "ops.h"
+#include "lower_runs.h"
 #include "plan.h"
 #include "strmap.h"
 #include "summary.h"
@@ -167,6 +168,7 @@ typedef struct {
     const char *M;               /* model name: prefix of every global symbol */
     StrMap param_index;          /* parameter name -> its index in P->params */
     int *shared;                 /* per plan function: the one emitted for it (emit_layer_fns) */
+    bool member_defined;         /* SEQ_MEMBER is (lower_runs.h) */
 } Lower;
 
 static char *c_ident(Arena *a, const char *s)
@@ -428,19 +430,21 @@ static void print_fn(Printer *p, const char *name, const LayerFn *f)
     emit_raw(p, "}\n\n");
 }
 
-static void print_call(Lower *L, Printer *p, const char *name, const LayerFn *f, const IrNode *n)
+static const char *source_comment(Lower *L, const IrNode *n);
+
+/* One call site: its arguments' values and the parameters' names. */
+static SeqCall layer_call(Lower *L, const char *name, const LayerFn *f, const IrNode *n)
 {
-    char line[4096];
-    size_t k = (size_t)snprintf(line, sizeof line, "%s(", name);
-    bool first = true;
-    for (int i = 0; i < f->n_args && k < sizeof line; i++) {
+    SeqCall c = {name, source_comment(L, n), 0, NULL, NULL};
+    c.args = arena_alloc(L->a, sizeof *c.args * (size_t)(f->n_args ? f->n_args : 1));
+    c.names = arena_alloc(L->a, sizeof *c.names * (size_t)(f->n_args ? f->n_args : 1));
+    for (int i = 0; i < f->n_args; i++) {
         if (!f->used[i])
             continue;
-        k += (size_t)snprintf(line + k, sizeof line - k, "%s%s", first ? "" : ", ",
-                              arg_value(L, &f->args[i], n));
-        first = false;
+        c.names[c.n_args] = f->args[i].name;
+        c.args[c.n_args++] = arg_value(L, &f->args[i], n);
     }
-    emit_line(p, "%s);", line);
+    return c;
 }
 
 /* ---- the source line a node came from ---------------------------------- */
@@ -702,34 +706,66 @@ static void emit_buffer_struct(Lower *L, Printer *p)
     emit_blank(p);
 }
 
+/* Placement groups of model_layout, collected so that runs of identical
+ * groups become a table (lower_runs.h). */
+typedef struct {
+    SeqTakes *v;
+    int n, cap;
+} TakesVec;
+
+static SeqTakes *takes_push(Lower *L, TakesVec *tv, const char *label, const char *note, int n)
+{
+    if (tv->n == tv->cap) {
+        int cap = tv->cap ? tv->cap * 2 : 64;
+        SeqTakes *v = arena_alloc(L->a, sizeof *v * (size_t)cap);
+        if (tv->n)
+            memcpy(v, tv->v, sizeof *v * (size_t)tv->n);
+        tv->v = v, tv->cap = cap;
+    }
+    SeqTakes *t = &tv->v[tv->n++];
+    *t = (SeqTakes){.label = label, .note = note, .n = 0};
+    t->members = arena_alloc(L->a, sizeof *t->members * (size_t)(n ? n : 1));
+    t->sizes = arena_alloc(L->a, sizeof *t->sizes * (size_t)(n ? n : 1));
+    return t;
+}
+
+static void take_one(Lower *L, TakesVec *tv, const char *member, const char *size)
+{
+    SeqTakes *t = takes_push(L, tv, NULL, NULL, 1);
+    t->members[0] = member, t->sizes[0] = size, t->n = 1;
+}
+
 /* One layer call's scratch buffers in model_layout (carried ones are
  * placed before everything else). */
-static void emit_layout_scratch(Lower *L, Printer *body, const IrNode *n)
+static void layout_scratch(Lower *L, TakesVec *tv, const IrNode *n)
 {
     const LowerOp *o = &L->P->ops[L->P->fn[n->id]];
     if (!o->n_scratch)
         return;
-    emit_line(body, "{ /* %s */", n->layer->name);
-    body->indent++;
+    SeqTakes *t = takes_push(L, tv, n->layer->name, NULL, o->n_scratch);
     char sizes[1024];
     size_t sk = 0;
     for (int k = 0; k < o->n_scratch && sk < sizeof sizes; k++)
         sk += (size_t)snprintf(sizes + sk, sizeof sizes - sk, "%s ", o->scratch[k].size);
     if (lower_has_time(n) && mentions(sizes, "T"))
-        emit_line(body, "const int64_t T = %s;", dim_c(L, n->in[0]->shape.d[0]));
-    for (int k = 1; k < n->n_in; k++)
+        t->prelude[t->n_prelude++] =
+            arena_printf(L->a, "const int64_t T = %s;", dim_c(L, n->in[0]->shape.d[0]));
+    for (int k = 1; k < n->n_in && t->n_prelude < 4; k++)
         if (n->in[k]->shape.rank == 2 && mentions(sizes, arena_printf(L->a, "T%d", k)))
-            emit_line(body, "const int64_t T%d = %s;", k, dim_c(L, n->in[k]->shape.d[0]));
+            t->prelude[t->n_prelude++] = arena_printf(L->a, "const int64_t T%d = %s;", k,
+                                                      dim_c(L, n->in[k]->shape.d[0]));
     for (int k = 0; k < o->n_scratch; k++)
-        if (!o->scratch[k].persistent)
-            emit_line(body, "b->%s = take(base, &off, %s);",
-                      plan_scratch_member(L->P, L->a, n, o->scratch[k].name), o->scratch[k].size);
-    emit_close(body, NULL);
+        if (!o->scratch[k].persistent) {
+            t->members[t->n] = plan_scratch_member(L->P, L->a, n, o->scratch[k].name);
+            t->sizes[t->n++] = o->scratch[k].size;
+        }
 }
 
 static void emit_layout_body(Lower *L, Printer *body)
 {
     const IrGraph *g = L->g;
+    SeqRuns runs = {L->a, 0};
+    TakesVec tv = {0};
     emit_line(body, "size_t off = 0;");
     /* Carried states first: their place then depends on B alone, so they
      * survive a change of sequence length between calls. */
@@ -737,33 +773,51 @@ static void emit_layout_body(Lower *L, Printer *body)
         const IrNode *n = g->nodes[i];
         const LowerOp *o = &L->P->ops[L->P->fn[n->id]];
         for (int k = 0; k < o->n_scratch; k++)
-            if (o->scratch[k].persistent)
-                emit_line(body, "b->%s = take(base, &off, %s); /* carried between batches */",
-                          plan_scratch_member(L->P, L->a, n, o->scratch[k].name), o->scratch[k].size);
+            if (o->scratch[k].persistent) {
+                SeqTakes *t = takes_push(L, &tv, NULL, "carried between batches", 1);
+                t->members[0] = plan_scratch_member(L->P, L->a, n, o->scratch[k].name);
+                t->sizes[0] = o->scratch[k].size, t->n = 1;
+            }
     }
     for (int i = 0; i < g->n_tensors; i++) {
         const IrTensor *t = g->tensors[i];
         if (t->role == TENSOR_VALUE)
-            emit_line(body, "b->v_%s = take(base, &off, B * %s);", L->P->tname[t->id],
-                      sample_size(L, &t->shape));
+            take_one(L, &tv, arena_printf(L->a, "v_%s", L->P->tname[t->id]),
+                     arena_printf(L->a, "B * %s", sample_size(L, &t->shape)));
     }
     for (int i = 0; i < g->n_tensors; i++) {
         const IrTensor *t = g->tensors[i];
         if (t->mask == t)
-            emit_line(body, "b->m_%s = take(base, &off, B * %s);", L->P->tname[t->id],
-                      dim_c(L, t->shape.d[0]));
+            take_one(L, &tv, arena_printf(L->a, "m_%s", L->P->tname[t->id]),
+                     arena_printf(L->a, "B * %s", dim_c(L, t->shape.d[0])));
     }
     for (int i = 0; i < g->n_nodes; i++)
-        emit_layout_scratch(L, body, g->nodes[i]);
+        layout_scratch(L, &tv, g->nodes[i]);
+    seq_runs_layout(&runs, body, tv.v, tv.n);
     emit_line(body, "b->grads_begin = base ? base + off : NULL;");
+    tv.n = 0;
     for (int i = 0; i < g->n_tensors; i++) {
         const IrTensor *t = g->tensors[i];
         if (plan_has_grad(t))
-            emit_line(body, "b->g_%s = take(base, &off, B * %s);", L->P->tname[t->id],
-                      sample_size(L, &t->shape));
+            take_one(L, &tv, arena_printf(L->a, "g_%s", L->P->tname[t->id]),
+                     arena_printf(L->a, "B * %s", sample_size(L, &t->shape)));
     }
+    seq_runs_layout(&runs, body, tv.v, tv.n);
     emit_line(body, "b->grads_end = base ? base + off : NULL;");
     emit_line(body, "return off;");
+}
+
+/* The macro the tables of runs read buffers through, before the first
+ * function whose body uses it. */
+static void define_member(Lower *L, Printer *p, const Printer *body)
+{
+    if (L->member_defined || !body->buf || !mentions(body->buf, "SEQ_MEMBER"))
+        return;
+    emit_comment(p, "The tables of long runs name buffers by their offsets in the struct.");
+    emit_line(p, SEQ_RUN_AT_MACRO, L->M);
+    emit_line(p, "%s", SEQ_RUN_MEMBER_MACRO);
+    emit_blank(p);
+    L->member_defined = true;
 }
 
 /* take(), model_layout and model_workspace_size: the workspace. */
@@ -776,13 +830,14 @@ static void emit_layout(Lower *L, Printer *p)
     emit_close(p, NULL);
     emit_blank(p);
 
-    emit_comment(p, "Lay the buffers out in one workspace for batch B; returns its size.");
-    emit_fn_open(p, "%sstatic size_t model_layout(%s_buffers *b, char *base, int64_t B, "
-                 "const int64_t *dims)", glue(L), L->M);
     Printer body;
     emit_init(&body);
     body.indent = 1;
     emit_layout_body(L, &body);
+    define_member(L, p, &body);
+    emit_comment(p, "Lay the buffers out in one workspace for batch B; returns its size.");
+    emit_fn_open(p, "%sstatic size_t model_layout(%s_buffers *b, char *base, int64_t B, "
+                 "const int64_t *dims)", glue(L), L->M);
     if (!mentions_dim(L, body.buf))
         emit_line(p, "(void)dims;");
     emit_with_dims(L, p, &body);
@@ -854,7 +909,7 @@ static void emit_output_mask(Lower *L, Printer *p)
 }
 
 /* One row of --check-numerics' table: output t of node n (or its gradient). */
-static void emit_numerics_row(Lower *L, Printer *nb, const IrNode *n, const IrTensor *t, bool grad)
+static SeqNumRow numerics_row(Lower *L, const IrNode *n, const IrTensor *t, bool grad)
 {
     Shape steps = t->shape; /* every axis but the features */
     steps.rank = t->shape.rank ? t->shape.rank - 1 : 0;
@@ -865,8 +920,23 @@ static void emit_numerics_row(Lower *L, Printer *nb, const IrNode *n, const IrTe
                                     t->name ? arena_printf(L->a, "'%s'", t->name) : "the output",
                                     n->layer->name, n->layer->op->name, L->opt->source_label,
                                     n->line, shape_str(&t->shape, sb, sizeof sb));
-    emit_line(nb, "{%d, w.%c_%s, %s, %s, %s},", grad, grad ? 'g' : 'v', L->P->tname[t->id],
-              sample_size(L, &steps), F, c_string(L, what));
+    return (SeqNumRow){grad, arena_printf(L->a, "%c_%s", grad ? 'g' : 'v', L->P->tname[t->id]),
+                       sample_size(L, &steps), F, c_string(L, what)};
+}
+
+/* The scan of one row r (a `const numerics_row *`): return 1 with the
+ * message if it holds a NaN or an Inf. */
+static void emit_numerics_scan(Printer *p)
+{
+    emit_line(p, "const int64_t per_sample = r->steps * r->features;");
+    emit_line(p, "int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) "
+              ": -1;");
+    emit_open(p, "if (at >= 0)");
+    emit_line(p, "snprintf(msg, len, \"%%s: %%s at sample %%lld, time step %%lld, feature %%lld\", "
+              "r->what, isnan(r->x[at]) ? \"NaN\" : \"Inf\", (long long)(at / per_sample), "
+              "(long long)(at / r->features %% r->steps), (long long)(at %% r->features));");
+    emit_line(p, "return 1;");
+    emit_close(p, NULL);
 }
 
 /* --check-numerics: find the first layer output (or gradient) that is
@@ -883,37 +953,53 @@ static void emit_check_numerics(Lower *L, Printer *p)
     emit_line(p, "const char *what;");
     emit_close(p, " numerics_row;");
     emit_blank(p);
+    SeqNumRow *rows = NULL;
+    int n_rows = 0;
+    for (int counting = 1; counting >= 0; counting--) {
+        if (!counting)
+            rows = arena_alloc(L->a, sizeof *rows * (size_t)(n_rows ? n_rows : 1));
+        int k = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (int i = 0; i < g->n_nodes; i++) {
+                const IrNode *n = g->nodes[pass ? g->n_nodes - 1 - i : i];
+                for (int j = 0; j < n->n_out; j++)
+                    if (!pass || plan_has_grad(n->out[j])) {
+                        if (!counting)
+                            rows[k] = numerics_row(L, n, n->out[j], pass);
+                        k++;
+                    }
+            }
+        n_rows = k;
+    }
+    Printer nb;
+    emit_init(&nb);
+    nb.indent = p->indent + 1;
+    emit_line(&nb, "%s_buffers w;", L->M);
+    emit_line(&nb, "model_layout(&w, ws, B, dims);");
+    SeqRuns runs = {L->a, 0};
+    if (seq_runs_numerics(&runs, &nb, rows, n_rows)) {
+        emit_fn_open(p, "static int numerics_scan(char *msg, size_t len, const numerics_row *r, "
+                     "int64_t B, int backward)");
+        emit_numerics_scan(p);
+        emit_line(p, "return 0;");
+        emit_close(p, NULL);
+        emit_blank(p);
+    } else {
+        emit_open(&nb, "const numerics_row rows[] =");
+        for (int k = 0; k < n_rows; k++)
+            emit_line(&nb, "{%d, w.%s, %s, %s, %s},", rows[k].grad, rows[k].member, rows[k].steps,
+                      rows[k].features, rows[k].what);
+        emit_close(&nb, ";");
+        emit_open(&nb, "for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)");
+        emit_line(&nb, "const numerics_row *r = &rows[i];");
+        emit_numerics_scan(&nb);
+        emit_close(&nb, NULL);
+    }
+    emit_line(&nb, "return 0;");
+    define_member(L, p, &nb);
     emit_comment(p, "The first NaN or Inf in the layers' outputs (or their gradients).");
     emit_fn_open(p, "%sstatic int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, "
                  "const int64_t *dims, int backward)", glue(L));
-    Printer nb;
-    emit_init(&nb);
-    nb.indent = p->indent;
-    emit_line(&nb, "%s_buffers w;", L->M);
-    emit_line(&nb, "model_layout(&w, ws, B, dims);");
-    emit_open(&nb, "const numerics_row rows[] =");
-    for (int pass = 0; pass < 2; pass++) {
-        for (int k = 0; k < g->n_nodes; k++) {
-            const IrNode *n = g->nodes[pass ? g->n_nodes - 1 - k : k];
-            for (int j = 0; j < n->n_out; j++)
-                if (!pass || plan_has_grad(n->out[j]))
-                    emit_numerics_row(L, &nb, n, n->out[j], pass);
-        }
-    }
-    emit_close(&nb, ";");
-    emit_open(&nb, "for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)");
-    emit_line(&nb, "const numerics_row *r = &rows[i];");
-    emit_line(&nb, "const int64_t per_sample = r->steps * r->features;");
-    emit_line(&nb, "int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) "
-              ": -1;");
-    emit_open(&nb, "if (at >= 0)");
-    emit_line(&nb, "snprintf(msg, len, \"%%s: %%s at sample %%lld, time step %%lld, feature %%lld\", "
-              "r->what, isnan(r->x[at]) ? \"NaN\" : \"Inf\", (long long)(at / per_sample), "
-              "(long long)(at / r->features %% r->steps), (long long)(at %% r->features));");
-    emit_line(&nb, "return 1;");
-    emit_close(&nb, NULL);
-    emit_close(&nb, NULL);
-    emit_line(&nb, "return 0;");
     emit_with_dims(L, p, &nb);
     emit_free(&nb);
     emit_close(p, NULL);
@@ -1000,21 +1086,19 @@ static void emit_input_locals(Lower *L, Printer *body)
 static void emit_model_forward(Lower *L, Printer *p, const LayerFn *fwd)
 {
     const IrGraph *g = L->g;
-    emit_comment(p, "The whole model, forward: layers in graph order.");
-    emit_fn_open(p, "%sstatic void model_forward(seqrt_real *const *outputs, const seqrt_real *params, "
-                 "const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)",
-                 glue(L));
     Printer body;
     emit_init(&body);
     body.indent = 1;
     emit_pass_prologue(L, &body);
     emit_input_locals(L, &body);
+    SeqCall *calls = arena_alloc(L->a, sizeof *calls * (size_t)(g->n_nodes ? g->n_nodes : 1));
     for (int i = 0; i < g->n_nodes; i++) {
         const IrNode *n = g->nodes[i];
-        emit_comment(&body, "%s", source_comment(L, n));
         int f = L->shared[L->P->fn[n->id]];
-        print_call(L, &body, arena_printf(L->a, "%s_forward", L->P->fn_name[f]), &fwd[f], n);
+        calls[i] = layer_call(L, arena_printf(L->a, "%s_forward", L->P->fn_name[f]), &fwd[f], n);
     }
+    SeqRuns runs = {L->a, 0};
+    seq_runs_calls(&runs, &body, calls, g->n_nodes);
     for (int i = 0; i < g->n_outputs; i++) {
         const IrTensor *t = g->outputs[i];
         emit_line(&body, "memcpy(outputs[%d], %s, sizeof(seqrt_real) * B * %s);", i,
@@ -1022,6 +1106,11 @@ static void emit_model_forward(Lower *L, Printer *p, const LayerFn *fwd)
     }
     if (!mentions(body.buf, "training"))
         emit_line(&body, "(void)training;");
+    define_member(L, p, &body);
+    emit_comment(p, "The whole model, forward: layers in graph order.");
+    emit_fn_open(p, "%sstatic void model_forward(seqrt_real *const *outputs, const seqrt_real *params, "
+                 "const void *const *inputs, int64_t B, const int64_t *dims, void *ws, int training)",
+                 glue(L));
     emit_with_dims(L, p, &body);
     emit_free(&body);
     emit_close(p, NULL);
@@ -1032,10 +1121,6 @@ static void emit_model_forward(Lower *L, Printer *p, const LayerFn *fwd)
 static void emit_model_backward(Lower *L, Printer *p, const LayerFn *bwd)
 {
     const IrGraph *g = L->g;
-    emit_comment(p, "The whole model, backward: layers in reverse, gradients accumulated with +=.");
-    emit_fn_open(p, "%sstatic void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, "
-                 "const seqrt_real *params, const void *const *inputs, int64_t B, "
-                 "const int64_t *dims, void *ws)", glue(L));
     Printer body;
     emit_init(&body);
     body.indent = 1;
@@ -1050,12 +1135,15 @@ static void emit_model_backward(Lower *L, Printer *p, const LayerFn *bwd)
         emit_line(&body, "%s[i] += d_outputs[%d][i];", grad_expr(L, t), i);
         emit_close(&body, NULL);
     }
+    SeqCall *calls = arena_alloc(L->a, sizeof *calls * (size_t)(g->n_nodes ? g->n_nodes : 1));
     for (int i = g->n_nodes - 1; i >= 0; i--) {
         const IrNode *n = g->nodes[i];
-        emit_comment(&body, "%s", source_comment(L, n));
         int f = L->shared[L->P->fn[n->id]];
-        print_call(L, &body, arena_printf(L->a, "%s_backward", L->P->fn_name[f]), &bwd[f], n);
+        calls[g->n_nodes - 1 - i] =
+            layer_call(L, arena_printf(L->a, "%s_backward", L->P->fn_name[f]), &bwd[f], n);
     }
+    SeqRuns runs = {L->a, 0};
+    seq_runs_calls(&runs, &body, calls, g->n_nodes);
     for (int i = 0; i < g->n_inputs; i++)
         if (count_mentions(body.buf, arena_printf(L->a, "in_%s", L->P->tname[g->inputs[i]->id])) < 2)
             emit_line(&body, "(void)in_%s;", L->P->tname[g->inputs[i]->id]);
@@ -1063,6 +1151,11 @@ static void emit_model_backward(Lower *L, Printer *p, const LayerFn *bwd)
         emit_line(&body, "(void)grads;");
     if (!mentions(body.buf, "params"))
         emit_line(&body, "(void)params;");
+    define_member(L, p, &body);
+    emit_comment(p, "The whole model, backward: layers in reverse, gradients accumulated with +=.");
+    emit_fn_open(p, "%sstatic void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs, "
+                 "const seqrt_real *params, const void *const *inputs, int64_t B, "
+                 "const int64_t *dims, void *ws)", glue(L));
     emit_with_dims(L, p, &body);
     emit_free(&body);
     emit_close(p, NULL);

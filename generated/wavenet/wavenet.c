@@ -85,19 +85,30 @@ static seqrt_real *take(char *base, size_t *off, int64_t n)
     return ptr;
 }
 
+/* The tables of long runs name buffers by their offsets in the struct. */
+#define SEQ_AT(member) offsetof(wavenet_buffers, member)
+#define SEQ_MEMBER(b, off) (*(seqrt_real **)((char *)(b) + (off)))
+
 /* Lay the buffers out in one workspace for batch B; returns its size. */
 static size_t model_layout(wavenet_buffers *b, char *base, int64_t B, const int64_t *dims)
 {
     const int64_t dim_T = dims[0]; /* T */
     size_t off = 0;
-    b->v_t2 = take(base, &off, B * dim_T * 20);
-    b->v_t3 = take(base, &off, B * dim_T * 20);
-    b->v_t4 = take(base, &off, B * dim_T * 20);
-    b->v_t5 = take(base, &off, B * dim_T * 20);
-    b->v_t6 = take(base, &off, B * dim_T * 20);
-    b->v_t7 = take(base, &off, B * dim_T * 20);
-    b->v_t8 = take(base, &off, B * dim_T * 20);
-    b->v_h = take(base, &off, B * dim_T * 20);
+    { /* v_t2 to v_h: a row of run1 each */
+        static const size_t run1[][1] = {
+            {SEQ_AT(v_t2)},
+            {SEQ_AT(v_t3)},
+            {SEQ_AT(v_t4)},
+            {SEQ_AT(v_t5)},
+            {SEQ_AT(v_t6)},
+            {SEQ_AT(v_t7)},
+            {SEQ_AT(v_t8)},
+            {SEQ_AT(v_h)},
+        };
+        for (size_t i = 0; i < 8; i++) {
+            SEQ_MEMBER(b, run1[i][0]) = take(base, &off, B * dim_T * 20);
+        }
+    }
     b->v_y_hat = take(base, &off, B * dim_T * 10);
     { /* conv1d */
         b->s_conv1d_wt = take(base, &off, 40);
@@ -136,14 +147,21 @@ static size_t model_layout(wavenet_buffers *b, char *base, int64_t B, const int6
         b->s_conv1d_8_keep = take(base, &off, B * 10);
     }
     b->grads_begin = base ? base + off : NULL;
-    b->g_t2 = take(base, &off, B * dim_T * 20);
-    b->g_t3 = take(base, &off, B * dim_T * 20);
-    b->g_t4 = take(base, &off, B * dim_T * 20);
-    b->g_t5 = take(base, &off, B * dim_T * 20);
-    b->g_t6 = take(base, &off, B * dim_T * 20);
-    b->g_t7 = take(base, &off, B * dim_T * 20);
-    b->g_t8 = take(base, &off, B * dim_T * 20);
-    b->g_h = take(base, &off, B * dim_T * 20);
+    { /* g_t2 to g_h: a row of run2 each */
+        static const size_t run2[][1] = {
+            {SEQ_AT(g_t2)},
+            {SEQ_AT(g_t3)},
+            {SEQ_AT(g_t4)},
+            {SEQ_AT(g_t5)},
+            {SEQ_AT(g_t6)},
+            {SEQ_AT(g_t7)},
+            {SEQ_AT(g_t8)},
+            {SEQ_AT(g_h)},
+        };
+        for (size_t i = 0; i < 8; i++) {
+            SEQ_MEMBER(b, run2[i][0]) = take(base, &off, B * dim_T * 20);
+        }
+    }
     b->g_y_hat = take(base, &off, B * dim_T * 10);
     b->grads_end = base ? base + off : NULL;
     return off;
@@ -163,6 +181,19 @@ typedef struct {
     const char *what;
 } numerics_row;
 
+static int numerics_scan(char *msg, size_t len, const numerics_row *r, int64_t B, int backward)
+{
+    const int64_t per_sample = r->steps * r->features;
+    int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) : -1;
+    if (at >= 0) {
+        snprintf(msg, len, "%s: %s at sample %lld, time step %lld, feature %lld", r->what,
+                 isnan(r->x[at]) ? "NaN" : "Inf", (long long)(at / per_sample),
+                 (long long)(at / r->features % r->steps), (long long)(at % r->features));
+        return 1;
+    }
+    return 0;
+}
+
 /* The first NaN or Inf in the layers' outputs (or their gradients). */
 static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, const int64_t *dims,
                                 int backward)
@@ -170,61 +201,71 @@ static int model_check_numerics(char *msg, size_t len, void *ws, int64_t B, cons
     const int64_t dim_T = dims[0]; /* T */
     wavenet_buffers w;
     model_layout(&w, ws, B, dims);
-    const numerics_row rows[] = {
-        {0, w.v_t2, dim_T, 20,
-         "the output of layer 'conv1d' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-        {0, w.v_t3, dim_T, 20,
-         "the output of layer 'conv1d_1' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-        {0, w.v_t4, dim_T, 20,
-         "the output of layer 'conv1d_2' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-        {0, w.v_t5, dim_T, 20,
-         "the output of layer 'conv1d_3' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-        {0, w.v_t6, dim_T, 20,
-         "the output of layer 'conv1d_4' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-        {0, w.v_t7, dim_T, 20,
-         "the output of layer 'conv1d_5' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-        {0, w.v_t8, dim_T, 20,
-         "the output of layer 'conv1d_6' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-        {0, w.v_h, dim_T, 20,
-         "'h' of layer 'conv1d_7' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-        {0, w.v_y_hat, dim_T, 10,
-         "'y_hat' of layer 'conv1d_8' (Conv1D, examples/wavenet.seq:17) (None, T, 10)"},
-        {1, w.g_y_hat, dim_T, 10,
-                "the gradient of 'y_hat' of layer 'conv1d_8' (Conv1D, examples/wavenet.seq:17) "
-                "(None, T, 10)"},
-        {1, w.g_h, dim_T, 20,
-         "the gradient of 'h' of layer 'conv1d_7' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
-        {1, w.g_t8, dim_T, 20,
-                "the gradient of the output of layer 'conv1d_6' (Conv1D, examples/wavenet.seq:9) "
-                "(None, T, 20)"},
-        {1, w.g_t7, dim_T, 20,
-                "the gradient of the output of layer 'conv1d_5' (Conv1D, examples/wavenet.seq:9) "
-                "(None, T, 20)"},
-        {1, w.g_t6, dim_T, 20,
-                "the gradient of the output of layer 'conv1d_4' (Conv1D, examples/wavenet.seq:9) "
-                "(None, T, 20)"},
-        {1, w.g_t5, dim_T, 20,
-                "the gradient of the output of layer 'conv1d_3' (Conv1D, examples/wavenet.seq:9) "
-                "(None, T, 20)"},
-        {1, w.g_t4, dim_T, 20,
-                "the gradient of the output of layer 'conv1d_2' (Conv1D, examples/wavenet.seq:9) "
-                "(None, T, 20)"},
-        {1, w.g_t3, dim_T, 20,
-                "the gradient of the output of layer 'conv1d_1' (Conv1D, examples/wavenet.seq:9) "
-                "(None, T, 20)"},
-        {1, w.g_t2, dim_T, 20,
-                "the gradient of the output of layer 'conv1d' (Conv1D, examples/wavenet.seq:9) "
-                "(None, T, 20)"},
-    };
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        const numerics_row *r = &rows[i];
-        const int64_t per_sample = r->steps * r->features;
-        int64_t at = r->backward == backward ? seqrt_find_nonfinite(r->x, B * per_sample) : -1;
-        if (at >= 0) {
-            snprintf(msg, len, "%s: %s at sample %lld, time step %lld, feature %lld", r->what,
-                     isnan(r->x[at]) ? "NaN" : "Inf", (long long)(at / per_sample),
-                     (long long)(at / r->features % r->steps), (long long)(at % r->features));
-            return 1;
+    {
+        static const struct { size_t x; const char *what; } run1[] = {
+            {SEQ_AT(v_t2),
+             "the output of layer 'conv1d' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(v_t3),
+             "the output of layer 'conv1d_1' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(v_t4),
+             "the output of layer 'conv1d_2' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(v_t5),
+             "the output of layer 'conv1d_3' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(v_t6),
+             "the output of layer 'conv1d_4' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(v_t7),
+             "the output of layer 'conv1d_5' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(v_t8),
+             "the output of layer 'conv1d_6' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(v_h), "'h' of layer 'conv1d_7' (Conv1D, examples/wavenet.seq:9) (None, T, 20)"},
+        };
+        for (size_t i = 0; i < 8; i++) {
+            const numerics_row r = {0, SEQ_MEMBER(&w, run1[i].x), dim_T, 20, run1[i].what};
+            if (numerics_scan(msg, len, &r, B, backward)) return 1;
+        }
+    }
+    {
+        const numerics_row rows[] = {
+            {0, w.v_y_hat, dim_T, 10,
+             "'y_hat' of layer 'conv1d_8' (Conv1D, examples/wavenet.seq:17) (None, T, 10)"},
+            {1, w.g_y_hat, dim_T, 10,
+                    "the gradient of 'y_hat' of layer 'conv1d_8' (Conv1D, examples/wavenet.seq:17) "
+                    "(None, T, 10)"},
+        };
+        for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+            if (numerics_scan(msg, len, &rows[i], B, backward)) return 1;
+        }
+    }
+    {
+        static const struct { size_t x; const char *what; } run2[] = {
+            {SEQ_AT(g_h),
+                    "the gradient of 'h' of layer 'conv1d_7' (Conv1D, examples/wavenet.seq:9) "
+                    "(None, T, 20)"},
+            {SEQ_AT(g_t8),
+                    "the gradient of the output of layer 'conv1d_6' (Conv1D, "
+                    "examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(g_t7),
+                    "the gradient of the output of layer 'conv1d_5' (Conv1D, "
+                    "examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(g_t6),
+                    "the gradient of the output of layer 'conv1d_4' (Conv1D, "
+                    "examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(g_t5),
+                    "the gradient of the output of layer 'conv1d_3' (Conv1D, "
+                    "examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(g_t4),
+                    "the gradient of the output of layer 'conv1d_2' (Conv1D, "
+                    "examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(g_t3),
+                    "the gradient of the output of layer 'conv1d_1' (Conv1D, "
+                    "examples/wavenet.seq:9) (None, T, 20)"},
+            {SEQ_AT(g_t2),
+                    "the gradient of the output of layer 'conv1d' (Conv1D, examples/wavenet.seq:9) "
+                    "(None, T, 20)"},
+        };
+        for (size_t i = 0; i < 8; i++) {
+            const numerics_row r = {1, SEQ_MEMBER(&w, run2[i].x), dim_T, 20, run2[i].what};
+            if (numerics_scan(msg, len, &r, B, backward)) return 1;
         }
     }
     return 0;
