@@ -511,11 +511,12 @@ static void emit_io_table(Lower *L, Printer *p, const char *what, IrTensor *cons
     emit_open(p, "static const seqrt_io %s_%s[] =", L->M, what);
     for (int i = 0; i < n; i++) {
         const IrTensor *t = ts[i];
-        long long shp[3] = {0, 0, 0};
+        long long shp[3] = {0, 0, 0}, off[3] = {0, 0, 0};
         int di[3] = {-1, -1, -1};
         for (int k = 0; k < t->shape.rank; k++) {
             Dim d = t->shape.d[k];
             shp[k] = d.sym ? -1 : d.n;
+            off[k] = d.sym ? d.n : 0; /* T-1 after a valid Conv1D(2) */
             for (int j = 0; d.sym && j < L->g->n_dims; j++)
                 if (!strcmp(L->g->dims[j], d.sym))
                     di[k] = j;
@@ -537,10 +538,15 @@ static void emit_io_table(Lower *L, Printer *p, const char *what, IrTensor *cons
             if (ls->target == t)
                 limit = ls->pred->shape.d[ls->pred->shape.rank - 1].n;
         }
+        /* Axes at their full named length leave dim_offset out. */
+        const char *offs = off[0] || off[1] || off[2]
+                               ? arena_printf(L->a, ", .dim_offset = {%lld, %lld, %lld}", off[0],
+                                              off[1], off[2])
+                               : "";
         emit_line(p, "{.name = %s, .is_int = %d, .ndim = %d, .shape = {%lld, %lld, %lld}, "
-                  ".dim_index = {%d, %d, %d}, .int_limit = %lld},",
+                  ".dim_index = {%d, %d, %d}%s, .int_limit = %lld},",
                   c_string(L, t->name ? t->name : "out"), t->shape.is_int, t->shape.rank, shp[0],
-                  shp[1], shp[2], di[0], di[1], di[2], limit);
+                  shp[1], shp[2], di[0], di[1], di[2], offs, limit);
     }
     emit_close(p, ";");
     emit_blank(p);

@@ -79,7 +79,9 @@ const T = 7;        // the length of every named axis
 // the padding masks of Embedding(mask_zero) and Masking take part; token
 // ids are otherwise in [1, limit). Targets: ids in [0, limit) or U(0, 1).
 function draw(r, d, target) {
-  const shape = [N, ...d.shape.map((x) => (typeof x === 'number' ? x : T))];
+  // A named axis is T long, or T-k after valid convolutions ("T-5").
+  const len = (x) => (typeof x === 'number' ? x : T - Number((/-(\d+)$/.exec(x) || [0, 0])[1]));
+  const shape = [N, ...d.shape.map(len)];
   if (target) return d.isInt ? r.ints(shape, 0, Math.max(1, d.limit)) : r.uniform(shape, 0, 1);
   const a = d.isInt ? r.ints(shape, 1, Math.max(2, d.limit)) : r.normal(shape);
   if (shape.length >= 2) {
@@ -100,8 +102,9 @@ function drawnWeights(a, dir, r) {
   const main = fs.readdirSync(out).find((f) => f.endsWith('_main.c'));
   const src = fs.readFileSync(path.join(out, main.replace(/_main\.c$/, '.c')), 'utf8');
   const w = {};
-  for (const m of src.matchAll(/^ {4}\{"([^"]+)", (\d), \{(\d+), (\d+), (\d+), (\d+)\}, P_/gm)) {
-    w[m[1]] = r.uniform([m[3], m[4], m[5], m[6]].slice(0, Number(m[2])).map(Number), -0.5, 0.5);
+  // {.name = "conv1d.kernel", .ndim = 3, .shape = {3, 3, 4}, ...
+  for (const m of src.matchAll(/^ {4}\{\.name = "([^"]+)", \.ndim = (\d), \.shape = \{([\d, ]+)\}/gm)) {
+    w[m[1]] = r.uniform(m[3].split(', ').slice(0, Number(m[2])).map(Number), -0.5, 0.5);
   }
   if (!Object.keys(w).length) throw new Error(`no parameter table in ${out}`);
   return lib.writeSafetensors(path.join(dir, 'drawn.safetensors'), w);
