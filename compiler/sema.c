@@ -860,7 +860,7 @@ static void declare_io(Sema *S, AstNode *st)
                            "is for a target that valid convolutions shortened", d->str, d->ival);
                 ok = false;
             }
-            shape.d[k] = (Dim){add_dim(S, d->str), d->ival};
+            shape.d[k] = (Dim){.sym = add_dim(S, d->str), .n = d->ival};
         } else if (d->ival <= 0) {
             diag_error(S->d, d->span, "an axis must have length > 0, got %lld", d->ival);
             ok = false;

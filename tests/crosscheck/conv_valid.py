@@ -43,11 +43,12 @@ class ConvValid(c.KerasModel):
 # tests/models/conv.seq: (Cin, filters, K, stride, dilation, padding, activation)
 CONV = [(3, 4, 3, 1, 2, "causal", torch.relu), (4, 5, 2, 1, 1, "valid", torch.tanh),
         (5, 3, 1, 1, 1, "valid", lambda v: v), (2, 4, 3, 2, 1, "same", lambda v: v),
-        (4, 2, 2, 3, 1, "valid", lambda v: v), (2, 3, 4, 1, 1, "same", torch.sigmoid)]
+        (4, 2, 2, 3, 1, "valid", lambda v: v), (2, 3, 4, 1, 1, "same", torch.sigmoid),
+        (5, 3, 3, 2, 1, "valid", torch.tanh), (3, 2, 2, 3, 1, "same", lambda v: v)]
 
 
 def conv_seq_outputs(convs, x, f):
-    """c, e, g of tests/models/conv.seq in float64."""
+    """c, e, g, k of tests/models/conv.seq in float64."""
     def run(i, h):
         _, _, k, s, d, pad, act = CONV[i]
         if pad == "causal":
@@ -55,15 +56,16 @@ def conv_seq_outputs(convs, x, f):
         elif pad == "same":
             h = F.pad(h, same_pad(h.shape[2], k, s, d))
         return act(convs[i](h))
-    h = run(2, run(1, run(0, x.transpose(1, 2))))
+    b = run(1, run(0, x.transpose(1, 2)))
     e = run(4, run(3, f.transpose(1, 2)))
     g = run(5, f.transpose(1, 2))
-    return {k: v.transpose(1, 2).numpy() for k, v in (("c", h), ("e", e), ("g", g))}
+    k = run(7, run(6, b))
+    return {n: v.transpose(1, 2).numpy() for n, v in (("c", run(2, b)), ("e", e), ("g", g), ("k", k))}
 
 
 def check_conv_seq(rep, seqc, work):
     """predict of conv.seq, 10 samples in batches of 4: every output row in
-    its place, c as [N, T-1, 3]."""
+    its place, c as [N, T-1, 3] and k as [N, (T+2)/6, 2]."""
     d = os.path.join(work, "conv_valid_conv_seq")
     prog = st.SeqcProgram.build(seqc, os.path.join(c.ROOT, "tests", "models", "conv.seq"),
                                 os.path.join(d, "model"))
@@ -85,9 +87,13 @@ def check_conv_seq(rep, seqc, work):
     with torch.no_grad():
         want = conv_seq_outputs(convs, torch.as_tensor(x["x"], dtype=torch.float64),
                                 torch.as_tensor(x["f"], dtype=torch.float64))
-    assert want["c"].shape == (10, 10, 3)
-    got = prog.predict(wpath, x, ["c", "e", "g"], batch_size=4)
+    assert want["c"].shape == (10, 10, 3) and want["k"].shape == (10, 2, 2)
+    got = prog.predict(wpath, x, ["c", "e", "g", "k"], batch_size=4)
     rep.group("conv.seq", {k: (got[k], want[k]) for k in want})
+    text = prog.run("--help")
+    for s in ("outputs  c                [N, T-1, 3] float32", "k                [N, (T+2)/6, 2] float32"):
+        if s not in text:
+            rep.fail("conv --help lacks %r:\n%s" % (s, text))
 
 
 def check_wrong_target(rep, prog, wpath, x, y):
@@ -118,7 +124,6 @@ def check_help(rep, prog):
 
 if __name__ == "__main__":
     a = c.args()
-    torch.manual_seed(7)
     r = c.rng(7)
     n = 7   # train's batches of 3 end with a partial one
     x = {"x": c.normal(r, n, 13, 3)}
@@ -128,6 +133,7 @@ if __name__ == "__main__":
         check_conv_seq(rep, a.seqc, a.work)
     except st.SeqcError as e:
         rep.fail(e.stderr.strip() or str(e))
+    torch.manual_seed(7)
     c.run_case(rep, c.model_file("conv_valid.seq"), ConvValid(), x, y, a.seqc, a.work, tag="conv_valid")
     if rep.failed:
         rep.exit()
