@@ -96,7 +96,9 @@ void ast_dump(const AstNode *n, FILE *out)
         break;
     case AST_PIPE: ast_dump(n->a, out); fputs(" -> ", out); ast_dump(n->b, out); break;
     case AST_DIM:
-        if (n->str)
+        if (n->str && n->ival)
+            fprintf(out, "%s%+lld", n->str, n->ival);
+        else if (n->str)
             fputs(n->str, out);
         else
             fprintf(out, "%lld", n->ival);

@@ -31,7 +31,8 @@ typedef enum {
     AST_CALL,    /* b(a...): b = callee, a = args (AST_ARG) */
     AST_ARG,     /* str = keyword or NULL, b = value */
     AST_PIPE,    /* a -> b: b applied to a */
-    AST_DIM,     /* one axis of an input shape: ival, or str when named */
+    AST_DIM,     /* one axis of an input shape: ival, or str when named (plus
+                    ival, <= 0: a target's T-4) */
     AST_DECODE   /* decode { decoder_input = d  prediction = p  start = 0 }   a = entries */
 } AstKind;
 

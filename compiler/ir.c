@@ -7,13 +7,42 @@
 #include "ops.h"
 #include "seqrt_checked.h"
 
-Dim dim_fixed(long long n) { return (Dim){NULL, n}; }
+Dim dim_fixed(long long n) { return (Dim){.n = n}; }
+
+/* (T + add) / div + n with add in [0, div): one form for each function,
+ * since (T + add) / div + n = (T + add - k*div) / div + n + k. */
+static Dim dim_canonical(Dim d)
+{
+    if (d.div <= 1)
+        return (Dim){.sym = d.sym, .n = d.n, .div = 1};
+    long long k = d.add >= 0 ? d.add / d.div : -((-d.add + d.div - 1) / d.div);
+    return (Dim){.sym = d.sym, .n = d.n + k, .div = d.div, .add = d.add - k * d.div};
+}
 
 bool dim_eq(Dim a, Dim b)
 {
     if (!a.sym || !b.sym)
         return !a.sym && !b.sym && a.n == b.n;
-    return a.n == b.n && strcmp(a.sym, b.sym) == 0;
+    a = dim_canonical(a);
+    b = dim_canonical(b);
+    return a.n == b.n && a.div == b.div && a.add == b.add && strcmp(a.sym, b.sym) == 0;
+}
+
+Dim dim_strided(Dim d, long long pre, long long s, long long post)
+{
+    if (!d.sym)
+        return dim_fixed((d.n + pre) / s + post);
+    if (s == 1) /* no division: the offset moves */
+        return (Dim){.sym = d.sym, .n = d.n + pre + post, .div = d.div, .add = d.add};
+    long long div = d.div > 1 ? d.div : 1;
+    /* floor((floor((T + add) / div) + n + pre) / s)
+     * = floor((T + add + (n + pre) * div) / (div * s)) for a length >= 0 */
+    Dim r = {d.sym, post, div * s, (div > 1 ? d.add : 0) + (d.n + pre) * div};
+    if (r.div == 1) {
+        r.n += r.add;
+        r.add = 0;
+    }
+    return r;
 }
 
 bool shape_eq(const Shape *a, const Shape *b)
@@ -30,6 +59,14 @@ const char *dim_str(Dim d, char *buf, size_t len)
 {
     if (!d.sym)
         snprintf(buf, len, "%lld", d.n);
+    else if (d.div > 1 && d.add && d.n)
+        snprintf(buf, len, "(%s%+lld)/%lld%+lld", d.sym, d.add, d.div, d.n);
+    else if (d.div > 1 && d.add)
+        snprintf(buf, len, "(%s%+lld)/%lld", d.sym, d.add, d.div);
+    else if (d.div > 1 && d.n)
+        snprintf(buf, len, "%s/%lld%+lld", d.sym, d.div, d.n);
+    else if (d.div > 1)
+        snprintf(buf, len, "%s/%lld", d.sym, d.div);
     else if (d.n == 0)
         snprintf(buf, len, "%s", d.sym);
     else

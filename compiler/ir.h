@@ -14,11 +14,14 @@
 #include "arena.h"
 #include "diag.h"
 
-/* One axis: a fixed length (sym == NULL), or a named dynamic length plus a
- * constant offset (valid convolutions shorten a dynamic axis: "T-1"). */
+/* One axis: a fixed length n (sym == NULL), or a function of a named
+ * dynamic length: sym + n (valid convolutions shorten it: "T-1"), or with
+ * strides (div > 1) (sym + add) / div + n, rounded down: "(T-3)/2+1".
+ * div 0 or 1 means no division, and then add is 0. */
 typedef struct {
     const char *sym;
     long long n;
+    long long div, add;
 } Dim;
 
 enum { SHAPE_MAX_RANK = 3 };
@@ -200,6 +203,9 @@ bool shape_eq(const Shape *a, const Shape *b);
 const char *shape_str(const Shape *s, char *buf, size_t len);
 const char *dim_str(Dim d, char *buf, size_t len);
 Dim dim_fixed(long long n);
+/* The length floor((d + pre) / s) + post, of a fixed or a named d: what a
+ * strided layer gives (valid: pre = -span - 1, post = 1; same: s - 1, 0). */
+Dim dim_strided(Dim d, long long pre, long long s, long long post);
 long long ir_param_count(const IrGraph *g);
 /* Every parameter count and the model's total (in float64 bytes) fit a
  * 64-bit size; else an error at the layer where the total overflows. */

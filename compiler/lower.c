@@ -213,8 +213,13 @@ static const char *dim_c(Lower *L, Dim d)
     if (!d.sym)
         return arena_printf(L->a, "%lld", d.n);
     const char *v = arena_printf(L->a, "dim_%s", c_ident(L->a, d.sym));
+    if (d.div > 1 && d.add) /* a strided layer's length: the sum is >= 0, / rounds down */
+        v = arena_printf(L->a, "(%s %c %lld) / %lld", v, d.add < 0 ? '-' : '+',
+                         d.add < 0 ? -d.add : d.add, d.div);
+    else if (d.div > 1)
+        v = arena_printf(L->a, "%s / %lld", v, d.div);
     if (d.n == 0)
-        return v;
+        return d.div > 1 ? arena_printf(L->a, "(%s)", v) : v;
     return arena_printf(L->a, "(%s %c %lld)", v, d.n < 0 ? '-' : '+', d.n < 0 ? -d.n : d.n);
 }
 
@@ -533,11 +538,14 @@ static void emit_io_table(Lower *L, Printer *p, const char *what, IrTensor *cons
     emit_open(p, "static const seqrt_io %s_%s[] =", L->M, what);
     for (int i = 0; i < n; i++) {
         const IrTensor *t = ts[i];
-        long long shp[3] = {0, 0, 0};
+        long long shp[3] = {0, 0, 0}, off[3] = {0, 0, 0}, div[3] = {0, 0, 0}, add[3] = {0, 0, 0};
         int di[3] = {-1, -1, -1};
         for (int k = 0; k < t->shape.rank; k++) {
             Dim d = t->shape.d[k];
             shp[k] = d.sym ? -1 : d.n;
+            off[k] = d.sym ? d.n : 0; /* T-1 after a valid Conv1D(2) */
+            div[k] = d.sym && d.div > 1 ? d.div : 0; /* (T-3)/2+1 after a strided one */
+            add[k] = div[k] ? d.add : 0;
             for (int j = 0; d.sym && j < L->g->n_dims; j++)
                 if (!strcmp(L->g->dims[j], d.sym))
                     di[k] = j;
@@ -559,10 +567,18 @@ static void emit_io_table(Lower *L, Printer *p, const char *what, IrTensor *cons
             if (ls->target == t)
                 limit = ls->pred->shape.d[ls->pred->shape.rank - 1].n;
         }
+        /* Axes at their full named length leave these out. */
+        const char *offs = off[0] || off[1] || off[2]
+                               ? arena_printf(L->a, ", .dim_offset = {%lld, %lld, %lld}", off[0],
+                                              off[1], off[2])
+                               : "";
+        if (div[0] || div[1] || div[2])
+            offs = arena_printf(L->a, "%s, .dim_div = {%lld, %lld, %lld}, .dim_add = {%lld, %lld, "
+                                "%lld}", offs, div[0], div[1], div[2], add[0], add[1], add[2]);
         emit_line(p, "{.name = %s, .is_int = %d, .ndim = %d, .shape = {%lld, %lld, %lld}, "
-                  ".dim_index = {%d, %d, %d}, .int_limit = %lld},",
+                  ".dim_index = {%d, %d, %d}, .int_limit = %lld%s},",
                   c_string(L, t->name ? t->name : "out"), t->shape.is_int, t->shape.rank, shp[0],
-                  shp[1], shp[2], di[0], di[1], di[2], limit);
+                  shp[1], shp[2], di[0], di[1], di[2], limit, offs);
     }
     emit_close(p, ";");
     emit_blank(p);

@@ -855,8 +855,12 @@ static void declare_io(Sema *S, AstNode *st)
                 diag_error(S->d, d->span, "the feature axis must be a number; only the time "
                            "axis may be named (dynamic)");
                 ok = false;
+            } else if (d->ival && st->kind == AST_INPUT) {
+                diag_error(S->d, d->span, "an input's time axis is a name or a number; '%s%+lld' "
+                           "is for a target that valid convolutions shortened", d->str, d->ival);
+                ok = false;
             }
-            shape.d[k] = (Dim){add_dim(S, d->str), 0};
+            shape.d[k] = (Dim){.sym = add_dim(S, d->str), .n = d->ival};
         } else if (d->ival <= 0) {
             diag_error(S->d, d->span, "an axis must have length > 0, got %lld", d->ival);
             ok = false;

@@ -101,7 +101,8 @@ reserved
     : MODEL | INPUT | TARGET | OUTPUT | LAYER | TRAIN | DECODE | KW_INT | KW_FLOAT
     ;
 
-/* [3, 7], [T, 10], int[T], float[T, 1]: axes after the implicit batch axis */
+/* [3, 7], [T, 10], int[T], float[T, 1]: axes after the implicit batch axis;
+ * a target's [T-4, 1] is T shortened by valid convolutions */
 type
     : '[' dims ']'             { $$ = NODE(AST_INPUT, @$); $$->a = $2.head; }
     | KW_INT '[' dims ']'      { $$ = NODE(AST_INPUT, @$); $$->a = $3.head; $$->is_int = true; }
@@ -116,6 +117,7 @@ dims
 dim
     : INTEGER                  { $$ = NODE(AST_DIM, @$); $$->ival = $1; }
     | IDENT                    { $$ = NODE(AST_DIM, @$); $$->str = $1; }
+    | IDENT '-' INTEGER        { $$ = NODE(AST_DIM, @$); $$->str = $1; $$->ival = -$3; }
     ;
 
 names

@@ -306,7 +306,7 @@ END_TEST
 START_TEST(random_data_sizes_are_checked)
 {
     static const char *const dim_names[] = {"T"};
-    static const seqrt_io x[] = {{"x", 0, 2, {-1, 4}, {0, -1}, 0}};
+    static const seqrt_io x[] = {{"x", 0, 2, {-1, 4}, {0, -1}, 0, {0}, {0}, {0}}};
     seqrt_model m;
     memset(&m, 0, sizeof m);
     m.name = "sizes";

@@ -66,6 +66,18 @@ START_TEST(test_declarations)
 }
 END_TEST
 
+/* A target's time axis shortened by valid convolutions: T-5. */
+START_TEST(test_shortened_axis)
+{
+    Parsed P;
+    PARSE(&P, "target y : [T-5, 2]\ntarget z : [Te - 1]\n");
+    expect_dump(&P, "target y : [T-5, 2]\ntarget z : [Te-1]\n");
+    ck_assert_str_eq(P.ast->a->str, "T");
+    ck_assert_int_eq(P.ast->a->ival, -5);
+    done(&P);
+}
+END_TEST
+
 START_TEST(test_pipeline_ast)
 {
     /* a -> b -> c nests to the left: ((x -> LSTM) -> Dense). */
@@ -313,6 +325,7 @@ static Suite *make_parser_suite(void)
     Suite *s = suite_create("parser");
     TCase *core = test_tcase("Core");
     tcase_add_test(core, test_declarations);
+    tcase_add_test(core, test_shortened_axis);
     tcase_add_test(core, test_pipeline_ast);
     tcase_add_test(core, test_call_of_call_and_names);
     tcase_add_test(core, test_negative_numbers);

@@ -171,9 +171,9 @@ static const seqrt_param lin_params[] = {
     {"dense.kernel", 2, {4, 2}, 0, 8, SEQRT_INIT_GLOROT_UNIFORM, 4, 2},
     {"dense.bias", 1, {2}, 8, 2, SEQRT_INIT_ZEROS, 0, 0},
 };
-static const seqrt_io lin_x[] = {{"x", 0, 1, {4}, {-1}, 0}};
-static const seqrt_io lin_y[] = {{"y", 0, 1, {2}, {-1}, 0}};
-static const seqrt_io lin_out[] = {{"pred", 0, 1, {2}, {-1}, 0}};
+static const seqrt_io lin_x[] = {{"x", 0, 1, {4}, {-1}, 0, {0}, {0}, {0}}};
+static const seqrt_io lin_y[] = {{"y", 0, 1, {2}, {-1}, 0, {0}, {0}, {0}}};
+static const seqrt_io lin_out[] = {{"pred", 0, 1, {2}, {-1}, 0, {0}, {0}, {0}}};
 static const seqrt_loss_spec lin_loss[] = {{0, 0, SEQRT_LOSS_MSE, 0, 0, 1.0, 0}};
 #define ADAM(lr) {SEQRT_OPT_ADAM, lr, 0.9, 0.999, 1e-7, 0, 0.9, 0, 0.1, 0, 0, 0, 0, 0, 0}
 
@@ -235,9 +235,9 @@ static const seqrt_param tok_params[] = {
     {"proj.kernel", 2, {2, V}, V * V, 2 * V, SEQRT_INIT_GLOROT_UNIFORM, 2, V},
 };
 static const char *const tok_dims[] = {"T"};
-static const seqrt_io tok_in[] = {{"tok", 1, 1, {-1}, {0}, V}, {"feat", 0, 2, {-1, 2}, {0, -1}, 0}};
-static const seqrt_io tok_tg[] = {{"next", 1, 1, {-1}, {0}, V}};
-static const seqrt_io tok_out[] = {{"logits", 0, 2, {-1, V}, {0, -1}, 0}};
+static const seqrt_io tok_in[] = {{"tok", 1, 1, {-1}, {0}, V, {0}, {0}, {0}}, {"feat", 0, 2, {-1, 2}, {0, -1}, 0, {0}, {0}, {0}}};
+static const seqrt_io tok_tg[] = {{"next", 1, 1, {-1}, {0}, V, {0}, {0}, {0}}};
+static const seqrt_io tok_out[] = {{"logits", 0, 2, {-1, V}, {0, -1}, 0, {0}, {0}, {0}}};
 static const seqrt_loss_spec tok_loss[] = {{0, 0, SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 1, 0, 1.0, 0}};
 
 static const seqrt_model tok = {

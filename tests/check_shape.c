@@ -168,6 +168,9 @@ static const struct {
     {"[T, 3]", "5, 3", "(None, T-2, 5)", 50},
     {"[T, 3]", "5, 3, dilation_rate=2, use_bias=false", "(None, T-4, 5)", 45},
     {"[5, 3]", "5, 5", "(None, 1, 5)", 80},
+    {"[T, 3]", "5, 3, strides=2", "(None, (T-3)/2+1, 5)", 50},
+    {"[T, 3]", "5, 3, strides=2, padding=same", "(None, (T+1)/2, 5)", 50},
+    {"[T, 3]", "5, 2, strides=2, padding=causal", "(None, (T+1)/2, 5)", 35},
 };
 
 START_TEST(test_conv1d)
@@ -179,6 +182,27 @@ START_TEST(test_conv1d)
     ASSERT_SHAPE(&B, "y", conv_cases[_i].shape);
     ASSERT_PARAMS(&B, "conv1d", conv_cases[_i].params);
     done(&B);
+}
+END_TEST
+
+/* Lengths through a chain: a valid convolution's T-1, then strides:
+ * floor((T-1-3)/2)+1 = (T-4)/2+1, then ceil(that/3) = (T+2)/6. */
+START_TEST(test_conv1d_chain)
+{
+    Built B;
+    build_ok(&B, "input x : [T, 3]\na = Conv1D(4, 2)(x)\nb = Conv1D(3, 3, strides=2)(a)\n"
+                 "y = Conv1D(2, 2, strides=3, padding=same)(b)\nz = Conv1D(2, 1)(y)\n"
+                 "output b, z\n");
+    ASSERT_SHAPE(&B, "a", "(None, T-1, 4)");
+    ASSERT_SHAPE(&B, "b", "(None, (T-4)/2+1, 3)");
+    ASSERT_SHAPE(&B, "y", "(None, (T+2)/6, 2)");
+    ASSERT_SHAPE(&B, "z", "(None, (T+2)/6, 2)");
+    done(&B);
+    /* one function, two spellings: (T-4)/6+1 = (T+2)/6; not (T+3)/6 */
+    Dim u = {.sym = "T", .n = 1, .div = 6, .add = -4}, v = {.sym = "T", .div = 6, .add = 2};
+    ck_assert(dim_eq(u, v));
+    v.add = 3;
+    ck_assert(!dim_eq(u, v));
 }
 END_TEST
 
@@ -463,6 +487,7 @@ static Suite *make_shape_suite(void)
     tcase_add_test(core, test_gru);
     tcase_add_test(core, test_embedding);
     tcase_add_loop_test(core, test_conv1d, 0, (int)(sizeof conv_cases / sizeof conv_cases[0]));
+    tcase_add_test(core, test_conv1d_chain);
     tcase_add_test(core, test_attention_layer);
     tcase_add_test(core, test_dense);
     tcase_add_test(core, test_bidirectional);

@@ -8,7 +8,7 @@ set(SEQ_CROSSCHECK_PYTHON /usr/bin/python3 CACHE FILEPATH
     "Python with numpy and torch for the PyTorch cross-checks")
 set(SEQ_CROSSCHECK_CASES
     simple_rnn_stack lstm_stack seq2seq gru_stack gru_reset_before char_gru
-    wavenet conv_same attention bidirectional)
+    wavenet conv_same conv_valid attention bidirectional)
 # Masked variable-length batches, padded batch = samples one by one for
 # every layer kind of the op table (no torch reference), Keras Attention/AdditiveAttention, go_backwards and
 # Bidirectional merge modes / return_state, optimizers other than Adam and

@@ -27,16 +27,15 @@ endforeach()
 # block), exported and loaded by tf.loadLayersModel; predict and the
 # parameter count must agree. A model with a layer or option TensorFlow.js
 # 4.22 lacks must be refused with a message naming it ("path|text").
-# tests/models/conv.seq is not here: its output c is [T-1, 3], and the
-# program's predict writes it as [T, 3] (seqrt_io has no offset for a named
-# axis shortened by a valid convolution), so there is no right answer from
-# seqc to compare with yet.
+# tests/models/conv.seq's output c is [T-1, 3]: a named axis a valid
+# convolution shortens (seqrt_io.dim_offset).
 set(SEQ_TFJS_REFUSED_GRU "(GRU): reset_after=true (Keras 2's default)")
 set(SEQ_TFJS_REFUSED_ATTENTION "(Attention): TensorFlow.js 4.22 has no Attention")
 # The examples tfjs can run are exported by the round trips below, which
 # check the same on a program whose summary is the example's.
 set(SEQ_TFJS_EXPORTS
-    "tests/models/lstm_states.seq|"
+    "tests/models/lstm_states.seq|" "tests/models/conv.seq|"
+    "tests/crosscheck/models/conv_valid.seq|"
     "tests/tfjs/models/simple_rnn.seq|" "tests/tfjs/models/lstm.seq|" "tests/tfjs/models/gru.seq|"
     "tests/tfjs/models/embedding_mask.seq|" "tests/tfjs/models/conv1d.seq|"
     "tests/tfjs/models/merge.seq|" "tests/tfjs/models/merge_concat_mask.seq|"

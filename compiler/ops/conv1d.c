@@ -28,7 +28,7 @@ static const AttrSpec attrs[] = {
     {"bias_initializer", ATTR_STR, false, 0, 0, "zeros", op_initializer_choices},
 };
 
-static Dim out_len(InferCtx *c, Dim L, long long K, long long s, long long d, const char *pad)
+static Dim out_len(Dim L, long long K, long long s, long long d, const char *pad)
 {
     long long span = d * (K - 1);
     bool valid = strcmp(pad, "valid") == 0;
@@ -38,13 +38,7 @@ static Dim out_len(InferCtx *c, Dim L, long long K, long long s, long long d, co
             n = 0;
         return dim_fixed(n);
     }
-    if (s == 1)
-        return (Dim){L.sym, valid ? L.n - span : L.n};
-    char lb[64];
-    dim_str(L, lb, sizeof lb);
-    if (valid)
-        return (Dim){arena_printf(c->arena, "(%s-%lld)/%lld+1", lb, span + 1, s), 0};
-    return (Dim){arena_printf(c->arena, "ceil(%s/%lld)", lb, s), 0};
+    return valid ? dim_strided(L, -span - 1, s, 1) : dim_strided(L, s - 1, s, 0);
 }
 
 static bool infer(InferCtx *c)
@@ -72,7 +66,7 @@ static bool infer(InferCtx *c)
         return op_error_input(c, 0, "layer '%s' was built for %lld channels, but this call "
                               "gives it %lld", c->layer->name, c->layer->params[0].shape[1], C);
     const char *pad = op_str(c, "padding");
-    Dim L = out_len(c, x->d[0], K, s, d, pad);
+    Dim L = out_len(x->d[0], K, s, d, pad);
     if (!L.sym && L.n <= 0) {
         char db[64];
         return op_error_input(c, 0, "the input is too short for Conv1D(kernel_size=%lld, "

@@ -304,6 +304,11 @@ void seqrt_dataset_gather(const seqrt_dataset *d, const int64_t *idx, int64_t n,
 /* Elements per sample of io with the dataset's axis lengths; -1 if an
  * axis it needs is unset. */
 int64_t seqrt_io_row(const seqrt_io *io, const int64_t *dims);
+/* The length of io's axis k (after the batch axis) with those axis
+ * lengths, a valid convolution's shortening included; -1 when unset. */
+int64_t seqrt_io_dim(const seqrt_io *io, int k, const int64_t *dims);
+/* "[N, T-1, 3]": io's shape as a file must have it, axes by name. */
+void seqrt_io_shape_str(char *buf, size_t cap, const seqrt_model *m, const seqrt_io *io);
 
 /* ================================================== checkpoint.c ===== */
 

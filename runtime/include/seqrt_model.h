@@ -59,6 +59,12 @@ typedef struct {
                                       model's named dims; -1 otherwise */
     int64_t int_limit;             /* integer data must lie in [0, int_limit)
                                       (vocabulary or class count); 0: unchecked */
+    int64_t dim_offset[3];         /* a dynamic axis is dims[dim_index] +
+                                      dim_offset long: valid convolutions
+                                      shorten it (T-1 after kernel_size 2) */
+    int64_t dim_div[3], dim_add[3];/* after strided ones (dim_div > 1) it is
+                                      (dims[dim_index] + dim_add) / dim_div
+                                      + dim_offset, rounded down: (T-3)/2+1 */
 } seqrt_io;
 
 typedef enum {

@@ -240,12 +240,9 @@ const char *seqrt_cli_option_name(OptId id)
 static void print_io(FILE *f, const seqrt_model *m, const char *what, const seqrt_io *io, int n)
 {
     for (int i = 0; i < n; i++) {
-        fprintf(f, "  %-8s %-16s [N", what, io[i].name);
-        for (int k = 0; k < io[i].ndim; k++) {
-            if (io[i].shape[k] >= 0) fprintf(f, ", %lld", (long long)io[i].shape[k]);
-            else fprintf(f, ", %s", m->dim_names[io[i].dim_index[k]]);
-        }
-        fprintf(f, "] %s", io[i].is_int ? "int32" : SEQRT_REAL_NAME);
+        char shape[128];
+        seqrt_io_shape_str(shape, sizeof shape, m, &io[i]);
+        fprintf(f, "  %-8s %-16s %s %s", what, io[i].name, shape, io[i].is_int ? "int32" : SEQRT_REAL_NAME);
         if (io[i].is_int && io[i].int_limit > 0) fprintf(f, " in [0, %lld)", (long long)io[i].int_limit);
         fprintf(f, "\n");
         what = "";

@@ -16,7 +16,7 @@ static int write_outputs(Cli *c, const seqrt_dataset *d, seqrt_real *const *outs
         const seqrt_io *io = &m->outputs[i];
         int64_t shape[4] = {d->n_samples};
         for (int k = 0; k < io->ndim; k++)
-            shape[k + 1] = io->shape[k] >= 0 ? io->shape[k] : d->dims[io->dim_index[k]];
+            shape[k + 1] = seqrt_io_dim(io, k, d->dims);
         int rc = seqrt_npy_write(paths[i], outs[i], io->ndim + 1, shape, err);
         if (rc) return rc;
     }

@@ -616,7 +616,7 @@ static int parse_dims(const Cli *c, int64_t *dims)
 static double io_row_bytes(const seqrt_io *io, const int64_t *dims)
 {
     double n = 1;
-    for (int k = 0; k < io->ndim; k++) n *= (double)(io->shape[k] >= 0 ? io->shape[k] : dims[io->dim_index[k]]);
+    for (int k = 0; k < io->ndim; k++) n *= (double)seqrt_io_dim(io, k, dims);
     return n * (io->is_int ? 4 : sizeof(seqrt_real));
 }
 

@@ -21,9 +21,16 @@ typedef struct {
     seqrt_error *err;
 } Check;
 
-static int64_t dim_of(const seqrt_io *io, int k, const int64_t *dims)
+int64_t seqrt_io_dim(const seqrt_io *io, int k, const int64_t *dims)
 {
-    return io->shape[k] >= 0 ? io->shape[k] : dims[io->dim_index[k]];
+    if (io->shape[k] >= 0) return io->shape[k];
+    int64_t n = dims[io->dim_index[k]];
+    if (n < 0) return -1;
+    if (io->dim_div[k] > 1) {
+        if (n + io->dim_add[k] < 0) return -1; /* too short: check_dims says so */
+        n = (n + io->dim_add[k]) / io->dim_div[k];
+    }
+    return n + io->dim_offset[k];
 }
 
 /* -1 also when the product overflows int64: no array can have that row. */
@@ -31,21 +38,36 @@ int64_t seqrt_io_row(const seqrt_io *io, const int64_t *dims)
 {
     int64_t n = 1;
     for (int k = 0; k < io->ndim; k++) {
-        int64_t v = dim_of(io, k, dims);
+        int64_t v = seqrt_io_dim(io, k, dims);
         if (v < 0 || seqrt_mul_i64(n, v, &n)) return -1;
     }
     return n;
 }
 
-/* "[N, T, 7]": the shape a file must have, dims by name. */
-static void io_shape_str(char *buf, size_t cap, const seqrt_model *m, const seqrt_io *io)
+/* One axis as a .seq file writes it: 7, T, T-1, (T-3)/2+1. */
+static void axis_str(char *buf, size_t cap, const seqrt_model *m, const seqrt_io *io, int k)
+{
+    if (io->shape[k] >= 0) {
+        snprintf(buf, cap, "%lld", (long long)io->shape[k]);
+        return;
+    }
+    const char *d = m->dim_names[io->dim_index[k]];
+    long long add = io->dim_add[k], div = io->dim_div[k], off = io->dim_offset[k];
+    char base[96];
+    if (div > 1 && add) snprintf(base, sizeof base, "(%s%+lld)/%lld", d, add, div);
+    else if (div > 1) snprintf(base, sizeof base, "%s/%lld", d, div);
+    else snprintf(base, sizeof base, "%s", d);
+    if (off) snprintf(buf, cap, "%s%+lld", base, off);
+    else snprintf(buf, cap, "%s", base);
+}
+
+void seqrt_io_shape_str(char *buf, size_t cap, const seqrt_model *m, const seqrt_io *io)
 {
     size_t n = (size_t)snprintf(buf, cap, "[N");
     for (int k = 0; k < io->ndim && n < cap; k++) {
-        if (io->shape[k] >= 0)
-            n += (size_t)snprintf(buf + n, cap - n, ", %lld", (long long)io->shape[k]);
-        else
-            n += (size_t)snprintf(buf + n, cap - n, ", %s", m->dim_names[io->dim_index[k]]);
+        char a[128];
+        axis_str(a, sizeof a, m, io, k);
+        n += (size_t)snprintf(buf + n, cap - n, ", %s", a);
     }
     if (n < cap) snprintf(buf + n, cap - n, "]");
 }
@@ -88,7 +110,7 @@ static int fix_rank(const Check *c, int a)
     }
     if (arr->ndim == want) return SEQRT_OK;
     char e[128], g[128];
-    io_shape_str(e, sizeof e, c->d->m, io);
+    seqrt_io_shape_str(e, sizeof e, c->d->m, io);
     shape_str(g, sizeof g, arr->ndim, arr->shape);
     return seqrt_errorf(c->err, SEQRT_EINVAL, "%s: %s '%s': expected shape %s (rank %d), got %s "
                         "(rank %d)", label_at(c, a), kind_at(c, a), io->name, e, want, g, arr->ndim);
@@ -106,7 +128,7 @@ static int check_axes(const Check *c, int a)
         if (io->shape[k] >= 0) {
             if (got == io->shape[k]) continue;
             char e[128], g[128];
-            io_shape_str(e, sizeof e, m, io);
+            seqrt_io_shape_str(e, sizeof e, m, io);
             shape_str(g, sizeof g, arr->ndim, arr->shape);
             return seqrt_errorf(c->err, SEQRT_EINVAL, "%s: %s '%s': expected shape %s, got %s "
                                 "(axis %d is %lld, not %lld)", label_at(c, a), kind_at(c, a),
@@ -119,10 +141,32 @@ static int check_axes(const Check *c, int a)
         if (got < 1)
             return seqrt_errorf(c->err, SEQRT_EINVAL, "%s: %s '%s': axis %d (%s) has length 0",
                                 label_at(c, a), kind_at(c, a), io->name, k + 1, m->dim_names[j]);
+        /* A target after valid convolutions is shorter than the input
+         * that sets its axis: T-5 long, and then T is got + 5. */
+        int64_t off = io->dim_offset[k];
+        int shortened = off || io->dim_div[k] > 1;
         if (c->d->dims[j] < 0) {
-            c->d->dims[j] = got;
+            if (io->dim_div[k] > 1 || got - off < 1)
+                return seqrt_errorf(c->err, SEQRT_EINVAL, "%s: %s '%s': axis %d has length %lld, "
+                                    "which gives no length of %s: give it through an input",
+                                    label_at(c, a), kind_at(c, a), io->name, k + 1, (long long)got,
+                                    m->dim_names[j]);
+            c->d->dims[j] = got - off;
             c->dim_from[j] = a;
-        } else if (c->d->dims[j] != got) {
+        } else if (shortened && seqrt_io_dim(io, k, c->d->dims) != got) {
+            int f = c->dim_from[j];
+            char e[128], want[128], g[128];
+            int64_t ws[SEQRT_NPY_MAX_DIMS];
+            memcpy(ws, arr->shape, sizeof ws);
+            ws[k + 1] = seqrt_io_dim(io, k, c->d->dims);
+            seqrt_io_shape_str(e, sizeof e, m, io);
+            shape_str(want, sizeof want, arr->ndim, ws);
+            shape_str(g, sizeof g, arr->ndim, arr->shape);
+            return seqrt_errorf(c->err, SEQRT_EINVAL, "%s: %s '%s': expected shape %s = %s (%s = "
+                                "%lld from %s, %s '%s'), got %s", label_at(c, a), kind_at(c, a),
+                                io->name, e, want, m->dim_names[j], (long long)c->d->dims[j],
+                                label_at(c, f), kind_at(c, f), io_at(c, f)->name, g);
+        } else if (!shortened && c->d->dims[j] != got) {
             int f = c->dim_from[j];
             return seqrt_errorf(c->err, SEQRT_EINVAL, "%s: %s '%s': axis %d (%s) has length %lld, but "
                                 "%s (%s '%s') has %s = %lld", label_at(c, a), kind_at(c, a),
@@ -312,7 +356,7 @@ static int random_array(seqrt_array *a, const seqrt_io *io, int64_t n, const int
     size_t bytes;
     a->ndim = io->ndim + 1;
     a->shape[0] = n;
-    for (int k = 0; k < io->ndim; k++) a->shape[k + 1] = dim_of(io, k, dims);
+    for (int k = 0; k < io->ndim; k++) a->shape[k + 1] = seqrt_io_dim(io, k, dims);
     if (row < 0 || seqrt_mul_i64(n, row, &a->count) ||
         seqrt_bytes_of(a->count, io->is_int ? sizeof(int32_t) : sizeof(seqrt_real), &bytes) ||
         seqrt_add_size(bytes, 1, &bytes))
@@ -327,7 +371,7 @@ static int random_array(seqrt_array *a, const seqrt_io *io, int64_t n, const int
         return SEQRT_OK;
     }
     seqrt_real *v = a->data;
-    int64_t C = io->ndim ? dim_of(io, io->ndim - 1, dims) : 1;
+    int64_t C = io->ndim ? seqrt_io_dim(io, io->ndim - 1, dims) : 1;
     for (int64_t i = 0; i < a->count; i++) {
         if (loss_kind == SEQRT_LOSS_BINARY_CROSSENTROPY) v[i] = (seqrt_real)seqrt_rng_double(r);
         else if (loss_kind == SEQRT_LOSS_CATEGORICAL_CROSSENTROPY) v[i] = 0;

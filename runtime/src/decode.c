@@ -107,7 +107,7 @@ int64_t seqrt_decode_attention_width(const seqrt_model *m, const seqrt_dataset *
     if (m->decode_attention < 0)
         return 0;
     const seqrt_io *io = &m->outputs[m->decode_attention];
-    return io->shape[1] >= 0 ? io->shape[1] : d->dims[io->dim_index[1]];
+    return seqrt_io_dim(io, 1, d->dims);
 }
 
 int seqrt_decode(const seqrt_model *m, const seqrt_dataset *d, const seqrt_real *params,

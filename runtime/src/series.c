@@ -36,7 +36,8 @@ int seqrt_series_plan(seqrt_series *s, const seqrt_model *m, int64_t window, int
         return seqrt_errorf(err, SEQRT_EINVAL, "model %s: input '%s' has a free time axis: give --window N",
                             m->name, x->name);
     s->seq2seq = y->ndim == 2;
-    if (s->seq2seq && !(y->shape[0] < 0 ? y->dim_index[0] == x->dim_index[0] : y->shape[0] == s->window))
+    if (s->seq2seq && !(y->shape[0] < 0 ? y->dim_index[0] == x->dim_index[0] && !y->dim_offset[0]
+                                     : y->shape[0] == s->window))
         return seqrt_errorf(err, SEQRT_EINVAL, "model %s: target '%s' [T, K] must share the input's time "
                             "axis", m->name, y->name);
     int64_t k = y->shape[y->ndim - 1];

@@ -70,8 +70,7 @@ static int run_shapes(Run *r, seqrt_error *err)
     for (int i = 0; i < m->n_losses; i++) {
         const seqrt_loss_spec *s = &m->losses[i];
         const seqrt_io *io = &m->outputs[s->output];
-        int64_t C = io->ndim ? (io->shape[io->ndim - 1] >= 0 ? io->shape[io->ndim - 1]
-                                : r->d->dims[io->dim_index[io->ndim - 1]]) : 1;
+        int64_t C = io->ndim ? seqrt_io_dim(io, io->ndim - 1, r->d->dims) : 1;
         r->ncls[i] = C;
         r->npos[i] = r->out_row[s->output] / C;
         int sparse = s->kind == SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;

@@ -54,8 +54,8 @@ static const seqrt_param lin_params[] = {
     {"dense.kernel", 2, {4, 2}, 0, 8, SEQRT_INIT_GLOROT_UNIFORM, 4, 2},
     {"dense.bias", 1, {2}, 8, 2, SEQRT_INIT_ZEROS, 0, 0},
 };
-static const seqrt_io lin_x[] = {{"x", 0, 1, {4}, {-1}, 0}};
-static const seqrt_io lin_y[] = {{"y", 0, 1, {2}, {-1}, 0}};
+static const seqrt_io lin_x[] = {{"x", 0, 1, {4}, {-1}, 0, {0}, {0}, {0}}};
+static const seqrt_io lin_y[] = {{"y", 0, 1, {2}, {-1}, 0, {0}, {0}, {0}}};
 static const seqrt_loss_spec lin_loss[] = {{0, 0, SEQRT_LOSS_MSE, 0, 0, 1.0, 0}};
 static const seqrt_model lin = {
     .name = "fuzz", .source = "fuzz_checkpoint.c", .n_params = 2, .params = lin_params,

@@ -29,7 +29,7 @@ static const char *const schedules[] = {
     "cosine", "cosine:1e308", "cosine:-0", "plateau:1:0.5", "plateau:0:2", "plateau:-1:0.5", "",
 };
 
-static const seqrt_io io[] = {{"x", 0, 1, {4}, {-1}, 0}};
+static const seqrt_io io[] = {{"x", 0, 1, {4}, {-1}, 0, {0}, {0}, {0}}};
 static const seqrt_model model = {
     .name = "fuzz", .n_inputs = 1, .inputs = io, .n_targets = 1, .targets = io,
     .n_outputs = 1, .outputs = io, .batch_size = 4, .epochs = 1,

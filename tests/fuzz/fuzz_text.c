@@ -13,9 +13,9 @@
 #include "seqrt.h"
 
 /* input ids : int[T] (vocab 40), target int[T], output logits [T, 40]. */
-static const seqrt_io in_x = {"ids", 1, 1, {-1, 0, 0}, {0, -1, -1}, 40};
-static const seqrt_io in_y = {"next", 1, 1, {-1, 0, 0}, {0, -1, -1}, 40};
-static const seqrt_io out_p = {"logits", 0, 2, {-1, 40, 0}, {0, -1, -1}, 0};
+static const seqrt_io in_x = {"ids", 1, 1, {-1, 0, 0}, {0, -1, -1}, 40, {0}, {0}, {0}};
+static const seqrt_io in_y = {"next", 1, 1, {-1, 0, 0}, {0, -1, -1}, 40, {0}, {0}, {0}};
+static const seqrt_io out_p = {"logits", 0, 2, {-1, 40, 0}, {0, -1, -1}, 0, {0}, {0}, {0}};
 static const seqrt_loss_spec loss = {0, 0, SEQRT_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 1, 0, 1.0, 0};
 static const char *const dim_names[] = {"T"};
 

@@ -79,7 +79,9 @@ const T = 7;        // the length of every named axis
 // the padding masks of Embedding(mask_zero) and Masking take part; token
 // ids are otherwise in [1, limit). Targets: ids in [0, limit) or U(0, 1).
 function draw(r, d, target) {
-  const shape = [N, ...d.shape.map((x) => (typeof x === 'number' ? x : T))];
+  // A named axis is T long, or T-k after valid convolutions ("T-5").
+  const len = (x) => (typeof x === 'number' ? x : T - Number((/-(\d+)$/.exec(x) || [0, 0])[1]));
+  const shape = [N, ...d.shape.map(len)];
   if (target) return d.isInt ? r.ints(shape, 0, Math.max(1, d.limit)) : r.uniform(shape, 0, 1);
   const a = d.isInt ? r.ints(shape, 1, Math.max(2, d.limit)) : r.normal(shape);
   if (shape.length >= 2) {
