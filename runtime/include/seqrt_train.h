@@ -5,9 +5,9 @@
  * and resumable checkpoints, finite-difference gradient checks, and the
  * data front-ends for series (CSV) and text. Everything in seqrt.h (a
  * trained model's weights, data and prediction) comes with it. The rules
- * are seqrt.h's: nothing prints or exits, errors fill a seqrt_error.
- * Nothing allocates inside a training step: optimizer state is allocated
- * once by seqrt_optim_init.
+ * are seqrt.h's: nothing prints (seqrt_blas_setup aside) or exits, and
+ * errors fill a seqrt_error. Nothing allocates inside a training step:
+ * optimizer state is allocated once by seqrt_optim_init.
  *
  * seqrt_train does a whole run:
  *
