@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "seqrt.h"
+#include "seqrt_kernel.h"
 #include "timing.h"
 
 

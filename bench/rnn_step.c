@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "seqrt.h"
+#include "seqrt_kernel.h"
 #include "seqrt_rnn.h"
 #include "seqrt_team.h"
 #include "timing.h"

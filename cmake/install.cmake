@@ -17,6 +17,7 @@ install(TARGETS seqc_installed ${SEQC_RUNTIME_TARGETS} EXPORT seqcTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/runtime/include/seqrt.h
+              ${PROJECT_SOURCE_DIR}/runtime/include/seqrt_train.h
               ${PROJECT_SOURCE_DIR}/runtime/include/seqrt_model.h
               ${PROJECT_SOURCE_DIR}/runtime/include/seqrt_kernel.h
               ${PROJECT_SOURCE_DIR}/runtime/include/seqrt_rnn.h

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "seqrt.h" /* seqrt_closest */
+#include "closest.h" /* seqrt_closest (runtime/src) */
 
 void seq_die_at(const char *file, int line, const char *fmt, ...)
 {

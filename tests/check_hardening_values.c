@@ -11,7 +11,8 @@
 
 #include "check_util.h"
 #include "hardening_util.h"
-#include "seqrt.h"
+#include "seqrt_kernel.h"
+#include "seqrt_train.h"
 
 enum { LIMIT = 120 };
 

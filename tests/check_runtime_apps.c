@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
-#include "seqrt.h"
+#include "seqrt_train.h"
 
 static char dir[] = "/tmp/seqrt_apps_XXXXXX";
 

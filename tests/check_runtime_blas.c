@@ -1,7 +1,7 @@
 /*
  * check_runtime_blas.c: the BLAS wrappers (runtime/src/blas.c) against
  * naive loops for every transpose combination, and the inline activation
- * helpers in seqrt.h; seqrt's own small-GEMM kernel likewise. Built for both seqrt and seqrt_f64.
+ * helpers in seqrt_kernel.h; seqrt's own small-GEMM kernel likewise. Built for both seqrt and seqrt_f64.
  */
 #include <check.h>
 #include <math.h>
@@ -10,6 +10,7 @@
 
 #include "check_util.h"
 #include "seqrt.h"
+#include "seqrt_kernel.h"
 #include "seqrt_team.h"
 
 #ifdef SEQRT_DOUBLE

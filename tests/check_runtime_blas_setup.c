@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
-#include "seqrt.h"
+#include "seqrt_train.h"
 
 static const seqrt_model tiny = {.name = "tiny", .param_count = 10};
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check_util.h"
-#include "seqrt.h"
+#include "seqrt_train.h"
 
 static seqrt_param P(const char *name, int64_t r, int64_t c, seqrt_init_kind k)
 {

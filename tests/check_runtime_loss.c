@@ -10,7 +10,8 @@
 #include <stdlib.h>
 
 #include "check_util.h"
-#include "seqrt.h"
+#include "seqrt_kernel.h"
+#include "seqrt_train.h"
 
 #ifndef SEQRT_DOUBLE
 #error "check_runtime_loss must link seqrt_f64"

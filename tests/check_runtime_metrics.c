@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "check_util.h"
-#include "seqrt.h"
+#include "seqrt_train.h"
 
 START_TEST(resolve_accuracy)
 {

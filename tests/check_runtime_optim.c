@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check_util.h"
-#include "seqrt.h"
+#include "seqrt_train.h"
 
 #ifndef SEQRT_DOUBLE
 #error "check_runtime_optim must link seqrt_f64"

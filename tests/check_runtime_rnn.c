@@ -17,6 +17,7 @@
 
 #include "check_util.h"
 #include "seqrt.h"
+#include "seqrt_kernel.h"
 #include "seqrt_rnn.h"
 #include "seqrt_team.h"
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
-#include "seqrt.h"
+#include "seqrt_train.h"
 
 static char tmpdir[64];
 

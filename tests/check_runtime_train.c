@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
-#include "seqrt.h"
+#include "seqrt_train.h"
 
 /* ---- the models ---- */
 

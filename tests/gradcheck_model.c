@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "seqrt.h"
+#include "seqrt_train.h"
 
 extern const seqrt_model SEQC_MODEL;
 

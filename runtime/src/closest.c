@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "seqrt.h"
+#include "closest.h"
 
 /* Levenshtein distance, capped: names are short (<= 64 bytes compared). */
 static int edit_distance(const char *a, const char *b)

@@ -1,7 +1,9 @@
 /*
- * internal.h: helpers shared by libseqrt's modules and never installed:
- * error formatting, little-endian byte access, the atomic file writer and
- * the small JSON reader used by the safetensors loader.
+ * internal.h: what libseqrt's modules share and never install: error
+ * formatting, little-endian byte access, the atomic file writer, the small
+ * JSON reader used by the safetensors loader, and the modules' calls that
+ * only the library itself makes (a dataset's batches, data-parallel sums,
+ * --blas-info). Includes every public runtime header.
  */
 #ifndef SEQRT_INTERNAL_H
 #define SEQRT_INTERNAL_H
@@ -10,7 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "seqrt.h"
+#include "closest.h"
+#include "seqrt_kernel.h"
+#include "seqrt_train.h"
 
 #if defined(__GNUC__)
 #define SEQRT_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -64,6 +68,44 @@ int64_t seqrt_file_size(FILE *f);
 FILE *seqrt_fopen_read(const char *path);
 int seqrt_read_whole(const char *path, char **buf, size_t *len, seqrt_error *err);
 int seqrt_read_header(FILE *f, const char *path, uint64_t n, char **text, seqrt_error *err);
+
+/* init.c: one parameter into dst[0..p->size), drawing from stream
+ * (seed, index). */
+int seqrt_init_param(seqrt_real *dst, const seqrt_param *p, uint64_t seed,
+                     uint64_t index, seqrt_error *err);
+
+/* ---- data.c: a dataset's axis lengths and batches ---- */
+
+/* The model's check_dims on axis lengths dims (an error naming the layer
+ * when a sequence is too short for it); SEQRT_OK without the hook. */
+int seqrt_check_dims(const seqrt_model *m, const int64_t *dims, seqrt_error *err);
+/* Copy samples idx[0..n) into contiguous batch buffers, one per array
+ * (ybuf may be NULL). */
+void seqrt_dataset_gather(const seqrt_dataset *d, const int64_t *idx, int64_t n,
+                          void *const *xbuf, void *const *ybuf);
+/* Elements per sample of io with the dataset's axis lengths; -1 if an
+ * axis it needs is unset. */
+int64_t seqrt_io_row(const seqrt_io *io, const int64_t *dims);
+/* The length of io's axis k (after the batch axis) with those axis
+ * lengths, a valid convolution's shortening included; -1 when unset. */
+int64_t seqrt_io_dim(const seqrt_io *io, int k, const int64_t *dims);
+/* "[N, T-1, 3]": io's shape as a file must have it, axes by name. */
+void seqrt_io_shape_str(char *buf, size_t cap, const seqrt_model *m, const seqrt_io *io);
+
+/* ---- dist.c: data-parallel training (MPI in the seqrt_mpi library, one
+ * process elsewhere). Sums are in place across all ranks. ---- */
+int seqrt_dist_init(int *argc, char ***argv);
+void seqrt_dist_finalize(void);
+int seqrt_dist_rank(void);
+int seqrt_dist_size(void);
+void seqrt_dist_sum(double *v, int n);
+void seqrt_dist_sum_real(seqrt_real *v, size_t n);
+int seqrt_dist_same(uint64_t v);        /* 1 when every rank passed the same v */
+int seqrt_dist_any(int flag);           /* the largest flag of all ranks */
+
+/* blas_setup.c, for --blas-info: OpenBLAS config, core in use, CPU
+ * features, threads, seqrt_real. */
+void seqrt_blas_info(FILE *out, const seqrt_model *m);
 
 /* cli.c: the command line parsed and its numbers range-checked, nothing
  * run: 0, or the usage exit status (message on stderr). */

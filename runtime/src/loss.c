@@ -25,7 +25,7 @@
 
 /* Floor for log(p) and 1/p on the from_softmax path: never inf, and big
  * enough that -y/p still fits seqrt_real; the softmax floors its outputs at
- * the same value (seqrt.h), which keeps the gradient p - y. */
+ * the same value (seqrt_kernel.h), which keeps the gradient p - y. */
 #define TINY SEQRT_PROB_FLOOR
 
 typedef struct {

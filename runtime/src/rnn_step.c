@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "seqrt.h"
+#include "seqrt_kernel.h"
 #include "seqrt_rnn.h"
 #include "seqrt_team.h"
 

@@ -5,9 +5,10 @@
 
 subdirectory: the project in tests/consumer/subdirectory/ with this source
 tree as its seqc/ (add_subdirectory). package: this tree configured,
-built and installed to WORKDIR/prefix, its build tree deleted, then the
-project in tests/consumer/package/ with CMAKE_PREFIX_PATH=WORKDIR/prefix
-(find_package), and the installed `seqc build`. Each way builds
+built and installed to WORKDIR/prefix (each installed header compiled on
+its own), its build tree deleted, then the project in tests/consumer/package/
+with CMAKE_PREFIX_PATH=WORKDIR/prefix (find_package), and the installed
+`seqc build`. Each way builds
 examples/goodbye.seq with seqc_add_model(), then runs the program: summary,
 three epochs of training on the "goodbye!" windows, predict. Standard
 library only; the outer build's type and flags do not reach these builds.
@@ -28,9 +29,9 @@ def fail(msg):
     sys.exit(f"FAILED: {msg}")
 
 
-def run(cmd, cwd=None):
+def run(cmd, cwd=None, stdin=None):
     print("+", " ".join(cmd), flush=True)
-    r = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True)
+    r = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, input=stdin)
     if r.returncode != 0:
         fail(f"{' '.join(cmd)} exited {r.returncode}\n{r.stdout}{r.stderr}")
     return r.stdout + r.stderr
@@ -160,12 +161,19 @@ def way_package(cmake, src, work):
     shutil.rmtree(seqc_build)
     libdir = "lib64" if os.path.isdir(os.path.join(prefix, "lib64")) else "lib"
     for f in ("bin/seqc", f"{libdir}/libseqrt.a", f"{libdir}/libseqrt_f64.a",
-              "include/seqrt.h", "include/seqrt_model.h",
+              "include/seqrt.h", "include/seqrt_train.h", "include/seqrt_model.h",
+              "include/seqrt_kernel.h",
               f"{libdir}/cmake/seqc/seqcConfig.cmake",
               f"{libdir}/cmake/seqc/seqcConfigVersion.cmake",
               f"{libdir}/cmake/seqc/seqc.cmake"):
         if not os.path.isfile(os.path.join(prefix, f)):
             fail(f"cmake --install did not install {f}")
+    # Each installed header stands alone: a program includes just the one
+    # for its job (seqrt.h to run a model, seqrt_train.h to train one).
+    inc = os.path.join(prefix, "include")
+    for h in sorted(os.listdir(inc)):
+        run([os.environ.get("CC", "cc"), "-std=c11", "-Wall", "-Wextra", "-Werror",
+             "-fsyntax-only", "-I", inc, "-x", "c", "-"], stdin=f'#include "{h}"\n')
     d = project("package", work, src)
     build = os.path.join(d, "build")
     run([cmake, "-S", d, "-B", build, f"-DCMAKE_PREFIX_PATH={prefix}"])

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "seqrt.h"
+#include "seqrt_train.h"
 #include "st_build.h"
 
 /* ---- the model: pred = x W + b ---- */

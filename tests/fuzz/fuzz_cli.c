@@ -11,7 +11,7 @@
 
 #include "fuzz_util.h"
 #include "internal.h"
-#include "seqrt.h"
+#include "seqrt_train.h"
 #include "st_build.h"
 
 static const char *const commands[] = {

@@ -10,7 +10,7 @@
 
 #include "fuzz_util.h"
 #include "internal.h"
-#include "seqrt.h"
+#include "seqrt_train.h"
 
 /* dense.kernel [2, 3], dense.bias [3]: the names and shapes a seqc model has. */
 static const seqrt_param params[] = {

@@ -10,7 +10,7 @@
 
 #include "fuzz_util.h"
 #include "internal.h"
-#include "seqrt.h"
+#include "seqrt_train.h"
 
 /* input ids : int[T] (vocab 40), target int[T], output logits [T, 40]. */
 static const seqrt_io in_x = {"ids", 1, 1, {-1, 0, 0}, {0, -1, -1}, 40, {0}, {0}, {0}};
