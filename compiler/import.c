@@ -215,11 +215,10 @@ static void source_free(Source *s)
 static void k3_subpath(const IrLayer *l, const char *pname, char *buf, size_t cap)
 {
     const char *rest = pname + strlen(l->name) + 1;
-    const char *cls = l->op->name;
     buf[0] = '\0';
-    if (!strcmp(cls, "Bidirectional"))
+    if (l->op->wrap == OP_WRAP_BOTH_DIRECTIONS)
         snprintf(buf, cap, "%s/cell", !strncmp(rest, "forward_", 8) ? "forward_layer" : "backward_layer");
-    else if (!strcmp(cls, "TimeDistributed"))
+    else if (l->op->wrap == OP_WRAP_EACH_STEP)
         snprintf(buf, cap, "layer");
     else if (l->op->recurrent)
         snprintf(buf, cap, "cell");

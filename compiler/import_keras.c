@@ -366,12 +366,12 @@ static bool emit_ctor(Ctx *x, const char *cls, const seqrt_json *cfg, const seqr
                       const char *lname, char *out, size_t cap)
 {
     const OpInfo *op = op_find(cls);
-    if (!op || !strcmp(cls, "LastStep") || !strcmp(cls, "ReverseTime") || !strcmp(cls, "Merge")) {
+    if (!op || op->not_keras) {
         int n;
         const OpInfo *const *all = op_all(&n);
         char list[600] = "";
         for (int i = 0; i < n; i++)
-            if (strcmp(all[i]->name, "LastStep") && strcmp(all[i]->name, "ReverseTime") && strcmp(all[i]->name, "Merge"))
+            if (!all[i]->not_keras)
                 append(list, sizeof list, "%s%s", list[0] ? ", " : "", all[i]->name);
         return failf(x, "layer '%s' (%s): the language has no such layer (it has %s)", lname, cls, list);
     }
@@ -524,7 +524,7 @@ static bool call_kwargs(Ctx *x, KLayer *l, int node, const seqrt_json *kw)
         } else if (!strcmp(k, "mask")) {
             if (!is_null(v))
                 return failf(x, "layer '%s' (%s): call argument 'mask': the language makes masks with "
-                                "Embedding(mask_zero=true) or Masking, not passed by hand", l->name, l->cls);
+                                "an embedding's mask_zero=true or a masking layer, not passed by hand", l->name, l->cls);
         } else if (strcmp(k, "return_attention_scores") && strcmp(k, "use_causal_mask")) {
             return failf(x, "layer '%s' (%s): call argument '%s': the language has no such argument",
                          l->name, l->cls, k);
@@ -581,28 +581,37 @@ static bool cfg_true(const seqrt_json *cfg, const char *key)
     return v && v->type == SEQRT_JSON_TRUE;
 }
 
-/* How many states a recurrent class returns. */
-static int rnn_states(const char *cls)
+/* A layer whose input holds token ids (it bounds them: a vocabulary). */
+static bool reads_tokens(const char *cls)
 {
-    return !strcmp(cls, "LSTM") ? 2 : 1;
+    const OpInfo *op = op_find(cls);
+    return op && op->int_limit;
+}
+
+/* How many states a recurrent layer's return_state call returns. */
+static int rnn_states(const OpInfo *op)
+{
+    return op && op->state_names ? (int)strlen(op->state_names) : 0;
 }
 
 static int count_outputs(const KLayer *l, const seqrt_json *kw)
 {
-    const char *c = l->cls;
-    if (!strcmp(c, "LSTM") || !strcmp(c, "GRU") || !strcmp(c, "SimpleRNN"))
-        return 1 + (cfg_true(l->cfg, "return_state") ? rnn_states(c) : 0);
-    if (!strcmp(c, "Bidirectional")) {
+    const OpInfo *op = op_find(l->cls);
+    if (!op) return 1;
+    if (op->state_names)
+        return 1 + (cfg_true(l->cfg, "return_state") ? rnn_states(op) : 0);
+    if (op->wrap == OP_WRAP_BOTH_DIRECTIONS) {
         const seqrt_json *inner = seq_json_get(l->cfg, "layer");
         const char *ic = jstr(inner, "class_name");
         const seqrt_json *mm = seq_json_get(l->cfg, "merge_mode");
         int outs = mm && mm->type == SEQRT_JSON_NULL ? 2 : 1;
-        if (ic && cfg_true(seq_json_get(inner, "config"), "return_state")) outs += 2 * rnn_states(ic);
+        if (ic && cfg_true(seq_json_get(inner, "config"), "return_state"))
+            outs += 2 * rnn_states(op_find(ic));
         return outs;
     }
-    if (!strcmp(c, "Attention") || !strcmp(c, "AdditiveAttention"))
+    if (op->extra_output_always) return 2;
+    if (op->extra_output)
         return cfg_true(kw, "return_attention_scores") || cfg_true(l->cfg, "return_attention_scores") ? 2 : 1;
-    if (!strcmp(c, "AttentionLayer")) return 2;
     return 1;
 }
 
@@ -612,10 +621,10 @@ static void tensor_name(const Ctx *x, Ref r, char *buf, size_t cap)
     snprintf(buf, cap, "%s", l->ident);
     if (l->n_nodes > 1) append(buf, cap, "_call%d", r.node);
     if (r.idx == 0) return;
-    if (!strcmp(l->cls, "LSTM")) append(buf, cap, "_%s", r.idx == 1 ? "h" : "c");
-    else if (!strcmp(l->cls, "GRU") || !strcmp(l->cls, "SimpleRNN")) append(buf, cap, "_h");
-    else if (!strcmp(l->cls, "AttentionLayer")) append(buf, cap, "_weights");
-    else if (!strcmp(l->cls, "Attention") || !strcmp(l->cls, "AdditiveAttention")) append(buf, cap, "_scores");
+    const OpInfo *op = op_find(l->cls);
+    if (op && op->state_names && r.idx <= (int)strlen(op->state_names))
+        append(buf, cap, "_%c", op->state_names[r.idx - 1]);
+    else if (op && op->extra_output && r.idx == 1) append(buf, cap, "_%s", op->extra_output);
     else append(buf, cap, "_%d", r.idx);
 }
 
@@ -692,7 +701,7 @@ static bool read_layers(Ctx *x, const seqrt_json *layers, bool sequential)
         make_ident(l->ident, sizeof l->ident, l->name);
         if (strcmp(l->cls, "InputLayer")) {
             l->op = op_find(l->cls);
-            if (!l->op || !strcmp(l->cls, "LastStep") || !strcmp(l->cls, "ReverseTime") || !strcmp(l->cls, "Merge")) {
+            if (!l->op || l->op->not_keras) {
                 char tmp[8];
                 emit_ctor(x, l->cls, l->cfg, NULL, l->name, tmp, sizeof tmp);
                 return false;
@@ -726,7 +735,7 @@ static bool translate_sequential(Ctx *x, const seqrt_json *cfg, seqrt_strbuf *b)
     if (first >= x->n) return failf(x, "the Sequential model has no layers after its input");
     for (int i = first; i < x->n; i++)
         if (!strcmp(x->l[i].cls, "InputLayer")) return failf(x, "layer '%s': a second InputLayer in a Sequential model", x->l[i].name);
-    if (!strcmp(x->l[first].cls, "Embedding")) in->is_int = true;
+    if (reads_tokens(x->l[first].cls)) in->is_int = true;
     /* Keras's automatic input names (tf.keras "<layer>_input", Keras 3
      * "input_layer") say nothing: call it x, as the language's examples do. */
     char auto1[320];
@@ -773,7 +782,7 @@ static bool translate_functional(Ctx *x, const seqrt_json *cfg, seqrt_strbuf *b)
                 Ref r = k < l->n_in[n] ? l->in[n][k] : l->state[n][k - l->n_in[n]];
                 KLayer *src = &x->l[r.layer];
                 if (!src->op && r.node == 0 && r.idx == 0) {
-                    if (!strcmp(l->cls, "Embedding")) src->is_int = true;
+                    if (reads_tokens(l->cls)) src->is_int = true;
                 } else if (!src->op || r.node >= src->n_nodes) {
                     return failf(x, "layer '%s' reads [%s, %d, %d], which does not exist", l->name,
                                  src->name, r.node, r.idx);

@@ -94,5 +94,9 @@ const OpInfo op_my_layer = {
     .tfjs_unsupported = NULL,       /* why TensorFlow.js cannot run it, or NULL */
     .keras_value = NULL,            /* an attribute Keras's config spells differently */
     .keras_pad_front = NULL,        /* zero steps to put in front of input 0 in Keras's config */
-    .step_note = NULL,              /* with no step: why the layer cannot stream */
+    .step_note = NULL,
+    .not_keras = false,             /* Keras has no such layer (seqc import refuses it) */
+    .state_names = NULL,            /* a return_state call's states, a letter each ("hc") */
+    .extra_output = NULL,           /* a second output's name ("scores") */
+    .extra_output_always = false,   /* ... always, not only with return_attention_scores */              /* with no step: why the layer cannot stream */
 };

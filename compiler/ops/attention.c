@@ -286,7 +286,7 @@ static const char *tfjs_unsupported(const IrLayer *l, const IrNode *n)
 }
 
 const OpInfo op_attention = {
-    .name = "Attention", .keras_name = "attention",
+    .name = "Attention", .keras_name = "attention", .extra_output = "scores",
     .attrs = dot_attrs, .n_attrs = sizeof dot_attrs / sizeof dot_attrs[0],
     .min_in = 2, .max_in = 3, .infer = infer_dot,
     .plan = plan_dot, .forward = forward_dot, .backward = backward_dot,
@@ -296,7 +296,7 @@ const OpInfo op_attention = {
 };
 
 const OpInfo op_additive_attention = {
-    .name = "AdditiveAttention", .keras_name = "additive_attention",
+    .name = "AdditiveAttention", .keras_name = "additive_attention", .extra_output = "scores",
     .attrs = additive_attrs, .n_attrs = sizeof additive_attrs / sizeof additive_attrs[0],
     .min_in = 2, .max_in = 3, .infer = infer_additive,
     .plan = plan_additive, .forward = forward_additive, .backward = backward_additive,

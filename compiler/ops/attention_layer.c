@@ -188,6 +188,7 @@ static const char *tfjs_unsupported(const IrLayer *l, const IrNode *n)
 
 const OpInfo op_attention_layer = {
     .name = "AttentionLayer", .keras_name = "attention_layer",
+    .extra_output = "weights", .extra_output_always = true,
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 2, .max_in = 2, .infer = infer,
     .plan = plan, .forward = forward, .backward = backward,

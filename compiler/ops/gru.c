@@ -471,7 +471,7 @@ static const char *tfjs_unsupported(const IrLayer *l, const IrNode *n)
 }
 
 const OpInfo op_gru = {
-    .name = "GRU", .keras_name = "gru",
+    .name = "GRU", .keras_name = "gru", .state_names = "h",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 1, .max_in = 1, .recurrent = true, .infer = infer,
     .plan = plan, .forward = forward, .backward = backward,

@@ -317,7 +317,7 @@ static void step(InferOp *o)
 }
 
 const OpInfo op_lstm = {
-    .name = "LSTM", .keras_name = "lstm",
+    .name = "LSTM", .keras_name = "lstm", .state_names = "hc",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 1, .max_in = 1, .recurrent = true, .infer = infer,
     .plan = plan, .forward = forward, .backward = backward,

@@ -132,6 +132,15 @@ typedef struct OpInfo {
      * starts from the last step"): seqc says it, and the op-table test
      * (tests/op_table_coverage.py) requires it. */
     const char *step_note;
+    /* For seqc import (import_keras.c): Keras has no layer of this name
+     * (the language's own, or internal to expand); the states a
+     * return_state call returns, one letter each ("hc": the outputs
+     * NAME_h, NAME_c); a second output's name ("scores") and whether it is
+     * always there rather than asked for with return_attention_scores. */
+    bool not_keras;
+    const char *state_names;
+    const char *extra_output;
+    bool extra_output_always;
 } OpInfo;
 
 const OpInfo *op_find(const char *name);

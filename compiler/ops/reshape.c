@@ -153,7 +153,7 @@ static const char *last_step_tfjs_unsupported(const IrLayer *l, const IrNode *n)
 }
 
 const OpInfo op_last_step = {
-    .name = "LastStep", .keras_name = "last_step",
+    .name = "LastStep", .keras_name = "last_step", .not_keras = true,
     .min_in = 1, .max_in = 1, .infer = infer_last_step,
     .forward = last_step_forward, .backward = last_step_backward,
     .step = last_step_step, .tfjs_unsupported = last_step_tfjs_unsupported,

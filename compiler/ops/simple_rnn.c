@@ -160,7 +160,7 @@ static void step(InferOp *o)
 }
 
 const OpInfo op_simple_rnn = {
-    .name = "SimpleRNN", .keras_name = "simple_rnn",
+    .name = "SimpleRNN", .keras_name = "simple_rnn", .state_names = "h",
     .attrs = attrs, .n_attrs = sizeof attrs / sizeof attrs[0],
     .min_in = 1, .max_in = 1, .recurrent = true, .infer = infer,
     .plan = plan, .forward = forward, .backward = backward,

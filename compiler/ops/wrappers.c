@@ -352,11 +352,11 @@ static void merge_backward(LowerOp *o)
 }
 
 const OpInfo op_reverse_time = {
-    .name = "ReverseTime", .keras_name = "reverse_time", .min_in = 1, .max_in = 1,
+    .name = "ReverseTime", .keras_name = "reverse_time", .min_in = 1, .max_in = 1, .not_keras = true,
     .forward = reverse_forward, .backward = reverse_backward,
 };
 
 const OpInfo op_merge_pair = {
-    .name = "Merge", .keras_name = "merge", .min_in = 2, .max_in = 2,
+    .name = "Merge", .keras_name = "merge", .min_in = 2, .max_in = 2, .not_keras = true,
     .forward = merge_forward, .backward = merge_backward,
 };
