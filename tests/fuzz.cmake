@@ -104,7 +104,7 @@ if(SEQ_FUZZ)
   add_library(seqrt_readers_fuzz STATIC ${rt_src})
   target_include_directories(seqrt_readers_fuzz PUBLIC ${PROJECT_SOURCE_DIR}/runtime/include
                              PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
-  target_compile_definitions(seqrt_readers_fuzz PRIVATE _POSIX_C_SOURCE=200809L)
+  target_compile_definitions(seqrt_readers_fuzz PRIVATE _POSIX_C_SOURCE=200809L SEQRT_VERSION="${PROJECT_VERSION}")
   target_compile_options(seqrt_readers_fuzz PRIVATE ${SEQ_FUZZ_FLAGS})
   target_link_libraries(seqrt_readers_fuzz PUBLIC PkgConfig::OPENBLAS ${MATH_LIB})
 

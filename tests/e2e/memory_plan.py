@@ -62,9 +62,12 @@ def main():
             sys.exit(f"FAILED: {policy}: peak RSS {rss} > 1.5 x plan {plan} + fixed {fixed}")
         got[policy] = (plan, rss)
     # What checkpointing should save: the gates z of all T steps but S, the
-    # cell states c of all T + 1 but S + 1, less the checkpoints kept.
+    # cell states c of all T + 1 but S + 1, less the checkpoints kept, and
+    # the fused LSTM's tanh(c_t) (kept from the forward pass for the
+    # backward) of all T steps but S.
     S, U = int(np.ceil(np.sqrt(T))), 512
-    saved = ((T - S) * B * 4 * U + (T - S) * B * U - ((T + S - 1) // S + 1) * B * U) * 4
+    saved = ((T - S) * B * 4 * U + (T - S) * B * U - ((T + S - 1) // S + 1) * B * U
+             + (T - S) * B * U) * 4
     d = got["all"][0] - got["ck"][0]
     print(f"checkpointing saves {d / 2**20:.1f} MiB of the plan (expected {saved / 2**20:.1f} MiB)")
     if abs(d - saved) > 0.1 * 2**20:
