@@ -93,6 +93,8 @@ if(SEQ_FUZZ)
     ${PROJECT_BINARY_DIR}/compiler ${PROJECT_SOURCE_DIR}/runtime/include)
   target_compile_definitions(seqc_core_fuzz PUBLIC SEQC_VERSION="${PROJECT_VERSION}"
                              _POSIX_C_SOURCE=200809L)
+  # runtime/src/closest.h: seqrt_closest, shared with libseqrt.
+  target_include_directories(seqc_core_fuzz PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
   target_compile_options(seqc_core_fuzz PRIVATE ${SEQ_FUZZ_FLAGS})
   target_link_libraries(seqc_core_fuzz PUBLIC ${MATH_LIB})
   add_dependencies(seqc_core_fuzz seqc_core)   # build_config.h
