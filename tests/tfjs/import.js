@@ -78,7 +78,9 @@ const CASES = {
   },
 };
 
-function args() {
+// --seqc PATH --work DIR NAME, NAME one of table's keys; usage and exit 2
+// otherwise. Shared by the scripts that take a case by name.
+function caseArgs(script, table, noun) {
   const a = process.argv.slice(2);
   const get = (flag) => {
     const i = a.indexOf(flag);
@@ -89,8 +91,9 @@ function args() {
   };
   const seqc = path.resolve(get('--seqc'));
   const work = path.resolve(get('--work'));
-  if (a.length !== 1 || !CASES[a[0]]) {
-    console.error(`usage: node import.js --seqc PATH --work DIR CASE\ncases: ${Object.keys(CASES).join(' ')}`);
+  if (a.length !== 1 || !table[a[0]]) {
+    console.error(`usage: node ${script} --seqc PATH --work DIR ${noun.toUpperCase()}\n` +
+                  `${noun}s: ${Object.keys(table).join(' ')}`);
     process.exit(2);
   }
   return { seqc, work, name: a[0] };
@@ -140,7 +143,7 @@ function comparePredict(tf, prog, seq, weights, model, xs, rep) {
 }
 
 async function main() {
-  const a = args();
+  const a = caseArgs('import.js', CASES, 'case');
   let tf;
   try {
     tf = require('@tensorflow/tfjs');
@@ -166,4 +169,4 @@ async function main() {
 
 if (require.main === module) main();
 
-module.exports = { drawWeights, saveAndImport, comparePredict };
+module.exports = { caseArgs, drawWeights, saveAndImport, comparePredict };

@@ -28,7 +28,7 @@ const fs = require('fs');
 const path = require('path');
 const lib = require('./lib');
 const { loadTf, checkExport } = require('./export');
-const { drawWeights, saveAndImport, comparePredict } = require('./import');
+const { caseArgs, drawWeights, saveAndImport, comparePredict } = require('./import');
 
 const ROOT = path.join(__dirname, '..', '..');
 const N = 4;                                  // samples for the import check
@@ -142,24 +142,6 @@ const MODELS = {
   },
 };
 
-function args() {
-  const a = process.argv.slice(2);
-  const get = (flag) => {
-    const i = a.indexOf(flag);
-    if (i < 0 || i + 1 >= a.length) throw new Error(`missing ${flag}`);
-    const v = a[i + 1];
-    a.splice(i, 2);
-    return v;
-  };
-  const seqc = path.resolve(get('--seqc'));
-  const work = path.resolve(get('--work'));
-  if (a.length !== 1 || !MODELS[a[0]]) {
-    console.error(`usage: node roundtrip.js --seqc PATH --work DIR MODEL\nmodels: ${Object.keys(MODELS).join(' ')}`);
-    process.exit(2);
-  }
-  return { seqc, work, name: a[0] };
-}
-
 const body = (seq) => fs.readFileSync(seq, 'utf8').replace(/^#.*\n/gm, '');
 
 function summaryParams(seqc, seq) {
@@ -188,7 +170,7 @@ async function kerasImports(tf, a, rep) {
 }
 
 async function main() {
-  const a = args();
+  const a = caseArgs('roundtrip.js', MODELS, 'model');
   const m = MODELS[a.name];
   const rep = new lib.Report(`roundtrip ${a.name}`);
   console.log(`== roundtrip ${a.name}`);
