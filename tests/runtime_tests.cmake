@@ -36,11 +36,14 @@ foreach(k base wide)
 endforeach()
 seqrt_add_check(check_runtime_rnn         check_runtime_rnn.c         seqrt)
 seqrt_add_check(check_runtime_rnn_f64     check_runtime_rnn.c         seqrt_f64)
-# The fused steps' baseline (SSE2) kernels too.
-add_test(NAME check_runtime_rnn_base COMMAND check_runtime_rnn)
-add_test(NAME check_runtime_rnn_f64_base COMMAND check_runtime_rnn_f64)
-set_tests_properties(check_runtime_rnn_base check_runtime_rnn_f64_base
-                     PROPERTIES ENVIRONMENT SEQRT_GEMM_KERNEL=base)
+# The fused steps' narrower kernels too: the baseline (SSE2) and, on a CPU
+# with AVX-512 (whose 16-unit tiles it picks), the AVX2 ones.
+foreach(k base avx2)
+  add_test(NAME check_runtime_rnn_${k} COMMAND check_runtime_rnn)
+  add_test(NAME check_runtime_rnn_f64_${k} COMMAND check_runtime_rnn_f64)
+  set_tests_properties(check_runtime_rnn_${k} check_runtime_rnn_f64_${k}
+                       PROPERTIES ENVIRONMENT SEQRT_GEMM_KERNEL=${k})
+endforeach()
 seqrt_add_check(check_runtime_train       check_runtime_train.c       seqrt_f64)
 seqrt_add_check(check_runtime_train_f32   check_runtime_train.c       seqrt)
 seqrt_add_check(check_runtime_blas_setup  check_runtime_blas_setup.c  seqrt)

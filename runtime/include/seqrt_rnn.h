@@ -32,11 +32,12 @@
 extern "C" {
 #endif
 
-#define SEQRT_RNN_NU 8 /* units per column tile (forward) */
+#define SEQRT_RNN_NU 8 /* units per column tile (forward; 64 bytes' worth with AVX-512) */
 #define SEQRT_RNN_NUB 16 /* units per column tile of the transposed form (backward) */
 
 /* Elements of the scratch a packed recurrent kernel of U units and G gates
- * needs (whole tiles of the wider form, so either form fits). */
+ * needs (whole tiles of the widest form, so every form fits: no forward
+ * tile is wider than SEQRT_RNN_NUB). */
 #define SEQRT_RNN_PACK_SIZE(U, G) \
     ((int64_t)(((U) + SEQRT_RNN_NUB - 1) / SEQRT_RNN_NUB) * SEQRT_RNN_NUB * (G) * (U))
 

@@ -11,8 +11,11 @@
  * times over) and the batch is large enough, the members split the batch
  * instead: rows are independent through time, so there is no barrier at
  * all. Within a member the per-step product is register-blocked (MRF rows
- * x 4 gate vectors forward, MRB rows x 2 vectors backward, vectors of
- * SEQRT_RNN_NU reals) and the gate math runs on the finished tile.
+ * x 4 gate vectors forward, MRB rows x NUB units backward) and the gate
+ * math runs on the finished tile. A forward tile is one vector of the
+ * instruction set wide: SEQRT_RNN_NU (8) units for AVX2 and the baseline,
+ * 16 floats for AVX-512, where the wider tile halves the gate math's
+ * instructions and 32 registers hold 6 rows x 4 gates of accumulators.
  *
  * Built with -ffp-contract=fast (multiply-adds fuse) and
  * -fno-trapping-math (the gate loops vectorise), like gemm_small.c.
@@ -25,9 +28,6 @@
 #include "seqrt_team.h"
 
 enum { NU = SEQRT_RNN_NU, NUB = SEQRT_RNN_NUB };
-
-typedef seqrt_real vnu
-    __attribute__((vector_size(SEQRT_RNN_NU * sizeof(seqrt_real)), aligned(sizeof(seqrt_real)), may_alias));
 
 /* A member's share: column tiles [p0, p1) of rows [r0, r1). */
 typedef struct {
@@ -78,18 +78,20 @@ static inline float gate_tanh(float x)
 
 /* ---- LSTM gate math on one tile row (the generated code's arithmetic) ---- */
 
-/* acc: the tile's h_{t-1} U for n units, gate g at acc[g * NU]; z: x W + b
- * in, activated gates out (gate g at z[g * U]); tt: tanh(c_t) out, which
- * the backward reads instead of computing it again. */
-static inline void lstm_fwd_units(const seqrt_real *restrict acc, seqrt_real *restrict z, int U,
+/* acc: the tile's h_{t-1} U for n units, gate g at acc[g * nu] (nu: the
+ * tile's width); z: x W + b in, activated gates out (gate g at z[g * U]);
+ * tt: tanh(c_t) out, which the backward reads instead of computing it
+ * again. */
+static inline void lstm_fwd_units(const seqrt_real *restrict acc, int nu, seqrt_real *restrict z,
+                                  int U,
                                   const seqrt_real *restrict cp, seqrt_real *restrict ct,
                                   seqrt_real *restrict tt, seqrt_real *restrict ht, int n)
 {
     for (int u = 0; u < n; u++) {
         const seqrt_real ig = gate_sigmoid(acc[u] + z[u]);
-        const seqrt_real fg = gate_sigmoid(acc[NU + u] + z[U + u]);
-        const seqrt_real cg = gate_tanh(acc[2 * NU + u] + z[2 * U + u]);
-        const seqrt_real og = gate_sigmoid(acc[3 * NU + u] + z[3 * U + u]);
+        const seqrt_real fg = gate_sigmoid(acc[nu + u] + z[U + u]);
+        const seqrt_real cg = gate_tanh(acc[2 * nu + u] + z[2 * U + u]);
+        const seqrt_real og = gate_sigmoid(acc[3 * nu + u] + z[3 * U + u]);
         const seqrt_real cn = fg * cp[u] + ig * cg;
         const seqrt_real a = gate_tanh(cn);
         ct[u] = cn;
@@ -135,19 +137,19 @@ static inline const seqrt_real *lstm_dh_in(const seqrt_real *restrict dhin,
 
 /* ---- GRU (reset_after) gate math on one tile row ---- */
 
-/* acc: the tile's h_{t-1} U for n units, block g at acc[g * NU]; bh: the
+/* acc: the tile's h_{t-1} U for n units, block g at acc[g * nu]; bh: the
  * recurrent bias at the tile's units (has_bias 0: none, a constant, so the
  * loop is specialised); z: x W + b_x in, activated gates out (block g at
  * z[g * U]); q: the n block of the recurrent part out, for backward. */
-static inline void gru_fwd_units(const seqrt_real *restrict acc, const seqrt_real *restrict bh,
+static inline void gru_fwd_units(const seqrt_real *restrict acc, int nu, const seqrt_real *restrict bh,
                                  int has_bias, seqrt_real *restrict z, seqrt_real *restrict q,
                                  int U, const seqrt_real *restrict hp, seqrt_real *restrict ht,
                                  int n)
 {
     for (int u = 0; u < n; u++) {
         const seqrt_real qz = acc[u] + (has_bias ? bh[u] : 0);
-        const seqrt_real qr = acc[NU + u] + (has_bias ? bh[U + u] : 0);
-        const seqrt_real qn = acc[2 * NU + u] + (has_bias ? bh[2 * U + u] : 0);
+        const seqrt_real qr = acc[nu + u] + (has_bias ? bh[U + u] : 0);
+        const seqrt_real qn = acc[2 * nu + u] + (has_bias ? bh[2 * U + u] : 0);
         const seqrt_real zg = gate_sigmoid(z[u] + qz);
         const seqrt_real rg = gate_sigmoid(z[U + u] + qr);
         const seqrt_real ng = gate_tanh(z[2 * U + u] + rg * qn);
@@ -195,23 +197,50 @@ static inline void gru_dh_in(const seqrt_real *restrict acc, const seqrt_real *r
 
 /* ---- the kernels, once per instruction set ---- */
 
-#define MRF 3
-#define MRB 6
+/* Each set defines ISA(name), ISA_ATTR (its target attribute), ISA_NU
+ * (units per forward tile: one vector), MRF and MRB (rows of a forward
+ * and a backward register tile). */
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define HAVE_X86_CLONES 1
-#define ISA(name) name##_avx2
-#define ISA_ATTR __attribute__((target("avx2,fma")))
+/* 6 rows x 4 gates = 24 zmm accumulators of 32; backward 6 rows x 1. */
+#define ISA(name) name##_avx512
+#define ISA_ATTR __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+#define ISA_NU (64 / (int)sizeof(seqrt_real))
+#define MRF 6
+#define MRB 6
 #include "rnn_step_isa.h"
 #undef ISA
 #undef ISA_ATTR
+#undef ISA_NU
+#undef MRF
+#undef MRB
+/* 3 rows x 4 gates = 12 ymm accumulators of 16; backward 6 rows x 2. */
+#define ISA(name) name##_avx2
+#define ISA_ATTR __attribute__((target("avx2,fma")))
+#define ISA_NU NU
+#define MRF 3
+#define MRB 6
+#include "rnn_step_isa.h"
+#undef ISA
+#undef ISA_ATTR
+#undef ISA_NU
+#undef MRF
+#undef MRB
 #endif
 #define ISA(name) name##_base
 #define ISA_ATTR
+#define ISA_NU NU
+#define MRF 3
+#define MRB 6
 #include "rnn_step_isa.h"
 #undef ISA
 #undef ISA_ATTR
+#undef ISA_NU
+#undef MRF
+#undef MRB
 
 typedef struct {
+    int nu, mrf; /* units per forward tile, rows per forward register tile */
     void (*lstm_fwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
                      const seqrt_real *, seqrt_real *, seqrt_real *, seqrt_real *);
     void (*lstm_bwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
@@ -223,13 +252,16 @@ typedef struct {
                     const seqrt_real *, int64_t, seqrt_real *, seqrt_real *, const seqrt_real *);
 } kernels;
 
-static const kernels k_base = {lstm_fwd_base, lstm_bwd_base, gru_fwd_base, gru_bwd_base};
+#define KERNELS(isa, nu_, mrf_) {nu_, mrf_, lstm_fwd_##isa, lstm_bwd_##isa, gru_fwd_##isa, gru_bwd_##isa}
+static const kernels k_base = KERNELS(base, NU, 3);
 #ifdef HAVE_X86_CLONES
-static const kernels k_avx2 = {lstm_fwd_avx2, lstm_bwd_avx2, gru_fwd_avx2, gru_bwd_avx2};
+static const kernels k_avx2 = KERNELS(avx2, NU, 3);
+static const kernels k_avx512 = KERNELS(avx512, 64 / (int)sizeof(seqrt_real), 6);
 #endif
 
-/* The widest set the CPU runs; SEQRT_GEMM_KERNEL=base (as for seqrt_gemm's
- * small kernels) forces the baseline, so that tests reach it. */
+/* The widest set the CPU runs. SEQRT_GEMM_KERNEL=base or =avx2 (as for
+ * seqrt_gemm's small kernels) caps it, so that tests reach the narrower
+ * sets on any CPU. */
 static const kernels *pick(void)
 {
     const char *cap = getenv("SEQRT_GEMM_KERNEL");
@@ -237,6 +269,10 @@ static const kernels *pick(void)
         return &k_base;
 #ifdef HAVE_X86_CLONES
     __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        !(cap && strcmp(cap, "avx2") == 0))
+        return &k_avx512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return &k_avx2;
 #endif
@@ -245,17 +281,17 @@ static const kernels *pick(void)
 
 /* ---- packing ---- */
 
-/* Tile p of the forward layout: [U][G][NU], tile p's units of every gate. */
-static void pack_tile(int U, int G, const seqrt_real *rk, seqrt_real *pk, int p)
+/* Tile p of the forward layout: [U][G][nu], tile p's units of every gate. */
+static void pack_tile(int U, int G, int nu, const seqrt_real *rk, seqrt_real *pk, int p)
 {
-    const int j0 = p * NU, nb = U - j0 < NU ? U - j0 : NU;
+    const int j0 = p * nu, nb = U - j0 < nu ? U - j0 : nu;
     const size_t GU = (size_t)G * U;
-    seqrt_real *d = pk + (size_t)p * U * G * NU;
+    seqrt_real *d = pk + (size_t)p * U * G * nu;
     for (int k = 0; k < U; k++)
         for (int g = 0; g < G; g++) {
-            seqrt_real *o = d + ((size_t)k * G + g) * NU;
+            seqrt_real *o = d + ((size_t)k * G + g) * nu;
             const seqrt_real *s = rk + k * GU + (size_t)g * U + j0;
-            for (int u = 0; u < NU; u++) o[u] = u < nb ? s[u] : 0;
+            for (int u = 0; u < nu; u++) o[u] = u < nb ? s[u] : 0;
         }
 }
 
@@ -293,11 +329,11 @@ static void job_init(job *j, int T, int B, int U, int G, const seqrt_real *rk, s
     if (!chosen)
         chosen = pick();
     *j = (job){.k = chosen, .T = T, .B = B, .U = U, .G = G, .rk = rk, .pk = pk};
-    j->P = (U + NU - 1) / NU;
+    j->P = (U + chosen->nu - 1) / chosen->nu;
     j->PB = (U + NUB - 1) / NUB;
     const int n = seqrt_team_threads();
     const int64_t bytes = SEQRT_RNN_PACK_SIZE(U, G) * (int64_t)sizeof(seqrt_real);
-    const int rows_ok = B >= MRF * n; /* a whole register block each at least */
+    const int rows_ok = B >= chosen->mrf * n; /* a whole register block each at least */
     j->by_cols = j->PB >= n && (!rows_ok || bytes > ROWS_MAX_PACK);
 }
 
@@ -315,8 +351,12 @@ static part job_start(const job *j, int tid, int n, int transposed)
         seqrt_team_split(j->B, tid, n, &w.r0, &w.r1);
         seqrt_team_split(P, tid, n, &q0, &q1);
     }
-    for (int p = q0; p < q1; p++)
-        (transposed ? pack_tile_t : pack_tile)(j->U, j->G, j->rk, j->pk, p);
+    for (int p = q0; p < q1; p++) {
+        if (transposed)
+            pack_tile_t(j->U, j->G, j->rk, j->pk, p);
+        else
+            pack_tile(j->U, j->G, j->k->nu, j->rk, j->pk, p);
+    }
     if (n > 1 && !j->by_cols)
         seqrt_team_barrier();
     return w;

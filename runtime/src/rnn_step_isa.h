@@ -1,11 +1,19 @@
 /*
  * rnn_step_isa.h: the tile kernels and per-step drivers of rnn_step.c for
  * one instruction set. rnn_step.c includes this file once per set, with
- * ISA(name) naming the functions, ISA_ATTR their target attribute and
- * MRF / MRB the rows of a forward (4 gates) and backward (2 vectors) tile.
+ * ISA(name) naming the functions, ISA_ATTR their target attribute, ISA_NU
+ * the reals in one of its vectors (the units of a forward tile) and MRF /
+ * MRB (at most 6) the rows of a forward (G gate vectors) and a backward
+ * (NUB units: NUB / ISA_NU vectors) register tile.
  */
 
-/* acc[r, g*NU + u] = sum_k A[r, k] P[k, g, u] for r < MR, g < G: MR x G
+typedef seqrt_real ISA(vec)
+    __attribute__((vector_size(ISA_NU * sizeof(seqrt_real)), aligned(sizeof(seqrt_real)), may_alias));
+#define vnu ISA(vec)
+#define NBV (NUB / ISA_NU)
+_Static_assert(ISA_NU <= NUB && NUB % ISA_NU == 0, "a backward tile is whole vectors");
+
+/* acc[r, g*ISA_NU + u] = sum_k A[r, k] P[k, g, u] for r < MR, g < G: MR x G
  * vectors in registers for the whole k loop. */
 #define ACC(r, g) if (G > g) c##r##g += a * b##g;
 #define ROW(r)                                                       \
@@ -15,7 +23,7 @@
     }
 #define OUT(r)                                                       \
     if (MR > r) {                                                    \
-        vnu *o = (vnu *)(out + (size_t)(r) * G * NU);                \
+        vnu *o = (vnu *)(out + (size_t)(r) * G * ISA_NU);                \
         o[0] = c##r##0;                                              \
         if (G > 1) o[1] = c##r##1;                                   \
         if (G > 2) o[2] = c##r##2;                                   \
@@ -31,7 +39,7 @@
             c32 = {0}, c33 = {0}, c40 = {0}, c41 = {0}, c42 = {0}, c43 = {0}, c50 = {0},     \
             c51 = {0}, c52 = {0}, c53 = {0};                                                 \
         for (int k = 0; k < K; k++) {                                                        \
-            const vnu *b = (const vnu *)(P + (size_t)k * G * NU);                            \
+            const vnu *b = (const vnu *)(P + (size_t)k * G * ISA_NU);                            \
             const vnu b0 = b[0], b1 = G > 1 ? b[1] : c00, b2 = G > 2 ? b[2] : c00,           \
                       b3 = G > 3 ? b[3] : c00;                                               \
             ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5)                                        \
@@ -45,12 +53,20 @@ TILE_FN(ISA(f3), 3, 4)
 TILE_FN(ISA(g1), 1, 3)
 TILE_FN(ISA(g2), 2, 3)
 TILE_FN(ISA(g3), 3, 3)
-TILE_FN(ISA(b1), 1, 2)
-TILE_FN(ISA(b2), 2, 2)
-TILE_FN(ISA(b3), 3, 2)
-TILE_FN(ISA(b4), 4, 2)
-TILE_FN(ISA(b5), 5, 2)
-TILE_FN(ISA(b6), 6, 2)
+#if MRF > 3
+TILE_FN(ISA(f4), 4, 4)
+TILE_FN(ISA(f5), 5, 4)
+TILE_FN(ISA(f6), 6, 4)
+TILE_FN(ISA(g4), 4, 3)
+TILE_FN(ISA(g5), 5, 3)
+TILE_FN(ISA(g6), 6, 3)
+#endif
+TILE_FN(ISA(b1), 1, NBV)
+TILE_FN(ISA(b2), 2, NBV)
+TILE_FN(ISA(b3), 3, NBV)
+TILE_FN(ISA(b4), 4, NBV)
+TILE_FN(ISA(b5), 5, NBV)
+TILE_FN(ISA(b6), 6, NBV)
 
 #undef ACC
 #undef ROW
@@ -62,13 +78,27 @@ ISA_ATTR static inline void ISA(fwd_tile)(int G, int mb, int K, const seqrt_real
                                           const seqrt_real *P, seqrt_real *acc)
 {
     if (G == 4) {
-        if (mb == MRF) ISA(f3)(K, A, lda, P, acc);
-        else if (mb == 2) ISA(f2)(K, A, lda, P, acc);
-        else ISA(f1)(K, A, lda, P, acc);
+        switch (mb) {
+#if MRF > 3
+        case 6: ISA(f6)(K, A, lda, P, acc); break;
+        case 5: ISA(f5)(K, A, lda, P, acc); break;
+        case 4: ISA(f4)(K, A, lda, P, acc); break;
+#endif
+        case 3: ISA(f3)(K, A, lda, P, acc); break;
+        case 2: ISA(f2)(K, A, lda, P, acc); break;
+        default: ISA(f1)(K, A, lda, P, acc); break;
+        }
     } else {
-        if (mb == MRF) ISA(g3)(K, A, lda, P, acc);
-        else if (mb == 2) ISA(g2)(K, A, lda, P, acc);
-        else ISA(g1)(K, A, lda, P, acc);
+        switch (mb) {
+#if MRF > 3
+        case 6: ISA(g6)(K, A, lda, P, acc); break;
+        case 5: ISA(g5)(K, A, lda, P, acc); break;
+        case 4: ISA(g4)(K, A, lda, P, acc); break;
+#endif
+        case 3: ISA(g3)(K, A, lda, P, acc); break;
+        case 2: ISA(g2)(K, A, lda, P, acc); break;
+        default: ISA(g1)(K, A, lda, P, acc); break;
+        }
     }
 }
 
@@ -92,23 +122,23 @@ ISA_ATTR static void ISA(lstm_fwd)(const part *w, int U, const seqrt_real *pk,
                                    const seqrt_real *hp, seqrt_real *zt, const seqrt_real *cp,
                                    seqrt_real *ct, seqrt_real *tt, seqrt_real *ht)
 {
-    seqrt_real acc[MRF * 4 * NU];
+    seqrt_real acc[MRF * 4 * ISA_NU];
     const size_t G4 = 4 * (size_t)U;
     for (int p = w->p0; p < w->p1; p++) {
-        const int j0 = p * NU, nb = U - j0 < NU ? U - j0 : NU;
-        const seqrt_real *P = pk + (size_t)p * U * 4 * NU;
+        const int j0 = p * ISA_NU, nb = U - j0 < ISA_NU ? U - j0 : ISA_NU;
+        const seqrt_real *P = pk + (size_t)p * U * 4 * ISA_NU;
         for (int b = w->r0; b < w->r1; b += MRF) {
             const int mb = w->r1 - b < MRF ? w->r1 - b : MRF;
             ISA(fwd_tile)(4, mb, U, hp + (size_t)b * U, U, P, acc);
             for (int r = 0; r < mb; r++) {
                 const size_t row = (size_t)(b + r);
                 const size_t o = row * U + j0;
-                if (nb == NU)
-                    lstm_fwd_units(acc + r * 4 * NU, zt + row * G4 + j0, U, cp + o, ct + o, tt + o,
-                                   ht + o, NU);
+                if (nb == ISA_NU)
+                    lstm_fwd_units(acc + r * 4 * ISA_NU, ISA_NU, zt + row * G4 + j0, U, cp + o,
+                                   ct + o, tt + o, ht + o, ISA_NU);
                 else
-                    lstm_fwd_units(acc + r * 4 * NU, zt + row * G4 + j0, U, cp + o, ct + o, tt + o,
-                                   ht + o, nb);
+                    lstm_fwd_units(acc + r * 4 * ISA_NU, ISA_NU, zt + row * G4 + j0, U, cp + o,
+                                   ct + o, tt + o, ht + o, nb);
             }
         }
     }
@@ -159,26 +189,26 @@ ISA_ATTR static void ISA(gru_fwd)(const part *w, int U, const seqrt_real *pk,
                                   const seqrt_real *bh, const seqrt_real *hp, seqrt_real *zt,
                                   seqrt_real *qt, seqrt_real *ht)
 {
-    seqrt_real acc[MRF * 3 * NU];
+    seqrt_real acc[MRF * 3 * ISA_NU];
     const size_t G3 = 3 * (size_t)U;
     for (int p = w->p0; p < w->p1; p++) {
-        const int j0 = p * NU, nb = U - j0 < NU ? U - j0 : NU;
-        const seqrt_real *P = pk + (size_t)p * U * 3 * NU;
+        const int j0 = p * ISA_NU, nb = U - j0 < ISA_NU ? U - j0 : ISA_NU;
+        const seqrt_real *P = pk + (size_t)p * U * 3 * ISA_NU;
         for (int b = w->r0; b < w->r1; b += MRF) {
             const int mb = w->r1 - b < MRF ? w->r1 - b : MRF;
             ISA(fwd_tile)(3, mb, U, hp + (size_t)b * U, U, P, acc);
             for (int r = 0; r < mb; r++) {
                 const size_t row = (size_t)(b + r);
-                const seqrt_real *a = acc + r * 3 * NU, *hpr = hp + row * U + j0;
+                const seqrt_real *a = acc + r * 3 * ISA_NU, *hpr = hp + row * U + j0;
                 seqrt_real *z = zt + row * G3 + j0, *q = qt + row * G3 + j0, *hr = ht + row * U + j0;
-                if (bh && nb == NU)
-                    gru_fwd_units(a, bh + j0, 1, z, q, U, hpr, hr, NU);
+                if (bh && nb == ISA_NU)
+                    gru_fwd_units(a, ISA_NU, bh + j0, 1, z, q, U, hpr, hr, ISA_NU);
                 else if (bh)
-                    gru_fwd_units(a, bh + j0, 1, z, q, U, hpr, hr, nb);
-                else if (nb == NU)
-                    gru_fwd_units(a, NULL, 0, z, q, U, hpr, hr, NU);
+                    gru_fwd_units(a, ISA_NU, bh + j0, 1, z, q, U, hpr, hr, nb);
+                else if (nb == ISA_NU)
+                    gru_fwd_units(a, ISA_NU, NULL, 0, z, q, U, hpr, hr, ISA_NU);
                 else
-                    gru_fwd_units(a, NULL, 0, z, q, U, hpr, hr, nb);
+                    gru_fwd_units(a, ISA_NU, NULL, 0, z, q, U, hpr, hr, nb);
             }
         }
     }
@@ -222,3 +252,6 @@ ISA_ATTR static void ISA(gru_bwd)(const part *w, int U, const seqrt_real *pkt,
         }
     }
 }
+
+#undef vnu
+#undef NBV
