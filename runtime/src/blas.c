@@ -6,6 +6,9 @@
 #include <cblas.h>
 
 #include "internal.h"
+#include "seqrt_team.h"
+
+extern int openblas_get_num_threads(void);
 
 #ifdef SEQRT_DOUBLE
 #define GEMM cblas_dgemm
@@ -19,6 +22,47 @@
 
 static enum CBLAS_TRANSPOSE tr(int t) { return t ? CblasTrans : CblasNoTrans; }
 
+/* A large product on the thread team: each member calls the BLAS, single
+ * threaded, on its block of C's columns (rows when C is narrow). The
+ * training program keeps OpenBLAS at one thread and shares every large
+ * product out here (blas_setup.c), so the process has one set of threads:
+ * OpenBLAS's own workers spin for a while after each call, and on a
+ * machine with as many threads as cores they took the cores the team's
+ * recurrent steps wait on. A fixed team size gives the same bits on every
+ * run; OpenBLAS computes each element of C with the same K loop whatever
+ * block holds it, so teams of different sizes agree to rounding at most
+ * (check_runtime_blas). */
+#define TEAM_GEMM_MNK (1 << 18) /* below it OpenBLAS itself runs one thread */
+enum { TEAM_GEMM_COLS = 64, TEAM_GEMM_ROWS = 16 }; /* least block per member */
+
+typedef struct {
+    int trans_a, trans_b, M, N, K, lda, ldb, ldc, by_rows;
+    seqrt_real alpha, beta;
+    const seqrt_real *A, *B;
+    seqrt_real *C;
+} gemm_job;
+
+static void gemm_job_fn(void *ctx, int tid, int n)
+{
+    const gemm_job *j = ctx;
+    int lo, hi;
+    if (j->by_rows) { /* C[lo:hi, :] = op(A)[lo:hi, :] op(B) */
+        seqrt_team_split(j->M, tid, n, &lo, &hi);
+        if (hi > lo)
+            GEMM(CblasRowMajor, tr(j->trans_a), tr(j->trans_b), hi - lo, j->N, j->K, j->alpha,
+                 j->A + (j->trans_a ? (size_t)lo : (size_t)lo * j->lda), j->lda, j->B, j->ldb,
+                 j->beta, j->C + (size_t)lo * j->ldc, j->ldc);
+        return;
+    }
+    /* C[:, lo:hi] = op(A) op(B)[:, lo:hi], in whole blocks of 16 columns */
+    seqrt_team_split((j->N + 15) / 16, tid, n, &lo, &hi);
+    lo *= 16, hi = hi * 16 < j->N ? hi * 16 : j->N;
+    if (hi > lo)
+        GEMM(CblasRowMajor, tr(j->trans_a), tr(j->trans_b), j->M, hi - lo, j->K, j->alpha, j->A,
+             j->lda, j->B + (j->trans_b ? (size_t)lo * j->ldb : (size_t)lo), j->ldb, j->beta,
+             j->C + lo, j->ldc);
+}
+
 void seqrt_gemm(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
                 const seqrt_real *A, int lda, const seqrt_real *B, int ldb,
                 seqrt_real beta, seqrt_real *C, int ldc)
@@ -26,6 +70,15 @@ void seqrt_gemm(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
     if (seqrt_gemm_is_small(trans_a, trans_b, M, N, K)) {
         seqrt_gemm_small(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
+    }
+    const int n = seqrt_team_threads();
+    if (n > 1 && (int64_t)M * N * K >= TEAM_GEMM_MNK && openblas_get_num_threads() == 1) {
+        const int by_rows = N < n * TEAM_GEMM_COLS;
+        if (!by_rows || M >= n * TEAM_GEMM_ROWS) {
+            gemm_job j = {trans_a, trans_b, M, N, K, lda, ldb, ldc, by_rows, alpha, beta, A, B, C};
+            seqrt_team_run(gemm_job_fn, &j);
+            return;
+        }
     }
     GEMM(CblasRowMajor, tr(trans_a), tr(trans_b), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

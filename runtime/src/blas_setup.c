@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "seqrt_team.h"
 
 /* Debian's cblas.h declares these; declared here so the file does not
  * depend on which cblas.h the include path finds first. */
@@ -193,21 +194,27 @@ int seqrt_blas_setup(const seqrt_model *m, int argc, char **argv)
         }
     }
     if (threads > 0) {
-        openblas_set_num_threads(threads);
         state.threads_from = "--threads";
     } else if (env_set("OPENBLAS_NUM_THREADS") || env_set("GOTO_NUM_THREADS") ||
                env_set("OMP_NUM_THREADS")) {
+        threads = openblas_get_num_threads(); /* OpenBLAS read them when it loaded */
         state.threads_from = "environment";
     } else if (m && m->param_count < SEQRT_BLAS_SMALL_PARAMS) {
-        openblas_set_num_threads(1);
+        threads = 1;
         snprintf(state.threads_why, sizeof state.threads_why,
                  "auto: %zu parameters < %d, one thread", m->param_count, SEQRT_BLAS_SMALL_PARAMS);
         state.threads_from = state.threads_why;
     } else {
+        threads = openblas_get_num_threads();
         snprintf(state.threads_why, sizeof state.threads_why,
                  "auto: OpenBLAS default (%s)", m ? "a large model" : "no model");
         state.threads_from = state.threads_why;
     }
+    /* One set of threads: seqrt's team runs the recurrent steps and shares
+     * out every large product (blas.c), each member calling OpenBLAS on one
+     * thread. */
+    seqrt_team_set_threads(threads);
+    openblas_set_num_threads(1);
     return argc;
 }
 
@@ -247,7 +254,7 @@ void seqrt_blas_info(FILE *out, const seqrt_model *m)
     fprintf(out, "\nbest core:       %s%s\n", want ? want : "(none known)",
             want && seqrt_blas_core_rank(core) < seqrt_blas_core_rank(want)
                 ? "  <- NOT in use: sgemm is several times slower" : "");
-    fprintf(out, "threads:         %d (%s)\n", openblas_get_num_threads(),
+    fprintf(out, "threads:         %d (%s)\n", seqrt_team_threads(),
             state.threads_from ? state.threads_from : "not set up");
     fprintf(out, "seqrt_real:      %s\n", SEQRT_REAL_NAME);
     if (m) fprintf(out, "model:           %s, %zu parameters\n", m->name, m->param_count);

@@ -336,6 +336,45 @@ static void conv_taps_rows(int b, int r0, int r1, int Tin, int Tout, int taps, i
 
 #define CONV_MAX_TAPS 16
 
+typedef struct {
+    int Tin, Tout, taps, dil, left, Cin, Cout, tlo, thi;
+    gemm_fn fn; /* NULL: tap by tap */
+    const int64_t *off;
+    const seqrt_real *x, *w;
+    seqrt_real *y;
+    int B_; /* samples */
+} conv_job;
+
+/* Samples [b0, b1): the steps that read every tap in one fused product,
+ * the edges tap by tap. */
+static void conv_samples(const conv_job *j, int b0, int b1)
+{
+    for (int b = b0; b < b1; b++) {
+        if (!j->fn) {
+            conv_taps_rows(b, 0, j->Tout, j->Tin, j->Tout, j->taps, j->dil, j->left, j->Cin,
+                           j->Cout, j->x, j->w, j->y);
+            continue;
+        }
+        conv_taps_rows(b, 0, j->tlo, j->Tin, j->Tout, j->taps, j->dil, j->left, j->Cin, j->Cout,
+                       j->x, j->w, j->y);
+        j->fn(0, 0, j->thi - j->tlo, j->Cout, j->Cin, j->taps, j->off, 1,
+              j->x + ((size_t)b * j->Tin + j->tlo) * j->Cin, j->Cin, j->w, j->Cout, 1,
+              j->y + ((size_t)b * j->Tout + j->tlo) * j->Cout, j->Cout);
+        conv_taps_rows(b, j->thi, j->Tout, j->Tin, j->Tout, j->taps, j->dil, j->left, j->Cin,
+                       j->Cout, j->x, j->w, j->y);
+    }
+}
+
+/* On the team: each member takes whole samples, which are independent, so
+ * the result is the same bits for any team size. */
+static void conv_job_fn(void *ctx, int tid, int n)
+{
+    const conv_job *j = ctx;
+    int b0, b1;
+    seqrt_team_split(j->B_, tid, n, &b0, &b1);
+    conv_samples(j, b0, b1);
+}
+
 void seqrt_conv1d_taps(int B, int Tin, int Tout, int taps, int dil, int left, int Cin, int Cout,
                        const seqrt_real *x, const seqrt_real *w, seqrt_real *y)
 {
@@ -348,15 +387,10 @@ void seqrt_conv1d_taps(int B, int Tin, int Tout, int taps, int dil, int left, in
                       seqrt_gemm_is_small(0, 0, thi - tlo, Cout, taps * Cin);
     int64_t off[CONV_MAX_TAPS];
     for (int q = 0; fused && q < taps; q++) off[q] = (int64_t)(q * dil - left) * Cin;
-    gemm_fn fn = fused ? chosen_fn() : NULL;
-    for (int b = 0; b < B; b++) {
-        if (!fused) {
-            conv_taps_rows(b, 0, Tout, Tin, Tout, taps, dil, left, Cin, Cout, x, w, y);
-            continue;
-        }
-        conv_taps_rows(b, 0, tlo, Tin, Tout, taps, dil, left, Cin, Cout, x, w, y);
-        fn(0, 0, thi - tlo, Cout, Cin, taps, off, 1, x + ((size_t)b * Tin + tlo) * Cin, Cin, w,
-           Cout, 1, y + ((size_t)b * Tout + tlo) * Cout, Cout);
-        conv_taps_rows(b, thi, Tout, Tin, Tout, taps, dil, left, Cin, Cout, x, w, y);
-    }
+    conv_job j = {Tin, Tout, taps, dil, left, Cin, Cout, tlo, thi, fused ? chosen_fn() : NULL, off,
+                  x, w, y, B};
+    if (B > 1 && (int64_t)B * Tout * taps * Cin * Cout >= TEAM_MNK && seqrt_team_threads() > 1)
+        seqrt_team_run(conv_job_fn, &j);
+    else
+        conv_samples(&j, 0, B);
 }
