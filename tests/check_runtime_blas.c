@@ -178,6 +178,69 @@ START_TEST(conv1d_taps_matches_loops)
 }
 END_TEST
 
+/* With OpenBLAS on one thread (as the training program runs it), a large
+ * product is shared out on the team: by column blocks (NN, TN) or, when C is
+ * narrow, by rows (NT); teams of 2 and 3 agree with a team of 1 to rounding.
+ * Conv1D's samples on the team are the same bits for any team size. */
+extern int openblas_get_num_threads(void);
+extern void openblas_set_num_threads(int);
+START_TEST(gemm_and_conv_on_team)
+{
+    static const int shapes[][5] = {/* ta, tb, M, N, K: M N K >= 2^18, not small */
+        {0, 0, 150, 300, 64}, {1, 0, 250, 200, 40}, {0, 1, 700, 20, 33}};
+    const int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    for (size_t c = 0; c < sizeof shapes / sizeof *shapes; c++) {
+        const int ta = shapes[c][0], tb = shapes[c][1], M = shapes[c][2], N = shapes[c][3],
+                  K = shapes[c][4];
+        const int lda = ta ? M : K, ldb = tb ? K : N;
+        ck_assert_msg(!seqrt_gemm_is_small(ta, tb, M, N, K), "shape %zu is not for the team", c);
+        seqrt_real *A = malloc(sizeof *A * (size_t)M * K), *B = malloc(sizeof *B * (size_t)K * N);
+        seqrt_real *C1 = malloc(sizeof *C1 * (size_t)M * N), *Cn = malloc(sizeof *Cn * (size_t)M * N);
+        ck_assert(A && B && C1 && Cn);
+        for (int i = 0; i < M * K; i++) A[i] = (seqrt_real)((i * 37 % 17) - 8) / 8;
+        for (int i = 0; i < K * N; i++) B[i] = (seqrt_real)((i * 53 % 13) - 6) / 6;
+        for (int n = 1; n <= 3; n++) {
+            seqrt_team_set_threads(n);
+            seqrt_real *C = n == 1 ? C1 : Cn;
+            for (int i = 0; i < M * N; i++) C[i] = (seqrt_real)(i % 5);
+            seqrt_gemm(ta, tb, M, N, K, (seqrt_real)0.5, A, lda, B, ldb, 1, C, N);
+            for (int i = 0; n > 1 && i < M * N; i++)
+                ck_assert_msg(fabs(Cn[i] - C1[i]) <= TOL * (K + 1) * (1 + fabs(C1[i])),
+                              "shape %zu, team %d, element %d: %g, team of 1: %g", c, n, i,
+                              (double)Cn[i], (double)C1[i]);
+        }
+        for (int i = 0; i < M; i++) /* and the team of 1 is right */
+            for (int j = 0; j < N; j++) {
+                double want = (i * N + j) % 5;
+                for (int k = 0; k < K; k++)
+                    want += 0.5 * (double)A[ta ? k * lda + i : i * lda + k] * B[tb ? j * ldb + k : k * ldb + j];
+                ck_assert_msg(fabs(C1[i * N + j] - want) <= TOL * (K + 1) * (1 + fabs(want)),
+                              "shape %zu [%d,%d]: %g, want %g", c, i, j, (double)C1[i * N + j], want);
+            }
+        free(A), free(B), free(C1), free(Cn);
+    }
+    enum { CB = 8, CT = 256, CK = 2, CD = 4, CI = 20, CO = 20 }; /* W5's layer: on the team */
+    seqrt_real *x = malloc(sizeof *x * CB * CT * CI), *w = malloc(sizeof *w * CK * CI * CO);
+    seqrt_real *y1 = calloc((size_t)CB * CT * CO, sizeof *y1), *yn = malloc(sizeof *yn * CB * CT * CO);
+    ck_assert(x && w && y1 && yn);
+    for (int i = 0; i < CB * CT * CI; i++) x[i] = (seqrt_real)((i * 37 % 17) - 8) / 8;
+    for (int i = 0; i < CK * CI * CO; i++) w[i] = (seqrt_real)((i * 53 % 13) - 6) / 6;
+    seqrt_team_set_threads(1);
+    seqrt_conv1d_taps(CB, CT, CT, CK, CD, CD, CI, CO, x, w, y1);
+    for (int n = 2; n <= 3; n++) {
+        seqrt_team_set_threads(n);
+        memset(yn, 0, sizeof *yn * CB * CT * CO);
+        seqrt_conv1d_taps(CB, CT, CT, CK, CD, CD, CI, CO, x, w, yn);
+        ck_assert_msg(memcmp(y1, yn, sizeof *yn * CB * CT * CO) == 0,
+                      "Conv1D on a team of %d differs from a team of 1", n);
+    }
+    seqrt_team_set_threads(0);
+    openblas_set_num_threads(blas_threads);
+    free(x), free(w), free(y1), free(yn);
+}
+END_TEST
+
 START_TEST(gemv_axpy)
 {
     seqrt_real A[] = {1, 2, 3, 4, 5, 6}, x[] = {1, 1, 1}, y[] = {0, 0}, xt[] = {1, 2}, yt[3] = {0};
@@ -225,6 +288,7 @@ static Suite *make_blas_suite(void)
     tcase_add_test(core, gemm_small_empty_k);
     tcase_add_test(core, gemm_small_ta_on_team);
     tcase_add_test(core, conv1d_taps_matches_loops);
+    tcase_add_test(core, gemm_and_conv_on_team);
     tcase_add_test(core, gemv_axpy);
     tcase_add_test(core, activations);
     suite_add_tcase(s, core);

@@ -337,12 +337,11 @@ static void conv_taps_rows(int b, int r0, int r1, int Tin, int Tout, int taps, i
 #define CONV_MAX_TAPS 16
 
 typedef struct {
-    int Tin, Tout, taps, dil, left, Cin, Cout, tlo, thi;
+    int B, Tin, Tout, taps, dil, left, Cin, Cout, tlo, thi;
     gemm_fn fn; /* NULL: tap by tap */
     const int64_t *off;
     const seqrt_real *x, *w;
     seqrt_real *y;
-    int B_; /* samples */
 } conv_job;
 
 /* Samples [b0, b1): the steps that read every tap in one fused product,
@@ -371,7 +370,7 @@ static void conv_job_fn(void *ctx, int tid, int n)
 {
     const conv_job *j = ctx;
     int b0, b1;
-    seqrt_team_split(j->B_, tid, n, &b0, &b1);
+    seqrt_team_split(j->B, tid, n, &b0, &b1);
     conv_samples(j, b0, b1);
 }
 
@@ -387,8 +386,9 @@ void seqrt_conv1d_taps(int B, int Tin, int Tout, int taps, int dil, int left, in
                       seqrt_gemm_is_small(0, 0, thi - tlo, Cout, taps * Cin);
     int64_t off[CONV_MAX_TAPS];
     for (int q = 0; fused && q < taps; q++) off[q] = (int64_t)(q * dil - left) * Cin;
-    conv_job j = {Tin, Tout, taps, dil, left, Cin, Cout, tlo, thi, fused ? chosen_fn() : NULL, off,
-                  x, w, y, B};
+    conv_job j = {.B = B, .Tin = Tin, .Tout = Tout, .taps = taps, .dil = dil, .left = left,
+                  .Cin = Cin, .Cout = Cout, .tlo = tlo, .thi = thi,
+                  .fn = fused ? chosen_fn() : NULL, .off = off, .x = x, .w = w, .y = y};
     if (B > 1 && (int64_t)B * Tout * taps * Cin * Cout >= TEAM_MNK && seqrt_team_threads() > 1)
         seqrt_team_run(conv_job_fn, &j);
     else

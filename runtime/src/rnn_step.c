@@ -197,48 +197,6 @@ static inline void gru_dh_in(const seqrt_real *restrict acc, const seqrt_real *r
 
 /* ---- the kernels, once per instruction set ---- */
 
-/* Each set defines ISA(name), ISA_ATTR (its target attribute), ISA_NU
- * (units per forward tile: one vector), MRF and MRB (rows of a forward
- * and a backward register tile). */
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-#define HAVE_X86_CLONES 1
-/* 6 rows x 4 gates = 24 zmm accumulators of 32; backward 6 rows x 1. */
-#define ISA(name) name##_avx512
-#define ISA_ATTR __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
-#define ISA_NU (64 / (int)sizeof(seqrt_real))
-#define MRF 6
-#define MRB 6
-#include "rnn_step_isa.h"
-#undef ISA
-#undef ISA_ATTR
-#undef ISA_NU
-#undef MRF
-#undef MRB
-/* 3 rows x 4 gates = 12 ymm accumulators of 16; backward 6 rows x 2. */
-#define ISA(name) name##_avx2
-#define ISA_ATTR __attribute__((target("avx2,fma")))
-#define ISA_NU NU
-#define MRF 3
-#define MRB 6
-#include "rnn_step_isa.h"
-#undef ISA
-#undef ISA_ATTR
-#undef ISA_NU
-#undef MRF
-#undef MRB
-#endif
-#define ISA(name) name##_base
-#define ISA_ATTR
-#define ISA_NU NU
-#define MRF 3
-#define MRB 6
-#include "rnn_step_isa.h"
-#undef ISA
-#undef ISA_ATTR
-#undef ISA_NU
-#undef MRF
-#undef MRB
-
 typedef struct {
     int nu, mrf; /* units per forward tile, rows per forward register tile */
     void (*lstm_fwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
@@ -252,12 +210,33 @@ typedef struct {
                     const seqrt_real *, int64_t, seqrt_real *, seqrt_real *, const seqrt_real *);
 } kernels;
 
-#define KERNELS(isa, nu_, mrf_) {nu_, mrf_, lstm_fwd_##isa, lstm_bwd_##isa, gru_fwd_##isa, gru_bwd_##isa}
-static const kernels k_base = KERNELS(base, NU, 3);
-#ifdef HAVE_X86_CLONES
-static const kernels k_avx2 = KERNELS(avx2, NU, 3);
-static const kernels k_avx512 = KERNELS(avx512, 64 / (int)sizeof(seqrt_real), 6);
+/* Each set defines ISA(name), ISA_ATTR (its target attribute), ISA_NU
+ * (units per forward tile: one vector), MRF and MRB (rows of a forward
+ * and a backward register tile); rnn_step_isa.h defines the set's
+ * kernels_<isa> and undefines the five. */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define HAVE_X86_CLONES 1
+/* 6 rows x 4 gates = 24 zmm accumulators of 32; backward 6 rows x 1. */
+#define ISA(name) name##_avx512
+#define ISA_ATTR __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+#define ISA_NU (64 / (int)sizeof(seqrt_real))
+#define MRF 6
+#define MRB 6
+#include "rnn_step_isa.h"
+/* 3 rows x 4 gates = 12 ymm accumulators of 16; backward 6 rows x 2. */
+#define ISA(name) name##_avx2
+#define ISA_ATTR __attribute__((target("avx2,fma")))
+#define ISA_NU NU
+#define MRF 3
+#define MRB 6
+#include "rnn_step_isa.h"
 #endif
+#define ISA(name) name##_base
+#define ISA_ATTR
+#define ISA_NU NU
+#define MRF 3
+#define MRB 6
+#include "rnn_step_isa.h"
 
 /* The widest set the CPU runs. SEQRT_GEMM_KERNEL=base or =avx2 (as for
  * seqrt_gemm's small kernels) caps it, so that tests reach the narrower
@@ -266,17 +245,17 @@ static const kernels *pick(void)
 {
     const char *cap = getenv("SEQRT_GEMM_KERNEL");
     if (cap && strcmp(cap, "base") == 0)
-        return &k_base;
+        return &kernels_base;
 #ifdef HAVE_X86_CLONES
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
         !(cap && strcmp(cap, "avx2") == 0))
-        return &k_avx512;
+        return &kernels_avx512;
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return &k_avx2;
+        return &kernels_avx2;
 #endif
-    return &k_base;
+    return &kernels_base;
 }
 
 /* ---- packing ---- */

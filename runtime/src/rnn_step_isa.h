@@ -4,7 +4,8 @@
  * ISA(name) naming the functions, ISA_ATTR their target attribute, ISA_NU
  * the reals in one of its vectors (the units of a forward tile) and MRF /
  * MRB (at most 6) the rows of a forward (G gate vectors) and a backward
- * (NUB units: NUB / ISA_NU vectors) register tile.
+ * (NUB units: NUB / ISA_NU vectors) register tile. It ends with the set's
+ * table, ISA(kernels), and undefines those five for the next set.
  */
 
 typedef seqrt_real ISA(vec)
@@ -255,3 +256,12 @@ ISA_ATTR static void ISA(gru_bwd)(const part *w, int U, const seqrt_real *pkt,
 
 #undef vnu
 #undef NBV
+
+static const kernels ISA(kernels) = {ISA_NU, MRF, ISA(lstm_fwd), ISA(lstm_bwd), ISA(gru_fwd),
+                                     ISA(gru_bwd)};
+
+#undef ISA
+#undef ISA_ATTR
+#undef ISA_NU
+#undef MRF
+#undef MRB
