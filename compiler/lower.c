@@ -169,6 +169,7 @@ typedef struct {
     StrMap param_index;          /* parameter name -> its index in P->params */
     int *shared;                 /* per plan function: the one emitted for it (emit_layer_fns) */
     bool member_defined;         /* SEQ_MEMBER is (lower_runs.h) */
+    bool uses_training;          /* the forward reads its dropout key (emit_model_forward) */
 } Lower;
 
 static char *c_ident(Arena *a, const char *s)
@@ -1120,7 +1121,8 @@ static void emit_model_forward(Lower *L, Printer *p, const LayerFn *fwd)
         emit_line(&body, "memcpy(outputs[%d], %s, sizeof(seqrt_real) * B * %s);", i,
                   val_expr(L, t), sample_size(L, &t->shape));
     }
-    if (!mentions(body.buf, "training"))
+    L->uses_training = mentions(body.buf, "training");
+    if (!L->uses_training)
         emit_line(&body, "(void)training;");
     define_member(L, p, &body);
     emit_comment(p, "The whole model, forward: layers in graph order.");
@@ -1358,6 +1360,10 @@ static void emit_descriptor(Lower *L, Printer *p, bool any_min_time)
     emit_line(p, ".backward = model_backward,");
     if (L->P->any_state)
         emit_line(p, ".reset_states = model_reset_states,");
+    /* no random draw indexed by position in the batch, no state carried
+     * per row: a slice of the batch computes what the whole batch would */
+    if (!L->uses_training && !L->P->any_state)
+        emit_line(p, ".rows_independent = 1,");
     if (L->P->any_mask)
         emit_line(p, ".output_mask = model_output_mask,");
     emit_line(p, ".check_numerics = model_check_numerics,");

@@ -347,6 +347,7 @@ const seqrt_model hello_model = {
     .workspace_size = model_workspace_size,
     .forward = model_forward,
     .backward = model_backward,
+    .rows_independent = 1,
     .check_numerics = model_check_numerics,
     .decode_input = -1, .decode_output = -1, .decode_attention = -1, .decode_start = 0,
     .keras_topology =

@@ -164,6 +164,13 @@ typedef struct seqrt_model {
      * whenever the sequences start over. NULL when no layer is stateful. */
     void (*reset_states)(void *ws, int64_t B, const int64_t *dims);
 
+    /* 1 when the passes on rows [r0, r1) of a batch (a batch of r1 - r0)
+     * give exactly those rows of the whole batch's outputs and a share of
+     * its parameter gradients: no dropout (its masks are drawn by position
+     * in the batch) and no carried states. The trainer then runs slices of
+     * a batch on the thread team (train_split.c). */
+    int rows_independent;
+
     /* After a forward pass: when output `output` carries a padding mask
      * (from Embedding(mask_zero=true) or Masking), write 1 for each valid
      * and 0 for each padded position (B * T bytes) and return 1; Keras's

@@ -100,6 +100,16 @@ double seqrt_loss(seqrt_real *dpred, const seqrt_loss_spec *s,
                   const seqrt_real *pred, const void *target,
                   const uint8_t *mask, int64_t n_positions, int64_t n_classes);
 
+/* seqrt_loss in two parts, for a batch scored in slices: the divisor of
+ * the whole batch's mean (0: nothing counts, the loss is 0), then a slice's
+ * sum, its gradient scaled by weight / divisor; seqrt_loss is
+ * sum / divisor over the whole batch. */
+double seqrt_loss_divisor(const seqrt_loss_spec *s, const uint8_t *mask, int64_t n_positions,
+                          int64_t n_classes);
+double seqrt_loss_sum(seqrt_real *dpred, const seqrt_loss_spec *s, const seqrt_real *pred,
+                      const void *target, const uint8_t *mask, int64_t n_positions,
+                      int64_t n_classes, double divisor);
+
 /* Index of the first label outside [0, n_classes), or -1 if all are fine. */
 int64_t seqrt_labels_check(const int32_t *labels, int64_t n, int64_t n_classes);
 

@@ -208,8 +208,8 @@ int64_t seqrt_labels_check(const int32_t *labels, int64_t n, int64_t n_classes)
     return -1;
 }
 
-double seqrt_loss(seqrt_real *dpred, const seqrt_loss_spec *s, const seqrt_real *pred,
-                  const void *target, const uint8_t *mask, int64_t n_positions, int64_t n_classes)
+double seqrt_loss_divisor(const seqrt_loss_spec *s, const uint8_t *mask, int64_t n_positions,
+                          int64_t n_classes)
 {
     int64_t valid = n_positions;
     if (mask) {
@@ -219,7 +219,13 @@ double seqrt_loss(seqrt_real *dpred, const seqrt_loss_spec *s, const seqrt_real 
     if (valid == 0 || n_classes <= 0) return 0;
     int per_class = s->kind == SEQRT_LOSS_MSE || s->kind == SEQRT_LOSS_MAE ||
                     s->kind == SEQRT_LOSS_BINARY_CROSSENTROPY;
-    double divisor = (double)valid * (per_class ? (double)n_classes : 1);
+    return (double)valid * (per_class ? (double)n_classes : 1);
+}
+
+double seqrt_loss_sum(seqrt_real *dpred, const seqrt_loss_spec *s, const seqrt_real *pred,
+                      const void *target, const uint8_t *mask, int64_t n_positions,
+                      int64_t n_classes, double divisor)
+{
     const seqrt_real eps = (seqrt_real)1e-7;
     Ctx c = {s, n_classes, eps, (seqrt_real)1 - eps, s->weight / divisor};
     const seqrt_real *yr = target;
@@ -241,5 +247,13 @@ double seqrt_loss(seqrt_real *dpred, const seqrt_loss_spec *s, const seqrt_real 
         default: return NAN;
         }
     }
-    return total / divisor;
+    return total;
+}
+
+double seqrt_loss(seqrt_real *dpred, const seqrt_loss_spec *s, const seqrt_real *pred,
+                  const void *target, const uint8_t *mask, int64_t n_positions, int64_t n_classes)
+{
+    const double divisor = seqrt_loss_divisor(s, mask, n_positions, n_classes);
+    if (divisor == 0) return 0;
+    return seqrt_loss_sum(dpred, s, pred, target, mask, n_positions, n_classes, divisor) / divisor;
 }

@@ -41,6 +41,7 @@ static void *alloc_array(size_t n, size_t size, int *failed)
 
 void seqrt_run_close(Run *r)
 {
+    seqrt_split_close(r);
     for (int i = 0; r->xb && i < r->d->n_x; i++) free(r->xb[i]);
     for (int i = 0; r->yb && i < r->d->n_y; i++) free(r->yb[i]);
     for (int o = 0; r->out && o < r->m->n_outputs; o++) {
@@ -359,20 +360,29 @@ static int train_step(Train *t, int64_t epoch, int64_t step, int64_t first, int6
     Run *r = &t->run;
     double total = 0;
     int rc;
+    int split = 0;
     if (b > 0) {
         seqrt_dataset_gather(r->d, r->idx + first, b, r->xb, r->yb);
-        run_forward(r, t->params, b, step_key(t->o.seed, t->opt.iterations));
-        if ((rc = model_numerics(t, 0, b, epoch, step, err))) return rc;
-        total = seqrt_run_loss(r, b, 1);
+        /* --check-numerics scans one workspace: the whole batch's */
+        split = !t->o.check_numerics &&
+                seqrt_split_step(r, t->params, b, step_key(t->o.seed, t->opt.iterations), &total);
+        if (!split) {
+            run_forward(r, t->params, b, step_key(t->o.seed, t->opt.iterations));
+            if ((rc = model_numerics(t, 0, b, epoch, step, err))) return rc;
+            total = seqrt_run_loss(r, b, 1);
+        }
     }
     /* Every rank stops together, or none: a lone stop would leave the rest
-     * waiting in the sum below. */
+     * waiting in the sum below. (A split step has run its backward too;
+     * its gradient is never applied.) */
     int bad = b > 0 && !isfinite(total);
     if (seqrt_dist_any(bad)) return stop_value(t, "loss", bad ? total : NAN, epoch, step, err);
     if (b > 0) {
         accum_batch(r, total, b);
-        seqrt_run_backward(r, t->params, b);
-        if ((rc = model_numerics(t, 1, b, epoch, step, err))) return rc;
+        if (!split) {
+            seqrt_run_backward(r, t->params, b);
+            if ((rc = model_numerics(t, 1, b, epoch, step, err))) return rc;
+        }
     } else {
         memset(r->grads, 0, t->m->param_count * sizeof *r->grads);
     }
@@ -687,6 +697,11 @@ int seqrt_train(const seqrt_model *m, const seqrt_dataset *d, const seqrt_train_
                                 "only");
     }
     if ((rc = run_open(&t.run, m, d, B, sizes, 3, err))) return rc;
+    if (seqrt_split_open(&t.run, B)) {
+        seqrt_run_close(&t.run);
+        return seqrt_errorf(err, SEQRT_ENOMEM, "out of memory for the thread team's buffers "
+                            "(batch %lld)", (long long)B);
+    }
     measure_states(&t);
     rc = train_start(&t, err);
     seqrt_epoch_log log;

@@ -28,6 +28,12 @@ typedef struct {
     int *met_loss;               /* the loss whose output and target it scores */
     unsigned *met_bit;           /* as asked (for its name), before resolving */
     double sum_total, sum_n, *sum_loss;   /* running epoch means */
+    /* train_split.c: the batch in row slices on the thread team */
+    int split_n;                 /* members; 0: every step runs whole */
+    void **split_ws;             /* per member: its workspace ([0] = ws) */
+    seqrt_real **split_grads;    /* per member: its gradient ([0] = grads) */
+    double *split_loss;          /* [member][loss]: partial sums */
+    double *split_div;           /* per loss: the whole batch's divisor */
 } Run;
 
 typedef struct {
@@ -69,6 +75,19 @@ void seqrt_run_backward(Run *r, const seqrt_real *params, int64_t b);
 /* A Run whose one batch is the whole dataset, and its forward. */
 int seqrt_run_open_whole(Run *r, const seqrt_model *m, const seqrt_dataset *d, seqrt_error *err);
 void seqrt_run_whole_forward(Run *r, const seqrt_real *params);
+
+/* ---- train_split.c: a step's batch in row slices on the team ---- */
+#define SEQRT_SPLIT_IO 16        /* inputs and outputs a split step handles */
+/* Sets up the members' buffers for batches of up to B when the team has
+ * several members and the model's rows are independent; 0, or -1 when out
+ * of memory. */
+int seqrt_split_open(Run *r, int64_t B);
+void seqrt_split_close(Run *r);
+/* After the batch is gathered: forward, losses (with their output
+ * gradients) and backward of b samples in slices, the loss values in
+ * r->loss_val and *total, the summed gradient in r->grads. Returns 0 (and
+ * does nothing) where the step must run whole. */
+int seqrt_split_step(Run *r, const seqrt_real *params, int64_t b, int key, double *total);
 
 /* ---- train_state.c: resumable state ---- */
 uint64_t seqrt_train_data_hash(const seqrt_dataset *d);

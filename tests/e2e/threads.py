@@ -4,15 +4,24 @@ beyond float rounding, and a fixed N gives the same bits on every run.
 
     threads.py SEQC WORKDIR
 
-Two LSTM models, so that the thread team (runtime/src/team.c) takes both
-of its ways of sharing a recurrent layer: LSTM(64) -> LSTM(32) at B=32
-(small kernels: the batch's rows split between the threads, no barrier)
-and LSTM(96) at B=4 (the kernel's column tiles split, one barrier per
-step). Each trains 2 epochs from the same seed with --threads 1, and twice
-with --threads 2: the two --threads 2 weight files must be byte-identical,
-and every weight within 1e-4 x (1 + max |w|) of the --threads 1 run (the
-fused steps compute each element the same way on any number of threads;
-what differs is OpenBLAS's summation order in the time-batched products).
+Four models, so that the thread team (runtime/src/team.c) takes each of
+its ways of sharing a step:
+  split   LSTM(64) -> LSTM(32) at B=32 on 75 samples: the whole step in
+          row slices (train_split.c), the last batch of 11 split 6 + 5;
+  masked  Embedding(mask_zero) -> GRU -> Dense, padded sequences: the
+          slices' losses divide by the whole batch's valid positions;
+  rows    the same LSTMs with dropout (masks drawn by position in the
+          batch: the step runs whole) at B=32: each recurrent layer's rows
+          split between the threads, no barrier;
+  cols    LSTM(96) at B=4 (too few rows to split): the kernel's column
+          tiles split, one barrier per step.
+Each trains 2 epochs from the same seed with --threads 1, and twice with
+--threads 2: the two --threads 2 weight files must be byte-identical, and
+every weight within 1e-4 x (1 + max |w|) of the --threads 1 run, every
+epoch's loss within 1e-5 relative of its (each
+output element is computed the same way on any number of threads; what
+differs is the order of sums: OpenBLAS's in the time-batched products, and
+the gradient's, summed per slice).
 """
 import os
 import subprocess
@@ -21,7 +30,7 @@ import sys
 import numpy as np
 
 MODELS = {
-    "rows": ("""model rows
+    "split": ("""model split
 input  x : [20, 10]
 target y : [1]
 y_hat = x -> LSTM(64, return_sequences=true) -> LSTM(32) -> Dense(1)
@@ -30,7 +39,28 @@ train {
     optimizer = adam
     batch_size = 32
 }
-""", 32),
+""", 32, (75, 20, 10), (75, 1)),
+    "masked": ("""model masked
+input  tokens : int[15]
+target y : int[15]
+h = tokens -> Embedding(20, 8, mask_zero=true) -> GRU(16, return_sequences=true)
+y_hat = Dense(5)(h)
+train {
+    loss = sparse_categorical_crossentropy(y_hat, y, from_logits=true)
+    optimizer = adam
+    batch_size = 16
+}
+""", 16, (40, 15), (40, 15)),
+    "rows": ("""model rows
+input  x : [20, 10]
+target y : [1]
+y_hat = x -> LSTM(64, return_sequences=true, dropout=0.2) -> LSTM(32) -> Dense(1)
+train {
+    loss = mse(y_hat, y)
+    optimizer = adam
+    batch_size = 32
+}
+""", 32, (64, 20, 10), (64, 1)),
     "cols": ("""model cols
 input  x : [12, 6]
 target y : [12, 3]
@@ -40,8 +70,19 @@ train {
     optimizer = adam
     batch_size = 4
 }
-""", 4),
+""", 4, (16, 12, 6), (16, 12, 3)),
 }
+
+
+def data(name, x_shape, y_shape, rng):
+    if name != "masked":
+        return (rng.standard_normal(x_shape).astype(np.float32),
+                rng.standard_normal(y_shape).astype(np.float32))
+    # tokens 1..19 then zero padding, a different length per sequence
+    x = rng.integers(1, 20, size=x_shape).astype(np.int32)
+    for i, n in enumerate(rng.integers(3, x_shape[1] + 1, size=x_shape[0])):
+        x[i, n:] = 0
+    return x, rng.integers(0, 5, size=y_shape).astype(np.int32)
 
 
 def run(*cmd):
@@ -63,29 +104,33 @@ def main():
     os.makedirs(work, exist_ok=True)
     rng = np.random.default_rng(5)
     failed = False
-    for name, (src, batch) in MODELS.items():
+    for name, (src, batch, x_shape, y_shape) in MODELS.items():
         seq = f"{work}/{name}.seq"
         open(seq, "w").write(src)
         exe = f"{work}/{name}"
         run(seqc, "build", seq, "-o", exe)
-        x_shape, y_shape = ((64, 20, 10), (64, 1)) if name == "rows" else ((16, 12, 6), (16, 12, 3))
-        np.save(f"{work}/{name}_x.npy", rng.standard_normal(x_shape).astype(np.float32))
-        np.save(f"{work}/{name}_y.npy", rng.standard_normal(y_shape).astype(np.float32))
-        files = {}
+        x, y = data(name, x_shape, y_shape, rng)
+        np.save(f"{work}/{name}_x.npy", x)
+        np.save(f"{work}/{name}_y.npy", y)
+        files, losses = {}, {}
         for tag, n in (("t1", 1), ("t2a", 2), ("t2b", 2)):
             out = f"{work}/{name}_{tag}.safetensors"
+            log = f"{work}/{name}_{tag}.csv"
             run(exe, "train", "--x", f"{work}/{name}_x.npy", "--y", f"{work}/{name}_y.npy",
                 "--batch-size", batch, "--epochs", 2, "--seed", 7, "--no-shuffle", "--quiet",
-                "--threads", n, "--save", out)
+                "--threads", n, "--save", out, "--log", log)
             files[tag] = out
+            losses[tag] = np.loadtxt(log, delimiter=",", skiprows=1, usecols=1)
         a, b = open(files["t2a"], "rb").read(), open(files["t2b"], "rb").read()
         w1, w2 = weights(files["t1"]), weights(files["t2a"])
         diff = float(np.max(np.abs(w1.astype(np.float64) - w2)))
         tol = 1e-4 * (1 + float(np.max(np.abs(w1))))
         same = a == b
+        dl = float(np.max(np.abs(losses["t1"] - losses["t2a"]) / np.abs(losses["t1"])))
         print(f"{name}: --threads 2 twice {'identical' if same else 'DIFFERENT'}; "
-              f"--threads 1 vs 2: max |dw| {diff:.3g} (tolerance {tol:.3g})")
-        failed |= not same or not diff <= tol
+              f"--threads 1 vs 2: max |dw| {diff:.3g} (tolerance {tol:.3g}), "
+              f"loss relative {dl:.3g} (tolerance 1e-05)")
+        failed |= not same or not diff <= tol or not dl <= 1e-5
     sys.exit("FAILED" if failed else 0)
 
 
