@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "seqrt_team.h"
 
 typedef seqrt_real R;
 
@@ -107,48 +108,63 @@ static void clip_gradients(const seqrt_optim *o, R *g, const seqrt_param *table,
     }
 }
 
-static void step_sgd(seqrt_optim *o, R *w, const R *g, R lr)
+/* The update rules on elements [i0, i1): each element on its own, so the
+ * team can share them out and any split gives the same bits. SEQRT_KERNEL
+ * clones them for AVX2 and AVX-512 (IEEE division and square root are
+ * exact in any width). */
+SEQRT_KERNEL static void step_sgd(const seqrt_optim *o, R *restrict w, const R *restrict g, R lr,
+                                  size_t i0, size_t i1)
 {
-    R mu = (R)o->spec.momentum, *m = o->slots[0];
+    R mu = (R)o->spec.momentum, *restrict m = o->slots[0];
     if (o->spec.momentum == 0) {
-        for (size_t i = 0; i < o->n; i++) w[i] -= g[i] * lr;
+        for (size_t i = i0; i < i1; i++) w[i] -= g[i] * lr;
     } else if (o->spec.nesterov) {
-        for (size_t i = 0; i < o->n; i++) {
+        for (size_t i = i0; i < i1; i++) {
             m[i] = -g[i] * lr + m[i] * mu;
             w[i] += -g[i] * lr + m[i] * mu;
         }
     } else {
-        for (size_t i = 0; i < o->n; i++) {
+        for (size_t i = i0; i < i1; i++) {
             m[i] = -g[i] * lr + m[i] * mu;
             w[i] += m[i];
         }
     }
 }
 
-static void step_adam(seqrt_optim *o, R *w, const R *g, R lr)
+SEQRT_KERNEL static void step_adam(const seqrt_optim *o, R *restrict w, const R *restrict g, R lr,
+                                   size_t i0, size_t i1)
 {
     const seqrt_optim_spec *s = &o->spec;
     double t = (double)(o->iterations + 1);
     R alpha = (R)((double)lr * sqrt(1 - pow(s->beta_2, t)) / (1 - pow(s->beta_1, t)));
     R b1 = (R)(1 - s->beta_1), b2 = (R)(1 - s->beta_2), eps = (R)s->epsilon;
-    R *m = o->slots[0], *v = o->slots[1], *vhat = s->amsgrad ? o->slots[2] : NULL;
-    for (size_t i = 0; i < o->n; i++) {
+    R *restrict m = o->slots[0], *restrict v = o->slots[1];
+    if (s->amsgrad) {
+        R *restrict vhat = o->slots[2];
+        for (size_t i = i0; i < i1; i++) {
+            m[i] += (g[i] - m[i]) * b1;
+            v[i] += (g[i] * g[i] - v[i]) * b2;
+            vhat[i] = vhat[i] > v[i] ? vhat[i] : v[i];
+            w[i] -= (m[i] * alpha) / (SEQRT_SQRT(vhat[i]) + eps);
+        }
+        return;
+    }
+    for (size_t i = i0; i < i1; i++) {
         m[i] += (g[i] - m[i]) * b1;
         v[i] += (g[i] * g[i] - v[i]) * b2;
-        R vi = v[i];
-        if (vhat) vi = vhat[i] = vhat[i] > v[i] ? vhat[i] : v[i];
-        w[i] -= (m[i] * alpha) / (SEQRT_SQRT(vi) + eps);
+        w[i] -= (m[i] * alpha) / (SEQRT_SQRT(v[i]) + eps);
     }
 }
 
-static void step_rmsprop(seqrt_optim *o, R *w, const R *g, R lr)
+SEQRT_KERNEL static void step_rmsprop(const seqrt_optim *o, R *restrict w, const R *restrict g,
+                                      R lr, size_t i0, size_t i1)
 {
     const seqrt_optim_spec *s = &o->spec;
     R rho = (R)s->rho, eps = (R)s->epsilon, mu = (R)s->momentum;
-    R *v = o->slots[0];
-    R *a = s->centered ? o->slots[1] : NULL;
-    R *M = s->momentum > 0 ? o->slots[s->centered ? 2 : 1] : NULL;
-    for (size_t i = 0; i < o->n; i++) {
+    R *restrict v = o->slots[0];
+    R *restrict a = s->centered ? o->slots[1] : NULL;
+    R *restrict M = s->momentum > 0 ? o->slots[s->centered ? 2 : 1] : NULL;
+    for (size_t i = i0; i < i1; i++) {
         v[i] = rho * v[i] + (1 - rho) * g[i] * g[i];
         R den = v[i] + eps;
         if (a) {
@@ -165,30 +181,55 @@ static void step_rmsprop(seqrt_optim *o, R *w, const R *g, R lr)
     }
 }
 
-static void step_adagrad(seqrt_optim *o, R *w, const R *g, R lr)
+SEQRT_KERNEL static void step_adagrad(const seqrt_optim *o, R *restrict w, const R *restrict g,
+                                      R lr, size_t i0, size_t i1)
 {
-    R eps = (R)o->spec.epsilon, *A = o->slots[0];
-    for (size_t i = 0; i < o->n; i++) {
+    R eps = (R)o->spec.epsilon, *restrict A = o->slots[0];
+    for (size_t i = i0; i < i1; i++) {
         A[i] += g[i] * g[i];
         w[i] -= lr * g[i] / SEQRT_SQRT(A[i] + eps);
+    }
+}
+
+typedef struct {
+    const seqrt_optim *o;
+    R *w;
+    const R *g;
+    R lr;
+} Update;
+
+/* Below this many parameters the update is a few microseconds: one thread. */
+#define TEAM_MIN_PARAMS (1 << 14)
+
+static void update_job(void *ctx, int tid, int n)
+{
+    const Update *u = ctx;
+    const seqrt_optim *o = u->o;
+    enum { CHUNK = 64 }; /* a cache line's multiple, so members never share one */
+    int lo, hi;
+    seqrt_team_split((int)((o->n + CHUNK - 1) / CHUNK), tid, n, &lo, &hi);
+    const size_t i0 = (size_t)lo * CHUNK, i1 = (size_t)hi * CHUNK < o->n ? (size_t)hi * CHUNK : o->n;
+    if (o->spec.weight_decay > 0) {
+        R wd = (R)o->spec.weight_decay;
+        for (size_t i = i0; i < i1; i++) u->w[i] -= u->w[i] * wd * u->lr;
+    }
+    switch (o->spec.kind) {
+    case SEQRT_OPT_SGD: step_sgd(o, u->w, u->g, u->lr, i0, i1); break;
+    case SEQRT_OPT_ADAM:
+    case SEQRT_OPT_ADAMW: step_adam(o, u->w, u->g, u->lr, i0, i1); break;
+    case SEQRT_OPT_RMSPROP: step_rmsprop(o, u->w, u->g, u->lr, i0, i1); break;
+    case SEQRT_OPT_ADAGRAD: step_adagrad(o, u->w, u->g, u->lr, i0, i1); break;
     }
 }
 
 void seqrt_optim_step(seqrt_optim *o, seqrt_real *params, seqrt_real *grads,
                       const seqrt_param *table, int n_params)
 {
-    R lr = (R)o->learning_rate;
     clip_gradients(o, grads, table, n_params);
-    if (o->spec.weight_decay > 0) {
-        R wd = (R)o->spec.weight_decay;
-        for (size_t i = 0; i < o->n; i++) params[i] -= params[i] * wd * lr;
-    }
-    switch (o->spec.kind) {
-    case SEQRT_OPT_SGD: step_sgd(o, params, grads, lr); break;
-    case SEQRT_OPT_ADAM:
-    case SEQRT_OPT_ADAMW: step_adam(o, params, grads, lr); break;
-    case SEQRT_OPT_RMSPROP: step_rmsprop(o, params, grads, lr); break;
-    case SEQRT_OPT_ADAGRAD: step_adagrad(o, params, grads, lr); break;
-    }
+    Update u = {o, params, grads, (R)o->learning_rate};
+    if (o->n >= TEAM_MIN_PARAMS && o->n / 64 < (size_t)INT32_MAX)
+        seqrt_team_run(update_job, &u);
+    else
+        update_job(&u, 0, 1);
     o->iterations++;
 }
