@@ -29,7 +29,8 @@ typedef struct {
     unsigned *met_bit;           /* as asked (for its name), before resolving */
     double sum_total, sum_n, *sum_loss;   /* running epoch means */
     /* train_split.c: the batch in row slices on the thread team */
-    int split_n;                 /* members; 0: every step runs whole */
+    int split_n;                 /* slices; 0: every step runs whole */
+    int split_team;              /* the team's size they were made for */
     void **split_ws;             /* per member: its workspace ([0] = ws) */
     seqrt_real **split_grads;    /* per member: its gradient ([0] = grads) */
     double *split_loss;          /* [member][loss]: partial sums */

@@ -30,14 +30,17 @@
 
 int seqrt_split_open(Run *r, int64_t B)
 {
-    const int n = seqrt_team_threads();
-    if (n < 2 || !r->m->rows_independent || B < (int64_t)MIN_ROWS * n)
+    /* slices: one per member, or fewer where the batch is short (members
+     * past the last slice only help sum the gradient) */
+    const int team = seqrt_team_threads();
+    const int n = B / MIN_ROWS < team ? (int)(B / MIN_ROWS) : team;
+    if (n < 2 || !r->m->rows_independent)
         return 0;
     const int64_t rows = (B + n - 1) / n;
     const size_t ws = r->m->workspace_size(rows, r->d->dims);
     r->split_ws = calloc((size_t)n, sizeof *r->split_ws);
     r->split_grads = calloc((size_t)n, sizeof *r->split_grads);
-    r->split_loss = calloc((size_t)n * (size_t)r->m->n_losses + 1, sizeof *r->split_loss);
+    r->split_loss = calloc((size_t)team * (size_t)r->m->n_losses + 1, sizeof *r->split_loss);
     r->split_div = calloc((size_t)r->m->n_losses + 1, sizeof *r->split_div);
     int failed = !r->split_ws || !r->split_grads || !r->split_loss || !r->split_div;
     for (int k = 1; !failed && k < n; k++) {
@@ -46,6 +49,7 @@ int seqrt_split_open(Run *r, int64_t B)
         failed = !r->split_ws[k] || !r->split_grads[k];
     }
     r->split_n = n;
+    r->split_team = team;
     if (failed) {
         seqrt_split_close(r);
         return -1;
@@ -67,7 +71,7 @@ void seqrt_split_close(Run *r)
     free(r->split_loss);
     free(r->split_div);
     r->split_ws = NULL, r->split_grads = NULL, r->split_loss = NULL, r->split_div = NULL;
-    r->split_n = 0;
+    r->split_n = r->split_team = 0;
 }
 
 typedef struct {
@@ -89,11 +93,13 @@ static void step_member(void *ctx, int tid, int n)
     Run *r = s->r;
     const seqrt_model *m = r->m;
     const seqrt_dataset *d = r->d;
-    int lo, hi;
-    seqrt_team_split((int)s->b, tid, n, &lo, &hi);
+    const int slices = r->split_n;
+    int lo = 0, hi = 0;
+    if (tid < slices)
+        seqrt_team_split((int)s->b, tid, slices, &lo, &hi);
     const int64_t r0 = lo, rows = hi - lo;
-    void *ws = r->split_ws[tid];
-    seqrt_real *grads = r->split_grads[tid];
+    void *ws = tid < slices ? r->split_ws[tid] : NULL;
+    seqrt_real *grads = tid < slices ? r->split_grads[tid] : NULL;
     /* the member's views of inputs, targets, outputs and their gradients:
      * at most SEQRT_SPLIT_IO of each, checked by seqrt_split_step */
     const void *x[SEQRT_SPLIT_IO];
@@ -120,7 +126,7 @@ static void step_member(void *ctx, int tid, int n)
      * member's mask rows must be in */
     if (m->output_mask)
         seqrt_team_barrier();
-    double *part = r->split_loss + (size_t)tid * (size_t)m->n_losses;
+    double *part = r->split_loss + (size_t)tid * (size_t)m->n_losses; /* one row per member */
     if (rows > 0)
         for (int o = 0; o < m->n_outputs; o++)
             memset(dout[o], 0, (size_t)(rows * r->out_row[o]) * sizeof(seqrt_real));
@@ -138,7 +144,8 @@ static void step_member(void *ctx, int tid, int n)
                                    masked[o] ? at_row(r->mask[o], r0, np, 1) : NULL, rows * np,
                                    nc, div);
     }
-    memset(grads, 0, m->param_count * sizeof *grads);
+    if (grads)
+        memset(grads, 0, m->param_count * sizeof *grads);
     if (rows > 0)
         m->backward(grads, (const seqrt_real *const *)dout, s->params, x, rows, d->dims, ws);
     /* the gradient: each member sums its share of the parameters over all
@@ -147,7 +154,7 @@ static void step_member(void *ctx, int tid, int n)
     const size_t P = m->param_count, chunk = 64;
     seqrt_team_split((int)((P + chunk - 1) / chunk), tid, n, &lo, &hi);
     const size_t p0 = (size_t)lo * chunk, p1 = (size_t)hi * chunk < P ? (size_t)hi * chunk : P;
-    for (int k = 1; k < n; k++) {
+    for (int k = 1; k < slices; k++) {
         const seqrt_real *g = r->split_grads[k];
         for (size_t p = p0; p < p1; p++) r->grads[p] += g[p];
     }
@@ -156,7 +163,7 @@ static void step_member(void *ctx, int tid, int n)
 int seqrt_split_step(Run *r, const seqrt_real *params, int64_t b, int key, double *total)
 {
     const seqrt_model *m = r->m;
-    if (r->split_n < 2 || seqrt_team_threads() != r->split_n || b < (int64_t)MIN_ROWS * r->split_n ||
+    if (r->split_n < 2 || seqrt_team_threads() != r->split_team || b < (int64_t)MIN_ROWS * r->split_n ||
         r->d->n_x > SEQRT_SPLIT_IO || m->n_outputs > SEQRT_SPLIT_IO)
         return 0;
     Step s = {r, params, b, key};
@@ -164,7 +171,7 @@ int seqrt_split_step(Run *r, const seqrt_real *params, int64_t b, int key, doubl
     *total = 0;
     for (int i = 0; i < m->n_losses; i++) {
         double sum = 0;
-        for (int k = 0; k < r->split_n; k++) sum += r->split_loss[(size_t)k * (size_t)m->n_losses + i];
+        for (int k = 0; k < r->split_team; k++) sum += r->split_loss[(size_t)k * (size_t)m->n_losses + i];
         r->loss_val[i] = r->split_div[i] == 0 ? 0 : sum / r->split_div[i];
         *total += m->losses[i].weight * r->loss_val[i];
     }
