@@ -47,9 +47,10 @@ END_TEST
  * remainders; columns 1..70 cover whole and partial 2-vector blocks), K
  * across the 256-deep chunking, leading dimensions wider than the matrix,
  * beta 0 over a C full of NaN (C must not be read), alpha and beta != 1. */
-static void check_small(int ta, int tb, int M, int N, int K, seqrt_real alpha, seqrt_real beta)
+static void check_small_ldc(int ta, int tb, int M, int N, int K, seqrt_real alpha, seqrt_real beta,
+                            int ldc)
 {
-    const int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1, ldc = N + 2;
+    const int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 1;
     seqrt_real *A = malloc(sizeof *A * (size_t)(ta ? K : M) * lda);
     seqrt_real *B = malloc(sizeof *B * (size_t)(tb ? N : K) * ldb);
     seqrt_real *C = malloc(sizeof *C * (size_t)M * ldc), *C0 = malloc(sizeof *C0 * (size_t)M * ldc);
@@ -75,6 +76,11 @@ static void check_small(int ta, int tb, int M, int N, int K, seqrt_real alpha, s
     free(A), free(B), free(C), free(C0);
 }
 
+static void check_small(int ta, int tb, int M, int N, int K, seqrt_real alpha, seqrt_real beta)
+{
+    check_small_ldc(ta, tb, M, N, K, alpha, beta, N + 2);
+}
+
 START_TEST(gemm_small_matches_loops)
 {
     static const int rows[] = {1, 3, 5, 6, 7, 8, 9, 32};
@@ -88,6 +94,28 @@ START_TEST(gemm_small_matches_loops)
                         const int v = (int)(m + n + k) % 3;
                         check_small(ta, tb, rows[m], cols[n], deps[k], v == 2 ? (seqrt_real)-0.5 : 1,
                                     v == 0 ? 0 : v == 1 ? 1 : (seqrt_real)0.25);
+                    }
+}
+END_TEST
+
+/* C's rows contiguous (ldc = N): with AVX-512, width 20 takes the
+ * row-interleaved tiles (gemm_narrow.h) for whole groups of 4 rows (three
+ * groups a block) and the 8x32 kernel for the rest; the other widths never
+ * do. Rows around the groups and blocks. */
+START_TEST(gemm_small_narrow_rows)
+{
+    static const int rows[] = {1, 3, 4, 7, 8, 11, 12, 13, 16, 17, 40};
+    static const int cols[] = {10, 19, 20, 21, 24};
+    static const int deps[] = {1, 7, 256, 300};
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (size_t m = 0; m < sizeof rows / sizeof *rows; m++)
+                for (size_t n = 0; n < sizeof cols / sizeof *cols; n++)
+                    for (size_t k = 0; k < sizeof deps / sizeof *deps; k++) {
+                        const int v = (int)(m + n + k) % 3;
+                        check_small_ldc(ta, tb, rows[m], cols[n], deps[k],
+                                        v == 2 ? (seqrt_real)-0.5 : 1,
+                                        v == 0 ? 0 : v == 1 ? 1 : (seqrt_real)0.25, cols[n]);
                     }
 }
 END_TEST
@@ -148,7 +176,8 @@ START_TEST(conv1d_taps_matches_loops)
 {
     static const int cases[][7] = {/* B, Tin, taps, dil, left, Cin, Cout */
         {3, 40, 2, 4, 4, 20, 20}, {2, 33, 3, 2, 4, 5, 17}, {2, 9, 2, 8, 8, 4, 8},
-        {1, 30, 5, 1, 2, 60, 9}, {2, 25, 1, 1, 0, 7, 3}, {2, 20, 3, 3, 0, 6, 10}};
+        {1, 30, 5, 1, 2, 60, 9}, {2, 25, 1, 1, 0, 7, 3}, {2, 20, 3, 3, 0, 6, 10},
+        {2, 30, 2, 1, 1, 9, 28}, {2, 19, 3, 2, 4, 11, 14}, {2, 21, 2, 2, 2, 5, 12}};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         const int B = cases[c][0], Tin = cases[c][1], K = cases[c][2], d = cases[c][3];
         const int left = cases[c][4], Ci = cases[c][5], Co = cases[c][6];
@@ -286,6 +315,7 @@ static Suite *make_blas_suite(void)
     tcase_add_test(core, gemm_all_transposes);
     tcase_add_test(core, gemm_small_matches_loops);
     tcase_add_test(core, gemm_small_empty_k);
+    tcase_add_test(core, gemm_small_narrow_rows);
     tcase_add_test(core, gemm_small_ta_on_team);
     tcase_add_test(core, conv1d_taps_matches_loops);
     tcase_add_test(core, gemm_and_conv_on_team);

@@ -202,6 +202,9 @@ VTYPE(64);
 DRIVER_FN(gemm_avx512, v64, 8, __attribute__((target("avx512f"))))
 /* 6 rows x 2 ymm = 12 accumulators of AVX2's 16 (as OpenBLAS's Haswell sgemm). */
 DRIVER_FN(gemm_avx2, v32, 6, __attribute__((target("avx2,fma"))))
+#ifndef SEQRT_DOUBLE
+#include "gemm_narrow.h"
+#endif
 #endif
 /* Baseline: 4 rows x 2 xmm (SSE2 on x86-64, NEON on arm64). */
 DRIVER_FN(gemm_base, v16, 4, )
@@ -225,7 +228,12 @@ static gemm_fn pick(void)
 #ifdef HAVE_X86_CLONES
     __builtin_cpu_init();
     const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (__builtin_cpu_supports("avx512f") && !(cap && strcmp(cap, "avx2") == 0)) return gemm_avx512;
+    if (__builtin_cpu_supports("avx512f") && !(cap && strcmp(cap, "avx2") == 0))
+#ifndef SEQRT_DOUBLE
+        return gemm_avx512_narrow;
+#else
+        return gemm_avx512;
+#endif
     if (avx2) return gemm_avx2;
 #endif
     return gemm_base;
