@@ -76,25 +76,29 @@ static void check_small_ldc(int ta, int tb, int M, int N, int K, seqrt_real alph
     free(A), free(B), free(C), free(C0);
 }
 
-static void check_small(int ta, int tb, int M, int N, int K, seqrt_real alpha, seqrt_real beta)
+/* Every transpose over rows x cols x depths, alpha and beta varied;
+ * ldc_pad < 0: ldc = N (rows of C contiguous), else N + ldc_pad. */
+static void check_small_sweep(const int *rows, size_t nr, const int *cols, size_t nc, int ldc_pad)
 {
-    check_small_ldc(ta, tb, M, N, K, alpha, beta, N + 2);
+    static const int deps[] = {1, 7, 256, 300};
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (size_t m = 0; m < nr; m++)
+                for (size_t n = 0; n < nc; n++)
+                    for (size_t k = 0; k < sizeof deps / sizeof *deps; k++) {
+                        const int v = (int)(m + n + k) % 3;
+                        check_small_ldc(ta, tb, rows[m], cols[n], deps[k],
+                                        v == 2 ? (seqrt_real)-0.5 : 1,
+                                        v == 0 ? 0 : v == 1 ? 1 : (seqrt_real)0.25,
+                                        cols[n] + (ldc_pad < 0 ? 0 : ldc_pad));
+                    }
 }
 
 START_TEST(gemm_small_matches_loops)
 {
     static const int rows[] = {1, 3, 5, 6, 7, 8, 9, 32};
     static const int cols[] = {1, 8, 15, 16, 17, 32, 33, 70};
-    static const int deps[] = {1, 7, 256, 300};
-    for (int ta = 0; ta < 2; ta++)
-        for (int tb = 0; tb < 2; tb++)
-            for (size_t m = 0; m < sizeof rows / sizeof *rows; m++)
-                for (size_t n = 0; n < sizeof cols / sizeof *cols; n++)
-                    for (size_t k = 0; k < sizeof deps / sizeof *deps; k++) {
-                        const int v = (int)(m + n + k) % 3;
-                        check_small(ta, tb, rows[m], cols[n], deps[k], v == 2 ? (seqrt_real)-0.5 : 1,
-                                    v == 0 ? 0 : v == 1 ? 1 : (seqrt_real)0.25);
-                    }
+    check_small_sweep(rows, sizeof rows / sizeof *rows, cols, sizeof cols / sizeof *cols, 2);
 }
 END_TEST
 
@@ -106,17 +110,7 @@ START_TEST(gemm_small_narrow_rows)
 {
     static const int rows[] = {1, 3, 4, 7, 8, 11, 12, 13, 16, 17, 40};
     static const int cols[] = {10, 19, 20, 21, 24};
-    static const int deps[] = {1, 7, 256, 300};
-    for (int ta = 0; ta < 2; ta++)
-        for (int tb = 0; tb < 2; tb++)
-            for (size_t m = 0; m < sizeof rows / sizeof *rows; m++)
-                for (size_t n = 0; n < sizeof cols / sizeof *cols; n++)
-                    for (size_t k = 0; k < sizeof deps / sizeof *deps; k++) {
-                        const int v = (int)(m + n + k) % 3;
-                        check_small_ldc(ta, tb, rows[m], cols[n], deps[k],
-                                        v == 2 ? (seqrt_real)-0.5 : 1,
-                                        v == 0 ? 0 : v == 1 ? 1 : (seqrt_real)0.25, cols[n]);
-                    }
+    check_small_sweep(rows, sizeof rows / sizeof *rows, cols, sizeof cols / sizeof *cols, -1);
 }
 END_TEST
 
