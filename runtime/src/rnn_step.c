@@ -20,6 +20,7 @@
  * Built with -ffp-contract=fast (multiply-adds fuse) and
  * -fno-trapping-math (the gate loops vectorise), like gemm_small.c.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -304,9 +305,14 @@ typedef struct {
 
 static void job_init(job *j, int T, int B, int U, int G, const seqrt_real *rk, seqrt_real *pk)
 {
-    static const kernels *chosen; /* the same for every call and member */
-    if (!chosen)
+    /* the same for every call; atomic because the split step's members
+     * run layers at once, and any of them may be first */
+    static const kernels *_Atomic picked;
+    const kernels *chosen = atomic_load_explicit(&picked, memory_order_relaxed);
+    if (!chosen) {
         chosen = pick();
+        atomic_store_explicit(&picked, chosen, memory_order_relaxed);
+    }
     *j = (job){.k = chosen, .T = T, .B = B, .U = U, .G = G, .rk = rk, .pk = pk};
     j->P = (U + chosen->nu - 1) / chosen->nu;
     j->PB = (U + NUB - 1) / NUB;
