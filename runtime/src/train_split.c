@@ -5,9 +5,9 @@
  * dropout, no carried states), member k of the team runs the forward pass,
  * the losses and the backward pass on its own contiguous rows [r0, r1)
  * with a workspace and a parameter gradient of its own; the members meet
- * twice per step: after the forward (when an output is masked, so that
- * every member sees the whole batch's count of valid positions) and before
- * summing the gradients. For the small layers of most sequence models this
+ * at most twice per step: after the forward when an output is masked (so
+ * that every member sees the whole batch's count of valid positions), and
+ * before summing the gradients. For the small layers of most sequence models this
  * is the split that pays: a whole step per member without a barrier per
  * time step, every product, activation and loss row shared out, and each
  * member's data staying in its own core's cache (on a machine whose cores
@@ -24,8 +24,9 @@
 #include "seqrt_team.h"
 #include "train_internal.h"
 
-/* Fewer rows than this per member and the whole batch runs on one thread:
- * the register tiles of the products are 6-8 rows tall. */
+/* A slice has at least this many rows (the products' register tiles are
+ * 4-8 rows tall): a batch of B makes min(team, B / MIN_ROWS) slices, and
+ * one too small for two runs whole, with the team inside its layers. */
 #define MIN_ROWS 4
 
 int seqrt_split_open(Run *r, int64_t B)
