@@ -778,6 +778,23 @@ static void layout_scratch(Lower *L, TakesVec *tv, const IrNode *n)
         }
 }
 
+/* Output i is the first of the outputs that names its tensor. */
+static bool first_output(const IrGraph *g, int i)
+{
+    for (int k = 0; k < i; k++)
+        if (g->outputs[k] == g->outputs[i])
+            return false;
+    return true;
+}
+
+static bool is_output(const IrGraph *g, const IrTensor *t)
+{
+    for (int k = 0; k < g->n_outputs; k++)
+        if (g->outputs[k] == t)
+            return true;
+    return false;
+}
+
 static void emit_layout_body(Lower *L, Printer *body)
 {
     const IrGraph *g = L->g;
@@ -810,12 +827,20 @@ static void emit_layout_body(Lower *L, Printer *body)
     }
     for (int i = 0; i < g->n_nodes; i++)
         layout_scratch(L, &tv, g->nodes[i]);
+    /* the outputs' gradients start as copies of d_outputs: outside the
+     * zeroed range */
+    for (int i = 0; i < g->n_outputs; i++) {
+        const IrTensor *t = g->outputs[i];
+        if (plan_has_grad(t) && first_output(g, i))
+            take_one(L, &tv, arena_printf(L->a, "g_%s", L->P->tname[t->id]),
+                     arena_printf(L->a, "B * %s", sample_size(L, &t->shape)));
+    }
     seq_runs_layout(&runs, body, tv.v, tv.n);
     emit_line(body, "b->grads_begin = base ? base + off : NULL;");
     tv.n = 0;
     for (int i = 0; i < g->n_tensors; i++) {
         const IrTensor *t = g->tensors[i];
-        if (plan_has_grad(t))
+        if (plan_has_grad(t) && !is_output(g, t))
             take_one(L, &tv, arena_printf(L->a, "g_%s", L->P->tname[t->id]),
                      arena_printf(L->a, "B * %s", sample_size(L, &t->shape)));
     }
@@ -1149,6 +1174,11 @@ static void emit_model_backward(Lower *L, Printer *p, const LayerFn *bwd)
         const IrTensor *t = g->outputs[i];
         if (!plan_has_grad(t))
             continue;
+        if (first_output(g, i)) { /* not zeroed: this copy is its first value */
+            emit_line(&body, "memcpy(%s, d_outputs[%d], sizeof(seqrt_real) * B * %s);",
+                      grad_expr(L, t), i, sample_size(L, &t->shape));
+            continue;
+        }
         emit_open(&body, "for (int64_t i = 0; i < B * %s; i++)", sample_size(L, &t->shape));
         emit_line(&body, "%s[i] += d_outputs[%d][i];", grad_expr(L, t), i);
         emit_close(&body, NULL);

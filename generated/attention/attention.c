@@ -57,9 +57,9 @@ static size_t model_layout(attention_buffers *b, char *base, int64_t B, const in
         b->s_attention_layer_act = take(base, &off, B * T1 * 10);
         b->s_attention_layer_e = take(base, &off, B * T1);
     }
-    b->grads_begin = base ? base + off : NULL;
     b->g_context = take(base, &off, B * 64);
     b->g_weights = take(base, &off, B * 10);
+    b->grads_begin = base ? base + off : NULL;
     b->grads_end = base ? base + off : NULL;
     return off;
 }
@@ -229,12 +229,8 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     memset(w.grads_begin, 0, (size_t)(w.grads_end - w.grads_begin));
     const seqrt_real *in_query = (const seqrt_real *)inputs[0];
     const seqrt_real *in_values = (const seqrt_real *)inputs[1];
-    for (int64_t i = 0; i < B * 64; i++) {
-        w.g_context[i] += d_outputs[0][i];
-    }
-    for (int64_t i = 0; i < B * 10; i++) {
-        w.g_weights[i] += d_outputs[1][i];
-    }
+    memcpy(w.g_context, d_outputs[0], sizeof(seqrt_real) * B * 64);
+    memcpy(w.g_weights, d_outputs[1], sizeof(seqrt_real) * B * 10);
     /* examples/attention.seq:11: context, weights = AttentionLayer(10)(query, values) */
     attention_layer_backward(grads + P_attention_layer_W1_kernel, grads + P_attention_layer_W1_bias,
                              grads + P_attention_layer_W2_kernel, grads + P_attention_layer_W2_bias,

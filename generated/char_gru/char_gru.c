@@ -68,10 +68,10 @@ static size_t model_layout(char_gru_buffers *b, char *base, int64_t B, const int
         b->s_gru_rt = take(base, &off, SEQRT_RNN_PACK_SIZE(32, 3));
         b->s_gru_hh = take(base, &off, T * B * 96);
     }
+    b->g_logits = take(base, &off, B * dim_T * 29);
     b->grads_begin = base ? base + off : NULL;
     b->g_t2 = take(base, &off, B * dim_T * 8);
     b->g_h = take(base, &off, B * dim_T * 32);
-    b->g_logits = take(base, &off, B * dim_T * 29);
     b->grads_end = base ? base + off : NULL;
     return off;
 }
@@ -295,9 +295,7 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     model_layout(&w, ws, B, dims);
     memset(w.grads_begin, 0, (size_t)(w.grads_end - w.grads_begin));
     const int32_t *in_chars = (const int32_t *)inputs[0];
-    for (int64_t i = 0; i < B * dim_T * 29; i++) {
-        w.g_logits[i] += d_outputs[0][i];
-    }
+    memcpy(w.g_logits, d_outputs[0], sizeof(seqrt_real) * B * dim_T * 29);
     /* examples/char_gru.seq:10: logits = Dense(29)(h) */
     dense_backward(w.g_h, grads + P_dense_kernel, grads + P_dense_bias, w.g_logits, w.v_h,
                    params + P_dense_kernel, B, dim_T);

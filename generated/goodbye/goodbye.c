@@ -60,9 +60,9 @@ static size_t model_layout(goodbye_buffers *b, char *base, int64_t B, const int6
         b->s_simple_rnn_dh = take(base, &off, B * 8);
         b->s_simple_rnn_rt = take(base, &off, SEQRT_RNN_PACK_SIZE(8, 1));
     }
+    b->g_p = take(base, &off, B * 21);
     b->grads_begin = base ? base + off : NULL;
     b->g_h = take(base, &off, B * 24);
-    b->g_p = take(base, &off, B * 21);
     b->grads_end = base ? base + off : NULL;
     return off;
 }
@@ -261,9 +261,7 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     model_layout(&w, ws, B, dims);
     memset(w.grads_begin, 0, (size_t)(w.grads_end - w.grads_begin));
     const seqrt_real *in_x = (const seqrt_real *)inputs[0];
-    for (int64_t i = 0; i < B * 21; i++) {
-        w.g_p[i] += d_outputs[0][i];
-    }
+    memcpy(w.g_p, d_outputs[0], sizeof(seqrt_real) * B * 21);
     /* examples/goodbye.seq:10: p = Dense(7, activation=softmax)(h) */
     dense_backward(w.g_h, grads + P_dense_kernel, grads + P_dense_bias, w.g_p, w.v_p, w.v_h,
                    params + P_dense_kernel, B, 3);

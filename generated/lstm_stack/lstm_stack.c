@@ -91,10 +91,10 @@ static size_t model_layout(lstm_stack_buffers *b, char *base, int64_t B, const i
         b->s_lstm_1_dc = take(base, &off, B * 32);
         b->s_lstm_1_tc = take(base, &off, T * B * 32);
     }
+    b->g_y_hat = take(base, &off, B * 1);
     b->grads_begin = base ? base + off : NULL;
     b->g_t2 = take(base, &off, B * dim_T * 64);
     b->g_t3 = take(base, &off, B * 32);
-    b->g_y_hat = take(base, &off, B * 1);
     b->grads_end = base ? base + off : NULL;
     return off;
 }
@@ -344,9 +344,7 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     model_layout(&w, ws, B, dims);
     memset(w.grads_begin, 0, (size_t)(w.grads_end - w.grads_begin));
     const seqrt_real *in_x = (const seqrt_real *)inputs[0];
-    for (int64_t i = 0; i < B * 1; i++) {
-        w.g_y_hat[i] += d_outputs[0][i];
-    }
+    memcpy(w.g_y_hat, d_outputs[0], sizeof(seqrt_real) * B * 1);
     /* examples/lstm_stack.seq:8: y_hat = x -> LSTM(64, return_sequences=true) */
     dense_backward(w.g_t3, grads + P_dense_kernel, grads + P_dense_bias, w.g_y_hat, w.v_t3,
                    params + P_dense_kernel, B);

@@ -104,6 +104,7 @@ static size_t model_layout(seq2seq_buffers *b, char *base, int64_t B, const int6
         b->s_lstm_1_dc = take(base, &off, B * 32);
         b->s_lstm_1_tc = take(base, &off, T * B * 32);
     }
+    b->g_decoder_outputs = take(base, &off, B * dim_Td * 8);
     b->grads_begin = base ? base + off : NULL;
     b->g_t3 = take(base, &off, B * 32);
     b->g_state_h = take(base, &off, B * 32);
@@ -111,7 +112,6 @@ static size_t model_layout(seq2seq_buffers *b, char *base, int64_t B, const int6
     b->g_decoder_seq = take(base, &off, B * dim_Td * 32);
     b->g_t7 = take(base, &off, B * 32);
     b->g_t8 = take(base, &off, B * 32);
-    b->g_decoder_outputs = take(base, &off, B * dim_Td * 8);
     b->grads_end = base ? base + off : NULL;
     return off;
 }
@@ -403,9 +403,7 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     memset(w.grads_begin, 0, (size_t)(w.grads_end - w.grads_begin));
     const seqrt_real *in_encoder_inputs = (const seqrt_real *)inputs[0];
     const seqrt_real *in_decoder_inputs = (const seqrt_real *)inputs[1];
-    for (int64_t i = 0; i < B * dim_Td * 8; i++) {
-        w.g_decoder_outputs[i] += d_outputs[0][i];
-    }
+    memcpy(w.g_decoder_outputs, d_outputs[0], sizeof(seqrt_real) * B * dim_Td * 8);
     /* examples/seq2seq.seq:13: decoder_outputs = Dense(8, activation=softmax)(decoder_seq) */
     dense_backward(w.g_decoder_seq, grads + P_dense_kernel, grads + P_dense_bias,
                    w.g_decoder_outputs, w.v_decoder_outputs, w.v_decoder_seq,

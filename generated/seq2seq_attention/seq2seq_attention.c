@@ -118,15 +118,15 @@ static size_t model_layout(seq2seq_attention_buffers *b, char *base, int64_t B, 
         b->s_attention_raw = take(base, &off, B * T * T1);
         b->s_attention_dw = take(base, &off, T1);
     }
+    b->g_decoder_outputs = take(base, &off, B * dim_Td * 8);
+    b->g_attention_weights = take(base, &off, B * dim_Td * dim_Te);
     b->grads_begin = base ? base + off : NULL;
     b->g_encoder_seq = take(base, &off, B * dim_Te * 32);
     b->g_state_h = take(base, &off, B * 32);
     b->g_state_c = take(base, &off, B * 32);
     b->g_decoder_seq = take(base, &off, B * dim_Td * 32);
     b->g_context = take(base, &off, B * dim_Td * 32);
-    b->g_attention_weights = take(base, &off, B * dim_Td * dim_Te);
     b->g_joined = take(base, &off, B * dim_Td * 64);
-    b->g_decoder_outputs = take(base, &off, B * dim_Td * 8);
     b->grads_end = base ? base + off : NULL;
     return off;
 }
@@ -534,12 +534,8 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     memset(w.grads_begin, 0, (size_t)(w.grads_end - w.grads_begin));
     const seqrt_real *in_encoder_inputs = (const seqrt_real *)inputs[0];
     const seqrt_real *in_decoder_inputs = (const seqrt_real *)inputs[1];
-    for (int64_t i = 0; i < B * dim_Td * 8; i++) {
-        w.g_decoder_outputs[i] += d_outputs[0][i];
-    }
-    for (int64_t i = 0; i < B * dim_Td * dim_Te; i++) {
-        w.g_attention_weights[i] += d_outputs[1][i];
-    }
+    memcpy(w.g_decoder_outputs, d_outputs[0], sizeof(seqrt_real) * B * dim_Td * 8);
+    memcpy(w.g_attention_weights, d_outputs[1], sizeof(seqrt_real) * B * dim_Td * dim_Te);
     /* examples/seq2seq_attention.seq:16: decoder_outputs = Dense(8, activation=softmax)(joined) */
     dense_backward(w.g_joined, grads + P_dense_kernel, grads + P_dense_bias, w.g_decoder_outputs,
                    w.v_decoder_outputs, w.v_joined, params + P_dense_kernel, B, dim_Td);

@@ -60,9 +60,9 @@ static size_t model_layout(simple_rnn_buffers *b, char *base, int64_t B, const i
         b->s_simple_rnn_dh = take(base, &off, B * 32);
         b->s_simple_rnn_rt = take(base, &off, SEQRT_RNN_PACK_SIZE(32, 1));
     }
+    b->g_y_hat = take(base, &off, B * 1);
     b->grads_begin = base ? base + off : NULL;
     b->g_t2 = take(base, &off, B * 32);
-    b->g_y_hat = take(base, &off, B * 1);
     b->grads_end = base ? base + off : NULL;
     return off;
 }
@@ -244,9 +244,7 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     model_layout(&w, ws, B, dims);
     memset(w.grads_begin, 0, (size_t)(w.grads_end - w.grads_begin));
     const seqrt_real *in_x = (const seqrt_real *)inputs[0];
-    for (int64_t i = 0; i < B * 1; i++) {
-        w.g_y_hat[i] += d_outputs[0][i];
-    }
+    memcpy(w.g_y_hat, d_outputs[0], sizeof(seqrt_real) * B * 1);
     /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
     dense_backward(w.g_t2, grads + P_dense_kernel, grads + P_dense_bias, w.g_y_hat, w.v_t2,
                    params + P_dense_kernel, B);

@@ -146,6 +146,7 @@ static size_t model_layout(wavenet_buffers *b, char *base, int64_t B, const int6
         b->s_conv1d_8_wt = take(base, &off, 200);
         b->s_conv1d_8_keep = take(base, &off, B * 10);
     }
+    b->g_y_hat = take(base, &off, B * dim_T * 10);
     b->grads_begin = base ? base + off : NULL;
     { /* g_t2 to g_h: a row of run2 each */
         static const size_t run2[][1] = {
@@ -162,7 +163,6 @@ static size_t model_layout(wavenet_buffers *b, char *base, int64_t B, const int6
             SEQ_MEMBER(b, run2[i][0]) = take(base, &off, B * dim_T * 20);
         }
     }
-    b->g_y_hat = take(base, &off, B * dim_T * 10);
     b->grads_end = base ? base + off : NULL;
     return off;
 }
@@ -805,9 +805,7 @@ static void model_backward(seqrt_real *grads, const seqrt_real *const *d_outputs
     model_layout(&w, ws, B, dims);
     memset(w.grads_begin, 0, (size_t)(w.grads_end - w.grads_begin));
     const seqrt_real *in_x = (const seqrt_real *)inputs[0];
-    for (int64_t i = 0; i < B * dim_T * 10; i++) {
-        w.g_y_hat[i] += d_outputs[0][i];
-    }
+    memcpy(w.g_y_hat, d_outputs[0], sizeof(seqrt_real) * B * dim_T * 10);
     /* examples/wavenet.seq:17: y_hat = Conv1D(filters=10, kernel_size=1)(h) */
     conv1d_8_backward(w.g_h, grads + P_conv1d_8_kernel, grads + P_conv1d_8_bias, w.g_y_hat, w.v_h,
                       params + P_conv1d_8_kernel, w.s_conv1d_8_wt, w.s_conv1d_8_keep, B, dim_T);
