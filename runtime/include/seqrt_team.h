@@ -14,6 +14,8 @@
 #ifndef SEQRT_TEAM_H
 #define SEQRT_TEAM_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -38,6 +40,11 @@ void seqrt_team_barrier(void);
 /* [lo, hi) of n items for member tid of n: contiguous, sizes differ by at
  * most one, the same for every run. */
 void seqrt_team_split(int items, int tid, int n, int *lo, int *hi);
+
+/* The same over count elements in whole chunks (the last may be short):
+ * [lo, hi) for member tid, so that members never share a cache line
+ * when chunk is a multiple of one. */
+void seqrt_team_split_chunks(size_t count, size_t chunk, int tid, int n, size_t *lo, size_t *hi);
 
 #ifdef __cplusplus
 }

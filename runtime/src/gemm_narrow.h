@@ -131,12 +131,9 @@ __attribute__((target("avx512f"))) static void
 gemm_avx512_narrow(int ta, int tb, int M, int N, int K, int taps, const int64_t *off, float alpha,
                    const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
-    int (*fn)(int, int, int, const int64_t *, float, const float *, int, int, const float *, int,
-              float, float *) = NULL;
-    if (!tb && ldc == N)
-        fn = N == 20 ? narrow20 : NULL;
     const int ars = ta ? 1 : lda, acs = ta ? lda : 1;
-    const int done = fn ? fn(M, K, taps, off, alpha, A, ars, acs, B, ldb, beta, C) : 0;
+    const int done = !tb && ldc == N && N == 20
+                         ? narrow20(M, K, taps, off, alpha, A, ars, acs, B, ldb, beta, C) : 0;
     if (done < M)
         gemm_avx512(ta, tb, M - done, N, K, taps, off, alpha, A + (size_t)done * ars, lda, B, ldb,
                     beta, C + (size_t)done * ldc, ldc);

@@ -205,10 +205,8 @@ static void update_job(void *ctx, int tid, int n)
 {
     const Update *u = ctx;
     const seqrt_optim *o = u->o;
-    enum { CHUNK = 64 }; /* a cache line's multiple, so members never share one */
-    int lo, hi;
-    seqrt_team_split((int)((o->n + CHUNK - 1) / CHUNK), tid, n, &lo, &hi);
-    const size_t i0 = (size_t)lo * CHUNK, i1 = (size_t)hi * CHUNK < o->n ? (size_t)hi * CHUNK : o->n;
+    size_t i0, i1;
+    seqrt_team_split_chunks(o->n, 64, tid, n, &i0, &i1);
     if (o->spec.weight_decay > 0) {
         R wd = (R)o->spec.weight_decay;
         for (size_t i = i0; i < i1; i++) u->w[i] -= u->w[i] * wd * u->lr;
@@ -227,7 +225,7 @@ void seqrt_optim_step(seqrt_optim *o, seqrt_real *params, seqrt_real *grads,
 {
     clip_gradients(o, grads, table, n_params);
     Update u = {o, params, grads, (R)o->learning_rate};
-    if (o->n >= TEAM_MIN_PARAMS && o->n / 64 < (size_t)INT32_MAX)
+    if (o->n >= TEAM_MIN_PARAMS)
         seqrt_team_run(update_job, &u);
     else
         update_job(&u, 0, 1);

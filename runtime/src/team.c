@@ -198,3 +198,12 @@ void seqrt_team_split(int items, int tid, int n, int *lo, int *hi)
     *lo = tid * q + (tid < r ? tid : r);
     *hi = *lo + q + (tid < r);
 }
+
+void seqrt_team_split_chunks(size_t count, size_t chunk, int tid, int n, size_t *lo, size_t *hi)
+{
+    const size_t chunks = (count + chunk - 1) / chunk, q = chunks / (size_t)n,
+                 r = chunks % (size_t)n, t = (size_t)tid;
+    const size_t c0 = t * q + (t < r ? t : r), c1 = c0 + q + (t < r);
+    *lo = c0 * chunk < count ? c0 * chunk : count;
+    *hi = c1 * chunk < count ? c1 * chunk : count;
+}

@@ -49,7 +49,7 @@ void seqrt_run_close(Run *r)
         free(r->dout[o]);
         free(r->mask[o]);
     }
-    void *flat[] = {r->xb, r->yb, r->out, r->dout, r->mask, r->masked, r->out_row, r->npos, r->ncls, r->loss_val,
+    void *flat[] = {r->xb, r->yb, r->out, r->dout, r->mask, r->masked, r->out_row, r->npos, r->ncls, r->loss_val, r->loss_div,
                     r->grads, r->ws, r->idx, r->met, r->met_loss, r->met_bit, r->sum_loss};
     for (size_t i = 0; i < sizeof flat / sizeof *flat; i++) free(flat[i]);
     memset(r, 0, sizeof *r);
@@ -120,6 +120,7 @@ static int run_open(Run *r, const seqrt_model *m, const seqrt_dataset *d, int64_
     r->npos = alloc_array(nl, sizeof *r->npos, &f);
     r->ncls = alloc_array(nl, sizeof *r->ncls, &f);
     r->loss_val = alloc_array(nl, sizeof *r->loss_val, &f);
+    r->loss_div = alloc_array(nl, sizeof *r->loss_div, &f);
     r->sum_loss = alloc_array(nl, sizeof *r->sum_loss, &f);
     r->met = alloc_array(nm, sizeof *r->met, &f);
     r->met_loss = alloc_array(nm, sizeof *r->met_loss, &f);
@@ -185,23 +186,47 @@ static int step_key(uint64_t seed, int64_t iteration)
     return (int)((z ^ (z >> 31)) & 0x7FFFFFFF) | 1;
 }
 
-/* sum_i weight_i * loss_i over a batch of b; with_grad also fills dout
- * (zeroed first: several losses may score one output). */
-double seqrt_run_loss(Run *r, int64_t b, int with_grad)
+void seqrt_run_loss_rows(Run *r, int64_t r0, int64_t rows, int64_t b, int with_grad, double *part,
+                         double *div)
 {
     const seqrt_model *m = r->m;
+    const seqrt_dataset *d = r->d;
     if (with_grad)
         for (int o = 0; o < m->n_outputs; o++)
-            memset(r->dout[o], 0, (size_t)(b * r->out_row[o]) * sizeof(seqrt_real));
-    double total = 0;
+            memset(seqrt_run_row(r->dout[o], r0, r->out_row[o], sizeof(seqrt_real)), 0,
+                   (size_t)(rows * r->out_row[o]) * sizeof(seqrt_real));
     for (int i = 0; i < m->n_losses; i++) {
         const seqrt_loss_spec *s = &m->losses[i];
-        r->loss_val[i] = seqrt_loss(with_grad ? r->dout[s->output] : NULL, s, r->out[s->output],
-                                    r->yb[s->target], mask_of(r, s->output), b * r->npos[i],
-                                    r->ncls[i]);
-        total += s->weight * r->loss_val[i];
+        const int o = s->output, y = s->target;
+        const int64_t np = r->npos[i], nc = r->ncls[i];
+        const uint8_t *mask = mask_of(r, o);
+        div[i] = seqrt_loss_divisor(s, mask, b * np, nc);
+        part[i] = div[i] == 0 || rows == 0 ? 0
+                  : seqrt_loss_sum(with_grad ? seqrt_run_row(r->dout[o], r0, r->out_row[o],
+                                                             sizeof(seqrt_real)) : NULL,
+                                   s, seqrt_run_row(r->out[o], r0, r->out_row[o], sizeof(seqrt_real)),
+                                   seqrt_run_row(r->yb[y], r0, d->y_row[y],
+                                                 d->y[y].is_int ? 4 : sizeof(seqrt_real)),
+                                   mask ? seqrt_run_row((void *)mask, r0, np, 1) : NULL, rows * np,
+                                   nc, div[i]);
+    }
+}
+
+double seqrt_run_loss_total(Run *r, const double *div)
+{
+    double total = 0;
+    for (int i = 0; i < r->m->n_losses; i++) {
+        r->loss_val[i] = div[i] == 0 ? 0 : r->loss_val[i] / div[i];
+        total += r->m->losses[i].weight * r->loss_val[i];
     }
     return total;
+}
+
+/* sum_i weight_i * loss_i over a batch of b; with_grad also fills dout. */
+double seqrt_run_loss(Run *r, int64_t b, int with_grad)
+{
+    seqrt_run_loss_rows(r, 0, b, b, with_grad, r->loss_val, r->loss_div);
+    return seqrt_run_loss_total(r, r->loss_div);
 }
 
 void seqrt_run_backward(Run *r, const seqrt_real *params, int64_t b)
@@ -363,11 +388,11 @@ static int train_step(Train *t, int64_t epoch, int64_t step, int64_t first, int6
     int split = 0;
     if (b > 0) {
         seqrt_dataset_gather(r->d, r->idx + first, b, r->xb, r->yb);
+        const int key = step_key(t->o.seed, t->opt.iterations);
         /* --check-numerics scans one workspace: the whole batch's */
-        split = !t->o.check_numerics &&
-                seqrt_split_step(r, t->params, b, step_key(t->o.seed, t->opt.iterations), &total);
+        split = !t->o.check_numerics && seqrt_split_step(r, t->params, b, key, &total);
         if (!split) {
-            run_forward(r, t->params, b, step_key(t->o.seed, t->opt.iterations));
+            run_forward(r, t->params, b, key);
             if ((rc = model_numerics(t, 0, b, epoch, step, err))) return rc;
             total = seqrt_run_loss(r, b, 1);
         }

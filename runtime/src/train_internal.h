@@ -20,6 +20,7 @@ typedef struct {
     int64_t *out_row;
     int64_t *npos, *ncls;        /* per loss: positions per sample, classes */
     double *loss_val;            /* per loss: last batch's mean */
+    double *loss_div;            /* per loss: last batch's divisor (seqrt_loss_divisor) */
     seqrt_real *grads;
     void *ws;
     int64_t *idx;                /* [n_samples] sample order */
@@ -34,7 +35,7 @@ typedef struct {
     void **split_ws;             /* per member: its workspace ([0] = ws) */
     seqrt_real **split_grads;    /* per member: its gradient ([0] = grads) */
     double *split_loss;          /* [member][loss]: partial sums */
-    double *split_div;           /* per loss: the whole batch's divisor */
+    double *split_div;           /* [member][loss]: the whole batch's divisors */
 } Run;
 
 typedef struct {
@@ -72,6 +73,22 @@ void seqrt_run_close(Run *r);
 /* The batch at sample b's losses (the objective), with their output
  * gradients when with_grad; after a forward. */
 double seqrt_run_loss(Run *r, int64_t b, int with_grad);
+/* Its two parts, which a split step's slices share: the losses of rows
+ * [r0, r0 + rows) of a batch of b, each loss's sum over them into part[i]
+ * and, with_grad, its output gradient into those rows of dout (zeroed
+ * first: several losses may score one output), scaled by weight /
+ * div[i], div[i] the whole batch's divisor (seqrt_loss_divisor, from the
+ * whole batch's masks); then, with loss_val holding the whole batch's
+ * sums, the means and the objective. */
+void seqrt_run_loss_rows(Run *r, int64_t r0, int64_t rows, int64_t b, int with_grad, double *part,
+                         double *div);
+double seqrt_run_loss_total(Run *r, const double *div);
+
+/* Row r0 of a batch-major buffer of `row` elements of `size` bytes. */
+static inline void *seqrt_run_row(void *base, int64_t r0, int64_t row, size_t size)
+{
+    return (char *)base + (size_t)(r0 * row) * size;
+}
 void seqrt_run_backward(Run *r, const seqrt_real *params, int64_t b);
 /* A Run whose one batch is the whole dataset, and its forward. */
 int seqrt_run_open_whole(Run *r, const seqrt_model *m, const seqrt_dataset *d, seqrt_error *err);

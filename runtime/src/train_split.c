@@ -35,14 +35,15 @@ int seqrt_split_open(Run *r, int64_t B)
      * past the last slice only help sum the gradient) */
     const int team = seqrt_team_threads();
     const int n = B / MIN_ROWS < team ? (int)(B / MIN_ROWS) : team;
-    if (n < 2 || !r->m->rows_independent)
+    if (n < 2 || !r->m->rows_independent || r->d->n_x > SEQRT_SPLIT_IO ||
+        r->m->n_outputs > SEQRT_SPLIT_IO)
         return 0;
     const int64_t rows = (B + n - 1) / n;
     const size_t ws = r->m->workspace_size(rows, r->d->dims);
     r->split_ws = calloc((size_t)n, sizeof *r->split_ws);
     r->split_grads = calloc((size_t)n, sizeof *r->split_grads);
     r->split_loss = calloc((size_t)team * (size_t)r->m->n_losses + 1, sizeof *r->split_loss);
-    r->split_div = calloc((size_t)r->m->n_losses + 1, sizeof *r->split_div);
+    r->split_div = calloc((size_t)team * (size_t)r->m->n_losses + 1, sizeof *r->split_div);
     int failed = !r->split_ws || !r->split_grads || !r->split_loss || !r->split_div;
     for (int k = 1; !failed && k < n; k++) {
         r->split_ws[k] = malloc(ws + 64);
@@ -82,12 +83,6 @@ typedef struct {
     int key;
 } Step;
 
-/* Row r0 of a batch-major buffer with `row` elements of `size` bytes. */
-static void *at_row(void *base, int64_t r0, int64_t row, size_t size)
-{
-    return (char *)base + (size_t)(r0 * row) * size;
-}
-
 static void step_member(void *ctx, int tid, int n)
 {
     const Step *s = ctx;
@@ -101,50 +96,33 @@ static void step_member(void *ctx, int tid, int n)
     const int64_t r0 = lo, rows = hi - lo;
     void *ws = tid < slices ? r->split_ws[tid] : NULL;
     seqrt_real *grads = tid < slices ? r->split_grads[tid] : NULL;
-    /* the member's views of inputs, targets, outputs and their gradients:
-     * at most SEQRT_SPLIT_IO of each, checked by seqrt_split_step */
+    /* the member's views of inputs, outputs and their gradients: at most
+     * SEQRT_SPLIT_IO of each (seqrt_split_open) */
     const void *x[SEQRT_SPLIT_IO];
     seqrt_real *out[SEQRT_SPLIT_IO], *dout[SEQRT_SPLIT_IO];
     for (int i = 0; i < d->n_x; i++)
-        x[i] = at_row(r->xb[i], r0, d->x_row[i], d->x[i].is_int ? 4 : sizeof(seqrt_real));
+        x[i] = seqrt_run_row(r->xb[i], r0, d->x_row[i], d->x[i].is_int ? 4 : sizeof(seqrt_real));
     for (int o = 0; o < m->n_outputs; o++) {
-        out[o] = at_row(r->out[o], r0, r->out_row[o], sizeof(seqrt_real));
-        dout[o] = at_row(r->dout[o], r0, r->out_row[o], sizeof(seqrt_real));
+        out[o] = seqrt_run_row(r->out[o], r0, r->out_row[o], sizeof(seqrt_real));
+        dout[o] = seqrt_run_row(r->dout[o], r0, r->out_row[o], sizeof(seqrt_real));
     }
-    int masked[SEQRT_SPLIT_IO] = {0};
     if (rows > 0) {
         m->forward(out, s->params, x, rows, d->dims, ws, s->key);
         for (int o = 0; o < m->n_outputs && m->output_mask; o++) {
             const seqrt_io *io = &m->outputs[o]; /* a mask byte per position */
             const int64_t C = io->ndim ? seqrt_io_dim(io, io->ndim - 1, d->dims) : 1;
-            masked[o] = m->output_mask(at_row(r->mask[o], r0, r->out_row[o] / C, 1), o, ws, rows,
-                                       d->dims);
+            const int masked = m->output_mask(seqrt_run_row(r->mask[o], r0, r->out_row[o] / C, 1),
+                                              o, ws, rows, d->dims);
+            if (tid == 0) /* the same for every slice */
+                r->masked[o] = masked;
         }
-        if (tid == 0)
-            memcpy(r->masked, masked, sizeof(int) * (size_t)m->n_outputs);
     }
     /* the losses divide by the whole batch's valid positions: every
-     * member's mask rows must be in */
+     * member's mask rows must be in (and member 0's flags) */
     if (m->output_mask)
         seqrt_team_barrier();
-    double *part = r->split_loss + (size_t)tid * (size_t)m->n_losses; /* one row per member */
-    if (rows > 0)
-        for (int o = 0; o < m->n_outputs; o++)
-            memset(dout[o], 0, (size_t)(rows * r->out_row[o]) * sizeof(seqrt_real));
-    for (int i = 0; i < m->n_losses; i++) {
-        const seqrt_loss_spec *ls = &m->losses[i];
-        const int o = ls->output, y = ls->target;
-        const int64_t np = r->npos[i], nc = r->ncls[i];
-        const double div = seqrt_loss_divisor(ls, masked[o] ? r->mask[o] : NULL, s->b * np, nc);
-        if (tid == 0)
-            r->split_div[i] = div;
-        part[i] = div == 0 || rows == 0 ? 0
-                  : seqrt_loss_sum(dout[o], ls, out[o],
-                                   at_row(r->yb[y], r0, d->y_row[y],
-                                          d->y[y].is_int ? 4 : sizeof(seqrt_real)),
-                                   masked[o] ? at_row(r->mask[o], r0, np, 1) : NULL, rows * np,
-                                   nc, div);
-    }
+    const size_t row = (size_t)tid * (size_t)m->n_losses; /* the member's partial sums */
+    seqrt_run_loss_rows(r, r0, rows, s->b, 1, r->split_loss + row, r->split_div + row);
     if (grads)
         memset(grads, 0, m->param_count * sizeof *grads);
     if (rows > 0)
@@ -152,9 +130,8 @@ static void step_member(void *ctx, int tid, int n)
     /* the gradient: each member sums its share of the parameters over all
      * members' buffers, in member order, into member 0's (r->grads) */
     seqrt_team_barrier();
-    const size_t P = m->param_count, chunk = 64;
-    seqrt_team_split((int)((P + chunk - 1) / chunk), tid, n, &lo, &hi);
-    const size_t p0 = (size_t)lo * chunk, p1 = (size_t)hi * chunk < P ? (size_t)hi * chunk : P;
+    size_t p0, p1;
+    seqrt_team_split_chunks(m->param_count, 64, tid, n, &p0, &p1);
     for (int k = 1; k < slices; k++) {
         const seqrt_real *g = r->split_grads[k];
         for (size_t p = p0; p < p1; p++) r->grads[p] += g[p];
@@ -164,17 +141,15 @@ static void step_member(void *ctx, int tid, int n)
 int seqrt_split_step(Run *r, const seqrt_real *params, int64_t b, int key, double *total)
 {
     const seqrt_model *m = r->m;
-    if (r->split_n < 2 || seqrt_team_threads() != r->split_team || b < (int64_t)MIN_ROWS * r->split_n ||
-        r->d->n_x > SEQRT_SPLIT_IO || m->n_outputs > SEQRT_SPLIT_IO)
+    if (r->split_n < 2 || seqrt_team_threads() != r->split_team || b < (int64_t)MIN_ROWS * r->split_n)
         return 0;
     Step s = {r, params, b, key};
     seqrt_team_run(step_member, &s);
-    *total = 0;
     for (int i = 0; i < m->n_losses; i++) {
         double sum = 0;
         for (int k = 0; k < r->split_team; k++) sum += r->split_loss[(size_t)k * (size_t)m->n_losses + i];
-        r->loss_val[i] = r->split_div[i] == 0 ? 0 : sum / r->split_div[i];
-        *total += m->losses[i].weight * r->loss_val[i];
+        r->loss_val[i] = sum;
     }
+    *total = seqrt_run_loss_total(r, r->split_div); /* member 0's divisors */
     return 1;
 }
