@@ -102,15 +102,18 @@ START_TEST(gemm_small_matches_loops)
 }
 END_TEST
 
-/* C's rows contiguous (ldc = N): with AVX-512, width 20 takes the
- * row-interleaved tiles (gemm_narrow.h) for whole groups of 4 rows (three
- * groups a block) and the 8x32 kernel for the rest; the other widths never
- * do. Rows around the groups and blocks. */
+/* The narrow tiles (gemm_narrow.h). C's rows contiguous (ldc = N): with
+ * AVX-512, width 20 takes the row-interleaved tiles for whole groups of 4
+ * rows (three groups a block) and the 8x32 kernel for the rest. Any ldc:
+ * with AVX2, widths 12 and 20 take the paired 4-column tails for blocks of
+ * 4 and 2 rows and the 6x16 kernel for an odd last row. The other widths
+ * never do. Rows around the groups and blocks. */
 START_TEST(gemm_small_narrow_rows)
 {
-    static const int rows[] = {1, 3, 4, 7, 8, 11, 12, 13, 16, 17, 40};
-    static const int cols[] = {10, 19, 20, 21, 24};
+    static const int rows[] = {1, 2, 3, 4, 7, 8, 11, 12, 13, 16, 17, 40};
+    static const int cols[] = {10, 12, 19, 20, 21, 24};
     check_small_sweep(rows, sizeof rows / sizeof *rows, cols, sizeof cols / sizeof *cols, -1);
+    check_small_sweep(rows, sizeof rows / sizeof *rows, cols, sizeof cols / sizeof *cols, 3);
 }
 END_TEST
 

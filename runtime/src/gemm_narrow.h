@@ -1,7 +1,8 @@
 /*
- * gemm_narrow.h: AVX-512 tiles for C 20 columns wide (included by
- * gemm_small.c, in float builds only).
+ * gemm_narrow.h: tiles for C 20 columns wide, AVX-512 and AVX2 (included
+ * by gemm_small.c, in float builds only).
  *
+ * AVX-512:
  * Conv1D(20)'s outputs and input gradients (N = 20 columns) and its
  * weight gradients take two 16-float vectors per row in the 8x32 kernel:
  * 12 of 32 lanes idle, and the partial vector goes through a tile on the
@@ -137,4 +138,104 @@ gemm_avx512_narrow(int ta, int tb, int M, int N, int K, int taps, const int64_t 
     if (done < M)
         gemm_avx512(ta, tb, M - done, N, K, taps, off, alpha, A + (size_t)done * ars, lda, B, ldb,
                     beta, C + (size_t)done * ldc, ldc);
+}
+
+/*
+ * AVX2: C 12 or 20 columns wide (N = 8 NF + 4), any ldc. The 6x16 kernel
+ * computes such a C as NF whole 8-float vectors a row and sends the last 4
+ * columns through a second pass over A, one vector per row with 4 lanes
+ * idle, into a tile on the stack: 18 multiply-adds per k for 6 rows of 20
+ * columns where 15 would do, and every element of the tail copied once
+ * more. Here a block of 4 rows keeps NF vectors a row and packs the last 4
+ * columns of two rows into one vector (low half: row 2p, high half: row
+ * 2p + 1): B's 4 tail values fill both halves (one vbroadcastf128 per k)
+ * and the two rows' broadcasts of A, which the whole vectors need anyway,
+ * are blended into it. 4 rows x (NF + 1/2) vectors = 10 accumulators at
+ * N = 20, with B's 3 vectors and A's 3 in the other 6 registers.
+ *
+ * Each element is the same sum, in the same order (taps, then k), of the
+ * same fused multiply-adds as in the 6x16 kernel.
+ */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+tail4_block(const int NF, const int P, int K, int taps, const int64_t *off, float alpha,
+            const float *A, int ars, int acs, const float *B, int ldb, float beta, float *C,
+            int ldc)
+{
+    __m256 acc[4][2], tacc[2]; /* [row][vector]; [row pair] */
+    UNROLL for (int r = 0; r < 2 * P; r++)
+        UNROLL for (int f = 0; f < NF; f++) acc[r][f] = _mm256_setzero_ps();
+    UNROLL for (int p = 0; p < P; p++) tacc[p] = _mm256_setzero_ps();
+    for (int q = 0; q < taps; q++) {
+        const float *Aq = A + off[q];
+        const float *Bq = B + (size_t)q * K * ldb;
+        for (int k = 0; k < K; k++) {
+            const float *b = Bq + (size_t)k * ldb;
+            __m256 bf[2];
+            UNROLL for (int f = 0; f < NF; f++) bf[f] = _mm256_loadu_ps(b + 8 * f);
+            const __m256 bt = _mm256_broadcast_ps((const __m128 *)(b + 8 * NF));
+            const float *a = Aq + (size_t)k * acs;
+            UNROLL for (int p = 0; p < P; p++) {
+                const __m256 a0 = _mm256_set1_ps(a[(size_t)(2 * p) * ars]);
+                const __m256 a1 = _mm256_set1_ps(a[(size_t)(2 * p + 1) * ars]);
+                UNROLL for (int f = 0; f < NF; f++) {
+                    acc[2 * p][f] = _mm256_fmadd_ps(a0, bf[f], acc[2 * p][f]);
+                    acc[2 * p + 1][f] = _mm256_fmadd_ps(a1, bf[f], acc[2 * p + 1][f]);
+                }
+                tacc[p] = _mm256_fmadd_ps(_mm256_blend_ps(a0, a1, 0xF0), bt, tacc[p]);
+            }
+        }
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    UNROLL for (int r = 0; r < 2 * P; r++)
+        UNROLL for (int f = 0; f < NF; f++) {
+            float *c = C + (size_t)r * ldc + 8 * f;
+            __m256 out = _mm256_mul_ps(va, acc[r][f]);
+            if (beta != 0)
+                out = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c), out);
+            _mm256_storeu_ps(c, out);
+        }
+    UNROLL for (int p = 0; p < P; p++) {
+        float *lo = C + (size_t)(2 * p) * ldc + 8 * NF, *hi = lo + ldc;
+        __m256 out = _mm256_mul_ps(va, tacc[p]);
+        if (beta != 0)
+            out = _mm256_fmadd_ps(vb, _mm256_loadu2_m128(hi, lo), out);
+        _mm256_storeu2_m128(hi, lo, out);
+    }
+}
+
+/* Rows of C in blocks of 4, then 2; returns how many it did (at most one
+ * row is left, for the 6x16 kernel). */
+#define TAIL4_FN(NC)                                                                             \
+    __attribute__((target("avx2,fma"))) static int tail4_##NC(                                   \
+        int M, int K, int taps, const int64_t *off, float alpha, const float *A, int ars, int acs, \
+        const float *B, int ldb, float beta, float *C, int ldc)                                  \
+    {                                                                                            \
+        int i = 0;                                                                               \
+        for (; i + 4 <= M; i += 4)                                                               \
+            tail4_block(NC / 8, 2, K, taps, off, alpha, A + (size_t)i * ars, ars, acs, B, ldb,   \
+                        beta, C + (size_t)i * ldc, ldc);                                         \
+        if (i + 2 <= M) {                                                                        \
+            tail4_block(NC / 8, 1, K, taps, off, alpha, A + (size_t)i * ars, ars, acs, B, ldb,   \
+                        beta, C + (size_t)i * ldc, ldc);                                         \
+            i += 2;                                                                              \
+        }                                                                                        \
+        return i;                                                                                \
+    }
+TAIL4_FN(12)
+TAIL4_FN(20)
+
+/* The AVX2 driver with the paired tails in front where they apply. */
+__attribute__((target("avx2,fma"))) static void
+gemm_avx2_narrow(int ta, int tb, int M, int N, int K, int taps, const int64_t *off, float alpha,
+                 const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    const int ars = ta ? 1 : lda, acs = ta ? lda : 1;
+    int done = 0;
+    if (!tb && N == 20)
+        done = tail4_20(M, K, taps, off, alpha, A, ars, acs, B, ldb, beta, C, ldc);
+    else if (!tb && N == 12)
+        done = tail4_12(M, K, taps, off, alpha, A, ars, acs, B, ldb, beta, C, ldc);
+    if (done < M)
+        gemm_avx2(ta, tb, M - done, N, K, taps, off, alpha, A + (size_t)done * ars, lda, B, ldb,
+                  beta, C + (size_t)done * ldc, ldc);
 }

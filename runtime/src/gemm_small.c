@@ -234,7 +234,11 @@ static gemm_fn pick(void)
 #else
         return gemm_avx512;
 #endif
+#ifndef SEQRT_DOUBLE
+    if (avx2) return gemm_avx2_narrow;
+#else
     if (avx2) return gemm_avx2;
+#endif
 #endif
     return gemm_base;
 }
