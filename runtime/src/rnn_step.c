@@ -30,6 +30,10 @@
 
 enum { NU = SEQRT_RNN_NU, NUB = SEQRT_RNN_NUB };
 
+/* Loops with constant bounds over a tile's rows: unrolled, their arrays
+ * are registers. */
+#define UNROLL _Pragma("GCC unroll 8")
+
 /* A member's share: column tiles [p0, p1) of rows [r0, r1). */
 typedef struct {
     int p0, p1, r0, r1;
@@ -211,22 +215,33 @@ typedef struct {
                     const seqrt_real *, int64_t, seqrt_real *, seqrt_real *, const seqrt_real *);
 } kernels;
 
+#ifdef SEQRT_DOUBLE
+#define GATES_IN_VECTORS 0 /* the gates are seqrt_kernel.h's, in double */
+#else
+#define GATES_IN_VECTORS 1
+#endif
+
 /* Each set defines ISA(name), ISA_ATTR (its target attribute), ISA_NU
- * (units per forward tile: one vector), MRF and MRB (rows of a forward
- * and a backward register tile); rnn_step_isa.h defines the set's
- * kernels_<isa> and undefines the five. */
+ * (units per forward tile: one vector), ISA_VGATES (gate math in its
+ * vectors), MRF and MRB (rows of a forward and a backward register tile);
+ * rnn_step_isa.h defines the set's kernels_<isa> and undefines the six. */
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
 #define HAVE_X86_CLONES 1
+#include <immintrin.h>
 /* 6 rows x 4 gates = 24 zmm accumulators of 32; backward 6 rows x 1. */
 #define ISA(name) name##_avx512
 #define ISA_ATTR __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
 #define ISA_NU (64 / (int)sizeof(seqrt_real))
+#define ISA_VGATES GATES_IN_VECTORS
+#define ISA_FMA(a, b, c) ((vnu)_mm512_fmadd_ps((__m512)(a), (__m512)(b), (__m512)(c)))
 #define MRF 6
 #define MRB 6
 #include "rnn_step_isa.h"
 /* 3 rows x 4 gates = 12 ymm accumulators of 16; backward 6 rows x 2. */
 #define ISA(name) name##_avx2
 #define ISA_ATTR __attribute__((target("avx2,fma")))
+#define ISA_VGATES GATES_IN_VECTORS
+#define ISA_FMA(a, b, c) ((vnu)_mm256_fmadd_ps((__m256)(a), (__m256)(b), (__m256)(c)))
 #define ISA_NU NU
 #define MRF 3
 #define MRB 6
@@ -234,6 +249,7 @@ typedef struct {
 #endif
 #define ISA(name) name##_base
 #define ISA_ATTR
+#define ISA_VGATES 0
 #define ISA_NU NU
 #define MRF 3
 #define MRB 6
