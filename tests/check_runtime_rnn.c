@@ -3,7 +3,7 @@
  * thread team (seqrt_team.h).
  *
  * Each fused sequence (LSTM; GRU with reset_after, with and without the
- * recurrent bias) is checked against a plain loop with the generated
+ * recurrent bias; SimpleRNN) is checked against a plain loop with the generated
  * code's arithmetic (the product in double, then the same gate formulas),
  * at odd sizes (B = 1, 3, 7; U = 1, 5, 17, 64, 96: partial and whole column
  * tiles, partial and whole register blocks); and for team sizes 1, 2 and 3
@@ -363,6 +363,95 @@ START_TEST(gru_both_splits)
 }
 END_TEST
 
+/* SimpleRNN (tanh), the generated code's arithmetic: z_t + h_{t-1} rk,
+ * tanh; back: dz = dh (1 - h_t^2), dh_{t-1} = dz rk^T. */
+static void ref_rnn_forward(int B, int U, const seqrt_real *rk, const seqrt_real *z, seqrt_real *h)
+{
+    const int BU = B * U;
+    seqrt_real *a = malloc(BU * sizeof *a);
+    ck_assert_ptr_nonnull(a);
+    for (int t = 0; t < T; t++) {
+        memcpy(a, z + t * BU, BU * sizeof *a);
+        ref_product(B, U, U, h + t * BU, rk, 0, 1, a);
+        for (int i = 0; i < BU; i++) h[(t + 1) * BU + i] = SEQRT_TANH(a[i]);
+    }
+    free(a);
+}
+
+static void ref_rnn_backward(int B, int U, const seqrt_real *rk, seqrt_real *z, const seqrt_real *h,
+                             const seqrt_real *dy, seqrt_real *dh)
+{
+    const int BU = B * U;
+    for (int t = T - 1; t >= 0; t--) {
+        if (dy)
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < U; j++) dh[b * U + j] += dy[(b * T + t) * U + j];
+        for (int i = 0; i < BU; i++) {
+            const seqrt_real y = h[(t + 1) * BU + i];
+            z[t * BU + i] = dh[i] * (1 - y * y);
+            dh[i] = 0;
+        }
+        ref_product(B, U, U, z + t * BU, rk, 1, 1, dh);
+    }
+}
+
+static void rnn_case(int B, int U, int with_dy)
+{
+    const size_t BU = (size_t)B * U, NZ = (size_t)T * BU;
+    const double w = 2.5 / sqrt(U); /* pre-activations O(1) at every U */
+    seqrt_real *rk = randv((size_t)U * U, -w, w), *z0 = randv(NZ, -1.5, 1.5);
+    seqrt_real *h0 = randv(BU, -1, 1), *dh0 = randv(BU, -1, 1);
+    seqrt_real *dy = with_dy ? randv(NZ, -1, 1) : NULL;
+
+    seqrt_real *rz = calloc(NZ, sizeof *rz), *rh = calloc((T + 1) * BU, sizeof *rh);
+    seqrt_real *rdh = dup(dh0, BU);
+    memcpy(rh, h0, BU * sizeof *rh);
+    ref_rnn_forward(B, U, rk, z0, rh);
+    ref_rnn_backward(B, U, rk, rz, rh, dy, rdh);
+
+    seqrt_real *pk = malloc((size_t)SEQRT_RNN_PACK_SIZE(U, 1) * sizeof *pk);
+    seqrt_real *z[4], *h[4], *dh[4]; /* teams of 1, 2, 3 */
+    for (int n = 1; n <= 3; n++) {
+        z[n] = dup(z0, NZ), h[n] = calloc((T + 1) * BU, sizeof(seqrt_real)), dh[n] = dup(dh0, BU);
+        memcpy(h[n], h0, BU * sizeof(seqrt_real));
+        seqrt_team_set_threads(n);
+        seqrt_rnn_forward(T, B, U, rk, pk, z[n], h[n]);
+        ck_assert_msg(!memcmp(z[n], z0, NZ * sizeof(seqrt_real)), "the forward changed z");
+        seqrt_rnn_backward(T, B, U, rk, pk, z[n], h[n], dy, (int64_t)T * U, dh[n]);
+        seqrt_team_set_threads(1);
+    }
+    near("rnn h", h[1], rh, (T + 1) * BU, B, U);
+    near("rnn dz", z[1], rz, NZ, B, U);
+    near("rnn dh", dh[1], rdh, BU, B, U);
+    for (int n = 2; n <= 3; n++)
+        ck_assert_msg(!memcmp(z[n], z[1], NZ * sizeof(seqrt_real)) &&
+                      !memcmp(h[n], h[1], (T + 1) * BU * sizeof(seqrt_real)) &&
+                      !memcmp(dh[n], dh[1], BU * sizeof(seqrt_real)),
+                      "SimpleRNN B=%d U=%d: a team of %d differs from a team of 1", B, U, n);
+    for (int n = 1; n <= 3; n++) free(z[n]), free(h[n]), free(dh[n]);
+    free(pk), free(rk), free(z0), free(h0), free(dh0), free(dy), free(rz), free(rh), free(rdh);
+}
+
+START_TEST(rnn_matches_reference)
+{
+    rng_state = 2718;
+    for (size_t i = 0; i < sizeof Bs / sizeof Bs[0]; i++)
+        for (size_t k = 0; k < sizeof Us / sizeof Us[0]; k++) {
+            rnn_case(Bs[i], Us[k], 1);
+            rnn_case(Bs[i], Us[k], 0);
+        }
+    rnn_case(13, 33, 1); /* two whole 6-row blocks and one row; partial tiles */
+}
+END_TEST
+
+START_TEST(rnn_both_splits)
+{
+    rng_state = 31;
+    rnn_case(32, 16, 1); /* rows */
+    rnn_case(5, 272, 1); /* column tiles: 289 KiB packed in float32 */
+}
+END_TEST
+
 /* The team: every member runs the job, barriers order the members' writes
  * (each reads what all wrote before the barrier), sizes change between
  * jobs, and a job started inside a job runs on its caller alone. */
@@ -445,6 +534,8 @@ static Suite *make_suite(void)
     tcase_add_test(core, lstm_both_splits);
     tcase_add_test(core, gru_matches_reference);
     tcase_add_test(core, gru_both_splits);
+    tcase_add_test(core, rnn_matches_reference);
+    tcase_add_test(core, rnn_both_splits);
     suite_add_tcase(s, core);
     return s;
 }

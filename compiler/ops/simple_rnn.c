@@ -3,6 +3,8 @@
  * kernel [D, u] glorot_uniform, recurrent_kernel [u, u] orthogonal,
  * bias [u] zeros. Params u(D + u + 1). States: [h].
  */
+#include <string.h>
+
 #include "lower.h"
 #include "infer.h"
 #include "ops.h"
@@ -36,6 +38,16 @@ static void shape(LowerOp *o, RnnShape *r)
     r->seg = o->bptt_segment;
 }
 
+/* tanh without a mask or recurrent dropout runs as whole sequences
+ * through the fused steps (seqrt_rnn_forward/backward, runtime/src/
+ * rnn_step.c), as the LSTM and GRU do: the recurrent product tile by tile
+ * with the tanh; anything else steps through seqrt_gemm and the loops
+ * below. Measured on W2 (bench/RESULTS.md). */
+static bool fused(const RnnShape *r)
+{
+    return !strcmp(r->act, "tanh") && !r->masked && r->rd <= 0;
+}
+
 static void plan(LowerOp *o)
 {
     RnnShape r;
@@ -57,6 +69,21 @@ static void forward(LowerOp *o)
         op_rnn_emit_inputs(o, &r, bias);
     op_rnn_emit_initial(o, "h", 0);
     emit_comment(p, "h_t = %s(x_t kernel + bias + h_{t-1} recurrent_kernel)", r.act);
+    if (fused(&r)) {
+        emit_comment(p, "every step, fused: the recurrent product tile by tile with the tanh");
+        if (r.seg) {
+            op_rnn_open_segments(o, &r, false);
+            op_rnn_emit_projection(o, bias, "t0", "len");
+            emit_line(p,
+                    "seqrt_rnn_forward((int)len, (int)B, UNITS, recurrent_kernel, rt, z, h + t0 * "
+                    "B * UNITS);");
+            emit_close(p, NULL);
+        } else {
+            emit_line(p, "seqrt_rnn_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h);");
+        }
+        op_rnn_emit_outputs(o, &r, states, 1);
+        return;
+    }
     if (r.seg) {
         op_rnn_open_segments(o, &r, false);
         op_rnn_emit_projection(o, bias, "t0", "len");
@@ -86,6 +113,8 @@ static void forward(LowerOp *o)
     op_rnn_emit_outputs(o, &r, states, 1);
 }
 
+static void backward_steps(LowerOp *o, const RnnShape *rp);
+
 static void backward(LowerOp *o)
 {
     Printer *p = o->p;
@@ -93,9 +122,50 @@ static void backward(LowerOp *o)
     shape(o, &r);
     long long U = r.U;
     static const char *const dstates[] = {"dh"};
-    const char *zi = r.seg ? "(t - t0)" : "t";
     op_rnn_emit_grad_init(o, &r, dstates, 1);
-    op_rnn_emit_rt(o, "recurrent_kernel", U, U);
+    if (fused(&r)) {
+        emit_comment(p, "back through time: dz_t = dh_t tanh'(.), dh_{t-1} = dz_t "
+                        "recurrent_kernel^T,");
+        emit_comment(p, "every step fused: the product tile by tile with the next step's dz");
+        if (r.seg) {
+            op_rnn_open_segments(o, &r, true);
+            emit_line(p,
+                    "seqrt_rnn_backward((int)len, (int)B, UNITS, recurrent_kernel, rt, z, h + t0 "
+                    "* B * UNITS, %s, T * UNITS, dh);", r.seq ? "d_y0 + t0 * UNITS" : "NULL");
+        } else {
+            emit_line(p,
+                    "seqrt_rnn_backward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, %s, T "
+                    "* UNITS, dh);", r.seq ? "d_y0" : "NULL");
+        }
+    } else {
+        op_rnn_emit_rt(o, "recurrent_kernel", U, U);
+        backward_steps(o, &r);
+    }
+    if (r.seg) {
+        emit_comment(p, "the segment's weight and input gradients");
+        emit_line(p,
+                "seqrt_gemm(1, 0, UNITS, UNITS, (int)(len * B), 1, %s + t0 * B * UNITS, UNITS, z, "
+                "UNITS, 1, d_recurrent_kernel, UNITS);", op_rnn_seen_states(&r));
+        op_rnn_emit_range_grads(o, &r, "z", r.bias ? "d_bias" : NULL, "t0", "len");
+        emit_close(p, NULL);
+        op_rnn_emit_state_grads(o, dstates, 1);
+        return;
+    }
+    emit_comment(p, "d_recurrent_kernel += h[0..T-1]^T dz");
+    emit_line(p,
+            "seqrt_gemm(1, 0, UNITS, UNITS, (int)(T * B), 1, %s, UNITS, z, UNITS, 1, "
+            "d_recurrent_kernel, UNITS);", op_rnn_seen_states(&r));
+    op_rnn_emit_input_grads(o, &r, "z", r.bias ? "d_bias" : NULL, dstates, 1);
+}
+
+/* Back through time step by step (seqrt_gemm and a loop); with segments,
+ * opens the segment loop the caller closes. */
+static void backward_steps(LowerOp *o, const RnnShape *rp)
+{
+    Printer *p = o->p;
+    const RnnShape r = *rp;
+    long long U = r.U;
+    const char *zi = r.seg ? "(t - t0)" : "t";
     emit_comment(p, "back through time: dz_t = dh_t %s'(.), dh_{t-1} = dz_t recurrent_kernel^T",
                  r.act);
     if (r.seg) {
@@ -125,21 +195,6 @@ static void backward(LowerOp *o)
     }
     op_rnn_dh_gemm(o, &r, "dz", U, "recurrent_kernel", U, U);
     emit_close(p, NULL);
-    if (r.seg) {
-        emit_comment(p, "the segment's weight and input gradients");
-        emit_line(p,
-                "seqrt_gemm(1, 0, UNITS, UNITS, (int)(len * B), 1, %s + t0 * B * UNITS, UNITS, z, "
-                "UNITS, 1, d_recurrent_kernel, UNITS);", op_rnn_seen_states(&r));
-        op_rnn_emit_range_grads(o, &r, "z", r.bias ? "d_bias" : NULL, "t0", "len");
-        emit_close(p, NULL);
-        op_rnn_emit_state_grads(o, dstates, 1);
-        return;
-    }
-    emit_comment(p, "d_recurrent_kernel += h[0..T-1]^T dz");
-    emit_line(p,
-            "seqrt_gemm(1, 0, UNITS, UNITS, (int)(T * B), 1, %s, UNITS, z, UNITS, 1, "
-            "d_recurrent_kernel, UNITS);", op_rnn_seen_states(&r));
-    op_rnn_emit_input_grads(o, &r, "z", r.bias ? "d_bias" : NULL, dstates, 1);
 }
 
 /* One step: h = act(x W + b + h U); every output is h. */

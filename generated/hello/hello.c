@@ -117,7 +117,7 @@ SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0
                                             const seqrt_real *kernel,
                                             const seqrt_real *recurrent_kernel,
                                             const seqrt_real *bias, seqrt_real *xt, seqrt_real *z,
-                                            seqrt_real *h, int64_t B, int64_t T)
+                                            seqrt_real *h, seqrt_real *rt, int64_t B, int64_t T)
 {
     enum { FEATURES = 4, UNITS = 8, GATES = 1 };
     /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
@@ -135,13 +135,8 @@ SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0
                1, z, GATES * UNITS);
     memset(h, 0, sizeof(seqrt_real) * B * UNITS);
     /* h_t = tanh(x_t kernel + bias + h_{t-1} recurrent_kernel) */
-    for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * UNITS;
-        const seqrt_real *hp = h + t * B * UNITS;
-        seqrt_real *ht = h + (t + 1) * B * UNITS;
-        seqrt_gemm(0, 0, (int)B, UNITS, UNITS, 1, hp, UNITS, recurrent_kernel, UNITS, 1, zt, UNITS);
-        for (int64_t i = 0; i < B * UNITS; i++) ht[i] = SEQRT_TANH(zt[i]);
-    }
+    /* every step, fused: the recurrent product tile by tile with the tanh */
+    seqrt_rnn_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h);
     /* y0[b, t] = h[t + 1, b]: every step, in processing order */
     for (int64_t b = 0; b < B; b++) {
         for (int64_t t = 0; t < T; t++)
@@ -158,28 +153,9 @@ SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d
 {
     enum { FEATURES = 4, UNITS = 8, GATES = 1 };
     memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
-    /* rt = the recurrent kernel's [UNITS, 8] block, transposed, when the per-step */
-    /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, UNITS, 8);
-    if (use_rt) {
-        for (int64_t i = 0; i < UNITS; i++)
-            for (int64_t k = 0; k < 8; k++) rt[k * UNITS + i] = recurrent_kernel[i * 8 + k];
-    }
-    /* back through time: dz_t = dh_t tanh'(.), dh_{t-1} = dz_t recurrent_kernel^T */
-    for (int64_t t = T - 1; t >= 0; t--) {
-        for (int64_t b = 0; b < B; b++)
-            for (int64_t j = 0; j < UNITS; j++) dh[b * UNITS + j] += d_y0[(b * T + t) * UNITS + j];
-        seqrt_real *dz = z + t * B * UNITS; /* z now holds dz */
-        const seqrt_real *ht = h + (t + 1) * B * UNITS;
-        for (int64_t i = 0; i < B * UNITS; i++) {
-            dz[i] = dh[i] * (1 - ht[i] * ht[i]);
-            dh[i] = 0;
-        }
-        if (use_rt)
-            seqrt_gemm(0, 0, (int)B, UNITS, 8, 1, dz, 8, rt, UNITS, 1, dh, UNITS);
-        else
-            seqrt_gemm(0, 1, (int)B, UNITS, 8, 1, dz, 8, recurrent_kernel, 8, 1, dh, UNITS);
-    }
+    /* back through time: dz_t = dh_t tanh'(.), dh_{t-1} = dz_t recurrent_kernel^T, */
+    /* every step fused: the product tile by tile with the next step's dz */
+    seqrt_rnn_backward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, d_y0, T * UNITS, dh);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, UNITS, UNITS, (int)(T * B), 1, h, UNITS, z, UNITS, 1, d_recurrent_kernel,
                UNITS);
@@ -245,7 +221,8 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
     /* examples/hello.seq:8: rnn   = SimpleRNN(8, return_sequences=true)(feat) */
     simple_rnn_forward(w.v_rnn, in_feat, params + P_simple_rnn_kernel,
                        params + P_simple_rnn_recurrent_kernel, params + P_simple_rnn_bias,
-                       w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, B, 3);
+                       w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_rt, B,
+                       3);
     /* examples/hello.seq:9: probs = Dense(4, activation=softmax)(rnn) */
     dense_forward(w.v_probs, w.v_rnn, params + P_dense_kernel, params + P_dense_bias, B, 3);
     memcpy(outputs[0], w.v_probs, sizeof(seqrt_real) * B * 12);

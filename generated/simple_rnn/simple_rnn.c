@@ -118,7 +118,7 @@ SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0
                                             const seqrt_real *kernel,
                                             const seqrt_real *recurrent_kernel,
                                             const seqrt_real *bias, seqrt_real *xt, seqrt_real *z,
-                                            seqrt_real *h, int64_t B, int64_t T)
+                                            seqrt_real *h, seqrt_real *rt, int64_t B, int64_t T)
 {
     enum { FEATURES = 10, UNITS = 32, GATES = 1 };
     /* xt[t, b] = x[b, t]: time-major, one [B, FEATURES] block per step */
@@ -136,13 +136,8 @@ SEQRT_KERNEL static void simple_rnn_forward(seqrt_real *y0, const seqrt_real *x0
                1, z, GATES * UNITS);
     memset(h, 0, sizeof(seqrt_real) * B * UNITS);
     /* h_t = tanh(x_t kernel + bias + h_{t-1} recurrent_kernel) */
-    for (int64_t t = 0; t < T; t++) {
-        seqrt_real *zt = z + t * B * UNITS;
-        const seqrt_real *hp = h + t * B * UNITS;
-        seqrt_real *ht = h + (t + 1) * B * UNITS;
-        seqrt_gemm(0, 0, (int)B, UNITS, UNITS, 1, hp, UNITS, recurrent_kernel, UNITS, 1, zt, UNITS);
-        for (int64_t i = 0; i < B * UNITS; i++) ht[i] = SEQRT_TANH(zt[i]);
-    }
+    /* every step, fused: the recurrent product tile by tile with the tanh */
+    seqrt_rnn_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h);
     memcpy(y0, h + T * B * UNITS, sizeof(seqrt_real) * B * UNITS); /* the last step */
 }
 
@@ -155,26 +150,9 @@ SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d
     enum { FEATURES = 10, UNITS = 32, GATES = 1 };
     memset(dh, 0, sizeof(seqrt_real) * B * UNITS);
     for (int64_t i = 0; i < B * UNITS; i++) dh[i] += d_y0[i];
-    /* rt = the recurrent kernel's [UNITS, 32] block, transposed, when the per-step */
-    /* product is small enough for seqrt's own kernel (faster without a transposed operand) */
-    const int use_rt = seqrt_gemm_is_small(0, 0, (int)B, UNITS, 32);
-    if (use_rt) {
-        for (int64_t i = 0; i < UNITS; i++)
-            for (int64_t k = 0; k < 32; k++) rt[k * UNITS + i] = recurrent_kernel[i * 32 + k];
-    }
-    /* back through time: dz_t = dh_t tanh'(.), dh_{t-1} = dz_t recurrent_kernel^T */
-    for (int64_t t = T - 1; t >= 0; t--) {
-        seqrt_real *dz = z + t * B * UNITS; /* z now holds dz */
-        const seqrt_real *ht = h + (t + 1) * B * UNITS;
-        for (int64_t i = 0; i < B * UNITS; i++) {
-            dz[i] = dh[i] * (1 - ht[i] * ht[i]);
-            dh[i] = 0;
-        }
-        if (use_rt)
-            seqrt_gemm(0, 0, (int)B, UNITS, 32, 1, dz, 32, rt, UNITS, 1, dh, UNITS);
-        else
-            seqrt_gemm(0, 1, (int)B, UNITS, 32, 1, dz, 32, recurrent_kernel, 32, 1, dh, UNITS);
-    }
+    /* back through time: dz_t = dh_t tanh'(.), dh_{t-1} = dz_t recurrent_kernel^T, */
+    /* every step fused: the product tile by tile with the next step's dz */
+    seqrt_rnn_backward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, NULL, T * UNITS, dh);
     /* d_recurrent_kernel += h[0..T-1]^T dz */
     seqrt_gemm(1, 0, UNITS, UNITS, (int)(T * B), 1, h, UNITS, z, UNITS, 1, d_recurrent_kernel,
                UNITS);
@@ -227,7 +205,8 @@ static void model_forward(seqrt_real *const *outputs, const seqrt_real *params,
     /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
     simple_rnn_forward(w.v_t2, in_x, params + P_simple_rnn_kernel,
                        params + P_simple_rnn_recurrent_kernel, params + P_simple_rnn_bias,
-                       w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, B, dim_T);
+                       w.s_simple_rnn_xt, w.s_simple_rnn_z, w.s_simple_rnn_h, w.s_simple_rnn_rt, B,
+                       dim_T);
     /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
     dense_forward(w.v_y_hat, w.v_t2, params + P_dense_kernel, params + P_dense_bias, B);
     memcpy(outputs[0], w.v_y_hat, sizeof(seqrt_real) * B * 1);

@@ -19,7 +19,8 @@
  *
  * Buffers are time-major, as in the generated code: z [T, B, G*U], h and c
  * [T + 1, B, U] with the initial state in slice 0. Layers with a mask,
- * recurrent dropout or other activations keep the per-step code.
+ * recurrent dropout or other activations keep the per-step code, as does
+ * a GRU with reset_after=false.
  */
 #ifndef SEQRT_RNN_H
 #define SEQRT_RNN_H
@@ -36,10 +37,12 @@ extern "C" {
 #define SEQRT_RNN_NUB 16 /* units per column tile of the transposed form (backward) */
 
 /* Elements of the scratch a packed recurrent kernel of U units and G gates
- * needs (whole tiles of the widest form, so every form fits: no forward
- * tile is wider than SEQRT_RNN_NUB). */
+ * needs: whole tiles of the widest form, so every form fits (the widest is
+ * a SimpleRNN's forward tile with AVX-512, 32 units). */
+#define SEQRT_RNN_PACK_UNITS 32
 #define SEQRT_RNN_PACK_SIZE(U, G) \
-    ((int64_t)(((U) + SEQRT_RNN_NUB - 1) / SEQRT_RNN_NUB) * SEQRT_RNN_NUB * (G) * (U))
+    ((int64_t)(((U) + SEQRT_RNN_PACK_UNITS - 1) / SEQRT_RNN_PACK_UNITS) * SEQRT_RNN_PACK_UNITS * \
+     (G) * (U))
 
 /*
  * LSTM with Keras's default activations (recurrent sigmoid, tanh), gates
@@ -83,6 +86,23 @@ void seqrt_gru_forward(int T, int B, int U, const seqrt_real *rk, const seqrt_re
 void seqrt_gru_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk, seqrt_real *z,
                         seqrt_real *q, const seqrt_real *h, const seqrt_real *dy, int64_t dy_ld,
                         seqrt_real *dh);
+
+/*
+ * SimpleRNN with activation tanh (Keras's default), kernel rk [U, U]; pk:
+ * SEQRT_RNN_PACK_SIZE(U, 1) elements.
+ *
+ * forward: z[t] holds x_t kernel + bias (read only); h[t + 1] = tanh(z[t]
+ * + h[t] rk).
+ *
+ * backward: h as the forward left it; on return z[t] holds dz_t = dh_t
+ * (1 - h[t + 1]^2), where dh_t is dy_t plus dz_{t+1} rk^T (the last step's:
+ * dh on entry). dh [B, U]: on return, the gradient of the initial h; dy as
+ * for the LSTM.
+ */
+void seqrt_rnn_forward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
+                       const seqrt_real *z, seqrt_real *h);
+void seqrt_rnn_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk, seqrt_real *z,
+                        const seqrt_real *h, const seqrt_real *dy, int64_t dy_ld, seqrt_real *dh);
 
 #ifdef __cplusplus
 }

@@ -29,6 +29,9 @@
 #include "seqrt_team.h"
 
 enum { NU = SEQRT_RNN_NU, NUB = SEQRT_RNN_NUB };
+/* Rows of a SimpleRNN's forward tile in every set: one gate, so 6 rows
+ * for 6 accumulators, enough to hide the multiply-add latency. */
+enum { MRS = 6 };
 
 /* Loops with constant bounds over a tile's rows: unrolled, their arrays
  * are registers. */
@@ -200,6 +203,23 @@ static inline void gru_dh_in(const seqrt_real *restrict acc, const seqrt_real *r
         for (int u = 0; u < n; u++) buf[u] += dy[u];
 }
 
+/* ---- SimpleRNN (tanh) unit math on one tile row ---- */
+
+/* h_t = tanh(z + acc) for n units: z the input part x_t W + b, acc the
+ * tile's h_{t-1} U. */
+static inline void rnn_fwd_units(const seqrt_real *restrict acc, const seqrt_real *restrict z,
+                                 seqrt_real *restrict ht, int n)
+{
+    for (int u = 0; u < n; u++) ht[u] = gate_tanh(z[u] + acc[u]);
+}
+
+/* dz_t = dh_t (1 - h_t^2) for n units, into z. */
+static inline void rnn_bwd_units(const seqrt_real *restrict dhin, seqrt_real *restrict z,
+                                 const seqrt_real *restrict ht, int n)
+{
+    for (int u = 0; u < n; u++) z[u] = dhin[u] * (1 - ht[u] * ht[u]);
+}
+
 /* ---- the kernels, once per instruction set ---- */
 
 typedef struct {
@@ -213,6 +233,10 @@ typedef struct {
                     seqrt_real *, seqrt_real *, seqrt_real *);
     void (*gru_bwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
                     const seqrt_real *, int64_t, seqrt_real *, seqrt_real *, const seqrt_real *);
+    void (*rnn_fwd)(const part *, int, const seqrt_real *, const seqrt_real *, const seqrt_real *,
+                    seqrt_real *);
+    void (*rnn_bwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
+                    const seqrt_real *, int64_t, seqrt_real *, const seqrt_real *);
 } kernels;
 
 #ifdef SEQRT_DOUBLE
@@ -312,7 +336,8 @@ static void pack_tile_t(int U, int G, const seqrt_real *rk, seqrt_real *pk, int 
 
 typedef struct {
     const kernels *k;
-    int T, B, U, G, P, PB, by_cols; /* P, PB: forward and transposed tiles */
+    int T, B, U, G, fnu, P, PB, by_cols; /* fnu: units per forward tile; P, PB: forward and
+                                           * transposed tiles */
     const seqrt_real *rk, *bh;
     seqrt_real *pk, *z, *q, *h, *c, *tc, *dh, *dc;
     const seqrt_real *dy;
@@ -330,7 +355,8 @@ static void job_init(job *j, int T, int B, int U, int G, const seqrt_real *rk, s
         atomic_store_explicit(&picked, chosen, memory_order_relaxed);
     }
     *j = (job){.k = chosen, .T = T, .B = B, .U = U, .G = G, .rk = rk, .pk = pk};
-    j->P = (U + chosen->nu - 1) / chosen->nu;
+    j->fnu = G == 1 ? 2 * chosen->nu : chosen->nu; /* a SimpleRNN's tiles: 2 vectors */
+    j->P = (U + j->fnu - 1) / j->fnu;
     j->PB = (U + NUB - 1) / NUB;
     const int n = seqrt_team_threads();
     const int64_t bytes = SEQRT_RNN_PACK_SIZE(U, G) * (int64_t)sizeof(seqrt_real);
@@ -356,7 +382,7 @@ static part job_start(const job *j, int tid, int n, int transposed)
         if (transposed)
             pack_tile_t(j->U, j->G, j->rk, j->pk, p);
         else
-            pack_tile(j->U, j->G, j->k->nu, j->rk, j->pk, p);
+            pack_tile(j->U, j->G, j->fnu, j->rk, j->pk, p);
     }
     if (n > 1 && !j->by_cols)
         seqrt_team_barrier();
@@ -478,4 +504,56 @@ void seqrt_gru_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *p
     job_init(&j, T, B, U, 3, rk, pk);
     j.z = z, j.q = q, j.h = (seqrt_real *)h, j.dy = dy, j.dy_ld = dy_ld, j.dh = dh;
     seqrt_team_run(gru_bwd_job, &j);
+}
+
+/* ---- SimpleRNN (tanh) ---- */
+
+static void rnn_fwd_job(void *ctx, int tid, int n)
+{
+    const job *j = ctx;
+    const part w = job_start(j, tid, n, 0);
+    const size_t BU = (size_t)j->B * j->U;
+    for (int t = 0; t < j->T; t++) {
+        if (t)
+            step_barrier(j, n);
+        j->k->rnn_fwd(&w, j->U, j->pk, j->h + t * BU, j->z + t * BU, j->h + (t + 1) * BU);
+    }
+}
+
+void seqrt_rnn_forward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
+                       const seqrt_real *z, seqrt_real *h)
+{
+    if (T <= 0 || B <= 0 || U <= 0)
+        return;
+    job j;
+    job_init(&j, T, B, U, 1, rk, pk);
+    j.z = (seqrt_real *)z, j.h = h;
+    seqrt_team_run(rnn_fwd_job, &j);
+}
+
+static void rnn_bwd_job(void *ctx, int tid, int n)
+{
+    const job *j = ctx;
+    const part w = job_start(j, tid, n, 1);
+    const size_t BU = (size_t)j->B * j->U;
+    const int64_t U = j->U;
+    for (int t = j->T - 1; t >= 0; t--) {
+        if (t < j->T - 1)
+            step_barrier(j, n);
+        j->k->rnn_bwd(&w, j->U, j->pk, t < j->T - 1 ? j->z + (t + 1) * BU : NULL, j->dh,
+                      j->dy ? j->dy + t * U : NULL, j->dy_ld, j->z + t * BU, j->h + (t + 1) * BU);
+    }
+    step_barrier(j, n);
+    j->k->rnn_bwd(&w, j->U, j->pk, j->z, j->dh, NULL, 0, NULL, NULL);
+}
+
+void seqrt_rnn_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk, seqrt_real *z,
+                        const seqrt_real *h, const seqrt_real *dy, int64_t dy_ld, seqrt_real *dh)
+{
+    if (T <= 0 || B <= 0 || U <= 0)
+        return;
+    job j;
+    job_init(&j, T, B, U, 1, rk, pk);
+    j.z = z, j.h = (seqrt_real *)h, j.dy = dy, j.dy_ld = dy_ld, j.dh = dh;
+    seqrt_team_run(rnn_bwd_job, &j);
 }

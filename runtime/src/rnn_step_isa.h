@@ -64,6 +64,12 @@ TILE_FN(ISA(g4), 4, 3)
 TILE_FN(ISA(g5), 5, 3)
 TILE_FN(ISA(g6), 6, 3)
 #endif
+TILE_FN(ISA(s1), 1, 2)
+TILE_FN(ISA(s2), 2, 2)
+TILE_FN(ISA(s3), 3, 2)
+TILE_FN(ISA(s4), 4, 2)
+TILE_FN(ISA(s5), 5, 2)
+TILE_FN(ISA(s6), 6, 2)
 TILE_FN(ISA(b1), 1, NBV)
 TILE_FN(ISA(b2), 2, NBV)
 TILE_FN(ISA(b3), 3, NBV)
@@ -116,6 +122,22 @@ ISA_ATTR static inline void ISA(bwd_tile)(int mb, int K, const seqrt_real *A, in
     case 3: ISA(b3)(K, A, lda, P, acc); break;
     case 2: ISA(b2)(K, A, lda, P, acc); break;
     default: ISA(b1)(K, A, lda, P, acc); break;
+    }
+}
+
+/* A SimpleRNN's forward tile: MRS rows of 2 vectors (one gate, so a
+ * column tile is two vectors of units wide: 12 accumulators, and each
+ * broadcast of h feeds two multiply-adds). */
+ISA_ATTR static inline void ISA(rnn_tile)(int mb, int K, const seqrt_real *A, int lda,
+                                          const seqrt_real *P, seqrt_real *acc)
+{
+    switch (mb) {
+    case 6: ISA(s6)(K, A, lda, P, acc); break;
+    case 5: ISA(s5)(K, A, lda, P, acc); break;
+    case 4: ISA(s4)(K, A, lda, P, acc); break;
+    case 3: ISA(s3)(K, A, lda, P, acc); break;
+    case 2: ISA(s2)(K, A, lda, P, acc); break;
+    default: ISA(s1)(K, A, lda, P, acc); break;
     }
 }
 
@@ -229,6 +251,17 @@ ISA_ATTR static inline void ISA(gru_gates)(const int R, const seqrt_real *acc,
         VST(zr + u1, rg[r]);
         VST(zr + 2 * u1, ng[r]);
     }
+}
+/* rnn_fwd_units on R whole rows of a SimpleRNN tile (2 vectors): acc row
+ * r at acc[2 r NU]; rows of z and ht U apart. */
+ISA_ATTR static inline void ISA(rnn_gates)(const int R, const seqrt_real *acc,
+                                           const seqrt_real *z, int U, seqrt_real *ht)
+{
+    UNROLL for (int r = 0; r < R; r++)
+        UNROLL for (int v = 0; v < 2; v++) {
+            const size_t o = (size_t)r * U + (size_t)v * ISA_NU;
+            VST(ht + o, ISA(vtanh)(VLD(z + o) + VLD(acc + (size_t)(2 * r + v) * ISA_NU)));
+        }
 }
 #undef VLD
 #undef VST
@@ -404,11 +437,79 @@ ISA_ATTR static void ISA(gru_bwd)(const part *w, int U, const seqrt_real *pkt,
     }
 }
 
+/* SimpleRNN (tanh): h_t = tanh(z_t + h_{t-1} U) for the member's column
+ * tiles (2 vectors of units each), MRS rows at a time. */
+ISA_ATTR static void ISA(rnn_fwd)(const part *w, int U, const seqrt_real *pk,
+                                  const seqrt_real *hp, const seqrt_real *zt, seqrt_real *ht)
+{
+    enum { RNU = 2 * ISA_NU };
+    seqrt_real acc[MRS * RNU];
+    for (int p = w->p0; p < w->p1; p++) {
+        const int j0 = p * RNU, nb = U - j0 < RNU ? U - j0 : RNU;
+        const seqrt_real *P = pk + (size_t)p * U * RNU;
+        for (int b = w->r0; b < w->r1; b += MRS) {
+            const int mb = w->r1 - b < MRS ? w->r1 - b : MRS;
+            ISA(rnn_tile)(mb, U, hp + (size_t)b * U, U, P, acc);
+            const size_t o = (size_t)b * U + j0;
+#if ISA_VGATES
+            if (nb == RNU) { /* as in lstm_fwd */
+                if (mb == MRS)
+                    ISA(rnn_gates)(MRS, acc, zt + o, U, ht + o);
+                else
+                    for (int r = 0; r < mb; r++)
+                        ISA(rnn_gates)(1, acc + (size_t)r * RNU, zt + o + (size_t)r * U, U,
+                                       ht + o + (size_t)r * U);
+                continue;
+            }
+#endif
+            for (int r = 0; r < mb; r++)
+                rnn_fwd_units(acc + (size_t)r * RNU, zt + o + (size_t)r * U,
+                              ht + o + (size_t)r * U, nb);
+        }
+    }
+}
+
+/* SimpleRNN: dz_{t+1} [rows, U] times the member's tiles of the transposed
+ * kernel, plus dy_t: dh_t for those units; then (zt given) dz_t into zt,
+ * from h_t (ht); (zt NULL) dh_t stored into dh. With dzn NULL, dh_t is dh
+ * (plus dy_t). */
+ISA_ATTR static void ISA(rnn_bwd)(const part *w, int U, const seqrt_real *pkt,
+                                  const seqrt_real *dzn, seqrt_real *dh, const seqrt_real *dyt,
+                                  int64_t dy_ld, seqrt_real *zt, const seqrt_real *ht)
+{
+    seqrt_real acc[MRB * NUB], dsum[NUB];
+    for (int p = w->p0; p < w->p1; p++) {
+        const int j0 = p * NUB, nb = U - j0 < NUB ? U - j0 : NUB;
+        const seqrt_real *P = pkt + (size_t)p * U * NUB;
+        for (int b = w->r0; b < w->r1; b += MRB) {
+            const int mb = w->r1 - b < MRB ? w->r1 - b : MRB;
+            if (dzn)
+                ISA(bwd_tile)(mb, U, dzn + (size_t)b * U, U, P, acc);
+            for (int r = 0; r < mb; r++) {
+                const size_t o = (size_t)(b + r) * U + j0;
+                if (!zt) {
+                    memcpy(dh + o, acc + r * NUB, sizeof(seqrt_real) * (size_t)nb);
+                    continue;
+                }
+                const seqrt_real *dyr = dyt ? dyt + (int64_t)(b + r) * dy_ld + j0 : NULL;
+                if (dyr) /* as in lstm_bwd */
+                    __builtin_prefetch((const void *)((uintptr_t)dyr - (uintptr_t)U * sizeof *dyr));
+                const seqrt_real *dhin = lstm_dh_in(dzn ? acc + r * NUB : dh + o, dyr, dsum, nb);
+                if (nb == NUB)
+                    rnn_bwd_units(dhin, zt + o, ht + o, NUB);
+                else
+                    rnn_bwd_units(dhin, zt + o, ht + o, nb);
+            }
+        }
+    }
+}
+
 #undef vnu
 #undef NBV
 
-static const kernels ISA(kernels) = {ISA_NU, MRF, ISA(lstm_fwd), ISA(lstm_bwd), ISA(gru_fwd),
-                                     ISA(gru_bwd)};
+static const kernels ISA(kernels) = {ISA_NU,        MRF,           ISA(lstm_fwd),
+                                     ISA(lstm_bwd), ISA(gru_fwd),  ISA(gru_bwd),
+                                     ISA(rnn_fwd),  ISA(rnn_bwd)};
 
 #undef ISA
 #undef ISA_ATTR
