@@ -27,8 +27,9 @@ seqrt_add_check(check_runtime_safetensors_f64 check_runtime_safetensors.c seqrt_
 seqrt_add_check(check_runtime_blas        check_runtime_blas.c        seqrt)
 seqrt_add_check(check_runtime_blas_f64    check_runtime_blas.c        seqrt_f64)
 # The small-GEMM kernels the CPU's own choice hides: the baseline (SSE2)
-# one, and the AVX-512 kernel's blocking (8 x 32) in baseline instructions.
-foreach(k base wide)
+# one, the AVX-512 kernel's blocking (8 x 32) in baseline instructions,
+# and, on a CPU with AVX-512, the AVX2 ones (6 x 16, the paired tails).
+foreach(k base wide avx2)
   add_test(NAME check_runtime_blas_${k} COMMAND check_runtime_blas)
   add_test(NAME check_runtime_blas_f64_${k} COMMAND check_runtime_blas_f64)
   set_tests_properties(check_runtime_blas_${k} check_runtime_blas_f64_${k}
