@@ -48,12 +48,25 @@ static double smooth_cat(const Ctx *c, double y)
 /*
  * The logits paths' softmax: returns log(sum_k exp(z_k)) and, when d is
  * given, adds scale * softmax(z) to it. The exponentials are seqrt_real
- * (seqrt_expf in float32 builds: libm's double exp was a third of a char
+ * (lse_exp in float32 builds: libm's double exp was a third of a char
  * model's step) and go through a stack buffer in chunks, so that the exp,
  * sum and update loops vectorise; partial sums in 8 lanes, the total in
  * double. Rows wider than one chunk recompute their exponentials.
  */
 enum { LSE_CHUNK = 512 };
+
+/* exp(x) for x = z_k - max <= 0 (or NaN, which it keeps): float32 builds
+ * take the clamped exponential, which needs no selects for the
+ * infinities, and give 0 below -87 as expf does (exp(-87) would leave
+ * denormal gradients behind); float64 builds libm's. */
+static inline seqrt_real lse_exp(seqrt_real x)
+{
+#ifdef SEQRT_DOUBLE
+    return SEQRT_EXP(x);
+#else
+    return x < -87.0f ? 0.0f : seqrt_expf_clamped(x);
+#endif
+}
 
 SEQRT_KERNEL static double softmax_lse(const seqrt_real *z, int64_t C, seqrt_real *d, double scale)
 {
@@ -71,7 +84,7 @@ SEQRT_KERNEL static double softmax_lse(const seqrt_real *z, int64_t C, seqrt_rea
     double s = 0;
     for (int64_t k0 = 0; k0 < C; k0 += LSE_CHUNK) {
         const int n = C - k0 < LSE_CHUNK ? (int)(C - k0) : LSE_CHUNK;
-        for (int k = 0; k < n; k++) e[k] = SEQRT_EXP(z[k0 + k] - mx);
+        for (int k = 0; k < n; k++) e[k] = lse_exp(z[k0 + k] - mx);
         seqrt_real lane[8] = {0};
         int k = 0;
         for (; k + 8 <= n; k += 8)
@@ -84,7 +97,7 @@ SEQRT_KERNEL static double softmax_lse(const seqrt_real *z, int64_t C, seqrt_rea
         for (int64_t k0 = 0; k0 < C; k0 += LSE_CHUNK) {
             const int n = C - k0 < LSE_CHUNK ? (int)(C - k0) : LSE_CHUNK;
             if (C > LSE_CHUNK)
-                for (int k = 0; k < n; k++) e[k] = SEQRT_EXP(z[k0 + k] - mx);
+                for (int k = 0; k < n; k++) e[k] = lse_exp(z[k0 + k] - mx);
             for (int k = 0; k < n; k++) d[k0 + k] += f * e[k];
         }
     }

@@ -48,28 +48,9 @@ typedef struct {
 #define gate_sigmoid seqrt_sigmoid
 #define gate_tanh SEQRT_TANH
 #else
-/* seqrt_expf's arithmetic (seqrt_kernel.h) without its selects for NaN and
- * the infinities, which were a third of its instructions and most of the
- * fused forward step's time on a Zen core: the input is clamped to
- * [-87, 88] (a NaN passes through the clamp and comes out as NaN), and
- * k = round(x / ln 2) is read from the bits of the rounding sum instead of
- * converting a float to an int, so a NaN is never converted. Finite inputs
- * give seqrt_expf's values; -Inf gives exp(-87) instead of 0, +Inf exp(88):
- * the gates that use it (1 / (1 + e), (1 - e) / (1 + e)) saturate alike. */
-static inline float gate_exp(float x)
-{
-    float c = x < -87.0f ? -87.0f : x;
-    c = c > 88.0f ? 88.0f : c;
-    union { float f; uint32_t u; } m = {.f = c * 1.44269504088896341f + 12582912.0f};
-    const float k = m.f - 12582912.0f;
-    const float r = c - k * 0.693359375f + k * 2.12194440e-4f;
-    float y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
-                4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
-    y = y * r * r + r + 1.0f;
-    /* m.u = 0x4B400000 + k for |k| < 2^22: the exponent field of 2^k */
-    union { uint32_t u; float f; } scale = {.u = (m.u - 0x4B400000u + 127u) << 23};
-    return y * scale.f;
-}
+/* The clamped exponential (seqrt_kernel.h): the gates saturate alike at
+ * +-Inf, and its selects were most of the fused forward step's time. */
+#define gate_exp seqrt_expf_clamped
 
 static inline float gate_sigmoid(float x) { return 1.0f / (1.0f + gate_exp(-x)); }
 
