@@ -3,7 +3,7 @@
  * thread team (seqrt_team.h).
  *
  * Each fused sequence (LSTM; GRU with reset_after, with and without the
- * recurrent bias; SimpleRNN) is checked against a plain loop with the generated
+ * recurrent bias; GRU with reset_after=false; SimpleRNN) is checked against a plain loop with the generated
  * code's arithmetic (the product in double, then the same gate formulas),
  * at odd sizes (B = 1, 3, 7; U = 1, 5, 17, 64, 96: partial and whole column
  * tiles, partial and whole register blocks); and for team sizes 1, 2 and 3
@@ -363,6 +363,150 @@ START_TEST(gru_both_splits)
 }
 END_TEST
 
+/* GRU (reset_after=false), the generated code's arithmetic: z, r from
+ * h_{t-1} U_zr, s = r h_{t-1}, n from s U_n; back: az, an, ds = an U_n^T,
+ * ar, dh_{t-1} = dh z + ds r + [az ar] U_zr^T. rk [U, 3U]. */
+static void ref_grub_forward(int B, int U, const seqrt_real *rk, seqrt_real *z, seqrt_real *s,
+                             seqrt_real *h)
+{
+    const int BU = B * U, G3 = 3 * U;
+    seqrt_real *hzr = malloc(2 * BU * sizeof *hzr), *hn = malloc(BU * sizeof *hn);
+    seqrt_real *uzr = malloc((size_t)U * 2 * U * sizeof *uzr), *un = malloc((size_t)U * U * sizeof *un);
+    ck_assert(hzr && hn && uzr && un);
+    for (int k = 0; k < U; k++)
+        for (int j = 0; j < 2 * U; j++) uzr[k * 2 * U + j] = rk[k * G3 + j];
+    for (int k = 0; k < U; k++)
+        for (int j = 0; j < U; j++) un[k * U + j] = rk[k * G3 + 2 * U + j];
+    for (int t = 0; t < T; t++) {
+        seqrt_real *zt = z + t * B * G3, *st = s + t * BU, *ht = h + (t + 1) * BU;
+        const seqrt_real *hp = h + t * BU;
+        ref_product(B, 2 * U, U, hp, uzr, 0, 0, hzr);
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < U; j++) {
+                seqrt_real *g = zt + b * G3;
+                g[j] = seqrt_sigmoid(g[j] + hzr[b * 2 * U + j]);
+                g[U + j] = seqrt_sigmoid(g[U + j] + hzr[b * 2 * U + U + j]);
+                st[b * U + j] = g[U + j] * hp[b * U + j];
+            }
+        ref_product(B, U, U, st, un, 0, 0, hn);
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < U; j++) {
+                seqrt_real *g = zt + b * G3;
+                const seqrt_real ng = SEQRT_TANH(g[2 * U + j] + hn[b * U + j]);
+                ht[b * U + j] = g[j] * hp[b * U + j] + (1 - g[j]) * ng;
+                g[2 * U + j] = ng;
+            }
+    }
+    free(hzr), free(hn), free(uzr), free(un);
+}
+
+static void ref_grub_backward(int B, int U, const seqrt_real *rk, seqrt_real *z,
+                              const seqrt_real *h, const seqrt_real *dy, seqrt_real *dh)
+{
+    const int BU = B * U, G3 = 3 * U;
+    seqrt_real *ds = malloc(BU * sizeof *ds), *un = malloc((size_t)U * U * sizeof *un);
+    seqrt_real *uzr = malloc((size_t)U * 2 * U * sizeof *uzr), *azr = malloc(2 * BU * sizeof *azr);
+    ck_assert(ds && un && uzr && azr);
+    for (int k = 0; k < U; k++)
+        for (int j = 0; j < 2 * U; j++) uzr[k * 2 * U + j] = rk[k * G3 + j];
+    for (int k = 0; k < U; k++)
+        for (int j = 0; j < U; j++) un[k * U + j] = rk[k * G3 + 2 * U + j];
+    seqrt_real *an = malloc(BU * sizeof *an);
+    ck_assert_ptr_nonnull(an);
+    for (int t = T - 1; t >= 0; t--) {
+        if (dy)
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < U; j++) dh[b * U + j] += dy[(b * T + t) * U + j];
+        seqrt_real *zt = z + t * B * G3;
+        const seqrt_real *hp = h + t * BU;
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < U; j++) {
+                seqrt_real *g = zt + b * G3;
+                const seqrt_real zg = g[j], ng = g[2 * U + j], dhv = dh[b * U + j];
+                g[j] = dhv * (hp[b * U + j] - ng) * (zg * (1 - zg));
+                g[2 * U + j] = dhv * (1 - zg) * (1 - ng * ng);
+                an[b * U + j] = g[2 * U + j];
+                dh[b * U + j] = dhv * zg;
+            }
+        ref_product(B, U, U, an, un, 1, 0, ds);
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < U; j++) {
+                seqrt_real *g = zt + b * G3;
+                const seqrt_real rg = g[U + j], d = ds[b * U + j];
+                dh[b * U + j] += d * rg;
+                g[U + j] = d * hp[b * U + j] * (rg * (1 - rg));
+            }
+        for (int b = 0; b < B; b++)
+            for (int j = 0; j < 2 * U; j++) azr[b * 2 * U + j] = zt[b * G3 + j];
+        ref_product(B, U, 2 * U, azr, uzr, 1, 1, dh);
+    }
+    free(ds), free(un), free(uzr), free(azr), free(an);
+}
+
+static void grub_case(int B, int U, int with_dy)
+{
+    const size_t BU = (size_t)B * U, NG = (size_t)T * 3 * BU;
+    const double w = 2.0 / sqrt(U);
+    seqrt_real *rk = randv(3 * (size_t)U * U, -w, w), *z0 = randv(NG, -1.5, 1.5);
+    seqrt_real *h0 = randv(BU, -1, 1), *dh0 = randv(BU, -1, 1);
+    seqrt_real *dy = with_dy ? randv(T * BU, -1, 1) : NULL;
+
+    seqrt_real *rz = dup(z0, NG), *rs = calloc(T * BU, sizeof *rs);
+    seqrt_real *rh = calloc((T + 1) * BU, sizeof *rh), *rdh = dup(dh0, BU);
+    memcpy(rh, h0, BU * sizeof *rh);
+    ref_grub_forward(B, U, rk, rz, rs, rh);
+    seqrt_real *gates = dup(rz, NG);
+    ref_grub_backward(B, U, rk, rz, rh, dy, rdh);
+
+    seqrt_real *pk = malloc((size_t)SEQRT_RNN_PACK_SIZE(U, 3) * sizeof *pk);
+    seqrt_real *z[4], *g[4], *sv[4], *h[4], *dh[4]; /* teams of 1, 2, 3 */
+    for (int n = 1; n <= 3; n++) {
+        z[n] = dup(z0, NG), sv[n] = calloc(T * BU, sizeof(seqrt_real));
+        h[n] = calloc((T + 1) * BU, sizeof(seqrt_real)), dh[n] = dup(dh0, BU);
+        memcpy(h[n], h0, BU * sizeof(seqrt_real));
+        seqrt_team_set_threads(n);
+        seqrt_gru_before_forward(T, B, U, rk, pk, z[n], sv[n], h[n]);
+        g[n] = dup(z[n], NG);
+        seqrt_gru_before_backward(T, B, U, rk, pk, z[n], h[n], dy, (int64_t)T * U, dh[n]);
+        seqrt_team_set_threads(1);
+    }
+    near("grub gates", g[1], gates, NG, B, U);
+    near("grub s", sv[1], rs, T * BU, B, U);
+    near("grub h", h[1], rh, (T + 1) * BU, B, U);
+    near("grub dz", z[1], rz, NG, B, U);
+    near("grub dh", dh[1], rdh, BU, B, U);
+    for (int n = 2; n <= 3; n++)
+        ck_assert_msg(!memcmp(z[n], z[1], NG * sizeof(seqrt_real)) &&
+                      !memcmp(g[n], g[1], NG * sizeof(seqrt_real)) &&
+                      !memcmp(sv[n], sv[1], T * BU * sizeof(seqrt_real)) &&
+                      !memcmp(h[n], h[1], (T + 1) * BU * sizeof(seqrt_real)) &&
+                      !memcmp(dh[n], dh[1], BU * sizeof(seqrt_real)),
+                      "GRU(reset_after=false) B=%d U=%d: a team of %d differs from a team of 1",
+                      B, U, n);
+    for (int n = 1; n <= 3; n++) free(z[n]), free(g[n]), free(sv[n]), free(h[n]), free(dh[n]);
+    free(pk), free(rk), free(z0), free(h0), free(dh0), free(dy);
+    free(rz), free(rs), free(rh), free(rdh), free(gates);
+}
+
+START_TEST(gru_before_matches_reference)
+{
+    rng_state = 1618;
+    for (size_t i = 0; i < sizeof Bs / sizeof Bs[0]; i++)
+        for (size_t k = 0; k < sizeof Us / sizeof Us[0]; k++) {
+            grub_case(Bs[i], Us[k], 1);
+            grub_case(Bs[i], Us[k], 0);
+        }
+}
+END_TEST
+
+START_TEST(gru_before_both_splits)
+{
+    rng_state = 5;
+    grub_case(32, 16, 1); /* rows */
+    grub_case(5, 176, 1); /* column tiles: 363 KiB packed in float32 */
+}
+END_TEST
+
 /* SimpleRNN (tanh), the generated code's arithmetic: z_t + h_{t-1} rk,
  * tanh; back: dz = dh (1 - h_t^2), dh_{t-1} = dz rk^T. */
 static void ref_rnn_forward(int B, int U, const seqrt_real *rk, const seqrt_real *z, seqrt_real *h)
@@ -534,6 +678,8 @@ static Suite *make_suite(void)
     tcase_add_test(core, lstm_both_splits);
     tcase_add_test(core, gru_matches_reference);
     tcase_add_test(core, gru_both_splits);
+    tcase_add_test(core, gru_before_matches_reference);
+    tcase_add_test(core, gru_before_both_splits);
     tcase_add_test(core, rnn_matches_reference);
     tcase_add_test(core, rnn_both_splits);
     suite_add_tcase(s, core);

@@ -71,6 +71,14 @@ static bool fused(const LowerOp *o, const RnnShape *r)
            !r->masked && r->rd <= 0;
 }
 
+/* reset_after=false under the same conditions: seqrt_gru_before_forward/
+ * backward, two products a step (U_zr, then U_n on s = r h). */
+static bool fused_before(const LowerOp *o, const RnnShape *r)
+{
+    return !reset_after(o) && !strcmp(r->rec, "sigmoid") && !strcmp(r->act, "tanh") &&
+           !r->masked && r->rd <= 0;
+}
+
 static void plan(LowerOp *o)
 {
     RnnShape r;
@@ -83,8 +91,10 @@ static void plan(LowerOp *o)
             lower_scratch(o, "hh", "T * B * %lld", 3 * r.U);
     } else {
         lower_scratch(o, "s", "T * B * %lld", r.U);
-        lower_scratch(o, "hzr", "B * %lld", 2 * r.U);
-        lower_scratch(o, "hn", "B * %lld", r.U);
+        if (!fused_before(o, &r)) {
+            lower_scratch(o, "hzr", "B * %lld", 2 * r.U);
+            lower_scratch(o, "hn", "B * %lld", r.U);
+        }
     }
 }
 
@@ -293,6 +303,11 @@ static void forward_before(LowerOp *o, const RnnShape *r)
     emit_comment(p, "z, r = %s(x W + h_{t-1} U_zr + b); s = r h_{t-1}; n = %s(xn + s U_h + b_h);",
                  r->rec, r->act);
     emit_comment(p, "h_t = z h_{t-1} + (1 - z) n");
+    if (fused_before(o, r)) {
+        emit_comment(p, "every step, fused: each product tile by tile with its gates");
+        emit_line(p, "seqrt_gru_before_forward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, s, h);");
+        return;
+    }
     emit_open(p, "for (int64_t t = 0; t < T; t++)");
     emit_line(p, "seqrt_real *zt = z + t * B * 3 * UNITS, *st = s + t * B * UNITS;");
     emit_line(p, "const seqrt_real *hp = h + t * B * UNITS;");
@@ -333,14 +348,24 @@ static void forward_before(LowerOp *o, const RnnShape *r)
     emit_close(p, NULL);
 }
 
+static void emit_before_weight_grads(LowerOp *o, const RnnShape *r);
+
 static void backward_before(LowerOp *o, const RnnShape *r)
 {
     Printer *p = o->p;
     long long U = r->U;
-    op_rnn_emit_rt(o, "recurrent_kernel", 2 * U, 3 * U);
     emit_comment(p,
                  "back through time: az = dh (h_{t-1} - n) z', an = dh (1 - z) n', ds = an U_h^T,");
     emit_comment(p, "ar = ds h_{t-1} r'; dh_{t-1} = dh z + ds r + [az ar] U_zr^T");
+    if (fused_before(o, r)) {
+        emit_comment(p, "every step, fused: each product tile by tile with its gates");
+        emit_line(p,
+                "seqrt_gru_before_backward((int)T, (int)B, UNITS, recurrent_kernel, rt, z, h, %s, "
+                "T * UNITS, dh);", r->seq ? "d_y0" : "NULL");
+        emit_before_weight_grads(o, r);
+        return;
+    }
+    op_rnn_emit_rt(o, "recurrent_kernel", 2 * U, 3 * U);
     emit_open(p, "for (int64_t t = T - 1; t >= 0; t--)");
     op_rnn_emit_grad_step(o, r);
     emit_line(p, "seqrt_real *zt = z + t * B * 3 * UNITS;");
@@ -372,6 +397,14 @@ static void backward_before(LowerOp *o, const RnnShape *r)
     emit_close(p, NULL);
     op_rnn_dh_gemm(o, r, "zt", 3 * U, "recurrent_kernel", 2 * U, 3 * U);
     emit_close(p, NULL);
+    emit_before_weight_grads(o, r);
+}
+
+/* reset_after=false's recurrent weight gradients, from z ([az ar an]) and
+ * s after the steps. */
+static void emit_before_weight_grads(LowerOp *o, const RnnShape *r)
+{
+    Printer *p = o->p;
     emit_comment(p, "d_recurrent_kernel: [:, :2u] += h[0..T-1]^T [az ar]; [:, 2u:] += s^T an");
     emit_line(p,
             "seqrt_gemm(1, 0, UNITS, 2 * UNITS, (int)(T * B), 1, %s, UNITS, z, 3 * UNITS, 1, "

@@ -19,8 +19,7 @@
  *
  * Buffers are time-major, as in the generated code: z [T, B, G*U], h and c
  * [T + 1, B, U] with the initial state in slice 0. Layers with a mask,
- * recurrent dropout or other activations keep the per-step code, as does
- * a GRU with reset_after=false.
+ * recurrent dropout or other activations keep the per-step code.
  */
 #ifndef SEQRT_RNN_H
 #define SEQRT_RNN_H
@@ -86,6 +85,25 @@ void seqrt_gru_forward(int T, int B, int U, const seqrt_real *rk, const seqrt_re
 void seqrt_gru_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk, seqrt_real *z,
                         seqrt_real *q, const seqrt_real *h, const seqrt_real *dy, int64_t dy_ld,
                         seqrt_real *dh);
+
+/*
+ * GRU with reset_after=false (Keras <= 2.3, and TensorFlow.js's only form),
+ * the default activations, blocks [z r n], kernel rk [U, 3U]: z, r =
+ * sigmoid(x W + b + h_{t-1} U_zr); s_t = r h_{t-1}; n = tanh(x W_n + b_n +
+ * s_t U_n); h_t = z h_{t-1} + (1 - z) n. pk: SEQRT_RNN_PACK_SIZE(U, 3).
+ *
+ * forward: z[t] holds x_t kernel + bias on entry and the gates (z, r, n) on
+ * return; s [T, B, U] gets s_t; h[t + 1] from h[t].
+ *
+ * backward: z[t] holds the gates on entry and [az ar an] (the gradients of
+ * the three blocks' pre-activations) on return; h as the forward left it;
+ * dh and dy as for the LSTM.
+ */
+void seqrt_gru_before_forward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
+                              seqrt_real *z, seqrt_real *s, seqrt_real *h);
+void seqrt_gru_before_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
+                               seqrt_real *z, const seqrt_real *h, const seqrt_real *dy,
+                               int64_t dy_ld, seqrt_real *dh);
 
 /*
  * SimpleRNN with activation tanh (Keras's default), kernel rk [U, U]; pk:

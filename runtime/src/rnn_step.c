@@ -201,6 +201,59 @@ static inline void rnn_bwd_units(const seqrt_real *restrict dhin, seqrt_real *re
     for (int u = 0; u < n; u++) z[u] = dhin[u] * (1 - ht[u] * ht[u]);
 }
 
+/* ---- GRU (reset_after=false) unit math on one tile row ---- */
+
+/* acc: the tile's h_{t-1} [U_z U_r] for n units (block g at acc[g nu]);
+ * z: x W + b in, z and r out (blocks 0, 1); st: s_t = r h_{t-1} out. */
+static inline void grub_zr_units(const seqrt_real *restrict acc, int nu, seqrt_real *restrict z,
+                                 int U, const seqrt_real *restrict hp, seqrt_real *restrict st,
+                                 int n)
+{
+    for (int u = 0; u < n; u++) {
+        const seqrt_real zg = gate_sigmoid(z[u] + acc[u]);
+        const seqrt_real rg = gate_sigmoid(z[U + u] + acc[nu + u]);
+        z[u] = zg;
+        z[U + u] = rg;
+        st[u] = rg * hp[u];
+    }
+}
+
+/* acc: the tile's s_t U_n; z: z (block 0) in, block 2: xn in, n out. */
+static inline void grub_n_units(const seqrt_real *restrict acc, seqrt_real *restrict z, int U,
+                                const seqrt_real *restrict hp, seqrt_real *restrict ht, int n)
+{
+    for (int u = 0; u < n; u++) {
+        const seqrt_real zg = z[u], ng = gate_tanh(z[2 * U + u] + acc[u]);
+        ht[u] = zg * hp[u] + (1 - zg) * ng;
+        z[2 * U + u] = ng;
+    }
+}
+
+/* dhin: dh_t; z: gates in, az (block 0) and an (block 2) out; dh: dh_t z
+ * out. */
+static inline void grub_bwd_a_units(const seqrt_real *restrict dhin, seqrt_real *restrict z,
+                                    int U, const seqrt_real *restrict hp,
+                                    seqrt_real *restrict dh, int n)
+{
+    for (int u = 0; u < n; u++) {
+        const seqrt_real zg = z[u], ng = z[2 * U + u], dhv = dhin[u];
+        z[u] = dhv * (hp[u] - ng) * (zg * (1 - zg));
+        z[2 * U + u] = dhv * (1 - zg) * (1 - ng * ng);
+        dh[u] = dhv * zg;
+    }
+}
+
+/* ds: the tile's an U_n^T; z: r (block 1) in, ar out; dh += ds r. */
+static inline void grub_bwd_b_units(const seqrt_real *restrict ds, seqrt_real *restrict z, int U,
+                                    const seqrt_real *restrict hp, seqrt_real *restrict dh, int n)
+{
+    for (int u = 0; u < n; u++) {
+        const seqrt_real rg = z[U + u];
+        dh[u] += ds[u] * rg;
+        z[U + u] = ds[u] * hp[u] * (rg * (1 - rg));
+    }
+}
+
 /* ---- the kernels, once per instruction set ---- */
 
 typedef struct {
@@ -218,6 +271,14 @@ typedef struct {
                     seqrt_real *);
     void (*rnn_bwd)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
                     const seqrt_real *, int64_t, seqrt_real *, const seqrt_real *);
+    void (*grub_fwd_zr)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
+                        seqrt_real *);
+    void (*grub_fwd_n)(const part *, int, const seqrt_real *, const seqrt_real *,
+                       const seqrt_real *, seqrt_real *, seqrt_real *);
+    void (*grub_bwd_a)(const part *, int, const seqrt_real *, const seqrt_real *, seqrt_real *,
+                       const seqrt_real *, int64_t, seqrt_real *, const seqrt_real *);
+    void (*grub_bwd_b)(const part *, int, const seqrt_real *, seqrt_real *, seqrt_real *,
+                       const seqrt_real *);
 } kernels;
 
 #ifdef SEQRT_DOUBLE
@@ -282,28 +343,29 @@ static const kernels *pick(void)
 
 /* ---- packing ---- */
 
-/* Tile p of the forward layout: [U][G][nu], tile p's units of every gate. */
-static void pack_tile(int U, int G, int nu, const seqrt_real *rk, seqrt_real *pk, int p)
+/* Tile p of the forward layout: [U][G][nu], tile p's units of every gate.
+ * rk: the kernel's first packed gate block, rows ld apart. */
+static void pack_tile(int U, int G, int nu, const seqrt_real *rk, size_t ld, seqrt_real *pk, int p)
 {
     const int j0 = p * nu, nb = U - j0 < nu ? U - j0 : nu;
-    const size_t GU = (size_t)G * U;
     seqrt_real *d = pk + (size_t)p * U * G * nu;
     for (int k = 0; k < U; k++)
         for (int g = 0; g < G; g++) {
             seqrt_real *o = d + ((size_t)k * G + g) * nu;
-            const seqrt_real *s = rk + k * GU + (size_t)g * U + j0;
+            const seqrt_real *s = rk + k * ld + (size_t)g * U + j0;
             for (int u = 0; u < nu; u++) o[u] = u < nb ? s[u] : 0;
         }
 }
 
-/* Tile p of the transposed layout: [G*U][NUB], P[k, u] = rk[j0 + u, k]. */
-static void pack_tile_t(int U, int G, const seqrt_real *rk, seqrt_real *pk, int p)
+/* Tile p of the transposed layout: [G*U][NUB], P[k, u] = rk[j0 + u, k]
+ * over the G blocks from rk (rows ld apart). */
+static void pack_tile_t(int U, int G, const seqrt_real *rk, size_t ld, seqrt_real *pk, int p)
 {
     const int j0 = p * NUB, nb = U - j0 < NUB ? U - j0 : NUB;
     const size_t GU = (size_t)G * U;
     seqrt_real *d = pk + (size_t)p * GU * NUB;
     for (int u = 0; u < NUB; u++) {
-        const seqrt_real *s = rk + (size_t)(j0 + u) * GU;
+        const seqrt_real *s = rk + (size_t)(j0 + u) * ld;
         for (size_t k = 0; k < GU; k++) d[k * NUB + u] = u < nb ? s[k] : 0;
     }
 }
@@ -319,6 +381,7 @@ typedef struct {
     const kernels *k;
     int T, B, U, G, fnu, P, PB, by_cols; /* fnu: units per forward tile; P, PB: forward and
                                            * transposed tiles */
+    int before; /* a GRU with reset_after=false: U_zr and U_n packed apart */
     const seqrt_real *rk, *bh;
     seqrt_real *pk, *z, *q, *h, *c, *tc, *dh, *dc;
     const seqrt_real *dy;
@@ -345,6 +408,10 @@ static void job_init(job *j, int T, int B, int U, int G, const seqrt_real *rk, s
     j->by_cols = j->PB >= n && (!rows_ok || bytes > ROWS_MAX_PACK);
 }
 
+/* Where a reset_after=false GRU's U_n (or U_n^T) tiles start: after all
+ * of U_zr's, 2/3 of SEQRT_RNN_PACK_SIZE(U, 3). */
+static seqrt_real *before_n(const job *j) { return j->pk + SEQRT_RNN_PACK_SIZE(j->U, 2); }
+
 /* The member's share, and its tiles packed (by_cols: its own; by rows: a
  * share of all, which every member then reads, hence the barrier). */
 static part job_start(const job *j, int tid, int n, int transposed)
@@ -359,11 +426,19 @@ static part job_start(const job *j, int tid, int n, int transposed)
         seqrt_team_split(j->B, tid, n, &w.r0, &w.r1);
         seqrt_team_split(P, tid, n, &q0, &q1);
     }
+    const size_t ld = (size_t)j->G * j->U;
     for (int p = q0; p < q1; p++) {
-        if (transposed)
-            pack_tile_t(j->U, j->G, j->rk, j->pk, p);
-        else
-            pack_tile(j->U, j->G, j->fnu, j->rk, j->pk, p);
+        if (j->before && transposed) { /* U_zr^T, then U_n^T */
+            pack_tile_t(j->U, 2, j->rk, ld, j->pk, p);
+            pack_tile_t(j->U, 1, j->rk + 2 * j->U, ld, before_n(j), p);
+        } else if (j->before) { /* U_zr, then U_n */
+            pack_tile(j->U, 2, j->fnu, j->rk, ld, j->pk, p);
+            pack_tile(j->U, 1, j->fnu, j->rk + 2 * j->U, ld, before_n(j), p);
+        } else if (transposed) {
+            pack_tile_t(j->U, j->G, j->rk, ld, j->pk, p);
+        } else {
+            pack_tile(j->U, j->G, j->fnu, j->rk, ld, j->pk, p);
+        }
     }
     if (n > 1 && !j->by_cols)
         seqrt_team_barrier();
@@ -537,4 +612,67 @@ void seqrt_rnn_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *p
     job_init(&j, T, B, U, 1, rk, pk);
     j.z = z, j.h = (seqrt_real *)h, j.dy = dy, j.dy_ld = dy_ld, j.dh = dh;
     seqrt_team_run(rnn_bwd_job, &j);
+}
+
+/* ---- GRU (reset_after=false) ----
+ *
+ * Two dependent products a step: h_{t-1} U_zr gives z and r, and s_t =
+ * r h_{t-1}; only then s_t U_n gives n. Where the team splits the units,
+ * every member needs all of s_t (and backward all of an_t), so a step has
+ * two barriers; split by rows, none. */
+
+static void grub_fwd_job(void *ctx, int tid, int n)
+{
+    const job *j = ctx;
+    const part w = job_start(j, tid, n, 0);
+    const size_t BU = (size_t)j->B * j->U, BG = 3 * BU;
+    for (int t = 0; t < j->T; t++) {
+        if (t)
+            step_barrier(j, n);
+        j->k->grub_fwd_zr(&w, j->U, j->pk, j->h + t * BU, j->z + t * BG, j->c + t * BU);
+        step_barrier(j, n);
+        j->k->grub_fwd_n(&w, j->U, before_n(j), j->h + t * BU, j->c + t * BU, j->z + t * BG,
+                         j->h + (t + 1) * BU);
+    }
+}
+
+void seqrt_gru_before_forward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
+                              seqrt_real *z, seqrt_real *s, seqrt_real *h)
+{
+    if (T <= 0 || B <= 0 || U <= 0)
+        return;
+    job j;
+    job_init(&j, T, B, U, 3, rk, pk);
+    j.before = 1, j.z = z, j.c = s, j.h = h;
+    seqrt_team_run(grub_fwd_job, &j);
+}
+
+static void grub_bwd_job(void *ctx, int tid, int n)
+{
+    const job *j = ctx;
+    const part w = job_start(j, tid, n, 1);
+    const size_t BU = (size_t)j->B * j->U, BG = 3 * BU;
+    const int64_t U = j->U;
+    for (int t = j->T - 1; t >= 0; t--) {
+        if (t < j->T - 1)
+            step_barrier(j, n);
+        j->k->grub_bwd_a(&w, j->U, j->pk, t < j->T - 1 ? j->z + (t + 1) * BG : NULL, j->dh,
+                         j->dy ? j->dy + t * U : NULL, j->dy_ld, j->z + t * BG, j->h + t * BU);
+        step_barrier(j, n);
+        j->k->grub_bwd_b(&w, j->U, before_n(j), j->z + t * BG, j->dh, j->h + t * BU);
+    }
+    step_barrier(j, n);
+    j->k->grub_bwd_a(&w, j->U, j->pk, j->z, j->dh, NULL, 0, NULL, NULL);
+}
+
+void seqrt_gru_before_backward(int T, int B, int U, const seqrt_real *rk, seqrt_real *pk,
+                               seqrt_real *z, const seqrt_real *h, const seqrt_real *dy,
+                               int64_t dy_ld, seqrt_real *dh)
+{
+    if (T <= 0 || B <= 0 || U <= 0)
+        return;
+    job j;
+    job_init(&j, T, B, U, 3, rk, pk);
+    j.before = 1, j.z = z, j.h = (seqrt_real *)h, j.dy = dy, j.dy_ld = dy_ld, j.dh = dh;
+    seqrt_team_run(grub_bwd_job, &j);
 }

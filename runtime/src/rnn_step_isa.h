@@ -70,6 +70,12 @@ TILE_FN(ISA(s3), 3, 2)
 TILE_FN(ISA(s4), 4, 2)
 TILE_FN(ISA(s5), 5, 2)
 TILE_FN(ISA(s6), 6, 2)
+TILE_FN(ISA(n1), 1, 1)
+TILE_FN(ISA(n2), 2, 1)
+TILE_FN(ISA(n3), 3, 1)
+TILE_FN(ISA(n4), 4, 1)
+TILE_FN(ISA(n5), 5, 1)
+TILE_FN(ISA(n6), 6, 1)
 TILE_FN(ISA(b1), 1, NBV)
 TILE_FN(ISA(b2), 2, NBV)
 TILE_FN(ISA(b3), 3, NBV)
@@ -111,35 +117,30 @@ ISA_ATTR static inline void ISA(fwd_tile)(int G, int mb, int K, const seqrt_real
     }
 }
 
-/* The backward tile of mb <= MRB rows of the transposed kernel. */
-ISA_ATTR static inline void ISA(bwd_tile)(int mb, int K, const seqrt_real *A, int lda,
-                                          const seqrt_real *P, seqrt_real *acc)
-{
-    switch (mb) {
-    case 6: ISA(b6)(K, A, lda, P, acc); break;
-    case 5: ISA(b5)(K, A, lda, P, acc); break;
-    case 4: ISA(b4)(K, A, lda, P, acc); break;
-    case 3: ISA(b3)(K, A, lda, P, acc); break;
-    case 2: ISA(b2)(K, A, lda, P, acc); break;
-    default: ISA(b1)(K, A, lda, P, acc); break;
+/* A tile of mb <= 6 rows from the tile functions of 1 .. 6 rows. */
+#define TILE_SWITCH(name, t1, t2, t3, t4, t5, t6)                                              \
+    ISA_ATTR static inline void name(int mb, int K, const seqrt_real *A, int lda,              \
+                                     const seqrt_real *P, seqrt_real *acc)                     \
+    {                                                                                          \
+        switch (mb) {                                                                          \
+        case 6: t6(K, A, lda, P, acc); break;                                                  \
+        case 5: t5(K, A, lda, P, acc); break;                                                  \
+        case 4: t4(K, A, lda, P, acc); break;                                                  \
+        case 3: t3(K, A, lda, P, acc); break;                                                  \
+        case 2: t2(K, A, lda, P, acc); break;                                                  \
+        default: t1(K, A, lda, P, acc); break;                                                 \
+        }                                                                                      \
     }
-}
-
-/* A SimpleRNN's forward tile: MRS rows of 2 vectors (one gate, so a
- * column tile is two vectors of units wide: 12 accumulators, and each
- * broadcast of h feeds two multiply-adds). */
-ISA_ATTR static inline void ISA(rnn_tile)(int mb, int K, const seqrt_real *A, int lda,
-                                          const seqrt_real *P, seqrt_real *acc)
-{
-    switch (mb) {
-    case 6: ISA(s6)(K, A, lda, P, acc); break;
-    case 5: ISA(s5)(K, A, lda, P, acc); break;
-    case 4: ISA(s4)(K, A, lda, P, acc); break;
-    case 3: ISA(s3)(K, A, lda, P, acc); break;
-    case 2: ISA(s2)(K, A, lda, P, acc); break;
-    default: ISA(s1)(K, A, lda, P, acc); break;
-    }
-}
+/* The backward tile: MRB rows of the transposed kernel, NUB units. */
+TILE_SWITCH(ISA(bwd_tile), ISA(b1), ISA(b2), ISA(b3), ISA(b4), ISA(b5), ISA(b6))
+/* A one-vector forward tile (a reset_after=false GRU's s_t U_n): MRS rows. */
+TILE_SWITCH(ISA(one_tile), ISA(n1), ISA(n2), ISA(n3), ISA(n4), ISA(n5), ISA(n6))
+/* A SimpleRNN's forward tile, and a reset_after=false GRU's h U_zr: MRS
+ * rows of 2 vectors (for the SimpleRNN one gate, so a column tile is two
+ * vectors of units wide: 12 accumulators, and each broadcast of h feeds
+ * two multiply-adds). */
+TILE_SWITCH(ISA(rnn_tile), ISA(s1), ISA(s2), ISA(s3), ISA(s4), ISA(s5), ISA(s6))
+#undef TILE_SWITCH
 
 #if ISA_VGATES
 /* ---- the gate math of a whole tile in vectors ----
@@ -504,12 +505,131 @@ ISA_ATTR static void ISA(rnn_bwd)(const part *w, int U, const seqrt_real *pkt,
     }
 }
 
+/* GRU (reset_after=false), first product: h_{t-1} [rows, U] times the
+ * member's tiles of U_zr ([U][z r][NU], two vectors: rnn_tile's shape),
+ * z and r finished, s_t = r h_{t-1}. */
+ISA_ATTR static void ISA(grub_fwd_zr)(const part *w, int U, const seqrt_real *pzr,
+                                      const seqrt_real *hp, seqrt_real *zt, seqrt_real *st)
+{
+    seqrt_real acc[MRS * 2 * ISA_NU];
+    const size_t G3 = 3 * (size_t)U;
+    for (int p = w->p0; p < w->p1; p++) {
+        const int j0 = p * ISA_NU, nb = U - j0 < ISA_NU ? U - j0 : ISA_NU;
+        const seqrt_real *P = pzr + (size_t)p * U * 2 * ISA_NU;
+        for (int b = w->r0; b < w->r1; b += MRS) {
+            const int mb = w->r1 - b < MRS ? w->r1 - b : MRS;
+            ISA(rnn_tile)(mb, U, hp + (size_t)b * U, U, P, acc);
+            for (int r = 0; r < mb; r++) {
+                const size_t row = (size_t)(b + r);
+                if (nb == ISA_NU)
+                    grub_zr_units(acc + (size_t)r * 2 * ISA_NU, ISA_NU, zt + row * G3 + j0, U,
+                                  hp + row * U + j0, st + row * U + j0, ISA_NU);
+                else
+                    grub_zr_units(acc + (size_t)r * 2 * ISA_NU, ISA_NU, zt + row * G3 + j0, U,
+                                  hp + row * U + j0, st + row * U + j0, nb);
+            }
+        }
+    }
+}
+
+/* Second product: s_t [rows, U] times the member's tiles of U_n; n and
+ * h_t finished. */
+ISA_ATTR static void ISA(grub_fwd_n)(const part *w, int U, const seqrt_real *pn,
+                                     const seqrt_real *hp, const seqrt_real *st, seqrt_real *zt,
+                                     seqrt_real *ht)
+{
+    seqrt_real acc[MRS * ISA_NU];
+    const size_t G3 = 3 * (size_t)U;
+    for (int p = w->p0; p < w->p1; p++) {
+        const int j0 = p * ISA_NU, nb = U - j0 < ISA_NU ? U - j0 : ISA_NU;
+        const seqrt_real *P = pn + (size_t)p * U * ISA_NU;
+        for (int b = w->r0; b < w->r1; b += MRS) {
+            const int mb = w->r1 - b < MRS ? w->r1 - b : MRS;
+            ISA(one_tile)(mb, U, st + (size_t)b * U, U, P, acc);
+            for (int r = 0; r < mb; r++) {
+                const size_t row = (size_t)(b + r);
+                if (nb == ISA_NU)
+                    grub_n_units(acc + (size_t)r * ISA_NU, zt + row * G3 + j0, U,
+                                 hp + row * U + j0, ht + row * U + j0, ISA_NU);
+                else
+                    grub_n_units(acc + (size_t)r * ISA_NU, zt + row * G3 + j0, U,
+                                 hp + row * U + j0, ht + row * U + j0, nb);
+            }
+        }
+    }
+}
+
+/* Backward, first half: [az ar]_{t+1} [rows, 2U] times the member's tiles
+ * of U_zr^T, added to dh (which holds dh_{t+1} z + ds r) and dy_t: dh_t;
+ * then (zt given) az, an into zt and dh_t z into dh; (zt NULL) dh_t into
+ * dh. With dzn NULL (the last step) dh is as given. */
+ISA_ATTR static void ISA(grub_bwd_a)(const part *w, int U, const seqrt_real *ptzr,
+                                     const seqrt_real *dzn, seqrt_real *dh,
+                                     const seqrt_real *dyt, int64_t dy_ld, seqrt_real *zt,
+                                     const seqrt_real *hp)
+{
+    seqrt_real acc[MRB * NUB], dsum[NUB];
+    const size_t G3 = 3 * (size_t)U;
+    for (int p = w->p0; p < w->p1; p++) {
+        const int j0 = p * NUB, nb = U - j0 < NUB ? U - j0 : NUB;
+        const seqrt_real *P = ptzr + (size_t)p * 2 * U * NUB;
+        for (int b = w->r0; b < w->r1; b += MRB) {
+            const int mb = w->r1 - b < MRB ? w->r1 - b : MRB;
+            if (dzn)
+                ISA(bwd_tile)(mb, 2 * U, dzn + (size_t)b * G3, (int)G3, P, acc);
+            for (int r = 0; r < mb; r++) {
+                const size_t row = (size_t)(b + r);
+                seqrt_real *dhr = dh + row * U + j0;
+                const seqrt_real *dyr = dyt ? dyt + (int64_t)row * dy_ld + j0 : NULL;
+                if (dyr) /* as in lstm_bwd */
+                    __builtin_prefetch((const void *)((uintptr_t)dyr - (uintptr_t)U * sizeof *dyr));
+                gru_dh_in(dzn ? acc + r * NUB : NULL, dhr, dyr, dsum, nb);
+                if (!zt) {
+                    memcpy(dhr, dsum, sizeof(seqrt_real) * (size_t)nb);
+                    continue;
+                }
+                if (nb == NUB)
+                    grub_bwd_a_units(dsum, zt + row * G3 + j0, U, hp + row * U + j0, dhr, NUB);
+                else
+                    grub_bwd_a_units(dsum, zt + row * G3 + j0, U, hp + row * U + j0, dhr, nb);
+            }
+        }
+    }
+}
+
+/* Backward, second half: an_t [rows, U] times the member's tiles of U_n^T:
+ * ds; ar into zt, dh += ds r. */
+ISA_ATTR static void ISA(grub_bwd_b)(const part *w, int U, const seqrt_real *ptn,
+                                     seqrt_real *zt, seqrt_real *dh, const seqrt_real *hp)
+{
+    seqrt_real acc[MRB * NUB];
+    const size_t G3 = 3 * (size_t)U;
+    for (int p = w->p0; p < w->p1; p++) {
+        const int j0 = p * NUB, nb = U - j0 < NUB ? U - j0 : NUB;
+        const seqrt_real *P = ptn + (size_t)p * U * NUB;
+        for (int b = w->r0; b < w->r1; b += MRB) {
+            const int mb = w->r1 - b < MRB ? w->r1 - b : MRB;
+            ISA(bwd_tile)(mb, U, zt + (size_t)b * G3 + 2 * (size_t)U, (int)G3, P, acc);
+            for (int r = 0; r < mb; r++) {
+                const size_t row = (size_t)(b + r);
+                if (nb == NUB)
+                    grub_bwd_b_units(acc + r * NUB, zt + row * G3 + j0, U, hp + row * U + j0,
+                                     dh + row * U + j0, NUB);
+                else
+                    grub_bwd_b_units(acc + r * NUB, zt + row * G3 + j0, U, hp + row * U + j0,
+                                     dh + row * U + j0, nb);
+            }
+        }
+    }
+}
+
 #undef vnu
 #undef NBV
 
-static const kernels ISA(kernels) = {ISA_NU,        MRF,           ISA(lstm_fwd),
-                                     ISA(lstm_bwd), ISA(gru_fwd),  ISA(gru_bwd),
-                                     ISA(rnn_fwd),  ISA(rnn_bwd)};
+static const kernels ISA(kernels) = {
+    ISA_NU,           MRF,             ISA(lstm_fwd),   ISA(lstm_bwd),   ISA(gru_fwd),
+    ISA(gru_bwd),     ISA(rnn_fwd),    ISA(rnn_bwd),    ISA(grub_fwd_zr), ISA(grub_fwd_n),
+    ISA(grub_bwd_a),  ISA(grub_bwd_b)};
 
 #undef ISA
 #undef ISA_ATTR
