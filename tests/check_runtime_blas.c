@@ -113,7 +113,10 @@ START_TEST(gemm_small_narrow_rows)
     static const int rows[] = {1, 2, 3, 4, 7, 8, 11, 12, 13, 16, 17, 40};
     static const int cols[] = {10, 12, 19, 20, 21, 24};
     check_small_sweep(rows, sizeof rows / sizeof *rows, cols, sizeof cols / sizeof *cols, -1);
-    check_small_sweep(rows, sizeof rows / sizeof *rows, cols, sizeof cols / sizeof *cols, 3);
+    /* the AVX2 tails with rows of C apart: around their 4- and 2-row blocks */
+    static const int prows[] = {1, 2, 3, 5, 6, 13};
+    static const int pcols[] = {12, 20};
+    check_small_sweep(prows, sizeof prows / sizeof *prows, pcols, sizeof pcols / sizeof *pcols, 3);
 }
 END_TEST
 
