@@ -28,6 +28,10 @@ extern "C" {
  * inside one. */
 void seqrt_team_set_threads(int n);
 int seqrt_team_threads(void);
+/* The members a job started here and now would run on: seqrt_team_threads()
+ * outside a job, 1 inside one (a nested job runs on its caller alone). For
+ * choosing how to share a product out, not for sizing the team. */
+int seqrt_team_members(void);
 
 /* Run fn on every member of the team and wait for all of them. A job
  * started from inside a job runs on the calling thread alone (n = 1). */

@@ -71,7 +71,7 @@ void seqrt_gemm(int trans_a, int trans_b, int M, int N, int K, seqrt_real alpha,
         seqrt_gemm_small(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
-    const int n = seqrt_team_threads();
+    const int n = seqrt_team_members();
     if (n > 1 && (int64_t)M * N * K >= TEAM_GEMM_MNK && openblas_get_num_threads() == 1) {
         const int by_rows = N < n * TEAM_GEMM_COLS;
         if (!by_rows || M >= n * TEAM_GEMM_ROWS) {

@@ -289,7 +289,7 @@ void seqrt_gemm_small(int trans_a, int trans_b, int M, int N, int K, seqrt_real 
                       seqrt_real beta, seqrt_real *C, int ldc)
 {
     if (trans_a && !trans_b && N > TEAM_COLS && (int64_t)M * N * K >= TEAM_MNK &&
-        seqrt_team_threads() > 1) {
+        seqrt_team_members() > 1) {
         ta_job j = {M, N, K, lda, ldb, ldc, alpha, beta, A, B, C};
         seqrt_team_run(ta_job_fn, &j);
         return;
@@ -323,9 +323,9 @@ int seqrt_gemm_is_small(int trans_a, int trans_b, int M, int N, int K)
      * path measured 1.6-2.7x faster (96x7x8, 32x1x32, 256x20x1). */
     if (N < 8 || K < 4)
         return 0;
-    if (trans_a && !trans_b) /* and OpenBLAS when the team has more members than */
-        return (int64_t)M * N <= SEQRT_SMALL_GEMM_MN_TA && /* 32-column blocks to share */
-               (N + TEAM_COLS - 1) / TEAM_COLS >= seqrt_team_threads();
+    if (trans_a && !trans_b) /* and OpenBLAS when a job here would have more members */
+        return (int64_t)M * N <= SEQRT_SMALL_GEMM_MN_TA && /* than 32-column blocks to share */
+               (N + TEAM_COLS - 1) / TEAM_COLS >= seqrt_team_members();
     if (trans_a || trans_b) /* packing a transposed panel costs more as sizes grow */
         return (int64_t)M * N * K <= SEQRT_SMALL_GEMM_MNK_T;
     return (int64_t)M * N * K <= SEQRT_SMALL_GEMM_MNK;
@@ -401,7 +401,7 @@ void seqrt_conv1d_taps(int B, int Tin, int Tout, int taps, int dil, int left, in
     conv_job j = {.B = B, .Tin = Tin, .Tout = Tout, .taps = taps, .dil = dil, .left = left,
                   .Cin = Cin, .Cout = Cout, .tlo = tlo, .thi = thi,
                   .fn = fused ? chosen_fn() : NULL, .off = off, .x = x, .w = w, .y = y};
-    if (B > 1 && (int64_t)B * Tout * taps * Cin * Cout >= TEAM_MNK && seqrt_team_threads() > 1)
+    if (B > 1 && (int64_t)B * Tout * taps * Cin * Cout >= TEAM_MNK && seqrt_team_members() > 1)
         seqrt_team_run(conv_job_fn, &j);
     else
         conv_samples(&j, 0, B);

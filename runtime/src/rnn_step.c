@@ -402,7 +402,7 @@ static void job_init(job *j, int T, int B, int U, int G, const seqrt_real *rk, s
     j->fnu = G == 1 ? 2 * chosen->nu : chosen->nu; /* a SimpleRNN's tiles: 2 vectors */
     j->P = (U + j->fnu - 1) / j->fnu;
     j->PB = (U + NUB - 1) / NUB;
-    const int n = seqrt_team_threads();
+    const int n = seqrt_team_members();
     const int64_t bytes = SEQRT_RNN_PACK_SIZE(U, G) * (int64_t)sizeof(seqrt_real);
     const int rows_ok = B >= chosen->mrf * n; /* a whole register block each at least */
     j->by_cols = j->PB >= n && (!rows_ok || bytes > ROWS_MAX_PACK);

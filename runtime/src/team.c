@@ -159,6 +159,8 @@ void seqrt_team_set_threads(int n) { team.want = n < 1 ? 0 : clamp(n); }
 
 int seqrt_team_threads(void) { return team.want ? team.want : clamp(openblas_get_num_threads()); }
 
+int seqrt_team_members(void) { return job_n ? 1 : seqrt_team_threads(); }
+
 void seqrt_team_run(seqrt_team_fn fn, void *ctx)
 {
     if (job_n) { /* nested: this member alone */
