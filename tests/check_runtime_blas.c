@@ -36,7 +36,8 @@ START_TEST(gemm_all_transposes)
                 for (int j = 0; j < N; j++) {
                     double s = 0;
                     for (int k = 0; k < K; k++) s += (double)A[i * K + k] * B[k * N + j];
-                    ck_assert_double_eq_tol(C[i * N + j], 2 * s + 0.5, TOL * 100);
+                    test_assert_each(fabs(C[i * N + j] - (2 * s + 0.5)) < TOL * 100,
+                                     "[%d,%d]: %g, want %g", i, j, (double)C[i * N + j], 2 * s + 0.5);
                 }
         }
 }
@@ -62,14 +63,14 @@ static void check_small_ldc(int ta, int tb, int M, int N, int K, seqrt_real alph
     for (int i = 0; i < M; i++)
         for (int j = 0; j < ldc; j++) {
             if (j >= N) { /* padding untouched */
-                ck_assert(C[i * ldc + j] == C0[i * ldc + j]);
+                test_assert_each(C[i * ldc + j] == C0[i * ldc + j], "padding [%d,%d] written", i, j);
                 continue;
             }
             double s = 0;
             for (int k = 0; k < K; k++)
                 s += (double)(ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
             double want = alpha * s + (beta == 0 ? 0 : beta * (double)C0[i * ldc + j]);
-            ck_assert_msg(fabs(C[i * ldc + j] - want) <= TOL * (1 + fabs(want)) * (K + 1),
+            test_assert_each(fabs(C[i * ldc + j] - want) <= TOL * (1 + fabs(want)) * (K + 1),
                           "ta=%d tb=%d M=%d N=%d K=%d at [%d,%d]: %g, want %g", ta, tb, M, N, K, i, j,
                           (double)C[i * ldc + j], want);
         }
@@ -144,7 +145,7 @@ START_TEST(gemm_small_ta_on_team)
                     double s = 0;
                     for (int k = 0; k < K; k++) s += (double)A[k * lda + i] * B[k * ldb + j];
                     const double want = 0.5 * s + (i * ldc + j) % 5;
-                    ck_assert_msg(fabs(C[i * ldc + j] - want) <= TOL * (1 + fabs(want)) * (K + 1),
+                    test_assert_each(fabs(C[i * ldc + j] - want) <= TOL * (1 + fabs(want)) * (K + 1),
                                   "team %d N=%d [%d,%d]: %g, want %g", n, N, i, j, (double)C[i * ldc + j], want);
                 }
             if (n > 1)
@@ -199,7 +200,7 @@ START_TEST(conv1d_taps_matches_loops)
                             want += (double)x[(b * Tin + src) * Ci + i] * w[(q * Ci + i) * Co + f];
                     }
                     const double got = y[(b * Tout + t) * Co + f];
-                    ck_assert_msg(fabs(got - want) <= TOL * (1 + fabs(want)) * (K * Ci + 1),
+                    test_assert_each(fabs(got - want) <= TOL * (1 + fabs(want)) * (K * Ci + 1),
                                   "case %zu [%d,%d,%d]: %g, want %g", c, b, t, f, got, want);
                 }
         free(x), free(w), free(y);
@@ -235,7 +236,7 @@ START_TEST(gemm_and_conv_on_team)
             for (int i = 0; i < M * N; i++) C[i] = (seqrt_real)(i % 5);
             seqrt_gemm(ta, tb, M, N, K, (seqrt_real)0.5, A, lda, B, ldb, 1, C, N);
             for (int i = 0; n > 1 && i < M * N; i++)
-                ck_assert_msg(fabs(Cn[i] - C1[i]) <= TOL * (K + 1) * (1 + fabs(C1[i])),
+                test_assert_each(fabs(Cn[i] - C1[i]) <= TOL * (K + 1) * (1 + fabs(C1[i])),
                               "shape %zu, team %d, element %d: %g, team of 1: %g", c, n, i,
                               (double)Cn[i], (double)C1[i]);
         }
@@ -244,7 +245,7 @@ START_TEST(gemm_and_conv_on_team)
                 double want = (i * N + j) % 5;
                 for (int k = 0; k < K; k++)
                     want += 0.5 * (double)A[ta ? k * lda + i : i * lda + k] * B[tb ? j * ldb + k : k * ldb + j];
-                ck_assert_msg(fabs(C1[i * N + j] - want) <= TOL * (K + 1) * (1 + fabs(want)),
+                test_assert_each(fabs(C1[i * N + j] - want) <= TOL * (K + 1) * (1 + fabs(want)),
                               "shape %zu [%d,%d]: %g, want %g", c, i, j, (double)C1[i * N + j], want);
             }
         free(A), free(B), free(C1), free(Cn);

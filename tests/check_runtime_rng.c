@@ -15,8 +15,10 @@ START_TEST(same_seed_same_stream)
     seqrt_rng a, b;
     seqrt_rng_seed(&a, 42);
     seqrt_rng_seed(&b, 42);
-    for (int i = 0; i < 1000; i++) ck_assert_uint_eq(seqrt_rng_u64(&a), seqrt_rng_u64(&b));
-    for (int i = 0; i < 100; i++) ck_assert_double_eq(seqrt_rng_normal(&a), seqrt_rng_normal(&b));
+    for (int i = 0; i < 1000; i++)
+        test_assert_each(seqrt_rng_u64(&a) == seqrt_rng_u64(&b), "draw %d differs", i);
+    for (int i = 0; i < 100; i++)
+        test_assert_each(seqrt_rng_normal(&a) == seqrt_rng_normal(&b), "normal %d differs", i);
     seqrt_rng_seed(&b, 43);
     ck_assert_uint_ne(seqrt_rng_u64(&a), seqrt_rng_u64(&b));
 }
@@ -54,21 +56,24 @@ START_TEST(uniform_range_and_moments)
     for (int i = 0; i < n; i++) {
         double u = seqrt_rng_double(&r);
         float f = seqrt_rng_float(&r);
-        ck_assert(u >= 0 && u < 1);
-        ck_assert(f >= 0 && f < 1);
+        test_assert_each(u >= 0 && u < 1, "uniform %g", u);
+        test_assert_each(f >= 0 && f < 1, "uniform (float) %g", (double)f);
         s += u;
     }
     ck_assert_double_eq_tol(s / n, 0.5, 0.005);
     s = 0;
     for (int i = 0; i < n; i++) {
         double z = seqrt_rng_normal(&r);
-        ck_assert(isfinite(z));
+        test_assert_each(isfinite(z), "normal %g", z);
         s += z;
         s2 += z * z;
     }
     ck_assert_double_eq_tol(s / n, 0, 0.01);
     ck_assert_double_eq_tol(s2 / n, 1, 0.02);
-    for (int i = 0; i < 10000; i++) ck_assert_uint_lt(seqrt_rng_below(&r, 7), 7);
+    for (int i = 0; i < 10000; i++) {
+        uint64_t k = seqrt_rng_below(&r, 7);
+        test_assert_each(k < 7, "below(7) gave %llu", (unsigned long long)k);
+    }
     ck_assert_uint_eq(seqrt_rng_below(&r, 1), 0);
     ck_assert_uint_eq(seqrt_rng_below(&r, 0), 0);
 }
@@ -87,12 +92,12 @@ START_TEST(shuffle_is_permutation)
     seqrt_rng_shuffle(&r2, idx2, n);
     int moved = 0;
     for (int i = 0; i < n; i++) {
-        ck_assert(idx[i] >= 0 && idx[i] < n);
+        test_assert_each(idx[i] >= 0 && idx[i] < n, "index %d", (int)idx[i]);
         seen[idx[i]]++;
         moved += idx[i] != i;
-        ck_assert_int_eq(idx[i], idx2[i]);
+        test_assert_each(idx[i] == idx2[i], "shuffles differ at %d", i);
     }
-    for (int i = 0; i < n; i++) ck_assert_int_eq(seen[i], 1);
+    for (int i = 0; i < n; i++) test_assert_each(seen[i] == 1, "%d seen %d times", i, seen[i]);
     ck_assert_int_gt(moved, n / 2);
     seqrt_rng_shuffle(&r, idx, 0);   /* empty and single are no-ops */
     seqrt_rng_shuffle(&r, idx, 1);

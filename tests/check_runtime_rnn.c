@@ -57,7 +57,7 @@ static void near(const char *what, const seqrt_real *a, const seqrt_real *b, siz
     double scale = 1;
     for (size_t i = 0; i < n; i++) scale = fabs((double)b[i]) > scale ? fabs((double)b[i]) : scale;
     for (size_t i = 0; i < n; i++)
-        ck_assert_msg(fabs((double)a[i] - (double)b[i]) <= TOL * scale,
+        test_assert_each(fabs((double)a[i] - (double)b[i]) <= TOL * scale,
                       "%s B=%d U=%d [%zu]: fused %.9g, reference %.9g", what, B, U, i,
                       (double)a[i], (double)b[i]);
 }

@@ -344,7 +344,7 @@ START_TEST(hostile_json)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char name[32];
         snprintf(name, sizeof name, "json%zu.st", i);
-        char path[256];
+        char path[512];
         snprintf(path, sizeof path, "%s", raw_st(name, bad[i][0], NULL, 0));
         expect_error(path, bad[i][1]);
     }

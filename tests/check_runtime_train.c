@@ -286,7 +286,11 @@ static char *read_all(const char *path, size_t *len)
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
+    char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!b) {
+        fclose(f);
+        return NULL;
+    }
     *len = fread(b, 1, (size_t)n, f);
     b[*len] = '\0';
     fclose(f);
@@ -295,7 +299,7 @@ static char *read_all(const char *path, size_t *len)
 
 static int same_bytes(const char *a, const char *b)
 {
-    size_t la, lb;
+    size_t la = 0, lb = 0;
     char *x = read_all(a, &la), *y = read_all(b, &lb);
     int same = x && y && la == lb && memcmp(x, y, la) == 0;
     free(x);

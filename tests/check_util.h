@@ -23,6 +23,17 @@ static inline double test_time_scale(void)
     return s && end != s && *end == '\0' && k >= 0 ? k : 1;
 }
 
+/*
+ * ck_assert_msg for assertions inside loops over many values. Check records
+ * every passing assertion (a message through its pipe, unpacked again when
+ * the test ends), and at a million values that record cost more than the
+ * tests themselves; this one does nothing until the assertion fails.
+ */
+#define test_assert_each(expr, ...)                                             \
+    do {                                                                       \
+        if (!(expr)) ck_abort_msg(__VA_ARGS__);                                \
+    } while (0)
+
 /* tcase_create with the shared time limit. */
 static inline TCase *test_tcase(const char *name)
 {

@@ -51,6 +51,9 @@ int seqrt_atomic_open(seqrt_atomic *a, const char *path, seqrt_error *err)
     a->path = dup_str(path);
     a->tmp = malloc(n + sizeof suffix);
     if (!a->path || !a->tmp) {
+        /* tmp holds no name yet: free it, never unlink it */
+        free(a->tmp);
+        a->tmp = NULL;
         seqrt_atomic_abort(a);
         return seqrt_errorf(err, SEQRT_ENOMEM, "%s: out of memory", path);
     }
