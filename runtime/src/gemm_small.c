@@ -49,6 +49,17 @@
 #define SEQRT_SMALL_GEMM_MN_TA 40000
 #endif
 
+/* A B^T with A not transposed (a Dense layer's input gradient, dy W^T):
+ * B's panels are packed once per call, N*K elements, whatever M is. Up to
+ * this many, N a multiple of 8 and one member to run it, bench/gemm_small
+ * measured it 1.06-1.30x OpenBLAS 0.3.21 (SkylakeX kernels, AMD Zen 5, one
+ * thread): 6400x32x65 1.27x (W6's), 8192x64x64 1.14x, 3200x128x256 1.06x,
+ * 6400x8x96 1.16x; at 512x128x512 (N*K 2^16) 0.88x, at 8192x20x40 (a
+ * partial vector) 0.87x. */
+#ifndef SEQRT_SMALL_GEMM_NK_TB
+#define SEQRT_SMALL_GEMM_NK_TB (1 << 15)
+#endif
+
 #define KC 256 /* k per pass: with transposed B, the packed panel is K x NR */
 
 /*
@@ -326,6 +337,9 @@ int seqrt_gemm_is_small(int trans_a, int trans_b, int M, int N, int K)
     if (trans_a && !trans_b) /* and OpenBLAS when a job here would have more members */
         return (int64_t)M * N <= SEQRT_SMALL_GEMM_MN_TA && /* than 32-column blocks to share */
                (N + TEAM_COLS - 1) / TEAM_COLS >= seqrt_team_members();
+    if (trans_b && !trans_a && N % 8 == 0 && (int64_t)N * K <= SEQRT_SMALL_GEMM_NK_TB &&
+        seqrt_team_members() == 1)
+        return 1;
     if (trans_a || trans_b) /* packing a transposed panel costs more as sizes grow */
         return (int64_t)M * N * K <= SEQRT_SMALL_GEMM_MNK_T;
     return (int64_t)M * N * K <= SEQRT_SMALL_GEMM_MNK;
