@@ -103,19 +103,34 @@ START_TEST(gemm_small_matches_loops)
 }
 END_TEST
 
-/* The narrow tiles (gemm_narrow.h). C's rows contiguous (ldc = N): with
- * AVX-512, width 20 takes the row-interleaved tiles for whole groups of 4
- * rows (three groups a block) and the 8x32 kernel for the rest. Any ldc:
- * with AVX2, widths 12 and 20 take the paired 4-column tails for blocks of
- * 4 and 2 rows and the 6x16 kernel for an odd last row. The other widths
- * never do. Rows around the groups and blocks. */
+/* A^T B's last 1-4 columns (a weight gradient's: Dense(65)'s 65th) take
+ * the column path, in blocks of 64 rows: rows around the blocks, 1 to 4
+ * columns past a whole panel in every kernel set (NR 8, 16 and 32). */
+START_TEST(gemm_small_ta_last_columns)
+{
+    static const int rows[] = {3, 64, 70};
+    static const int cols[] = {33, 36, 65};
+    static const int deps[] = {1, 300};
+    for (size_t m = 0; m < sizeof rows / sizeof *rows; m++)
+        for (size_t n = 0; n < sizeof cols / sizeof *cols; n++)
+            for (size_t k = 0; k < sizeof deps / sizeof *deps; k++)
+                check_small_ldc(1, 0, rows[m], cols[n], deps[k], (seqrt_real)-0.5,
+                                (m + n + k) % 2 ? 0 : (seqrt_real)0.25, cols[n] + 1);
+}
+END_TEST
+
+/* The narrow tiles (gemm_narrow.h), any ldc: with AVX-512, width 20 takes
+ * the packed 4-column tails for blocks of 16 and 4 rows and the 8x32 kernel
+ * for the last 1-3 rows; with AVX2, widths 12 and 20 take the paired
+ * 4-column tails for blocks of 4 and 2 rows and the 6x16 kernel for an odd
+ * last row. The other widths never do. Rows around the groups and blocks. */
 START_TEST(gemm_small_narrow_rows)
 {
     static const int rows[] = {1, 2, 3, 4, 7, 8, 11, 12, 13, 16, 17, 40};
     static const int cols[] = {10, 12, 19, 20, 21, 24};
     check_small_sweep(rows, sizeof rows / sizeof *rows, cols, sizeof cols / sizeof *cols, -1);
-    /* the AVX2 tails with rows of C apart: around their 4- and 2-row blocks */
-    static const int prows[] = {1, 2, 3, 5, 6, 13};
+    /* the tails with rows of C apart: around their blocks */
+    static const int prows[] = {1, 2, 3, 5, 6, 13, 16, 21};
     static const int pcols[] = {12, 20};
     check_small_sweep(prows, sizeof prows / sizeof *prows, pcols, sizeof pcols / sizeof *pcols, 3);
 }
@@ -317,6 +332,7 @@ static Suite *make_blas_suite(void)
     tcase_add_test(core, gemm_small_matches_loops);
     tcase_add_test(core, gemm_small_empty_k);
     tcase_add_test(core, gemm_small_narrow_rows);
+    tcase_add_test(core, gemm_small_ta_last_columns);
     tcase_add_test(core, gemm_small_ta_on_team);
     tcase_add_test(core, conv1d_taps_matches_loops);
     tcase_add_test(core, gemm_and_conv_on_team);

@@ -6,19 +6,24 @@
  * Conv1D(20)'s outputs and input gradients (N = 20 columns) and its
  * weight gradients take two 16-float vectors per row in the 8x32 kernel:
  * 12 of 32 lanes idle, and the partial vector goes through a tile on the
- * stack. When C's rows are contiguous (ldc = N), R = 16 / gcd(N, 16) rows
- * of C are exactly V = N / gcd(N, 16) whole vectors (20: 4 rows, 5
- * vectors): lane l of vector v holds row (16 v + l) / N, column
- * (16 v + l) % N. Per k, B's row is permuted into the V column patterns
- * (once for all groups of a block) and A's values are broadcast into the
- * V row patterns (a masked broadcast where a vector spans two rows); each
- * vector then takes one multiply-add, no lane idle. Three groups at a
- * time: 15 accumulators hide the FMA latency.
+ * stack. Here each row keeps its first 16 columns in one whole vector, and
+ * the last 4 columns of 4 rows share one vector (lanes 4r .. 4r + 3: row
+ * r). Per k, B's 16 + 4 values are one load and one vbroadcastf32x4 (the 4
+ * tail values in every 128-bit lane), each row's A value is broadcast once,
+ * and the tail's row pattern is blended from those 4 broadcasts: per k and
+ * 4 rows, 4 loads, 3 blends and 5 multiply-adds, no lane idle. Four groups
+ * of 4 rows at a time: 20 accumulators.
  *
- * Measured (bench/RESULTS.md, Zen 5, one thread): 1.13-1.33x the 8x32
- * kernel at N = 20 in cache, W5's step 1.25x; at N = 10 and 24 it was
- * level or slower (0.87-1.14x: more broadcasts per multiply-add, fewer
- * idle lanes to win back), so only 20 is instantiated.
+ * At N = 20 every broadcast of A feeds only 1.25 vectors of multiply-adds,
+ * so the loads bound the kernel: GCC, left to itself, folds the broadcasts
+ * into the multiply-adds' memory operands and loads each A value again for
+ * the blends (7 loads where 4 do), which held the kernel at the speed of
+ * the row-interleaved tiles it replaces (lane l of vector v: row (16 v + l)
+ * / 20; 8 broadcasts per 4 rows). An empty asm keeps each broadcast in its
+ * register. Measured (bench/gemm_small, Zen 5, one thread): 256x20x40 2.98
+ * -> 2.05 us, 2048x20x40 23.7 -> 15.8 us (139 -> 208 GFLOP/s). The tails
+ * leave through a stack copy: masked stores into the 64 bytes the next
+ * row's load reads do not forward, and took the kernel to half speed.
  *
  * The sums run in the same order as the 8x32 kernel's (taps, then k), each
  * a fused multiply-add, so an element's value does not depend on which of
@@ -30,102 +35,81 @@
  * their arrays are registers. */
 #define UNROLL _Pragma("GCC unroll 8")
 
-enum { NARROW_VMAX = 5, NARROW_GMAX = 3 }; /* vectors per group; groups per block */
-
-/* Lane -> column of B's row, per vector: a table, loaded once per call. */
-typedef struct {
-    __m512i col[NARROW_VMAX];
-} narrow_map;
-
-__attribute__((target("avx512f"))) static inline void narrow_map_init(narrow_map *m, int N, int V)
-{
-    for (int v = 0; v < V; v++) {
-        int32_t col[16];
-        for (int l = 0; l < 16; l++) col[l] = (16 * v + l) % N;
-        m->col[v] = _mm512_loadu_si512(col);
-    }
-}
-
-/* The lanes of vector v that hold row j of the rows it spans (j = 0: its
- * first, 16 v / N): a constant once N, v and j are. */
-static inline __mmask16 narrow_lanes(int N, int v, int j)
-{
-    const int r = 16 * v / N + j, l0 = r * N - 16 * v, l1 = (r + 1) * N - 16 * v;
-    const unsigned lo = l0 > 0 ? (1u << l0) - 1 : 0, hi = l1 < 16 ? (1u << l1) - 1 : 0xFFFFu;
-    return (__mmask16)(hi & ~lo);
-}
+enum { TAIL16_GMAX = 4 }; /* groups of 4 rows per block */
 
 /*
- * GR groups of R rows from A (rows ars apart, depth acs apart, each tap at
- * its offset) times B (rows ldb apart, taps K * ldb apart) into C's next
- * GR * R * N floats. N, R, V and GR are constants after inlining: the loops
+ * GR groups of 4 rows from A (rows ars apart, depth acs apart, each tap at
+ * its offset) times B (rows ldb apart, taps K * ldb apart) into 4 GR rows
+ * of C (ldc apart), 20 columns. GR is a constant after inlining: the loops
  * unroll and the arrays live in registers.
  */
 __attribute__((target("avx512f"), always_inline)) static inline void
-narrow_block(const int N, const int R, const int V, const int GR, const narrow_map *m, int K,
-             int taps, const int64_t *off, float alpha, const float *A, int ars, int acs,
-             const float *B, int ldb, float beta, float *C)
+tail16_block(const int GR, int K, int taps, const int64_t *off, float alpha, const float *A,
+             int ars, int acs, const float *B, int ldb, float beta, float *C, int ldc)
 {
-    __m512 acc[NARROW_GMAX][NARROW_VMAX];
-    UNROLL for (int g = 0; g < GR; g++)
-        UNROLL for (int v = 0; v < V; v++) acc[g][v] = _mm512_setzero_ps();
-    const __mmask16 lo = (__mmask16)(N >= 16 ? 0xFFFF : (1u << N) - 1);
-    const __mmask16 hi = (__mmask16)(N > 16 ? (1u << (N - 16)) - 1 : 0);
+    __m512 acc[TAIL16_GMAX][4], tacc[TAIL16_GMAX]; /* [group][row]; [group] */
+    UNROLL for (int g = 0; g < GR; g++) {
+        UNROLL for (int r = 0; r < 4; r++) acc[g][r] = _mm512_setzero_ps();
+        tacc[g] = _mm512_setzero_ps();
+    }
     for (int q = 0; q < taps; q++) {
         const float *Aq = A + off[q];
         const float *Bq = B + (size_t)q * K * ldb;
         for (int k = 0; k < K; k++) {
             const float *b = Bq + (size_t)k * ldb;
-            const __m512 b0 = _mm512_maskz_loadu_ps(lo, b);
-            const __m512 b1 = N > 16 ? _mm512_maskz_loadu_ps(hi, b + 16) : _mm512_setzero_ps();
-            __m512 bp[NARROW_VMAX];
-            UNROLL for (int v = 0; v < V; v++)
-                bp[v] = N > 16 ? _mm512_permutex2var_ps(b0, m->col[v], b1)
-                               : _mm512_permutexvar_ps(m->col[v], b0);
+            const __m512 bf = _mm512_loadu_ps(b);
+            const __m512 bt = _mm512_broadcast_f32x4(_mm_loadu_ps(b + 16));
             UNROLL for (int g = 0; g < GR; g++) {
-                const float *a = Aq + (size_t)(g * R) * ars + (size_t)k * acs;
-                UNROLL for (int v = 0; v < V; v++) {
-                    const int r0 = 16 * v / N, span = (16 * v + 15) / N - r0 + 1;
-                    __m512 ap = _mm512_set1_ps(a[(size_t)r0 * ars]);
-                    UNROLL for (int j = 1; j < span; j++)
-                        ap = _mm512_mask_mov_ps(ap, narrow_lanes(N, v, j),
-                                                _mm512_set1_ps(a[(size_t)(r0 + j) * ars]));
-                    acc[g][v] = _mm512_fmadd_ps(ap, bp[v], acc[g][v]);
+                const float *a = Aq + (size_t)(4 * g) * ars + (size_t)k * acs;
+                __m512 ar[4];
+                UNROLL for (int r = 0; r < 4; r++) {
+                    ar[r] = _mm512_set1_ps(a[(size_t)r * ars]);
+                    __asm__("" : "+v"(ar[r])); /* one load per value: see above */
                 }
+                __m512 at = _mm512_mask_blend_ps(0x00F0, ar[0], ar[1]);
+                at = _mm512_mask_blend_ps(0x0F00, at, ar[2]);
+                at = _mm512_mask_blend_ps(0xF000, at, ar[3]);
+                UNROLL for (int r = 0; r < 4; r++) acc[g][r] = _mm512_fmadd_ps(ar[r], bf, acc[g][r]);
+                tacc[g] = _mm512_fmadd_ps(at, bt, tacc[g]);
             }
         }
     }
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
-    UNROLL for (int g = 0; g < GR; g++)
-        UNROLL for (int v = 0; v < V; v++) {
-            float *c = C + (size_t)g * R * N + (size_t)v * 16;
-            __m512 out = _mm512_mul_ps(va, acc[g][v]);
+    UNROLL for (int g = 0; g < GR; g++) {
+        UNROLL for (int r = 0; r < 4; r++) {
+            float *c = C + (size_t)(4 * g + r) * ldc;
+            __m512 out = _mm512_mul_ps(va, acc[g][r]);
             if (beta != 0)
                 out = _mm512_fmadd_ps(vb, _mm512_loadu_ps(c), out);
             _mm512_storeu_ps(c, out);
         }
+        float t[16];
+        _mm512_storeu_ps(t, _mm512_mul_ps(va, tacc[g]));
+        UNROLL for (int r = 0; r < 4; r++) {
+            float *c = C + (size_t)(4 * g + r) * ldc + 16;
+            UNROLL for (int j = 0; j < 4; j++)
+                c[j] = beta != 0 ? __builtin_fmaf(beta, c[j], t[4 * r + j]) : t[4 * r + j];
+        }
+    }
 }
 
-/* Rows of C in blocks of GG groups of RR rows, then single groups;
- * returns how many rows it did (the rest, fewer than RR, are the
- * caller's). */
-#define NARROW_FN(NC, RR, VV, GG)                                                                \
-    __attribute__((target("avx512f"))) static int narrow##NC(                                   \
-        int M, int K, int taps, const int64_t *off, float alpha, const float *A, int ars, int acs, \
-        const float *B, int ldb, float beta, float *C)                                           \
-    {                                                                                            \
-        narrow_map m;                                                                            \
-        narrow_map_init(&m, NC, VV);                                                             \
-        int i = 0;                                                                               \
-        for (; i + GG * RR <= M; i += GG * RR)                                                   \
-            narrow_block(NC, RR, VV, GG, &m, K, taps, off, alpha, A + (size_t)i * ars, ars, acs, \
-                         B, ldb, beta, C + (size_t)i * NC);                                      \
-        for (; i + RR <= M; i += RR)                                                             \
-            narrow_block(NC, RR, VV, 1, &m, K, taps, off, alpha, A + (size_t)i * ars, ars, acs, \
-                         B, ldb, beta, C + (size_t)i * NC);                                      \
-        return i;                                                                                \
-    }
-NARROW_FN(20, 4, 5, 3)
+/* Rows of C in blocks of 16, then of 4; returns how many rows it did (the
+ * rest, fewer than 4, are the caller's). */
+__attribute__((target("avx512f"))) static int tail16_20(int M, int K, int taps,
+                                                        const int64_t *off, float alpha,
+                                                        const float *A, int ars, int acs,
+                                                        const float *B, int ldb, float beta,
+                                                        float *C, int ldc)
+{
+    int i = 0;
+    for (; i + 4 * TAIL16_GMAX <= M; i += 4 * TAIL16_GMAX)
+        tail16_block(TAIL16_GMAX, K, taps, off, alpha, A + (size_t)i * ars, ars, acs, B, ldb,
+                     beta, C + (size_t)i * ldc, ldc);
+    for (; i + 4 <= M; i += 4)
+        tail16_block(1, K, taps, off, alpha, A + (size_t)i * ars, ars, acs, B, ldb, beta,
+                     C + (size_t)i * ldc, ldc);
+    return i;
+}
 
 /* The AVX-512 driver with the narrow tiles in front where they apply. */
 __attribute__((target("avx512f"))) static void
@@ -133,8 +117,8 @@ gemm_avx512_narrow(int ta, int tb, int M, int N, int K, int taps, const int64_t 
                    const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
     const int ars = ta ? 1 : lda, acs = ta ? lda : 1;
-    const int done = !tb && ldc == N && N == 20
-                         ? narrow20(M, K, taps, off, alpha, A, ars, acs, B, ldb, beta, C) : 0;
+    const int done = !tb && N == 20
+                         ? tail16_20(M, K, taps, off, alpha, A, ars, acs, B, ldb, beta, C, ldc) : 0;
     if (done < M)
         gemm_avx512(ta, tb, M - done, N, K, taps, off, alpha, A + (size_t)done * ars, lda, B, ldb,
                     beta, C + (size_t)done * ldc, ldc);
