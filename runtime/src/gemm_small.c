@@ -371,6 +371,12 @@ int seqrt_gemm_is_small(int trans_a, int trans_b, int M, int N, int K)
      * path measured 1.6-2.7x faster (96x7x8, 32x1x32, 256x20x1). */
     if (N < 8 || K < 4)
         return 0;
+    /* A^T B with one to three rows of C: a narrow last column block costs a
+     * packed K x NR panel whatever M is, and at M <= 2 OpenBLAS was ahead
+     * even without one (Zen 5, one thread: 1x20x8192 0.18x, 3x20x8192
+     * 0.23x, 3x40x8192 0.49x, 2x64x8192 0.77x; 3x96x4096 1.77x). */
+    if (trans_a && !trans_b && M < 4 && (M < 3 || N % 32 > TA_COLS_MAX))
+        return 0;
     if (trans_a && !trans_b) /* and OpenBLAS when a job here would have more members */
         return (int64_t)M * N <= SEQRT_SMALL_GEMM_MN_TA && /* than 32-column blocks to share */
                (N + TEAM_COLS - 1) / TEAM_COLS >= seqrt_team_members();
