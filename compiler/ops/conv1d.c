@@ -234,9 +234,7 @@ static void backward_direct(LowerOp *o, const ConvShape *c)
     emit_close(p, NULL);
     emit_close(p, NULL);
     if (o->layer->n_params > 1) {
-        emit_open(p, "for (int64_t n = 0; n < B * L; n++)");
-        emit_line(p, "for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];");
-        emit_close(p, NULL);
+        emit_line(p, "seqrt_add_rows(B * L, FILTERS, d_y0, d_bias);");
     }
     if (!o->need_dx[0])
         return;
@@ -314,9 +312,7 @@ static void backward(LowerOp *o)
             "seqrt_gemm(1, 0, KERNEL_SIZE * CHANNELS, FILTERS, (int)(B * L), 1, col, KERNEL_SIZE * "
             "CHANNELS, d_y0, FILTERS, 1, d_kernel, FILTERS);");
     if (o->layer->n_params > 1) {
-        emit_open(p, "for (int64_t n = 0; n < B * L; n++)");
-        emit_line(p, "for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];");
-        emit_close(p, NULL);
+        emit_line(p, "seqrt_add_rows(B * L, FILTERS, d_y0, d_bias);");
     }
     if (!o->need_dx[0])
         return;

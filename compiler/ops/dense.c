@@ -81,9 +81,7 @@ static void backward(LowerOp *o)
             "seqrt_gemm(1, 0, FEATURES, UNITS, (int)N, 1, x0, FEATURES, d_y0, UNITS, 1, d_kernel, "
             "UNITS);");
     if (o->layer->n_params > 1) {
-        emit_open(p, "for (int64_t n = 0; n < N; n++)");
-        emit_line(p, "for (int64_t j = 0; j < UNITS; j++) d_bias[j] += d_y0[n * UNITS + j];");
-        emit_close(p, NULL);
+        emit_line(p, "seqrt_add_rows(N, UNITS, d_y0, d_bias);");
     }
     if (o->need_dx[0]) {
         emit_open(p, "if (d_x0)");

@@ -246,11 +246,7 @@ static void emit_backward_after_steps(LowerOp *o, const RnnShape *r, const char 
             "seqrt_gemm(1, 0, UNITS, 3 * UNITS, (int)(%s), 1, %s, UNITS, hh, 3 * UNITS, 1, "
             "d_recurrent_kernel, 3 * UNITS);", rows, seen);
     if (r->bias) {
-        emit_open(p, "for (int64_t n = 0; n < %s; n++)", rows);
-        emit_line(p,
-                "for (int64_t j = 0; j < 3 * UNITS; j++) d_bias[3 * UNITS + j] += hh[n * 3 * UNITS "
-                "+ j];");
-        emit_close(p, NULL);
+        emit_line(p, "seqrt_add_rows(%s, 3 * UNITS, hh, d_bias + 3 * UNITS);", rows);
     }
 }
 

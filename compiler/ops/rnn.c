@@ -392,12 +392,7 @@ void op_rnn_emit_range_grads(LowerOp *o, const RnnShape *r, const char *dz, cons
             "seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(%s * B), 1, %s, FEATURES, %s, GATES * "
             "UNITS, 1, d_kernel, GATES * UNITS);", n, xs, dz);
     if (dbias_expr) {
-        emit_open(p, "for (int64_t n = 0; n < %s * B; n++)", n);
-        emit_line(p,
-                  "for (int64_t j = 0; j < GATES * UNITS; j++) %s[j] += %s[n * GATES * UNITS + j];",
-                  dbias_expr,
-                  dz);
-        emit_close(p, NULL);
+        emit_line(p, "seqrt_add_rows(%s * B, GATES * UNITS, %s, %s);", n, dz, dbias_expr);
     }
     if (!o->need_dx[0])
         return;

@@ -211,15 +211,11 @@ SEQRT_KERNEL static void gru_backward(seqrt_real *d_x0, seqrt_real *d_kernel,
     /* d_recurrent_kernel += h[0..T-1]^T dzh; the recurrent bias row gets sum dzh */
     seqrt_gemm(1, 0, UNITS, 3 * UNITS, (int)(T * B), 1, h, UNITS, hh, 3 * UNITS, 1,
                d_recurrent_kernel, 3 * UNITS);
-    for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < 3 * UNITS; j++) d_bias[3 * UNITS + j] += hh[n * 3 * UNITS + j];
-    }
+    seqrt_add_rows(T * B, 3 * UNITS, hh, d_bias + 3 * UNITS);
     /* d_kernel += xt^T dz over all T*B rows at once */
     seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
                d_kernel, GATES * UNITS);
-    for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
-    }
+    seqrt_add_rows(T * B, GATES * UNITS, z, d_bias);
     if (d_x0) {
         /* dxt = dz kernel^T (into xt, no longer needed), then back to batch-major */
         seqrt_gemm(0, 1, (int)(T * B), FEATURES, GATES * UNITS, 1, z, GATES * UNITS, kernel,
@@ -254,9 +250,7 @@ SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, 
     enum { FEATURES = 32, UNITS = 29 };
     const int64_t N = B * T; /* rows */
     seqrt_gemm(1, 0, FEATURES, UNITS, (int)N, 1, x0, FEATURES, d_y0, UNITS, 1, d_kernel, UNITS);
-    for (int64_t n = 0; n < N; n++) {
-        for (int64_t j = 0; j < UNITS; j++) d_bias[j] += d_y0[n * UNITS + j];
-    }
+    seqrt_add_rows(N, UNITS, d_y0, d_bias);
     if (d_x0) {
         seqrt_gemm(0, 1, (int)N, FEATURES, UNITS, 1, d_y0, UNITS, kernel, UNITS, 1, d_x0, FEATURES);
     }

@@ -159,9 +159,7 @@ SEQRT_KERNEL static void simple_rnn_backward(seqrt_real *d_kernel, seqrt_real *d
     /* d_kernel += xt^T dz over all T*B rows at once */
     seqrt_gemm(1, 0, FEATURES, GATES * UNITS, (int)(T * B), 1, xt, FEATURES, z, GATES * UNITS, 1,
                d_kernel, GATES * UNITS);
-    for (int64_t n = 0; n < T * B; n++) {
-        for (int64_t j = 0; j < GATES * UNITS; j++) d_bias[j] += z[n * GATES * UNITS + j];
-    }
+    seqrt_add_rows(T * B, GATES * UNITS, z, d_bias);
 }
 
 /* examples/simple_rnn.seq:8: y_hat = x -> SimpleRNN(32) -> Dense(1) */
@@ -185,9 +183,7 @@ SEQRT_KERNEL static void dense_backward(seqrt_real *d_x0, seqrt_real *d_kernel, 
     enum { FEATURES = 32, UNITS = 1 };
     const int64_t N = B; /* rows */
     seqrt_gemm(1, 0, FEATURES, UNITS, (int)N, 1, x0, FEATURES, d_y0, UNITS, 1, d_kernel, UNITS);
-    for (int64_t n = 0; n < N; n++) {
-        for (int64_t j = 0; j < UNITS; j++) d_bias[j] += d_y0[n * UNITS + j];
-    }
+    seqrt_add_rows(N, UNITS, d_y0, d_bias);
     if (d_x0) {
         seqrt_gemm(0, 1, (int)N, FEATURES, UNITS, 1, d_y0, UNITS, kernel, UNITS, 1, d_x0, FEATURES);
     }

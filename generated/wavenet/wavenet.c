@@ -337,9 +337,7 @@ SEQRT_KERNEL static void conv1d_backward(seqrt_real *d_kernel, seqrt_real *d_bia
                            d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
-    for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
-    }
+    seqrt_add_rows(B * L, FILTERS, d_y0, d_bias);
 }
 
 /* Conv1D: (None, T, 20) -> (None, T, 20), shared by 2 identical layers (each call passes its */
@@ -410,9 +408,7 @@ SEQRT_KERNEL static void conv1d_1_backward(seqrt_real *d_x0, seqrt_real *d_kerne
                            d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
-    for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
-    }
+    seqrt_add_rows(B * L, FILTERS, d_y0, d_bias);
     if (d_x0) {
         /* dx[b, s] += sum_k dy[b, s - (k*2 - left)] kernel[k]^T: the forward product with */
         /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
@@ -493,9 +489,7 @@ SEQRT_KERNEL static void conv1d_2_backward(seqrt_real *d_x0, seqrt_real *d_kerne
                            d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
-    for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
-    }
+    seqrt_add_rows(B * L, FILTERS, d_y0, d_bias);
     if (d_x0) {
         /* dx[b, s] += sum_k dy[b, s - (k*4 - left)] kernel[k]^T: the forward product with */
         /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
@@ -576,9 +570,7 @@ SEQRT_KERNEL static void conv1d_3_backward(seqrt_real *d_x0, seqrt_real *d_kerne
                            d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
-    for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
-    }
+    seqrt_add_rows(B * L, FILTERS, d_y0, d_bias);
     if (d_x0) {
         /* dx[b, s] += sum_k dy[b, s - (k*8 - left)] kernel[k]^T: the forward product with */
         /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
@@ -659,9 +651,7 @@ SEQRT_KERNEL static void conv1d_4_backward(seqrt_real *d_x0, seqrt_real *d_kerne
                            d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
-    for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
-    }
+    seqrt_add_rows(B * L, FILTERS, d_y0, d_bias);
     if (d_x0) {
         /* dx[b, s] += sum_k dy[b, s - (k*1 - left)] kernel[k]^T: the forward product with */
         /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */
@@ -734,9 +724,7 @@ SEQRT_KERNEL static void conv1d_8_backward(seqrt_real *d_x0, seqrt_real *d_kerne
                            d_y0 + (b * L + lo) * FILTERS, FILTERS, 1, dw, FILTERS);
         }
     }
-    for (int64_t n = 0; n < B * L; n++) {
-        for (int64_t f = 0; f < FILTERS; f++) d_bias[f] += d_y0[n * FILTERS + f];
-    }
+    seqrt_add_rows(B * L, FILTERS, d_y0, d_bias);
     if (d_x0) {
         /* dx[b, s] += sum_k dy[b, s - (k*1 - left)] kernel[k]^T: the forward product with */
         /* wt[K-1-k] = kernel[k]^T [FILTERS, CHANNELS] */

@@ -116,6 +116,10 @@ void seqrt_gemv(int trans_a, int M, int N, seqrt_real alpha, const seqrt_real *A
                 int lda, const seqrt_real *x, seqrt_real beta, seqrt_real *y);
 /* y += alpha * x */
 void seqrt_axpy(int n, seqrt_real alpha, const seqrt_real *x, seqrt_real *y);
+/* dst[j] += x[n, j] for every row n < rows, j < width (x's rows width
+ * apart): a bias's gradient, the sum over rows. Each dst[j] adds the rows
+ * in order, as the loop written out would; dst must not overlap x. */
+void seqrt_add_rows(int64_t rows, int64_t width, const seqrt_real *x, seqrt_real *dst);
 
 /* ========================================== activations (inline) ===== */
 
