@@ -20,8 +20,8 @@
  * the blends (7 loads where 4 do), which held the kernel at the speed of
  * the row-interleaved tiles it replaces (lane l of vector v: row (16 v + l)
  * / 20; 8 broadcasts per 4 rows). An empty asm keeps each broadcast in its
- * register. Measured (bench/gemm_small, Zen 5, one thread): 256x20x40 2.98
- * -> 2.05 us, 2048x20x40 23.7 -> 15.8 us (139 -> 208 GFLOP/s). The tails
+ * register. Measured (bench/gemm_small, Zen 5, one thread): 256x20x40 2.97
+ * -> 2.05 us, 2048x20x40 23.6 -> 15.8 us (139 -> 208 GFLOP/s). The tails
  * leave through a stack copy: masked stores into the 64 bytes the next
  * row's load reads do not forward, and took the kernel to half speed.
  *
