@@ -71,8 +71,8 @@ static void check_small_ldc(int ta, int tb, int M, int N, int K, seqrt_real alph
                 s += (double)(ta ? A[k * lda + i] : A[i * lda + k]) * (tb ? B[j * ldb + k] : B[k * ldb + j]);
             double want = alpha * s + (beta == 0 ? 0 : beta * (double)C0[i * ldc + j]);
             test_assert_each(fabs(C[i * ldc + j] - want) <= TOL * (1 + fabs(want)) * (K + 1),
-                          "ta=%d tb=%d M=%d N=%d K=%d at [%d,%d]: %g, want %g", ta, tb, M, N, K, i, j,
-                          (double)C[i * ldc + j], want);
+                             "ta=%d tb=%d M=%d N=%d K=%d at [%d,%d]: %g, want %g", ta, tb, M, N, K, i, j,
+                             (double)C[i * ldc + j], want);
         }
     free(A), free(B), free(C), free(C0);
 }
@@ -161,7 +161,7 @@ START_TEST(gemm_small_ta_on_team)
                     for (int k = 0; k < K; k++) s += (double)A[k * lda + i] * B[k * ldb + j];
                     const double want = 0.5 * s + (i * ldc + j) % 5;
                     test_assert_each(fabs(C[i * ldc + j] - want) <= TOL * (1 + fabs(want)) * (K + 1),
-                                  "team %d N=%d [%d,%d]: %g, want %g", n, N, i, j, (double)C[i * ldc + j], want);
+                                     "team %d N=%d [%d,%d]: %g, want %g", n, N, i, j, (double)C[i * ldc + j], want);
                 }
             if (n > 1)
                 ck_assert_msg(memcmp(C1, Cn, sizeof *C1 * (size_t)M * ldc) == 0,
@@ -216,7 +216,7 @@ START_TEST(conv1d_taps_matches_loops)
                     }
                     const double got = y[(b * Tout + t) * Co + f];
                     test_assert_each(fabs(got - want) <= TOL * (1 + fabs(want)) * (K * Ci + 1),
-                                  "case %zu [%d,%d,%d]: %g, want %g", c, b, t, f, got, want);
+                                     "case %zu [%d,%d,%d]: %g, want %g", c, b, t, f, got, want);
                 }
         free(x), free(w), free(y);
     }
@@ -252,8 +252,8 @@ START_TEST(gemm_and_conv_on_team)
             seqrt_gemm(ta, tb, M, N, K, (seqrt_real)0.5, A, lda, B, ldb, 1, C, N);
             for (int i = 0; n > 1 && i < M * N; i++)
                 test_assert_each(fabs(Cn[i] - C1[i]) <= TOL * (K + 1) * (1 + fabs(C1[i])),
-                              "shape %zu, team %d, element %d: %g, team of 1: %g", c, n, i,
-                              (double)Cn[i], (double)C1[i]);
+                                 "shape %zu, team %d, element %d: %g, team of 1: %g", c, n, i,
+                                 (double)Cn[i], (double)C1[i]);
         }
         for (int i = 0; i < M; i++) /* and the team of 1 is right */
             for (int j = 0; j < N; j++) {
@@ -261,7 +261,7 @@ START_TEST(gemm_and_conv_on_team)
                 for (int k = 0; k < K; k++)
                     want += 0.5 * (double)A[ta ? k * lda + i : i * lda + k] * B[tb ? j * ldb + k : k * ldb + j];
                 test_assert_each(fabs(C1[i * N + j] - want) <= TOL * (K + 1) * (1 + fabs(want)),
-                              "shape %zu [%d,%d]: %g, want %g", c, i, j, (double)C1[i * N + j], want);
+                                 "shape %zu [%d,%d]: %g, want %g", c, i, j, (double)C1[i * N + j], want);
             }
         free(A), free(B), free(C1), free(Cn);
     }

@@ -58,8 +58,8 @@ static void near(const char *what, const seqrt_real *a, const seqrt_real *b, siz
     for (size_t i = 0; i < n; i++) scale = fabs((double)b[i]) > scale ? fabs((double)b[i]) : scale;
     for (size_t i = 0; i < n; i++)
         test_assert_each(fabs((double)a[i] - (double)b[i]) <= TOL * scale,
-                      "%s B=%d U=%d [%zu]: fused %.9g, reference %.9g", what, B, U, i,
-                      (double)a[i], (double)b[i]);
+                         "%s B=%d U=%d [%zu]: fused %.9g, reference %.9g", what, B, U, i,
+                         (double)a[i], (double)b[i]);
 }
 
 /* out[B, N] = beta * out + a[B, K] w (w[K, N], or its transpose [N, K]),

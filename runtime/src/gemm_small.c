@@ -163,6 +163,7 @@ VTYPE(64);
  * multiply-add each), then alpha and beta as the panel path applies them.
  */
 enum { TA_COLS_MAX = 4, TA_COLS_ROWS = 64 };
+enum { NR_WIDEST = 32 }; /* the widest panel (AVX-512's): narrower last blocks are packed */
 #define TA_COLS_FN(name, attr)                                                               \
     attr static void name(int M, int nb, int K, seqrt_real alpha, const seqrt_real *A,      \
                           int lda, const seqrt_real *B, int ldb, seqrt_real beta,           \
@@ -375,7 +376,7 @@ int seqrt_gemm_is_small(int trans_a, int trans_b, int M, int N, int K)
      * packed K x NR panel whatever M is, and at M <= 2 OpenBLAS was ahead
      * even without one (Zen 5, one thread: 1x20x8192 0.18x, 3x20x8192
      * 0.23x, 3x40x8192 0.49x, 2x64x8192 0.77x; 3x96x4096 1.77x). */
-    if (trans_a && !trans_b && M < 4 && (M < 3 || N % 32 > TA_COLS_MAX))
+    if (trans_a && !trans_b && M < 4 && (M < 3 || N % NR_WIDEST > TA_COLS_MAX))
         return 0;
     if (trans_a && !trans_b) /* and OpenBLAS when a job here would have more members */
         return (int64_t)M * N <= SEQRT_SMALL_GEMM_MN_TA && /* than 32-column blocks to share */
